@@ -1,0 +1,180 @@
+/**
+ * The semantic model of a groups.conf: what the parser produces after validation, with every
+ * inherited and defaulted value resolved. Immutable. The AMF engine, the agent and the cluster all
+ * read this shape; the text form lives in parser/printer. Times are milliseconds, as in openais.
+ *
+ * Names follow the AMF specification: Sg (service group), Su (service unit), Comp (component),
+ * Si (service instance), Csi (component service instance).
+ */
+
+/** Where a value came from, for error messages (`file:line:col`). */
+export interface SourceLoc {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export type RedundancyModel = '2n' | 'nplusm' | 'nway' | 'nwayactive' | 'noredundancy';
+
+/** openais comptype values, matched as whole words. */
+export type CompCategory = 'sa_aware' | 'proxied_pre' | 'proxied_non_pre' | 'non_proxied_non_sa_aware';
+
+export type AdminState = 'unlocked' | 'locked' | 'locked-instantiation' | 'shutting-down';
+
+/** The AMF specification's recommended recoveries (SaAmfRecommendedRecoveryT). */
+export type Recovery =
+  | 'no-recommendation'
+  | 'component-restart'
+  | 'component-failover'
+  | 'node-switchover'
+  | 'node-failover'
+  | 'node-failfast'
+  | 'cluster-reset'
+  | 'application-restart';
+
+export type HealthcheckInvocation = 'amf' | 'component' | 'command';
+
+export interface HealthcheckConfig {
+  readonly key: string;
+  readonly periodMs: number;
+  readonly maximumDurationMs: number;
+  readonly invocation: HealthcheckInvocation;
+  /** For invocation = command: the script run every period; non-zero exit means unhealthy. */
+  readonly command?: string;
+  readonly loc: SourceLoc;
+}
+
+/** How the agent runs a component: CLC-CLI scripts (openais), a supervised command, or an OCF agent. */
+export type CompKind =
+  | { readonly type: 'clccli' }
+  | { readonly type: 'command'; readonly argv: readonly string[] }
+  | { readonly type: 'ocf'; readonly provider: string; readonly agent: string };
+
+export interface CompConfig {
+  /** Component name, unique within its SU. */
+  readonly name: string;
+  readonly category: CompCategory;
+  readonly kind: CompKind;
+  /** openais `bn`: binary name handed to the scripts as COMP_BINARY_NAME. */
+  readonly binaryName?: string;
+  readonly instantiate?: string;
+  readonly terminate?: string;
+  readonly cleanup?: string;
+  readonly amStart?: string;
+  readonly amStop?: string;
+  /** Effective values after inheritance component → unit → group. */
+  readonly clccliPath?: string;
+  readonly binaryPath?: string;
+  /** CS types this component accepts (`csi_type_name { name }`). */
+  readonly csiTypes: readonly string[];
+  readonly instantiateTimeoutMs: number;
+  readonly terminateTimeoutMs: number;
+  readonly cleanupTimeoutMs: number;
+  readonly instantiateRetries: number;
+  readonly instantiateRetryDelayMs: number;
+  readonly recoveryOnError: Recovery;
+  readonly disableRestart: boolean;
+  readonly healthchecks: readonly HealthcheckConfig[];
+  readonly env: Readonly<Record<string, string>>;
+  /** The process left running by instantiate, watched passively. */
+  readonly pidfile?: string;
+  /** Options of the reserved blocks, given behaviour by the heartbeat and servergroup modules. */
+  readonly guestHeartbeat?: Readonly<Record<string, string>>;
+  readonly serverGroup?: Readonly<Record<string, string>>;
+  readonly loc: SourceLoc;
+}
+
+export interface SuConfig {
+  /** SU name, unique within the cluster (openais units are referred to by name alone). */
+  readonly name: string;
+  readonly rank: number;
+  /** Nodes that may host this SU: one (`node =`), a node group (`nodes =`), or empty for any node. */
+  readonly nodes: readonly string[];
+  readonly adminState: AdminState;
+  /** `su_failover`: true to fail the whole SU over on a component failover. */
+  readonly failover: boolean;
+  readonly components: readonly CompConfig[];
+  readonly loc: SourceLoc;
+}
+
+export interface CsiAttribute {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface CsiConfig {
+  readonly name: string;
+  /** The CS type; assigned to a component of the SU whose csiTypes contains it. */
+  readonly typeName: string;
+  readonly attributes: readonly CsiAttribute[];
+  readonly loc: SourceLoc;
+}
+
+export interface SiConfig {
+  readonly name: string;
+  readonly rank: number;
+  readonly adminState: AdminState;
+  readonly csis: readonly CsiConfig[];
+  /** SIs that must be assigned (active) before this one. */
+  readonly dependsOn: readonly string[];
+  /** N-Way / N-Way-Active: how many SUs should hold this SI active / standby. */
+  readonly preferredActiveAssignments: number;
+  readonly preferredStandbyAssignments: number;
+  readonly loc: SourceLoc;
+}
+
+export interface SgConfig {
+  readonly name: string;
+  readonly model: RedundancyModel;
+  /** Pa */
+  readonly preferredActiveUnits: number;
+  /** Ma: maximum active SIs per SU. */
+  readonly maximumActiveInstances: number;
+  /** Ps */
+  readonly preferredStandbyUnits: number;
+  /** Ms: maximum standby SIs per SU. */
+  readonly maximumStandbyInstances: number;
+  /** N-Way: preferred number of SUs that hold any assignment. */
+  readonly preferredAssignedUnits: number;
+  readonly adminState: AdminState;
+  readonly componentRestartProbationMs: number;
+  readonly componentRestartMax: number;
+  readonly unitRestartProbationMs: number;
+  readonly unitRestartMax: number;
+  readonly units: readonly SuConfig[];
+  readonly sis: readonly SiConfig[];
+  readonly loc: SourceLoc;
+}
+
+export interface NodeConfig {
+  readonly name: string;
+  readonly adminState: AdminState;
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Effective node-level escalation (node overrides cluster). */
+  readonly nodeFailoverProbationMs: number;
+  readonly nodeFailoverMax: number;
+  readonly loc: SourceLoc;
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly nodeFailoverProbationMs: number;
+  readonly nodeFailoverMax: number;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** openais top-level healthcheck blocks: global keys components refer to. */
+export interface GlobalHealthcheck {
+  readonly key: string;
+  readonly periodMs: number;
+  readonly maximumDurationMs: number;
+  readonly loc: SourceLoc;
+}
+
+export interface AmfModel {
+  readonly cluster: ClusterConfig;
+  /** Empty when the file declares no nodes (then SUs may run anywhere). */
+  readonly nodes: readonly NodeConfig[];
+  readonly groups: readonly SgConfig[];
+  readonly healthchecks: readonly GlobalHealthcheck[];
+}

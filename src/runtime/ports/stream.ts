@@ -1,0 +1,49 @@
+import type { Result } from '../../util/result.js';
+
+/** "host:port" for TCP (or a simulated node name and port), or "unix:/path/to.sock". */
+export type StreamAddress = string;
+
+export type StreamConnectError =
+  | { readonly kind: 'refused'; readonly address: StreamAddress }
+  | { readonly kind: 'timeout'; readonly address: StreamAddress; readonly timeoutMs: number }
+  | { readonly kind: 'unreachable'; readonly address: StreamAddress; readonly detail: string };
+
+export interface StreamCloseInfo {
+  /** Why the connection ended: a local close(), the peer closing, an I/O error, or a frame too large. */
+  readonly reason: 'local' | 'peer' | 'error' | 'frame-too-large';
+  readonly detail?: string;
+}
+
+/**
+ * A reliable, ordered, message-framed connection (length-prefixed frames over TCP). Frames that
+ * arrive before onFrame is set are queued and delivered once it is set.
+ */
+export interface StreamConnection {
+  readonly localAddress: StreamAddress;
+  readonly remoteAddress: StreamAddress;
+  /** The largest frame either side accepts; a bigger incoming frame closes the connection. */
+  readonly maxFrameSize: number;
+  /**
+   * Queue one frame. Returns false when the send buffer is above its high-water mark: the frame is
+   * still queued, and the caller should wait for onDrain before sending more (backpressure).
+   * Sending on a closed connection is a no-op returning false.
+   */
+  send(frame: Uint8Array): boolean;
+  onFrame(handler: (frame: Uint8Array) => void): void;
+  onDrain(handler: () => void): void;
+  /** Called exactly once when the connection ends, for whatever reason. */
+  onClose(handler: (info: StreamCloseInfo) => void): void;
+  readonly closed: boolean;
+  close(): void;
+}
+
+export interface StreamListener {
+  readonly address: StreamAddress;
+  onConnection(handler: (conn: StreamConnection) => void): void;
+  close(): Promise<void>;
+}
+
+export interface StreamNetwork {
+  listen(address: StreamAddress): Promise<StreamListener>;
+  connect(address: StreamAddress, options: { readonly timeoutMs: number }): Promise<Result<StreamConnection, StreamConnectError>>;
+}
