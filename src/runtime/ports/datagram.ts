@@ -21,7 +21,10 @@ export interface DatagramSocket {
   readonly maxDatagramSize: number;
   /** Queue one datagram. Errors known at once (size, closed socket, bad address) come back as values. */
   send(to: DatagramAddress, data: Uint8Array): Result<void, DatagramSendError>;
-  /** Set the receiver. Datagrams arriving while no handler is set are dropped. */
+  /**
+   * Set the receiver. Datagrams arriving while no handler is set are dropped. A handler that throws
+   * is logged and counted; the socket keeps delivering.
+   */
   onMessage(handler: DatagramHandler): void;
   close(): Promise<void>;
 }

@@ -7,7 +7,9 @@ export type DurableOp =
   /** Delete every key of ns in [from, to) (to omitted: to the end). */
   | { readonly op: 'delRange'; readonly ns: string; readonly from: DurableKey; readonly to?: DurableKey };
 
+/** The keys in [start, end), ascending, or descending with reverse (the interval is the same). */
 export interface RangeOptions {
+  /** Inclusive. */
   readonly start?: DurableKey;
   /** Exclusive. */
   readonly end?: DurableKey;
@@ -21,6 +23,7 @@ export interface RangeOptions {
  * a crash or power loss) only once a later `flush()` has resolved. Raft acknowledges nothing before that.
  */
 export interface DurableStore {
+  /** Keys are finite numbers or non-empty strings; values are copied in and out. */
   get(ns: string, key: DurableKey): Uint8Array | undefined;
   range(ns: string, options?: RangeOptions): Array<{ key: DurableKey; value: Uint8Array }>;
   write(ops: readonly DurableOp[]): void;
@@ -32,6 +35,8 @@ export interface DurableStore {
 /**
  * Named blobs (snapshot files). write() is atomic and durable when it resolves: write to a temp
  * file, fsync, rename, fsync the directory. A crash leaves either the old blob or the new one.
+ * Names are plain file names (no '/', not '.' or '..', not empty); a bad name rejects (a caller bug).
+ * remove() of a missing blob is a no-op.
  */
 export interface BlobStore {
   write(name: string, data: Uint8Array): Promise<void>;

@@ -21,7 +21,10 @@ export interface StreamCloseInfo {
 export interface StreamConnection {
   readonly localAddress: StreamAddress;
   readonly remoteAddress: StreamAddress;
-  /** The largest frame either side accepts; a bigger incoming frame closes the connection. */
+  /**
+   * The largest frame this side accepts; a bigger incoming frame closes the connection with reason
+   * 'frame-too-large'. Both ends of a cluster link are configured alike, so it bounds sends too.
+   */
   readonly maxFrameSize: number;
   /**
    * Queue one frame. Returns false when the send buffer is above its high-water mark: the frame is
