@@ -255,8 +255,11 @@ export interface Ready {
  * firstIndex() = 1, lastIndex() = 0, term(0) = 0.
  */
 export interface RaftLogStorage {
-  /** Hard state and membership saved on disk, read once at start-up. */
-  initialState(): { hardState: HardState; confState: ConfState };
+  /**
+   * Hard state saved on disk, read once at start-up. Membership is not stored separately: the core
+   * takes it from snapshot().meta.confState and replays the confChange entries up to `applied`.
+   */
+  initialState(): { hardState: HardState };
   /** Entries [lo, hi), lo >= firstIndex(), hi <= lastIndex() + 1. The core never asks outside that. */
   entries(lo: number, hi: number): Entry[];
   /** Term of entry i for firstIndex()-1 <= i <= lastIndex() (i = firstIndex()-1 is the snapshot's term). */
