@@ -1,0 +1,22 @@
+/**
+ * The groups.conf language: parse (syntax tree with comments), validate into the semantic model,
+ * print canonically, and diff two models. Pure: callers read files and pass the text in.
+ */
+import { toModel } from './build.js';
+import type { ConfigError } from './errors.js';
+import { parseDocument } from './parse.js';
+import type { AmfModel } from './types.js';
+import type { Result } from '../util/result.js';
+
+export { ConfigError, sortErrors } from './errors.js';
+export type { BlankNode, BlockNode, CommentNode, ConfigDocument, DocItem, EntryNode } from './document.js';
+export { parseDocument } from './parse.js';
+export { toModel } from './build.js';
+export { DEFAULTS } from './defaults.js';
+export type * from './types.js';
+
+/** Text of a groups.conf to a validated model, or every error found (`file:line:col: message`). */
+export function loadConfig(text: string, file: string): Result<AmfModel, ConfigError[]> {
+  const doc = parseDocument(text, file);
+  return doc.ok ? toModel(doc.value) : doc;
+}
