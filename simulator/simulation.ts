@@ -1,0 +1,313 @@
+import { pino } from 'pino';
+import type { Logger } from '../src/runtime/ports/observability.js';
+import type { Random } from '../src/runtime/ports/random.js';
+import { createMetricsRegistry } from '../src/runtime/observability.js';
+import type { NodePorts } from '../src/runtime/tokens.js';
+import { Xoshiro128 } from '../src/runtime/xoshiro.js';
+import { assert } from '../src/util/assert.js';
+import { SimClock } from './clock.js';
+import { DatagramFabric, DEFAULT_MAX_DATAGRAM } from './datagram.js';
+import { LinkModel, type LinkFaults } from './network.js';
+import { ProcessTable, ProgramRegistry } from './process.js';
+import { Domain, Scheduler, SYSTEM } from './scheduler.js';
+import { DEFAULT_DISK_OPTIONS, SimDisk, type DiskOptions } from './storage.js';
+import { DEFAULT_STREAM_OPTIONS, StreamFabric, type StreamOptions } from './stream.js';
+import { Trace, fmtTime } from './trace.js';
+import type { World } from './world.js';
+
+export interface SimulationOptions {
+  /** The run seed: every random choice of the run derives from it. */
+  readonly seed: number;
+  /** Fault model of every link (overridable per link through sim.links). */
+  readonly link?: Partial<LinkFaults>;
+  readonly stream?: Partial<StreamOptions>;
+  readonly disk?: Partial<DiskOptions>;
+  readonly maxDatagramSize?: number;
+  /** Node logs at debug level and every trace line go to `print` (default: silent). */
+  readonly verbose?: boolean;
+  /** Where verbose output goes (default console.log). */
+  readonly print?: (line: string) => void;
+  /** Trace lines kept in memory for failure reports (default 200). */
+  readonly traceKeep?: number;
+}
+
+/** Builds a node's application from its ports; called again on every restart. */
+export type AppFactory<A> = (ports: NodePorts) => A;
+
+export interface CrashOptions {
+  /** The daemon dies but the machine stays up: its processes keep running (default: they die too). */
+  readonly keepProcesses?: boolean;
+}
+
+class SimNode<A> {
+  app: A | undefined;
+  ports: NodePorts | undefined;
+  domain: Domain;
+  incarnation = 0;
+
+  constructor(
+    readonly name: string,
+    readonly factory: AppFactory<A>,
+    public machine: Domain,
+    readonly disk: SimDisk,
+    readonly processes: ProcessTable,
+  ) {
+    this.domain = new Domain(name);
+    this.domain.alive = false;
+  }
+}
+
+/**
+ * A deterministic cluster in one process: many nodes on virtual time, one seed. Each node's app
+ * gets NodePorts backed by the simulated clock, networks, disk and processes; the Simulation
+ * injects faults (crash, restart, pause, partitions, clogging) and records a trace whose hash
+ * identifies the run.
+ *
+ * Time only moves inside runFor/runUntil, which are async: after every event the microtask queue
+ * is drained, so promise continuations run at the virtual time of the event that resolved them.
+ */
+export class Simulation {
+  readonly seed: number;
+  readonly random: Random;
+  readonly scheduler = new Scheduler();
+  readonly trace: Trace;
+  readonly links: LinkModel;
+  readonly datagrams: DatagramFabric;
+  readonly streams: StreamFabric;
+  readonly programs = new ProgramRegistry();
+  private readonly nodes = new Map<string, SimNode<unknown>>();
+  private readonly world: World;
+  private readonly diskOptions: DiskOptions;
+  private readonly print: (line: string) => void;
+  private running = false;
+
+  constructor(private readonly options: SimulationOptions) {
+    assert(Number.isSafeInteger(options.seed), `simulation: seed must be an integer, got ${options.seed}`);
+    this.seed = options.seed;
+    this.random = Xoshiro128.fromSeed(options.seed);
+    this.print = options.print ?? ((line) => console.log(line));
+    this.trace = new Trace(() => this.scheduler.now, options.traceKeep ?? 200, options.verbose ? this.print : undefined);
+    this.links = new LinkModel(this.random.fork('net'), () => this.scheduler.now);
+    if (options.link) this.links.setDefaults(options.link);
+    this.world = {
+      scheduler: this.scheduler,
+      links: this.links,
+      trace: this.trace,
+      appDomain: (node) => {
+        const d = this.nodes.get(node)?.domain;
+        return d?.alive ? d : undefined;
+      },
+    };
+    this.datagrams = new DatagramFabric(this.world, options.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM);
+    this.streams = new StreamFabric(this.world, { ...DEFAULT_STREAM_OPTIONS, ...options.stream });
+    this.diskOptions = { ...DEFAULT_DISK_OPTIONS, ...options.disk };
+  }
+
+  get now(): number {
+    return this.scheduler.now;
+  }
+
+  /** Add a node; it starts at once unless `start: false`. */
+  addNode<A>(name: string, factory: AppFactory<A>, opts: { readonly start?: boolean } = {}): void {
+    assert(/^[A-Za-z0-9_.-]+$/.test(name), `simulation: bad node name '${name}'`);
+    assert(!this.nodes.has(name), `simulation: node ${name} exists`);
+    const machine = new Domain(`${name}/machine`);
+    const disk = new SimDisk(this.world, name, this.random.fork(`disk:${name}`), this.diskOptions);
+    const processes = new ProcessTable(this.world, name, machine, this.programs);
+    this.nodes.set(name, new SimNode(name, factory as AppFactory<unknown>, machine, disk, processes));
+    if (opts.start ?? true) this.start(name);
+  }
+
+  /** Node names in the order they were added. */
+  nodeNames(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  isUp(name: string): boolean {
+    return this.node(name).domain.alive;
+  }
+
+  /** The running app of a node (undefined while it is down). */
+  app<A>(name: string): A | undefined {
+    const n = this.node(name);
+    return n.domain.alive ? (n.app as A) : undefined;
+  }
+
+  /** The ports of the node's current incarnation (e.g. for a test that drives them directly). */
+  ports(name: string): NodePorts {
+    const p = this.node(name).ports;
+    assert(p && this.isUp(name), `simulation: node ${name} is down`);
+    return p;
+  }
+
+  disk(name: string): SimDisk {
+    return this.node(name).disk;
+  }
+
+  processTable(name: string): ProcessTable {
+    return this.node(name).processes;
+  }
+
+  /** Boot a node that is down: a fresh incarnation over the same disk. */
+  start(name: string): void {
+    const n = this.node(name);
+    assert(!n.domain.alive, `simulation: node ${name} is already up`);
+    n.incarnation++;
+    n.domain = new Domain(name);
+    if (!n.machine.alive) {
+      n.machine = new Domain(`${name}/machine`);
+      n.processes.machine = n.machine;
+    }
+    this.trace.record('node.start', name, n.incarnation);
+    const ports = this.makePorts(n);
+    n.ports = ports;
+    n.app = n.factory(ports);
+  }
+
+  /**
+   * The node crashes: its timers, sockets, connections and app object are gone, unflushed disk
+   * writes are partly lost, its processes die (unless keepProcesses). restart() boots it again.
+   */
+  crash(name: string, opts: CrashOptions = {}): void {
+    const n = this.node(name);
+    assert(n.domain.alive, `simulation: node ${name} is not up`);
+    this.trace.record('node.crash', name, opts.keepProcesses ? 'keep-processes' : 'machine');
+    n.domain.alive = false;
+    n.app = undefined;
+    n.ports = undefined;
+    this.datagrams.closeNode(name);
+    this.streams.closeNode(name);
+    n.disk.crash();
+    if (!opts.keepProcesses) {
+      n.machine.alive = false;
+      n.processes.killAll();
+    }
+  }
+
+  /** crash() if up, then start(). */
+  restart(name: string, opts: CrashOptions = {}): void {
+    if (this.isUp(name)) this.crash(name, opts);
+    this.start(name);
+  }
+
+  /** Freeze the node for ms (SIGSTOP, a long GC): its timers and deliveries run late. */
+  pause(name: string, ms: number): void {
+    const n = this.node(name);
+    assert(ms >= 0, 'simulation: negative pause');
+    n.domain.pausedUntil = Math.max(n.domain.pausedUntil, this.now + ms);
+    this.trace.record('node.pause', name, fmtTime(ms));
+  }
+
+  /** Split the nodes into groups that cannot talk; nodes in no group form one more group. */
+  partition(groups: ReadonlyArray<readonly string[]>): void {
+    for (const g of groups) for (const n of g) this.node(n);
+    this.links.partition(groups, this.nodeNames());
+    this.trace.record('net.partition', groups.map((g) => g.join(',')).join('|'));
+  }
+
+  /** Cut the link from → to only (one-way partition). */
+  cut(from: string, to: string): void {
+    this.links.cut(from, to);
+    this.trace.record('net.cut', from, to);
+  }
+
+  /** Cut a node off from every other, both ways. */
+  isolate(name: string): void {
+    this.partition([[name]].concat([this.nodeNames().filter((n) => n !== name)]));
+  }
+
+  /** Slow every link of a node: nothing gets in or out until ms from now. */
+  clog(name: string, ms: number): void {
+    this.node(name);
+    this.links.clog(name, ms);
+    this.trace.record('net.clog', name, fmtTime(ms));
+  }
+
+  /** Remove every partition, cut and clog. */
+  heal(): void {
+    this.links.heal();
+    this.trace.record('net.heal');
+  }
+
+  /** Run fn at now + delayMs as a system event (a scenario step: crash n1 at 10 s, ...). */
+  at(delayMs: number, fn: () => void): void {
+    this.scheduler.schedule(delayMs, SYSTEM, fn);
+  }
+
+  /** Run every event due in the next ms of virtual time; time ends exactly at now + ms. */
+  async runFor(ms: number): Promise<void> {
+    assert(ms >= 0, 'simulation: negative runFor');
+    const until = this.now + ms;
+    await this.drive(until, () => false);
+    this.scheduler.advanceTo(until);
+  }
+
+  /**
+   * Run until cond() holds (checked before each event and at the start), at most maxMs of virtual
+   * time. Returns whether it holds; on false, time is now + maxMs.
+   */
+  async runUntil(cond: () => boolean, maxMs: number): Promise<boolean> {
+    const until = this.now + maxMs;
+    await drain();
+    if (cond()) return true;
+    if (await this.drive(until, cond)) return true;
+    this.scheduler.advanceTo(until);
+    return cond();
+  }
+
+  traceHash(): string {
+    return this.trace.digest();
+  }
+
+  private async drive(until: number, cond: () => boolean): Promise<boolean> {
+    assert(!this.running, 'simulation: runFor/runUntil is already running (missing await?)');
+    this.running = true;
+    try {
+      await drain();
+      while (this.scheduler.step(until)) {
+        await drain();
+        if (cond()) return true;
+      }
+      return false;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private node(name: string): SimNode<unknown> {
+    const n = this.nodes.get(name);
+    assert(n, `simulation: no node ${name}`);
+    return n;
+  }
+
+  private makePorts(n: SimNode<unknown>): NodePorts {
+    const domain = n.domain;
+    const trace = this.trace;
+    return {
+      nodeName: n.name,
+      clock: new SimClock(this.scheduler, domain, (kind) => trace.record(kind, n.name)),
+      random: this.random.fork(`node:${n.name}#${n.incarnation}`),
+      datagram: this.datagrams.network(n.name, domain),
+      stream: this.streams.network(n.name, domain),
+      processes: n.processes.runner(domain),
+      store: n.disk.store(domain),
+      blobs: n.disk.blobStore(domain),
+      logger: this.makeLogger(n.name),
+      metrics: createMetricsRegistry(n.name),
+    };
+  }
+
+  private makeLogger(node: string): Logger {
+    if (!this.options.verbose) return pino({ level: 'silent' });
+    const print = this.print;
+    return pino(
+      { level: 'debug', base: { node }, timestamp: () => `,"t":${fmtTime(this.scheduler.now)}` },
+      { write: (s: string) => print(s.trimEnd()) },
+    );
+  }
+}
+
+/** Let every pending promise continuation run (setImmediate fires after the microtask queue empties). */
+function drain(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,399 @@
+import type {
+  StreamAddress,
+  StreamCloseInfo,
+  StreamConnectError,
+  StreamConnection,
+  StreamListener,
+  StreamNetwork,
+} from '../src/runtime/ports/stream.js';
+import { err, ok, type Result } from '../src/util/result.js';
+import { parseAddress } from './network.js';
+import { SYSTEM, type Domain } from './scheduler.js';
+import { fingerprint } from './trace.js';
+import { PortAllocator, type World } from './world.js';
+
+export interface StreamOptions {
+  /** Largest frame a receiver accepts; a bigger one closes the connection. */
+  readonly maxFrameSize: number;
+  /** Unacknowledged bytes above which send() returns false (backpressure). */
+  readonly highWaterMark: number;
+  /** Link throughput per direction, bytes per virtual ms. */
+  readonly bytesPerMs: number;
+  /** Retransmission timeout: a lost segment arrives this much later. */
+  readonly rtoMs: number;
+  /** Pending data that cannot get through for this long aborts the connection (like TCP's retries). */
+  readonly stallTimeoutMs: number;
+  /** Interval between SYN retries while the peer is unreachable. */
+  readonly synRetryMs: number;
+}
+
+export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
+  maxFrameSize: 16 * 1024 * 1024,
+  highWaterMark: 64 * 1024,
+  bytesPerMs: 125_000,
+  rtoMs: 200,
+  stallTimeoutMs: 10_000,
+  synRetryMs: 1000,
+};
+
+/**
+ * Simulated TCP with length-prefixed frames: reliable and ordered while the link is up; loss
+ * becomes retransmission delay; a cut link stalls pending frames, which flow again after a heal or
+ * abort the connection after stallTimeoutMs; a crashed host's peers see a reset.
+ */
+export class StreamFabric {
+  private readonly listeners = new Map<string, SimListener>();
+  private readonly endpoints = new Set<Endpoint>();
+  private readonly usedPorts = new Set<string>();
+  private readonly ports = new PortAllocator();
+
+  constructor(
+    readonly world: World,
+    readonly options: StreamOptions = DEFAULT_STREAM_OPTIONS,
+  ) {}
+
+  /** The StreamNetwork port of one node incarnation. */
+  network(node: string, domain: Domain): StreamNetwork {
+    return {
+      listen: (address) => this.listen(node, domain, address),
+      connect: (address, opts) => this.connect(node, domain, address, opts.timeoutMs),
+    };
+  }
+
+  /** A node crashed: its listeners vanish, its connections die, their peers get a reset. */
+  closeNode(node: string): void {
+    for (const l of [...this.listeners.values()]) if (l.node === node) l.closeNow();
+    for (const e of [...this.endpoints]) {
+      if (e.node !== node) continue;
+      e.destroy();
+      const peer = e.peer;
+      if (peer && !peer.closed && this.world.links.canReach(node, peer.node)) {
+        const d = this.world.links.delay(node, peer.node, false);
+        this.world.scheduler.schedule(d, SYSTEM, () => peer.abort('connection reset by peer'));
+      }
+    }
+  }
+
+  forget(e: Endpoint): void {
+    this.endpoints.delete(e);
+    this.usedPorts.delete(e.localAddress);
+  }
+
+  unlisten(l: SimListener): void {
+    if (this.listeners.get(l.address) === l) this.listeners.delete(l.address);
+    this.usedPorts.delete(l.address);
+    this.world.trace.record('stream.unlisten', l.address);
+  }
+
+  private listen(node: string, domain: Domain, address: StreamAddress): Promise<StreamListener> {
+    const hp = parseAddress(address);
+    if (!hp) return Promise.reject(new Error(`stream listen: bad address '${address}'`));
+    if (hp.host !== node) return Promise.reject(new Error(`stream listen: '${address}' is not an address of node ${node}`));
+    if (!domain.alive) return Promise.reject(new Error(`stream listen: node ${node} is down`));
+    const port = hp.port !== 0 ? hp.port : this.ports.allocate(node, (p) => this.usedPorts.has(`${node}:${p}`));
+    const bound = `${node}:${port}`;
+    if (this.usedPorts.has(bound)) return Promise.reject(new Error(`stream listen: ${bound} is in use (EADDRINUSE)`));
+    const l = new SimListener(this, node, bound);
+    this.listeners.set(bound, l);
+    this.usedPorts.add(bound);
+    this.world.trace.record('stream.listen', bound);
+    return Promise.resolve(l);
+  }
+
+  private connect(
+    node: string,
+    domain: Domain,
+    address: StreamAddress,
+    timeoutMs: number,
+  ): Promise<Result<StreamConnection, StreamConnectError>> {
+    const hp = parseAddress(address);
+    if (!hp || hp.port === 0) return Promise.resolve(err({ kind: 'unreachable', address, detail: 'bad address' }));
+    const { scheduler, links, trace } = this.world;
+    const local = `${node}:${this.ports.allocate(node, (p) => this.usedPorts.has(`${node}:${p}`))}`;
+    this.usedPorts.add(local);
+    const host = hp.host;
+    const deadline = scheduler.now + timeoutMs;
+    trace.record('stream.connect', local, address);
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (r: Result<StreamConnection, StreamConnectError>): void => {
+        if (settled) return;
+        settled = true;
+        if (!r.ok) this.usedPorts.delete(local);
+        if (domain.alive) resolve(r);
+      };
+      scheduler.schedule(timeoutMs, domain, () => {
+        if (settled) return;
+        trace.record('stream.connect-timeout', local, address);
+        settle(err({ kind: 'timeout', address, timeoutMs }));
+      });
+      const syn = (): void => {
+        if (settled || scheduler.now >= deadline) return;
+        const hostDomain = this.world.appDomain(host);
+        if (!hostDomain || !links.canReach(node, host) || !links.canReach(host, node)) {
+          // SYN or SYN-ACK lost: try again, like TCP's SYN retries.
+          scheduler.schedule(this.options.synRetryMs, SYSTEM, syn);
+          return;
+        }
+        const there = links.delay(node, host, false);
+        scheduler.schedule(there, hostDomain, () => {
+          if (settled) return;
+          const back = links.delay(host, node, false);
+          const listener = this.listeners.get(address);
+          if (!listener) {
+            scheduler.schedule(back, domain, () => {
+              trace.record('stream.refused', local, address);
+              settle(err({ kind: 'refused', address }));
+            });
+            return;
+          }
+          const client = new Endpoint(this, node, domain, local, address);
+          const server = new Endpoint(this, host, hostDomain, address, local);
+          client.peer = server;
+          server.peer = client;
+          this.endpoints.add(client);
+          this.endpoints.add(server);
+          trace.record('stream.accept', address, local);
+          listener.accept(server);
+          scheduler.schedule(back, domain, () => {
+            if (settled) client.close();
+            else settle(ok(client));
+          });
+        });
+      };
+      syn();
+    });
+  }
+}
+
+class SimListener implements StreamListener {
+  private handler: ((conn: StreamConnection) => void) | undefined;
+  private backlog: Endpoint[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly fabric: StreamFabric,
+    readonly node: string,
+    readonly address: StreamAddress,
+  ) {}
+
+  onConnection(handler: (conn: StreamConnection) => void): void {
+    this.handler = handler;
+    const queued = this.backlog;
+    this.backlog = [];
+    for (const c of queued) handler(c);
+  }
+
+  accept(conn: Endpoint): void {
+    if (this.handler) this.handler(conn);
+    else this.backlog.push(conn);
+  }
+
+  close(): Promise<void> {
+    this.closeNow();
+    return Promise.resolve();
+  }
+
+  closeNow(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.fabric.unlisten(this);
+  }
+}
+
+/** A frame on its way, or the FIN that follows the last one. */
+type Segment = Uint8Array | 'fin';
+
+/** One end of a simulated connection. Outgoing state (ordering, stalls, backpressure) lives here. */
+class Endpoint implements StreamConnection {
+  peer: Endpoint | undefined;
+  closed = false;
+  private frameHandler: ((frame: Uint8Array) => void) | undefined;
+  private drainHandler: (() => void) | undefined;
+  private closeHandler: ((info: StreamCloseInfo) => void) | undefined;
+  private closeInfo: StreamCloseInfo | undefined;
+  private inbox: Uint8Array[] = [];
+  /** Frames waiting for a cut link to heal, in order. */
+  private stalled: Segment[] = [];
+  private stallSince = 0;
+  private lastArrival = 0;
+  private wireFreeAt = 0;
+  private inFlight = 0;
+  private needDrain = false;
+  private finSent = false;
+
+  constructor(
+    private readonly fabric: StreamFabric,
+    readonly node: string,
+    readonly domain: Domain,
+    readonly localAddress: StreamAddress,
+    readonly remoteAddress: StreamAddress,
+  ) {}
+
+  get maxFrameSize(): number {
+    return this.fabric.options.maxFrameSize;
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.closed || this.finSent) return false;
+    this.inFlight += frame.length;
+    this.enqueue(frame.slice());
+    if (this.inFlight > this.fabric.options.highWaterMark) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  onFrame(handler: (frame: Uint8Array) => void): void {
+    this.frameHandler = handler;
+    const queued = this.inbox;
+    this.inbox = [];
+    for (const f of queued) handler(f);
+  }
+
+  onDrain(handler: () => void): void {
+    this.drainHandler = handler;
+  }
+
+  onClose(handler: (info: StreamCloseInfo) => void): void {
+    this.closeHandler = handler;
+    // Closed before a handler was set: still tell it, exactly once.
+    if (this.closeInfo) this.fabric.world.scheduler.schedule(0, this.domain, () => this.notifyClose());
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.enqueue('fin');
+    this.finSent = true;
+    this.finish({ reason: 'local' });
+  }
+
+  /** The connection died under us (timeout, reset, frame too large). */
+  abort(detail: string, reason: StreamCloseInfo['reason'] = 'error'): void {
+    if (this.closed) return;
+    this.finish(detail ? { reason, detail } : { reason });
+  }
+
+  /** The host crashed: no callbacks, nothing more sent. */
+  destroy(): void {
+    this.closed = true;
+    this.closeHandler = undefined;
+    this.stalled = [];
+    this.fabric.forget(this);
+  }
+
+  private finish(info: StreamCloseInfo): void {
+    this.closed = true;
+    this.closeInfo = info;
+    this.fabric.world.trace.record('stream.close', this.localAddress, this.remoteAddress, info.reason);
+    if (this.stalled.length === 0) this.fabric.forget(this);
+    this.fabric.world.scheduler.schedule(0, this.domain, () => this.notifyClose());
+  }
+
+  private notifyClose(): void {
+    const h = this.closeHandler;
+    const info = this.closeInfo;
+    if (!h || !info) return;
+    this.closeHandler = undefined;
+    h(info);
+  }
+
+  private enqueue(seg: Segment): void {
+    const peer = this.peer;
+    if (!peer) return;
+    const { links } = this.fabric.world;
+    if (this.stalled.length > 0 || !links.canReach(this.node, peer.node)) {
+      if (this.stalled.length === 0) {
+        this.stallSince = this.fabric.world.scheduler.now;
+        this.fabric.world.scheduler.schedule(this.fabric.options.rtoMs, SYSTEM, () => this.retransmit());
+      }
+      this.stalled.push(seg);
+      return;
+    }
+    this.transmit(seg);
+  }
+
+  private retransmit(): void {
+    const peer = this.peer;
+    if (!peer || this.stalled.length === 0) return;
+    const { links, scheduler } = this.fabric.world;
+    if (links.canReach(this.node, peer.node)) {
+      const segs = this.stalled;
+      this.stalled = [];
+      for (const s of segs) this.transmit(s);
+      if (this.closed) this.fabric.forget(this);
+      return;
+    }
+    if (scheduler.now - this.stallSince >= this.fabric.options.stallTimeoutMs) {
+      this.stalled = [];
+      this.fabric.world.trace.record('stream.stall-timeout', this.localAddress, this.remoteAddress);
+      this.abort('connection timed out');
+      this.fabric.forget(this);
+      return;
+    }
+    scheduler.schedule(this.fabric.options.rtoMs, SYSTEM, () => this.retransmit());
+  }
+
+  private transmit(seg: Segment): void {
+    const peer = this.peer as Endpoint;
+    const { links, scheduler, trace } = this.fabric.world;
+    const opts = this.fabric.options;
+    const size = seg === 'fin' ? 0 : seg.length;
+    this.wireFreeAt = Math.max(this.wireFreeAt, scheduler.now) + size / opts.bytesPerMs;
+    const delay = links.streamDelay(this.node, peer.node, opts.rtoMs);
+    const arrival = Math.max(this.wireFreeAt + delay, this.lastArrival);
+    this.lastArrival = arrival;
+    // A dead peer still "receives" (in the system domain) so that the sender gets its reset.
+    const domain = peer.domain.alive ? peer.domain : SYSTEM;
+    scheduler.at(arrival, domain, () => {
+      if (seg === 'fin') peer.receiveFin();
+      else {
+        trace.record('stream.frame', this.localAddress, this.remoteAddress, fingerprint(seg));
+        peer.receive(seg);
+        this.acked(seg.length);
+      }
+    });
+  }
+
+  private acked(bytes: number): void {
+    this.inFlight -= bytes;
+    if (this.inFlight === 0 && this.needDrain && !this.closed) {
+      this.needDrain = false;
+      this.fabric.world.scheduler.schedule(0, this.domain, () => this.drainHandler?.());
+    }
+  }
+
+  private receive(frame: Uint8Array): void {
+    if (this.closed) {
+      // Data for a connection that died (crash, timeout): the sender gets a reset.
+      if (this.closeInfo?.reason !== 'local' && this.closeInfo?.reason !== 'peer') this.peer?.abort('connection reset by peer');
+      return;
+    }
+    if (frame.length > this.maxFrameSize) {
+      this.abort(`frame of ${frame.length} bytes exceeds ${this.maxFrameSize}`, 'frame-too-large');
+      const peer = this.peer;
+      if (peer) {
+        const back = this.fabric.world.links.delay(this.node, peer.node, false);
+        this.fabric.world.scheduler.schedule(back, SYSTEM, () => peer.remoteGone());
+      }
+      return;
+    }
+    if (this.frameHandler) this.frameHandler(frame);
+    else this.inbox.push(frame);
+  }
+
+  private receiveFin(): void {
+    if (this.closed) return;
+    this.finSent = true;
+    this.finish({ reason: 'peer' });
+  }
+
+  /** The peer closed on us (e.g. our frame was too large for it). */
+  remoteGone(): void {
+    if (!this.closed) {
+      this.finSent = true;
+      this.finish({ reason: 'peer' });
+    }
+  }
+}
