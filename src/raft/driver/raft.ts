@@ -1,0 +1,552 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Clock, TimerHandle } from '../../runtime/ports/clock.js';
+import type { Logger } from '../../runtime/ports/observability.js';
+import type { Random } from '../../runtime/ports/random.js';
+import type { BlobStore, DurableStore } from '../../runtime/ports/storage.js';
+import { assert } from '../../util/assert.js';
+import { err, ok, type Result } from '../../util/result.js';
+import { applyConfChange, decodeConfChange, RawNode } from '../core/index.js';
+import type { ConfChange, ConfState, Entry, Message, NodeId, ProposeError, Proposed, Ready, Role, Snapshot, SnapshotMeta, SoftState } from '../core/types.js';
+import { resolveRaftConfig, type RaftConfig } from '../config.js';
+import type { FSM } from '../fsm.js';
+import { packr, toBytes } from '../storage/codec.js';
+import { RaftStorage } from '../storage/raft-storage.js';
+import type { Transport } from '../transport/transport.js';
+import type { LeaderInfo, Observation, Observer, RaftError, Server } from './types.js';
+
+export interface RaftDeps {
+  readonly id: NodeId;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly store: DurableStore;
+  readonly blobs: BlobStore;
+  readonly transport: Transport;
+  readonly fsm: FSM;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly config?: Partial<RaftConfig>;
+}
+
+interface IndexWaiter {
+  readonly term: number;
+  readonly resolve: (r: Result<unknown, RaftError>) => void;
+  readonly timer: TimerHandle;
+}
+
+interface ReadWaiter {
+  /** Barrier: also wait until the read index is applied. */
+  readonly waitApplied: boolean;
+  readonly resolve: (r: Result<number, RaftError>) => void;
+  readonly timer: TimerHandle;
+}
+
+const ADDRS_KEY = 'addresses';
+
+/**
+ * The Raft driver (hashicorp/raft's Raft): wires the pure core to durable storage, the transport,
+ * the FSM and the clock. One Ready at a time: persist the snapshot, entries and hard state in one
+ * write and one flush (every apply() that arrived meanwhile rides in the same batch: group
+ * commit), only then send the messages, then apply committed entries and resolve their waiters.
+ */
+export class Raft {
+  private readonly log: Logger;
+  private readonly config: RaftConfig;
+  private node!: RawNode;
+  private soft: SoftState = { leader: '', role: 'follower' };
+  private term = 0;
+  private applied = 0;
+  /** Membership as of `applied` (what a snapshot at `applied` records). */
+  private appliedConf: ConfState;
+  private readonly addresses = new Map<NodeId, string>();
+  private readonly waiters = new Map<number, IndexWaiter>();
+  private readonly readWaiters = new Map<string, ReadWaiter>();
+  private appliedWaiters: Array<{ index: number; resolve: (r: Result<number, RaftError>) => void }> = [];
+  private readonly observers = new Set<Observer>();
+  private readonly ticker: TimerHandle;
+  private readCounter = 0;
+  private loopScheduled = false;
+  private inLoop = false;
+  private snapshotting = false;
+  private stopped = false;
+  private readonly m: {
+    fsyncs: Counter;
+    batch: Histogram;
+    applied: Counter;
+    leaderChanges: Counter;
+    term: Gauge;
+    commit: Gauge;
+    snapshots: Counter;
+    dropped: Counter;
+  };
+
+  private constructor(
+    private readonly deps: RaftDeps,
+    config: RaftConfig,
+    private readonly storage: RaftStorage,
+  ) {
+    this.config = config;
+    this.log = deps.logger.child({ module: 'raft' });
+    const reg = [deps.metrics];
+    this.m = {
+      fsyncs: new Counter({ name: 'raft_fsyncs_total', help: 'Durability points (one per persisted Ready)', registers: reg }),
+      batch: new Histogram({ name: 'raft_persist_batch_entries', help: 'Entries persisted per durability point (group commit)', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: reg }),
+      applied: new Counter({ name: 'raft_applied_entries_total', help: 'Committed entries applied to the FSM', registers: reg }),
+      leaderChanges: new Counter({ name: 'raft_leader_changes_total', help: 'Times the known leader changed', registers: reg }),
+      term: new Gauge({ name: 'raft_term', help: 'Current term', registers: reg }),
+      commit: new Gauge({ name: 'raft_commit_index', help: 'Commit index', registers: reg }),
+      snapshots: new Counter({ name: 'raft_snapshots_total', help: 'Snapshots taken or installed', labelNames: ['kind'], registers: reg }),
+      dropped: new Counter({ name: 'raft_unroutable_messages_total', help: 'Messages to peers with no known address', registers: reg }),
+    };
+    const snap = storage.snapshot();
+    this.appliedConf = snap.meta.confState;
+    this.restoreFrom(snap);
+    this.startCore();
+    deps.transport.onMessage((msg) => this.receive(msg));
+    deps.transport.onPeerStatus((id, up) => this.emit({ type: up ? 'heartbeatResumed' : 'heartbeatFailed', id }));
+    this.ticker = deps.clock.setInterval(config.tickMs, () => {
+      if (this.stopped) return;
+      this.node.tick();
+      this.kick();
+    });
+  }
+
+  /** Open (or recover) a node from its stores; the FSM is restored from the latest snapshot. */
+  static async create(deps: RaftDeps): Promise<Result<Raft, string>> {
+    const config = resolveRaftConfig(deps.config);
+    if (!config.ok) return config;
+    const storage = await RaftStorage.open(deps.store, deps.blobs);
+    return ok(new Raft(deps, config.value, storage));
+  }
+
+  /** Write the initial membership (hashicorp BootstrapCluster); only on a node with no state at all. */
+  async bootstrap(servers: readonly Server[]): Promise<Result<void, string>> {
+    if (this.storage.hasExistingState()) return err('raft bootstrap: this node already has state');
+    if (!servers.some((s) => s.id === this.deps.id)) return err(`raft bootstrap: the servers do not include this node (${this.deps.id})`);
+    const ids = new Set(servers.map((s) => s.id));
+    if (ids.size !== servers.length) return err('raft bootstrap: duplicate server ids');
+    const voters = servers.filter((s) => s.suffrage !== 'nonvoter').map((s) => s.id).sort();
+    const learners = servers.filter((s) => s.suffrage === 'nonvoter').map((s) => s.id).sort();
+    if (voters.length === 0) return err('raft bootstrap: no voter');
+    for (const s of servers) this.addresses.set(s.id, s.address);
+    // Addresses live in the stable store; a snapshot at index 0 carries only the membership.
+    const snap: Snapshot = { meta: { index: 0, term: 0, confState: { voters, learners } }, data: new Uint8Array(0) };
+    await this.storage.snapshots.save(snap);
+    this.storage.setSnapshot(snap);
+    this.saveAddresses();
+    await this.storage.sync();
+    this.appliedConf = snap.meta.confState;
+    this.startCore();
+    return ok(undefined);
+  }
+
+  // Writes ----------------------------------------------------------------------------------
+
+  /** Replicate `cmd`; resolves with the FSM's result once committed and applied on this node. */
+  apply(cmd: Uint8Array, timeoutMs: number): Promise<Result<unknown, RaftError>> {
+    if (this.stopped) return Promise.resolve(err({ kind: 'shutdown' }));
+    return this.track(this.node.propose([cmd]), timeoutMs);
+  }
+
+  addVoter(id: NodeId, address: string, timeoutMs: number): Promise<Result<number, RaftError>> {
+    return this.changeMembership({ type: 'addVoter', nodeId: id, context: address }, timeoutMs);
+  }
+
+  addNonvoter(id: NodeId, address: string, timeoutMs: number): Promise<Result<number, RaftError>> {
+    return this.changeMembership({ type: 'addLearner', nodeId: id, context: address }, timeoutMs);
+  }
+
+  demoteVoter(id: NodeId, timeoutMs: number): Promise<Result<number, RaftError>> {
+    return this.changeMembership({ type: 'addLearner', nodeId: id, context: this.addresses.get(id) ?? '' }, timeoutMs);
+  }
+
+  removeServer(id: NodeId, timeoutMs: number): Promise<Result<number, RaftError>> {
+    return this.changeMembership({ type: 'removeNode', nodeId: id, context: '' }, timeoutMs);
+  }
+
+  private async changeMembership(cc: ConfChange, timeoutMs: number): Promise<Result<number, RaftError>> {
+    if (this.stopped) return err({ kind: 'shutdown' });
+    // Known at once, so the leader can reach a new member as soon as the change takes effect.
+    if (cc.context !== '') this.addresses.set(cc.nodeId, cc.context);
+    const proposed = this.node.proposeConfChange(cc);
+    const r = await this.track(proposed, timeoutMs);
+    return r.ok && proposed.ok ? ok(proposed.value.lastIndex) : (r as Result<never, RaftError>);
+  }
+
+  /** Resolves once every entry before it is applied here (and leadership was confirmed by a quorum). */
+  barrier(timeoutMs: number): Promise<Result<number, RaftError>> {
+    return this.readIndex(true, timeoutMs);
+  }
+
+  /** Confirms with a quorum round that this node is still the leader. */
+  async verifyLeader(timeoutMs: number): Promise<Result<void, RaftError>> {
+    const r = await this.readIndex(false, timeoutMs);
+    return r.ok ? ok(undefined) : r;
+  }
+
+  /** Hand leadership to `to`, or to the most up-to-date voter. Resolves when a new leader is known. */
+  async leadershipTransfer(timeoutMs: number, to?: NodeId): Promise<Result<LeaderInfo, RaftError>> {
+    if (this.stopped) return err({ kind: 'shutdown' });
+    if (this.soft.role !== 'leader') return err({ kind: 'notLeader', leader: this.leader() });
+    const target = to ?? this.bestTransferTarget();
+    if (!target) return err({ kind: 'rejected', reason: 'no other voter to transfer to' });
+    const r = this.node.transferLeadership(target);
+    if (!r.ok) return err(this.proposeError(r.error));
+    this.kick();
+    return new Promise((resolve) => {
+      const timer = this.deps.clock.setTimer(timeoutMs, () => {
+        off();
+        resolve(err({ kind: 'timeout' }));
+      });
+      const off = this.observe((o) => {
+        if (o.type === 'leader' && o.leader && o.leader.id !== this.deps.id) {
+          timer.cancel();
+          off();
+          resolve(ok(o.leader));
+        }
+      });
+    });
+  }
+
+  /** Take a snapshot of the FSM now and compact the log behind it. */
+  async snapshot(): Promise<Result<SnapshotMeta, string>> {
+    if (this.snapshotting) return err('a snapshot is already in progress');
+    const index = this.applied;
+    if (index <= this.storage.snapshot().meta.index) return err('nothing new to snapshot');
+    this.snapshotting = true;
+    const fsmSnap = this.deps.fsm.snapshot();
+    const meta: SnapshotMeta = { index, term: this.storage.term(index), confState: this.appliedConf };
+    try {
+      const snap: Snapshot = { meta, data: this.wrapSnapshot(await fsmSnap.persist()) };
+      await this.storage.snapshots.save(snap);
+      // A snapshot installed from the leader meanwhile supersedes ours.
+      if (this.stopped || this.storage.snapshot().meta.index >= index) return err('superseded by a newer snapshot');
+      this.storage.setSnapshot(snap);
+      const cut = this.node.compact(meta);
+      if (cut > 0) this.storage.compactTo(Math.min(cut, this.storage.lastIndex()));
+      this.m.snapshots.inc({ kind: 'taken' });
+      this.log.info({ index, term: meta.term, compactedTo: cut }, 'snapshot taken');
+      return ok(meta);
+    } finally {
+      fsmSnap.release();
+      this.snapshotting = false;
+    }
+  }
+
+  // State -----------------------------------------------------------------------------------
+
+  state(): Role {
+    return this.soft.role;
+  }
+
+  leader(): LeaderInfo | undefined {
+    if (this.soft.leader === '') return undefined;
+    return { id: this.soft.leader, address: this.addresses.get(this.soft.leader) ?? '' };
+  }
+
+  get id(): NodeId {
+    return this.deps.id;
+  }
+
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  getConfiguration(): Server[] {
+    const cs = this.node.confState;
+    return [
+      ...cs.voters.map((id) => ({ id, address: this.addresses.get(id) ?? '', suffrage: 'voter' as const })),
+      ...cs.learners.map((id) => ({ id, address: this.addresses.get(id) ?? '', suffrage: 'nonvoter' as const })),
+    ];
+  }
+
+  stats(): Record<string, string | number> {
+    const s = this.node.status();
+    return {
+      state: s.softState.role,
+      term: s.hardState.term,
+      leader: s.softState.leader,
+      commitIndex: s.hardState.commit,
+      appliedIndex: this.applied,
+      firstIndex: s.firstIndex,
+      lastIndex: s.lastIndex,
+      lastSnapshotIndex: this.storage.snapshot().meta.index,
+      voters: s.confState.voters.join(','),
+      nonvoters: s.confState.learners.join(','),
+      pendingApplies: this.waiters.size,
+    };
+  }
+
+  /** Register an observer; returns its unregister function. Observers must not throw. */
+  observe(observer: Observer): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /** Stop ticking, fail every waiter with 'shutdown', close the transport. Stores stay open (the caller owns them). */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ticker.cancel();
+    const down = err({ kind: 'shutdown' } as const);
+    for (const w of this.waiters.values()) {
+      w.timer.cancel();
+      w.resolve(down);
+    }
+    for (const w of [...this.readWaiters.values()]) w.resolve(down);
+    for (const w of this.appliedWaiters) w.resolve(down);
+    this.waiters.clear();
+    this.readWaiters.clear();
+    this.appliedWaiters = [];
+    await this.deps.transport.close();
+  }
+
+  // Internals ---------------------------------------------------------------------------------
+
+  private startCore(): void {
+    const c = this.config;
+    this.node = new RawNode(
+      {
+        id: this.deps.id,
+        electionTicks: c.electionTicks,
+        heartbeatTicks: c.heartbeatTicks,
+        maxInflight: c.maxInflight,
+        maxSizePerMsg: c.maxSizePerMsg,
+        snapshotChunkSize: c.snapshotChunkSize,
+        preVote: c.preVote,
+        checkQuorum: c.checkQuorum,
+        trailingLogs: c.trailingLogs,
+        applied: this.applied,
+        random: this.deps.random,
+        logger: this.log,
+      },
+      this.storage,
+    );
+    this.term = this.storage.hardState().term;
+  }
+
+  private receive(msg: Message): void {
+    if (this.stopped) return;
+    const r = this.node.step(msg);
+    if (!r.ok) this.log.debug({ from: msg.from, type: msg.type, why: r.error }, 'message refused by the core');
+    this.kick();
+  }
+
+  private track(proposed: Result<Proposed, ProposeError>, timeoutMs: number): Promise<Result<unknown, RaftError>> {
+    if (!proposed.ok) return Promise.resolve(err(this.proposeError(proposed.error)));
+    const { term, lastIndex } = proposed.value;
+    this.kick();
+    return new Promise((resolve) => {
+      const timer = this.deps.clock.setTimer(timeoutMs, () => {
+        if (this.waiters.get(lastIndex)?.timer !== timer) return;
+        this.waiters.delete(lastIndex);
+        resolve(err({ kind: 'timeout' }));
+      });
+      const old = this.waiters.get(lastIndex);
+      // An older proposal at this index was overwritten by a newer leader's log: outcome unknown.
+      if (old) {
+        old.timer.cancel();
+        old.resolve(err({ kind: 'leadershipLost' }));
+      }
+      this.waiters.set(lastIndex, { term, resolve, timer });
+    });
+  }
+
+  private proposeError(e: ProposeError): RaftError {
+    if (e === 'notLeader') return { kind: 'notLeader', leader: this.leader() };
+    return { kind: 'rejected', reason: e };
+  }
+
+  private readIndex(waitApplied: boolean, timeoutMs: number): Promise<Result<number, RaftError>> {
+    if (this.stopped) return Promise.resolve(err({ kind: 'shutdown' }));
+    const context = `${this.deps.id}/${++this.readCounter}`;
+    const r = this.node.readIndex(context);
+    if (!r.ok) return Promise.resolve(err(this.proposeError(r.error)));
+    this.kick();
+    return new Promise((outer) => {
+      let settled = false;
+      // Settles once, whether by read state, apply progress, timeout or shutdown.
+      const resolve = (res: Result<number, RaftError>): void => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        this.readWaiters.delete(context);
+        outer(res);
+      };
+      const timer = this.deps.clock.setTimer(timeoutMs, () => resolve(err({ kind: 'timeout' })));
+      this.readWaiters.set(context, { waitApplied, resolve, timer });
+    });
+  }
+
+  private bestTransferTarget(): NodeId | undefined {
+    const voters = new Set(this.node.confState.voters);
+    let best: { id: NodeId; match: number } | undefined;
+    for (const p of this.node.status().progress) {
+      if (p.id === this.deps.id || !voters.has(p.id)) continue;
+      if (!best || p.match > best.match) best = { id: p.id, match: p.match };
+    }
+    return best?.id;
+  }
+
+  private kick(): void {
+    if (this.loopScheduled || this.inLoop || this.stopped) return;
+    this.loopScheduled = true;
+    queueMicrotask(() => {
+      this.loopScheduled = false;
+      void this.runLoop();
+    });
+  }
+
+  private async runLoop(): Promise<void> {
+    if (this.inLoop) return;
+    this.inLoop = true;
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        const rd = this.node.ready();
+        await this.handleReady(rd);
+        if (this.stopped) return;
+        this.node.advance(rd);
+      }
+    } finally {
+      this.inLoop = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.onSoftState(rd.softState);
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+    this.storage.log.storeLogs(rd.entries);
+    if (rd.hardState) {
+      this.storage.setHardState(rd.hardState);
+      if (rd.hardState.term !== this.term) {
+        this.term = rd.hardState.term;
+        this.m.term.set(this.term);
+      }
+      this.m.commit.set(rd.hardState.commit);
+    }
+    if (rd.mustSync || rd.snapshot) {
+      await this.storage.sync();
+      this.m.fsyncs.inc();
+      this.m.batch.observe(rd.entries.length);
+    }
+    if (this.stopped) return;
+    // Persist-before-send: everything this Ready promises is durable now.
+    for (const msg of rd.messages) {
+      const address = this.addresses.get(msg.to);
+      if (address === undefined) {
+        this.m.dropped.inc();
+        continue;
+      }
+      this.deps.transport.send(address, msg);
+    }
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) this.onReadState(rs.context, rs.index);
+    this.resolveAppliedWaiters();
+    if (this.applied - this.storage.snapshot().meta.index >= this.config.snapshotThreshold && !this.snapshotting) {
+      void this.snapshot();
+    }
+  }
+
+  private onSoftState(s: SoftState): void {
+    const prev = this.soft;
+    this.soft = s;
+    if (prev.role !== s.role) this.emit({ type: 'state', state: s.role });
+    if (prev.leader !== s.leader) {
+      this.m.leaderChanges.inc();
+      this.log.info({ leader: s.leader, role: s.role }, 'leader changed');
+      this.emit({ type: 'leader', leader: this.leader(), term: this.term });
+    }
+  }
+
+  private async installSnapshot(snap: Snapshot): Promise<void> {
+    await this.storage.snapshots.save(snap);
+    this.storage.installSnapshot(snap);
+    this.restoreFrom(snap);
+    this.appliedConf = snap.meta.confState;
+    this.saveAddresses();
+    this.m.snapshots.inc({ kind: 'installed' });
+    this.log.info({ index: snap.meta.index, term: snap.meta.term }, 'snapshot installed from leader');
+    // Proposals the snapshot covers may or may not be in it.
+    for (const [index, w] of this.waiters) {
+      if (index > snap.meta.index) continue;
+      w.timer.cancel();
+      w.resolve(err({ kind: 'leadershipLost' }));
+      this.waiters.delete(index);
+    }
+  }
+
+  /** Load the FSM and the address book from a snapshot (or start empty for index 0). */
+  private restoreFrom(snap: Snapshot): void {
+    const saved = this.storage.stable.get(ADDRS_KEY);
+    if (saved) for (const [id, a] of Object.entries(packr.unpack(saved) as Record<string, string>)) this.addresses.set(id, a);
+    if (snap.data.length > 0) {
+      const v = packr.unpack(snap.data) as { fsm?: unknown; addresses?: Record<string, string> };
+      for (const [id, a] of Object.entries(v.addresses ?? {})) this.addresses.set(id, a);
+      const data = toBytes(v.fsm);
+      assert(data, 'raft: snapshot without FSM data');
+      if (snap.meta.index > 0) this.deps.fsm.restore(data);
+    }
+    this.applied = snap.meta.index;
+  }
+
+  private wrapSnapshot(fsmData: Uint8Array): Uint8Array {
+    return packr.pack({ fsm: fsmData, addresses: Object.fromEntries(this.addresses) });
+  }
+
+  private saveAddresses(): void {
+    this.storage.stable.set(ADDRS_KEY, packr.pack(Object.fromEntries(this.addresses)));
+  }
+
+  private applyEntry(e: Entry): void {
+    assert(e.index === this.applied + 1, `raft: applying ${e.index} after ${this.applied}`);
+    this.applied = e.index;
+    this.m.applied.inc();
+    let result: unknown = undefined;
+    if (e.type === 'normal') result = this.deps.fsm.apply({ index: e.index, term: e.term, data: e.data });
+    else if (e.type === 'confChange') this.applyConf(e);
+    const w = this.waiters.get(e.index);
+    if (!w) return;
+    this.waiters.delete(e.index);
+    w.timer.cancel();
+    // Same index and term means the same entry (log matching): it is ours.
+    w.resolve(w.term === e.term ? ok(result) : err({ kind: 'leadershipLost' }));
+  }
+
+  private applyConf(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    if (!cc.ok) {
+      this.log.error({ index: e.index, why: cc.error }, 'undecodable configuration entry');
+      return;
+    }
+    const next = applyConfChange(this.appliedConf, cc.value);
+    if (!next.ok) return; // The core refused it too; it changes nothing.
+    this.appliedConf = next.value;
+    const { nodeId, context } = cc.value;
+    if (context !== '') this.addresses.set(nodeId, context);
+    this.saveAddresses();
+    const change = cc.value.type === 'removeNode' ? 'removed' : cc.value.type === 'addVoter' ? 'voter' : 'nonvoter';
+    this.emit({ type: 'peer', id: nodeId, address: this.addresses.get(nodeId) ?? '', change });
+  }
+
+  private onReadState(context: string, index: number): void {
+    const w = this.readWaiters.get(context);
+    if (!w) return;
+    this.readWaiters.delete(context);
+    if (index === 0) w.resolve(err({ kind: 'notLeader', leader: this.leader() }));
+    else if (!w.waitApplied || this.applied >= index) w.resolve(ok(index));
+    else this.appliedWaiters.push({ index, resolve: w.resolve });
+  }
+
+  private resolveAppliedWaiters(): void {
+    if (this.appliedWaiters.length === 0) return;
+    const still: typeof this.appliedWaiters = [];
+    for (const w of this.appliedWaiters) {
+      if (w.index <= this.applied) w.resolve(ok(w.index));
+      else still.push(w);
+    }
+    this.appliedWaiters = still;
+  }
+
+  private emit(o: Observation): void {
+    for (const obs of this.observers) obs(o);
+  }
+}

@@ -1,0 +1,205 @@
+import { Counter, type Registry } from 'prom-client';
+import type { Clock, TimerHandle } from '../../runtime/ports/clock.js';
+import type { Logger } from '../../runtime/ports/observability.js';
+import type { StreamConnection, StreamListener, StreamNetwork } from '../../runtime/ports/stream.js';
+import { validateMessage } from '../core/validate.js';
+import type { Message, NodeId } from '../core/types.js';
+import { packr } from '../storage/codec.js';
+import type { Transport } from './transport.js';
+
+export interface StreamTransportOptions {
+  /** Connect timeout per attempt. */
+  readonly connectTimeoutMs: number;
+  /** First reconnect delay after a failure; doubles per failure up to maxBackoffMs. */
+  readonly minBackoffMs: number;
+  /** Cap on the reconnect delay; keep it below the election timeout so a healed peer is soon heard. */
+  readonly maxBackoffMs: number;
+  /** Messages held per peer while connecting or while the connection is backed up; older ones are dropped. */
+  readonly maxQueued: number;
+}
+
+/** One outgoing connection per peer address; replies arrive on the peer's own connection to us. */
+class Peer {
+  conn: StreamConnection | undefined;
+  connecting = false;
+  backedUp = false;
+  failures = 0;
+  retry: TimerHandle | undefined;
+  readonly queue: Uint8Array[] = [];
+  /** The id last seen in a message to this address, for reachability reports. */
+  id: NodeId | undefined;
+  closed = false;
+
+  constructor(readonly address: string) {}
+}
+
+/**
+ * Raft messages over the StreamNetwork port: one msgpackr frame per message. Every decoded frame is
+ * checked by the core's validateMessage; a frame that does not decode or validate closes its
+ * connection and is counted (the sender reconnects), and never reaches the core.
+ */
+export class StreamTransport implements Transport {
+  private handler: (m: Message) => void = () => {};
+  private statusHandler: (id: NodeId, reachable: boolean) => void = () => {};
+  private readonly peers = new Map<string, Peer>();
+  private readonly inbound = new Set<StreamConnection>();
+  private closing = false;
+  private readonly log: Logger;
+  private readonly badFrames: Counter;
+  private readonly dropped: Counter;
+  private readonly sent: Counter;
+
+  private constructor(
+    private readonly listener: StreamListener,
+    private readonly net: StreamNetwork,
+    private readonly clock: Clock,
+    logger: Logger,
+    metrics: Registry,
+    private readonly options: StreamTransportOptions,
+  ) {
+    this.log = logger.child({ module: 'raft-transport' });
+    this.badFrames = new Counter({ name: 'raft_transport_bad_frames_total', help: 'Frames that failed to decode or validate (connection closed)', labelNames: ['reason'], registers: [metrics] });
+    this.dropped = new Counter({ name: 'raft_transport_dropped_total', help: 'Outgoing messages dropped (peer unreachable or backed up)', registers: [metrics] });
+    this.sent = new Counter({ name: 'raft_transport_sent_total', help: 'Outgoing messages written to a connection', registers: [metrics] });
+    listener.onConnection((conn) => this.accept(conn));
+  }
+
+  static async listen(net: StreamNetwork, address: string, clock: Clock, logger: Logger, metrics: Registry, options: StreamTransportOptions): Promise<StreamTransport> {
+    const listener = await net.listen(address);
+    return new StreamTransport(listener, net, clock, logger, metrics, options);
+  }
+
+  get localAddress(): string {
+    return this.listener.address;
+  }
+
+  onMessage(handler: (m: Message) => void): void {
+    this.handler = handler;
+  }
+
+  onPeerStatus(handler: (id: NodeId, reachable: boolean) => void): void {
+    this.statusHandler = handler;
+  }
+
+  send(address: string, m: Message): void {
+    if (this.closing) return;
+    let peer = this.peers.get(address);
+    if (!peer) {
+      peer = new Peer(address);
+      this.peers.set(address, peer);
+    }
+    peer.id = m.to;
+    const frame = packr.pack(m);
+    if (peer.conn && !peer.conn.closed && !peer.backedUp) {
+      this.write(peer, frame);
+      return;
+    }
+    peer.queue.push(frame);
+    if (peer.queue.length > this.options.maxQueued) {
+      peer.queue.shift();
+      this.dropped.inc();
+    }
+    if (!peer.conn && !peer.connecting && !peer.retry) void this.connect(peer);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const peer of this.peers.values()) {
+      peer.closed = true;
+      peer.retry?.cancel();
+      peer.conn?.close();
+    }
+    for (const conn of this.inbound) conn.close();
+    await this.listener.close();
+  }
+
+  private write(peer: Peer, frame: Uint8Array): void {
+    this.sent.inc();
+    if (!peer.conn!.send(frame)) peer.backedUp = true;
+  }
+
+  private async connect(peer: Peer): Promise<void> {
+    peer.connecting = true;
+    const r = await this.net.connect(peer.address, { timeoutMs: this.options.connectTimeoutMs });
+    peer.connecting = false;
+    if (peer.closed) {
+      if (r.ok) r.value.close();
+      return;
+    }
+    if (!r.ok) {
+      this.failed(peer, r.error.kind);
+      return;
+    }
+    const conn = r.value;
+    peer.conn = conn;
+    peer.backedUp = false;
+    if (peer.failures > 0 && peer.id) this.statusHandler(peer.id, true);
+    peer.failures = 0;
+    // Peers never send on our outgoing connection; anything arriving there is hostile.
+    conn.onFrame(() => {
+      this.badFrames.inc({ reason: 'unexpected' });
+      conn.close();
+    });
+    conn.onDrain(() => {
+      peer.backedUp = false;
+      this.flushQueue(peer);
+    });
+    conn.onClose((info) => {
+      if (peer.conn === conn) peer.conn = undefined;
+      if (peer.closed) return;
+      this.log.debug({ peer: peer.address, reason: info.reason, detail: info.detail }, 'raft connection closed');
+      // Reconnect lazily, on the next message to this peer (Raft sends heartbeats often enough).
+      if (peer.queue.length > 0) this.failed(peer, info.reason);
+    });
+    this.flushQueue(peer);
+  }
+
+  private flushQueue(peer: Peer): void {
+    while (peer.queue.length > 0 && peer.conn && !peer.conn.closed && !peer.backedUp) this.write(peer, peer.queue.shift()!);
+  }
+
+  private failed(peer: Peer, why: string): void {
+    peer.failures++;
+    if (peer.failures === 1 && peer.id) this.statusHandler(peer.id, false);
+    this.dropped.inc(peer.queue.length);
+    peer.queue.length = 0;
+    const delay = Math.min(this.options.maxBackoffMs, this.options.minBackoffMs * 2 ** Math.min(peer.failures - 1, 16));
+    this.log.debug({ peer: peer.address, why, failures: peer.failures, retryMs: delay }, 'raft peer unreachable');
+    peer.retry = this.clock.setTimer(delay, () => {
+      peer.retry = undefined;
+      // Reconnect only when there is something to say; otherwise the next send() does it.
+      if (!peer.closed && !peer.conn && !peer.connecting && peer.queue.length > 0) void this.connect(peer);
+    });
+  }
+
+  private accept(conn: StreamConnection): void {
+    if (this.closing) {
+      conn.close();
+      return;
+    }
+    this.inbound.add(conn);
+    conn.onClose(() => this.inbound.delete(conn));
+    conn.onFrame((frame) => {
+      if (conn.closed) return;
+      let decoded: unknown;
+      try {
+        decoded = packr.unpack(frame);
+      } catch (e) {
+        this.reject(conn, 'decode', String(e));
+        return;
+      }
+      const m = validateMessage(decoded);
+      if (!m.ok) {
+        this.reject(conn, 'invalid', m.error);
+        return;
+      }
+      this.handler(m.value);
+    });
+  }
+
+  private reject(conn: StreamConnection, reason: string, detail: string): void {
+    this.badFrames.inc({ reason });
+    this.log.warn({ peer: conn.remoteAddress, reason, detail }, 'raft transport: bad frame, closing connection');
+    conn.close();
+  }
+}
