@@ -79,12 +79,12 @@ export function streamSuite(name: string, makeFixture: () => Promise<StreamFixtu
       }
     }));
 
-    test('one large frame (split across many chunks) is reassembled', run(async (f) => {
+    test('one frame of exactly maxFrameSize (split across many chunks) is reassembled', run(async (f) => {
       const p = await connectPair(f);
       try {
         const got: Uint8Array[] = [];
         p.server.onFrame((fr) => got.push(fr));
-        const big = numbered(9, 3 * 1024 * 1024 + 7);
+        const big = numbered(9, p.server.maxFrameSize);
         p.client.send(big);
         p.client.send(numbered(10, 8));
         await f.harness.waitFor(() => got.length === 2, 20000, 'large frame and its follower');
