@@ -1,0 +1,189 @@
+import { Counter, Gauge } from 'prom-client';
+import type { Clock } from '../runtime/ports/clock.js';
+import type { FileSystem } from '../runtime/ports/files.js';
+import type { Logger, Registry } from '../runtime/ports/observability.js';
+import type { StreamConnection, StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
+import type { Result } from '../util/result.js';
+import { ClientFrame, decodeFrame, encodeFrame, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ErrorCode, type ServerFrame } from './protocol.js';
+
+export interface ApiError {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** What a callback to a component came to. */
+export type CallbackOutcome = 'ok' | 'failed' | 'timeout' | 'disconnected';
+
+type Callback = Extract<ServerFrame, { invocation: number }>;
+type CallbackBody = Callback extends infer C ? (C extends Callback ? Omit<C, 'v' | 'invocation'> : never) : never;
+export type Request = Exclude<ClientFrame, { type: 'register' | 'response' }>;
+
+/** One connection of a component to the agent. */
+export class Session {
+  /** The component key (`su/comp`) once registered. */
+  comp: string | undefined;
+  private nextInvocation = 1;
+  private readonly pending = new Map<number, (outcome: CallbackOutcome) => void>();
+
+  constructor(
+    readonly id: number,
+    private readonly conn: StreamConnection,
+    private readonly clock: Clock,
+  ) {}
+
+  get closed(): boolean {
+    return this.conn.closed;
+  }
+
+  send(frame: ServerFrame): void {
+    this.conn.send(encodeFrame(frame));
+  }
+
+  /** Send a callback and wait for its `response` (or the timeout, or the connection closing). */
+  invoke(body: CallbackBody, timeoutMs: number): { readonly invocation: number; readonly outcome: Promise<CallbackOutcome> } {
+    const invocation = this.nextInvocation++;
+    const outcome = new Promise<CallbackOutcome>((resolve) => {
+      if (this.conn.closed) return resolve('disconnected');
+      const timer = this.clock.setTimer(timeoutMs, () => settle('timeout'));
+      const settle = (o: CallbackOutcome): void => {
+        timer.cancel();
+        this.pending.delete(invocation);
+        resolve(o);
+      };
+      this.pending.set(invocation, settle);
+      this.send({ v: PROTOCOL_VERSION, invocation, ...body } as ServerFrame);
+    });
+    return { invocation, outcome };
+  }
+
+  /** Deliver a `response`; false when no callback with that invocation is outstanding. */
+  answer(invocation: number, result: 'ok' | 'failed'): boolean {
+    const settle = this.pending.get(invocation);
+    if (!settle) return false;
+    settle(result);
+    return true;
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+
+  /** Called once when the connection is gone: every outstanding callback ends as 'disconnected'. */
+  failPending(): void {
+    for (const settle of [...this.pending.values()]) settle('disconnected');
+  }
+}
+
+/** The agent's side of the component API: who may register, and what requests do. */
+export interface ComponentApiHandler {
+  register(session: Session, dn: string, secret: string): Result<string, ApiError>;
+  request(session: Session, request: Request): Result<unknown, ApiError>;
+  disconnected(session: Session): void;
+}
+
+/**
+ * The per-node Unix-socket server for SA-aware components (docs/component-api.md). It validates
+ * every frame, enforces the order (register first, once), routes callback responses to their
+ * invocation, and hands requests to the agent. A bad frame is answered with an error naming the
+ * problem and counted; the connection (and everyone else's) keeps being served. Only an oversized
+ * frame closes its connection, since the stream can no longer be trusted to be in step.
+ */
+export class ComponentApiServer {
+  private listener: StreamListener | undefined;
+  private nextSession = 1;
+  private readonly sessions = new Set<Session>();
+  private readonly badFrames: Counter<'reason'>;
+  private readonly connections: Gauge;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly network: StreamNetwork,
+    private readonly files: FileSystem,
+    private readonly clock: Clock,
+    logger: Logger,
+    metrics: Registry,
+    private readonly handler: ComponentApiHandler,
+  ) {
+    this.log = logger.child({ module: 'agent.ipc' });
+    this.badFrames = new Counter({ name: 'amf_agent_ipc_bad_frames_total', help: 'Component API frames refused, by reason', labelNames: ['reason'], registers: [metrics] });
+    this.connections = new Gauge({ name: 'amf_agent_ipc_connections', help: 'Open component API connections', registers: [metrics] });
+  }
+
+  /** Listen on a Unix socket path, replacing a stale socket file, with mode 0600. */
+  async listen(path: string): Promise<Result<void, string>> {
+    const removed = this.files.remove(path);
+    if (!removed.ok) return { ok: false, error: `component API socket ${path}: cannot remove the old file (${removed.error.kind})` };
+    let listener: StreamListener;
+    try {
+      listener = await this.network.listen(`unix:${path}`);
+    } catch (e) {
+      return { ok: false, error: `component API socket ${path}: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    const chmod = this.files.chmod(path, 0o600);
+    if (!chmod.ok) {
+      await listener.close();
+      return { ok: false, error: `component API socket ${path}: chmod 0600 failed (${chmod.error.kind})` };
+    }
+    this.listener = listener;
+    listener.onConnection((conn) => this.accept(conn));
+    this.log.info({ path }, 'component API listening');
+    return { ok: true, value: undefined };
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sessions) s.close();
+    await this.listener?.close();
+    this.listener = undefined;
+  }
+
+  private accept(conn: StreamConnection): void {
+    const session = new Session(this.nextSession++, conn, this.clock);
+    this.sessions.add(session);
+    this.connections.inc();
+    conn.onFrame((frame) => this.onFrame(session, frame));
+    conn.onClose((info) => {
+      this.sessions.delete(session);
+      this.connections.dec();
+      if (info.reason === 'frame-too-large') this.refuse(session, 'oversized', undefined, 'bad-frame', `frame larger than the transport allows: ${info.detail ?? ''}`);
+      session.failPending();
+      this.handler.disconnected(session);
+    });
+  }
+
+  private refuse(session: Session, reason: string, id: number | undefined, code: ErrorCode, message: string): void {
+    this.badFrames.inc({ reason });
+    this.log.warn({ session: session.id, comp: session.comp, code }, `component API: ${message}`);
+    if (id === undefined) session.send({ v: PROTOCOL_VERSION, type: 'error', code, message });
+    else session.send({ v: PROTOCOL_VERSION, type: 'reply', id, ok: false, code, message });
+  }
+
+  private onFrame(session: Session, bytes: Uint8Array): void {
+    if (bytes.length > MAX_FRAME_BYTES) {
+      this.refuse(session, 'oversized', undefined, 'bad-frame', `frame of ${bytes.length} bytes exceeds the limit of ${MAX_FRAME_BYTES}; closing`);
+      session.close();
+      return;
+    }
+    const decoded = decodeFrame(bytes, ClientFrame);
+    if (!decoded.ok) {
+      this.refuse(session, decoded.error.code, decoded.error.id, decoded.error.code, decoded.error.message);
+      return;
+    }
+    const frame = decoded.value;
+    const reply = (r: Result<unknown, ApiError>): void => {
+      if (r.ok) session.send({ v: PROTOCOL_VERSION, type: 'reply', id: frame.id, ok: true, ...(r.value === undefined ? {} : { data: r.value }) });
+      else this.refuse(session, r.error.code, frame.id, r.error.code, r.error.message);
+    };
+    if (frame.type === 'register') {
+      if (session.comp !== undefined) return reply({ ok: false, error: { code: 'already-registered', message: `this connection is already registered as ${session.comp}` } });
+      const r = this.handler.register(session, frame.comp, frame.secret);
+      if (r.ok) session.comp = r.value;
+      return reply(r.ok ? { ok: true, value: undefined } : r);
+    }
+    if (session.comp === undefined) return reply({ ok: false, error: { code: 'not-registered', message: `'${frame.type}' before register` } });
+    if (frame.type === 'response') {
+      if (!session.answer(frame.invocation, frame.result)) return reply({ ok: false, error: { code: 'unknown-invocation', message: `no callback with invocation ${frame.invocation} is outstanding` } });
+      return reply({ ok: true, value: undefined });
+    }
+    reply(this.handler.request(session, frame));
+  }
+}

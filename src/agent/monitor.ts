@@ -1,0 +1,52 @@
+import type { Clock } from '../runtime/ports/clock.js';
+import type { FileSystem } from '../runtime/ports/files.js';
+import type { ProcessRunner } from '../runtime/ports/process.js';
+
+/** Parse the first line of a pidfile; a pid must be a positive integer. */
+export function parsePid(text: string): number | undefined {
+  const first = text.trim().split(/\s+/)[0] ?? '';
+  if (!/^[0-9]{1,10}$/.test(first)) return undefined;
+  const pid = Number(first);
+  return pid > 1 && pid <= 0x7fffffff ? pid : undefined;
+}
+
+export interface PidWatch {
+  /** The pid being watched, once the pidfile named a live process. */
+  readonly pid: number | undefined;
+  cancel(): void;
+}
+
+/**
+ * Passive monitoring of a process we did not spawn (named by a pidfile): poll every `pollMs`.
+ * Until the pidfile names a live process we keep re-reading it (the component may write it a
+ * little after it started, and a stale file from the previous run names a dead pid); once a live
+ * pid was seen, its disappearance is reported once.
+ */
+export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRunner, pidfiles: readonly string[], pollMs: number, onDeath: (pid: number) => void): PidWatch {
+  let pid: number | undefined;
+  const poll = (): void => {
+    if (pid === undefined) {
+      for (const path of pidfiles) {
+        const text = files.readText(path, 64);
+        const candidate = text.ok ? parsePid(text.value) : undefined;
+        if (candidate !== undefined && runner.isAlive(candidate)) {
+          pid = candidate;
+          return;
+        }
+      }
+      return;
+    }
+    if (!runner.isAlive(pid)) {
+      handle.cancel();
+      onDeath(pid);
+    }
+  };
+  const handle = clock.setInterval(pollMs, poll);
+  poll();
+  return {
+    get pid() {
+      return pid;
+    },
+    cancel: () => handle.cancel(),
+  };
+}

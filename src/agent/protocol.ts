@@ -1,0 +1,160 @@
+/**
+ * The component API wire protocol (docs/component-api.md): one JSON object per frame, frames
+ * length-prefixed by the stream transport. Every frame carries `v` (PROTOCOL_VERSION). Shared by
+ * the agent's server and the client library in src/client, so the two cannot drift apart.
+ */
+import { z } from 'zod';
+import type { Recovery } from '../model/types.js';
+import { err, ok, type Result } from '../util/result.js';
+
+export const PROTOCOL_VERSION = 1;
+/** The largest frame either side accepts; the transport closes a connection that sends a bigger one. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+const RECOVERIES = [
+  'no-recommendation',
+  'component-restart',
+  'component-failover',
+  'node-switchover',
+  'node-failover',
+  'node-failfast',
+  'cluster-reset',
+  'application-restart',
+] as const satisfies readonly Recovery[];
+
+const HA_STATES = ['active', 'standby', 'quiescing', 'quiesced'] as const;
+export type WireHaState = (typeof HA_STATES)[number];
+
+const name = z.string().min(1).max(256);
+const requestId = z.number().int().nonnegative();
+const result = z.enum(['ok', 'failed']);
+const v = z.literal(PROTOCOL_VERSION);
+
+/** Requests from a component to the agent. Each carries an `id` echoed in the reply. */
+export const ClientFrame = z.discriminatedUnion('type', [
+  z.object({ v, type: z.literal('register'), id: requestId, comp: name, secret: z.string().min(1).max(256) }),
+  z.object({ v, type: z.literal('unregister'), id: requestId }),
+  z.object({
+    v,
+    type: z.literal('healthcheck-start'),
+    id: requestId,
+    key: z.string().min(1).max(32),
+    invocation: z.enum(['amf', 'component']),
+    recovery: z.enum(RECOVERIES).default('no-recommendation'),
+  }),
+  z.object({ v, type: z.literal('healthcheck-stop'), id: requestId, key: z.string().min(1).max(32) }),
+  z.object({ v, type: z.literal('healthcheck-confirm'), id: requestId, key: z.string().min(1).max(32), result }),
+  z.object({ v, type: z.literal('quiescing-complete'), id: requestId, invocation: requestId, result }),
+  z.object({ v, type: z.literal('error-report'), id: requestId, recovery: z.enum(RECOVERIES), reason: z.string().max(1024).optional() }),
+  z.object({ v, type: z.literal('error-clear'), id: requestId }),
+  z.object({ v, type: z.literal('pg-track'), id: requestId, csi: name, flags: z.enum(['current', 'changes', 'changes-only']) }),
+  z.object({ v, type: z.literal('pg-track-stop'), id: requestId, csi: name }),
+  z.object({ v, type: z.literal('ha-state-get'), id: requestId, csi: name }),
+  /** The answer to a callback (csi-set, csi-remove, healthcheck, terminate). */
+  z.object({ v, type: z.literal('response'), id: requestId, invocation: requestId, result }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ClientFrameType = ClientFrame['type'];
+
+export type ErrorCode =
+  | 'bad-frame'
+  | 'unsupported-version'
+  | 'not-registered'
+  | 'already-registered'
+  | 'unknown-component'
+  | 'not-owner'
+  | 'bad-state'
+  | 'unknown-key'
+  | 'exists'
+  | 'unknown-invocation'
+  | 'not-assigned';
+
+export interface PgMember {
+  readonly comp: string;
+  readonly haState: WireHaState;
+}
+export type PgChange = PgMember & { readonly change: 'added' | 'removed' | 'state-change' };
+
+/** Frames from the agent to a component. */
+export type ServerFrame =
+  | { readonly v: 1; readonly type: 'reply'; readonly id: number; readonly ok: true; readonly data?: unknown }
+  | { readonly v: 1; readonly type: 'reply'; readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string }
+  /** A frame that could not be tied to a request (unparseable, no id). */
+  | { readonly v: 1; readonly type: 'error'; readonly code: ErrorCode; readonly message: string }
+  | {
+      readonly v: 1;
+      readonly type: 'csi-set';
+      readonly invocation: number;
+      readonly si: string;
+      readonly csi: string;
+      readonly csiType: string;
+      readonly haState: WireHaState;
+      readonly attributes: Readonly<Record<string, string>>;
+    }
+  | { readonly v: 1; readonly type: 'csi-remove'; readonly invocation: number; readonly si: string; readonly csi: string }
+  | { readonly v: 1; readonly type: 'healthcheck'; readonly invocation: number; readonly key: string }
+  | { readonly v: 1; readonly type: 'terminate'; readonly invocation: number }
+  | { readonly v: 1; readonly type: 'pg-update'; readonly csi: string; readonly members: readonly PgMember[]; readonly changes: readonly PgChange[] };
+
+/** The server frames the client must understand, validated on the client side too. */
+export const ServerFrameSchema = z.discriminatedUnion('type', [
+  z.object({ v, type: z.literal('reply'), id: requestId, ok: z.literal(true), data: z.unknown().optional() }),
+  z.object({ v, type: z.literal('reply'), id: requestId, ok: z.literal(false), code: z.string(), message: z.string() }),
+  z.object({ v, type: z.literal('error'), code: z.string(), message: z.string() }),
+  z.object({
+    v,
+    type: z.literal('csi-set'),
+    invocation: requestId,
+    si: name,
+    csi: name,
+    csiType: z.string(),
+    haState: z.enum(HA_STATES),
+    attributes: z.record(z.string(), z.string()),
+  }),
+  z.object({ v, type: z.literal('csi-remove'), invocation: requestId, si: name, csi: name }),
+  z.object({ v, type: z.literal('healthcheck'), invocation: requestId, key: z.string() }),
+  z.object({ v, type: z.literal('terminate'), invocation: requestId }),
+  z.object({
+    v,
+    type: z.literal('pg-update'),
+    csi: name,
+    members: z.array(z.object({ comp: z.string(), haState: z.enum(HA_STATES) })),
+    changes: z.array(z.object({ comp: z.string(), haState: z.enum(HA_STATES), change: z.enum(['added', 'removed', 'state-change']) })),
+  }),
+]);
+
+export interface DecodeError {
+  readonly code: 'bad-frame' | 'unsupported-version';
+  readonly message: string;
+  /** The request id when the frame had a usable one, so the error can be sent as its reply. */
+  readonly id?: number;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+export function encodeFrame(frame: ServerFrame | ClientFrame): Uint8Array {
+  return encoder.encode(JSON.stringify(frame));
+}
+
+/** Parse and validate one frame against a schema; never throws. */
+export function decodeFrame<T>(bytes: Uint8Array, schema: z.ZodType<T>): Result<T, DecodeError> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(bytes));
+  } catch (e) {
+    return err({ code: 'bad-frame', message: `not UTF-8 JSON: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return err({ code: 'bad-frame', message: 'frame is not a JSON object' });
+  const rec = raw as Record<string, unknown>;
+  const id = typeof rec.id === 'number' && Number.isInteger(rec.id) && rec.id >= 0 ? rec.id : undefined;
+  const withId = <E extends DecodeError>(e: E): DecodeError => (id === undefined ? e : { ...e, id });
+  if (rec.v !== PROTOCOL_VERSION) return err(withId({ code: 'unsupported-version', message: `protocol version ${JSON.stringify(rec.v)} not supported (this agent speaks ${PROTOCOL_VERSION})` }));
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at '${issue.path.join('.')}'` : '';
+    return err(withId({ code: 'bad-frame', message: `invalid ${typeof rec.type === 'string' ? `'${rec.type}' ` : ''}frame${where}: ${issue?.message ?? 'does not match the protocol'}` }));
+  }
+  return ok(parsed.data);
+}
