@@ -1,5 +1,5 @@
 import { err, ok, type Result } from '../../util/result.js';
-import type { ConfChange, ConfState, NodeId } from './types.js';
+import type { ConfChange, ConfState, Entry, HardState, NodeId } from './types.js';
 
 /** ConfChange entries carry JSON: small, rare, and readable in a log dump. */
 export function encodeConfChange(cc: ConfChange): Uint8Array {
@@ -54,4 +54,19 @@ export function sortIds(ids: readonly NodeId[]): NodeId[] {
 
 export function isMember(cs: ConfState, id: NodeId): boolean {
   return cs.voters.includes(id) || cs.learners.includes(id);
+}
+
+/**
+ * The initial log of a brand-new cluster (hashicorp's BootstrapCluster, etcd's Bootstrap): one
+ * addVoter entry per server at term 1, all committed. Every bootstrapping server writes the same;
+ * servers that join later start empty and receive these entries from the leader.
+ */
+export function bootstrapLog(voters: readonly NodeId[]): { entries: Entry[]; hardState: HardState } {
+  const entries = sortIds(voters).map((nodeId, i) => ({
+    index: i + 1,
+    term: 1,
+    type: 'confChange' as const,
+    data: encodeConfChange({ type: 'addVoter', nodeId, context: '' }),
+  }));
+  return { entries, hardState: { term: 1, vote: '', commit: entries.length } };
 }

@@ -20,6 +20,8 @@ export interface Config {
   readonly maxInflight?: number;
   /** Max bytes of entry data per AppendEntries (always at least one entry). Default 1 MiB. */
   readonly maxSizePerMsg?: number;
+  /** Max entries per AppendEntries (bounds storage reads per message). Default 512. */
+  readonly maxEntriesPerMsg?: number;
   /** Max bytes of snapshot data per InstallSnapshot chunk. Default 256 KiB. */
   readonly snapshotChunkSize?: number;
   /**
@@ -50,6 +52,7 @@ export const CONFIG_DEFAULTS = {
   heartbeatTicks: 1,
   maxInflight: 64,
   maxSizePerMsg: 1024 * 1024,
+  maxEntriesPerMsg: 512,
   snapshotChunkSize: 256 * 1024,
   preVote: true,
   checkQuorum: true,
@@ -64,7 +67,7 @@ function positiveInt(v: number): boolean {
 export function resolveConfig(c: Config): Result<ResolvedConfig, string> {
   const r: ResolvedConfig = { ...CONFIG_DEFAULTS, ...stripUndefined(c) } as ResolvedConfig;
   if (typeof r.id !== 'string' || r.id === '') return err('raft config: id must be a non-empty string');
-  for (const k of ['electionTicks', 'heartbeatTicks', 'maxInflight', 'maxSizePerMsg', 'snapshotChunkSize'] as const) {
+  for (const k of ['electionTicks', 'heartbeatTicks', 'maxInflight', 'maxSizePerMsg', 'maxEntriesPerMsg', 'snapshotChunkSize'] as const) {
     if (!positiveInt(r[k])) return err(`raft config: ${k} must be a positive integer, got ${String(r[k])}`);
   }
   if (!Number.isSafeInteger(r.trailingLogs) || r.trailingLogs < 0) {

@@ -2,5 +2,6 @@
 export * from './types.js';
 export { CONFIG_DEFAULTS, resolveConfig, type Config, type ResolvedConfig } from './config.js';
 export { validateMessage } from './validate.js';
-export { encodeConfChange, decodeConfChange, applyConfChange } from './confchange.js';
+export { encodeConfChange, decodeConfChange, applyConfChange, bootstrapLog } from './confchange.js';
+export { MemoryStorage } from './memory-storage.js';
 export { RawNode } from './rawnode.js';

@@ -283,7 +283,9 @@ export type ProposeError =
   | 'transferInProgress'
   | 'confChangePending'
   | 'invalidConfChange'
-  | 'removedFromCluster';
+  | 'removedFromCluster'
+  /** transferLeadership to a node that is not a voter. */
+  | 'invalidTarget';
 
 /** Where a proposal landed in the leader's log. */
 export interface Proposed {

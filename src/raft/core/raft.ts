@@ -1,0 +1,826 @@
+import { assert } from '../../util/assert.js';
+import { err, ok, type Result } from '../../util/result.js';
+import { applyConfChange, decodeConfChange, encodeConfChange } from './confchange.js';
+import { resolveConfig, type Config, type ResolvedConfig } from './config.js';
+import { RaftLog } from './log.js';
+import { Progress } from './progress.js';
+import { ReadOnly } from './readonly.js';
+import type {
+  AppendEntries,
+  ConfChange,
+  ConfState,
+  CoreLogger,
+  Entry,
+  EntryType,
+  Heartbeat,
+  InstallSnapshot,
+  Message,
+  NodeId,
+  ProposeError,
+  Proposed,
+  RaftLogStorage,
+  ReadState,
+  RequestVote,
+  Role,
+  Snapshot,
+  SnapshotMeta,
+  Status,
+} from './types.js';
+
+type CampaignKind = 'preVote' | 'election' | 'transfer';
+
+/** A snapshot being received chunk by chunk from the leader. */
+interface IncomingSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly totalSize: number;
+  readonly chunks: Uint8Array[];
+  received: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export function quorum(voters: number): number {
+  return Math.floor(voters / 2) + 1;
+}
+
+/**
+ * The Raft protocol state machine (etcd-io/raft's raft.go, rewritten). Inputs mutate it; the
+ * outputs (messages, read states, log changes) are collected by RawNode into a Ready.
+ */
+export class Raft {
+  readonly id: NodeId;
+  readonly cfg: ResolvedConfig;
+  readonly log: RaftLog;
+  term = 0;
+  vote: NodeId = '';
+  lead: NodeId = '';
+  role: Role = 'follower';
+  conf: ConfState;
+  /** Leader only: every member's progress, this node included. */
+  readonly progress = new Map<NodeId, Progress>();
+  private readonly votes = new Map<NodeId, boolean>();
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  leadTransferee: NodeId = '';
+  /** Leader: index of the latest conf change; another waits until it is applied. */
+  private pendingConfIndex = 0;
+  private readonly readOnly = new ReadOnly();
+  private incoming: IncomingSnapshot | null = null;
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+  private readonly logger: CoreLogger | undefined;
+
+  constructor(config: Config, storage: RaftLogStorage) {
+    const r = resolveConfig(config);
+    assert(r.ok, r.ok ? '' : r.error);
+    this.cfg = r.value;
+    this.id = this.cfg.id;
+    this.logger = this.cfg.logger;
+    const hs = storage.initialState().hardState;
+    const snap = storage.snapshot();
+    const applied = this.cfg.applied ?? snap.meta.index;
+    assert(applied >= snap.meta.index, `applied ${applied} is behind the snapshot ${snap.meta.index}`);
+    this.log = new RaftLog(storage, applied);
+    assert(hs.commit <= this.log.lastIndex(), `stored commit ${hs.commit} beyond last index ${this.log.lastIndex()}`);
+    this.log.commitTo(hs.commit);
+    assert(applied <= this.log.committed, `applied ${applied} beyond commit ${this.log.committed}`);
+    this.term = hs.term;
+    this.vote = hs.vote;
+    // Membership as of `applied`: the snapshot's, plus the conf changes applied after it.
+    this.conf = snap.meta.confState;
+    if (applied > snap.meta.index) {
+      for (const e of this.log.entries(snap.meta.index + 1, applied + 1)) this.applyEntryConf(e);
+    }
+    this.becomeFollower(this.term, '');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Role transitions
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      assert(term > this.term, `term went back from ${this.term} to ${term}`);
+      this.term = term;
+      this.vote = '';
+      this.incoming = null;
+    }
+    if (this.role === 'leader') this.failPendingReads();
+    this.lead = '';
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.cfg.electionTicks + this.cfg.random.int(0, this.cfg.electionTicks);
+    this.leadTransferee = '';
+    this.votes.clear();
+    this.progress.clear();
+    this.pendingConfIndex = 0;
+  }
+
+  becomeFollower(term: number, lead: NodeId): void {
+    this.reset(term);
+    this.lead = lead;
+    this.role = 'follower';
+    this.logger?.debug({ term, lead }, 'became follower');
+  }
+
+  private becomePreCandidate(): void {
+    assert(this.role !== 'leader', 'leader cannot become pre-candidate');
+    // Pre-vote changes neither term nor vote: a failed pre-campaign leaves no trace.
+    this.votes.clear();
+    this.lead = '';
+    this.role = 'preCandidate';
+  }
+
+  private becomeCandidate(): void {
+    assert(this.role !== 'leader', 'leader cannot become candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+  }
+
+  private becomeLeader(): void {
+    assert(this.role === 'candidate', 'only a candidate becomes leader');
+    this.reset(this.term);
+    this.lead = this.id;
+    this.role = 'leader';
+    const next = this.log.lastIndex() + 1;
+    for (const v of this.conf.voters) this.addProgress(v, false, next);
+    for (const l of this.conf.learners) this.addProgress(l, true, next);
+    const self = this.progress.get(this.id);
+    assert(self !== undefined, 'a leader is a voter');
+    self.match = next - 1;
+    self.becomeReplicate();
+    self.recentActive = true;
+    // No conf change until everything before this term is applied (fixes the single-server
+    // change bug Ongaro reported: a leader must commit in its own term first).
+    this.pendingConfIndex = this.log.lastIndex();
+    this.appendEntries([{ type: 'noop', data: EMPTY }]);
+    this.logger?.info({ term: this.term, lastIndex: this.log.lastIndex() }, 'became leader');
+  }
+
+  private addProgress(id: NodeId, learner: boolean, next: number): void {
+    this.progress.set(id, new Progress(id, next, learner, this.cfg.maxInflight));
+  }
+
+  private promotable(): boolean {
+    return this.conf.voters.includes(this.id) && this.log.unstable.snapshot === null;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Time
+
+  tick(): void {
+    if (this.role === 'leader') this.tickLeader();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.campaign();
+    }
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum && !this.quorumActive()) {
+        this.logger?.warn({ term: this.term }, 'stepping down: no quorum heard within an election timeout');
+        this.becomeFollower(this.term, '');
+        return;
+      }
+      // A transfer that did not finish within an election timeout is abandoned.
+      if (this.leadTransferee !== '') this.leadTransferee = '';
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.bcastHeartbeat(this.readOnly.lastPending());
+    }
+  }
+
+  private quorumActive(): boolean {
+    let active = 0;
+    for (const v of this.conf.voters) {
+      const pr = this.progress.get(v);
+      if (pr !== undefined && (pr.recentActive || v === this.id)) active++;
+    }
+    for (const pr of this.progress.values()) if (pr.id !== this.id) pr.recentActive = false;
+    return active >= quorum(this.conf.voters.length);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Elections
+
+  /** Start an election (a pre-vote round first when enabled). No-op for a leader. */
+  campaign(kind: CampaignKind = this.cfg.preVote ? 'preVote' : 'election'): void {
+    if (this.role === 'leader') return;
+    if (!this.promotable()) {
+      this.logger?.debug({}, 'not campaigning: not a voter (or installing a snapshot)');
+      return;
+    }
+    if (this.hasUnappliedConfChange()) {
+      this.logger?.debug({ term: this.term }, 'not campaigning: committed conf change not applied yet');
+      return;
+    }
+    let voteTerm: number;
+    let type: RequestVote['type'];
+    if (kind === 'preVote') {
+      this.becomePreCandidate();
+      voteTerm = this.term + 1;
+      type = 'requestPreVote';
+    } else {
+      this.becomeCandidate();
+      voteTerm = this.term;
+      type = 'requestVote';
+    }
+    if (this.poll(this.id, true) === 'won') {
+      this.wonVote();
+      return;
+    }
+    const lastLogIndex = this.log.lastIndex();
+    const lastLogTerm = this.log.lastTerm();
+    for (const v of this.conf.voters) {
+      if (v === this.id) continue;
+      this.send({ type, from: this.id, to: v, term: voteTerm, lastLogIndex, lastLogTerm, transfer: kind === 'transfer' });
+    }
+  }
+
+  private hasUnappliedConfChange(): boolean {
+    if (this.log.committed <= this.log.applied) return false;
+    const lo = Math.max(this.log.applied + 1, this.log.firstIndex());
+    return this.log.entries(lo, this.log.committed + 1).some((e) => e.type === 'confChange');
+  }
+
+  private poll(id: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+    if (!this.votes.has(id)) this.votes.set(id, granted);
+    let yes = 0;
+    let no = 0;
+    for (const v of this.conf.voters) {
+      const g = this.votes.get(v);
+      if (g === true) yes++;
+      else if (g === false) no++;
+    }
+    const q = quorum(this.conf.voters.length);
+    if (yes >= q) return 'won';
+    if (this.conf.voters.length - no < q) return 'lost';
+    return 'pending';
+  }
+
+  private wonVote(): void {
+    if (this.role === 'preCandidate') {
+      this.campaign('election');
+    } else {
+      this.becomeLeader();
+      this.bcastAppend();
+    }
+  }
+
+  private handleVote(m: RequestVote): void {
+    const pre = m.type === 'requestPreVote';
+    const canVote = this.vote === m.from || (this.vote === '' && this.lead === '') || (pre && m.term > this.term);
+    const respType = pre ? 'requestPreVoteResponse' : 'requestVoteResponse';
+    if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
+      // A pre-vote is answered in the term it asks about, so the asker can count it.
+      this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
+      if (!pre) {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Step
+
+  step(m: Message): Result<void, string> {
+    if (m.to !== this.id) return err(`message for ${m.to} delivered to ${this.id}`);
+    if (m.from === this.id) return err(`message from ${m.from} to itself`);
+    if (m.term > this.term) {
+      if (m.type === 'requestVote' || m.type === 'requestPreVote') {
+        // Leader lease: while we hear from a leader, a vote request is someone else's partition talking.
+        const inLease = this.cfg.checkQuorum && this.lead !== '' && this.electionElapsed < this.cfg.electionTicks;
+        if (inLease && !m.transfer) {
+          this.logger?.debug({ from: m.from, term: m.term }, 'ignoring vote request within leader lease');
+          return ok(undefined);
+        }
+      }
+      if (m.type === 'requestPreVote' || (m.type === 'requestPreVoteResponse' && !m.reject)) {
+        // A pre-vote does not move terms; a granted pre-vote answer carries the future term.
+      } else {
+        const fromLeader = m.type === 'appendEntries' || m.type === 'heartbeat' || m.type === 'installSnapshot';
+        this.becomeFollower(m.term, fromLeader ? m.from : '');
+      }
+    } else if (m.term < this.term) {
+      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'appendEntries' || m.type === 'heartbeat')) {
+        // A stale leader (possibly cut off and never stepping down) learns the newer term.
+        this.send({ type: 'appendEntriesResponse', from: this.id, to: m.from, term: this.term, index: 0, reject: false, rejectHint: 0, hintTerm: 0 });
+      } else if (m.type === 'requestPreVote') {
+        this.send({ type: 'requestPreVoteResponse', from: this.id, to: m.from, term: this.term, reject: true });
+      }
+      return ok(undefined);
+    }
+
+    if (m.type === 'requestVote' || m.type === 'requestPreVote') {
+      this.handleVote(m);
+      return ok(undefined);
+    }
+    switch (this.role) {
+      case 'leader':
+        this.stepLeader(m);
+        break;
+      case 'candidate':
+      case 'preCandidate':
+        this.stepCandidate(m);
+        break;
+      case 'follower':
+        this.stepFollower(m);
+        break;
+    }
+    return ok(undefined);
+  }
+
+  private stepLeader(m: Message): void {
+    switch (m.type) {
+      case 'appendEntriesResponse':
+        this.handleAppendResponse(m.from, m.index, m.reject, m.rejectHint, m.hintTerm);
+        return;
+      case 'heartbeatResponse':
+        this.handleHeartbeatResponse(m.from, m.context);
+        return;
+      case 'installSnapshotResponse':
+        this.handleSnapshotResponse(m.from, m.snapshotIndex, m.received, m.reject);
+        return;
+      case 'readIndex':
+        this.handleReadIndex(m.from, m.context);
+        return;
+      case 'appendEntries':
+      case 'heartbeat':
+      case 'installSnapshot':
+        this.logger?.warn({ from: m.from, term: m.term, type: m.type }, 'second leader in my term: ignored');
+        return;
+      default:
+        return; // stale vote answers, timeoutNow, read answers: nothing to do as leader
+    }
+  }
+
+  private stepCandidate(m: Message): void {
+    switch (m.type) {
+      case 'appendEntries':
+      case 'heartbeat':
+      case 'installSnapshot':
+        this.becomeFollower(m.term, m.from);
+        this.stepFollower(m);
+        return;
+      case 'requestVoteResponse':
+      case 'requestPreVoteResponse': {
+        const mine = this.role === 'preCandidate' ? 'requestPreVoteResponse' : 'requestVoteResponse';
+        if (m.type !== mine) return;
+        const res = this.poll(m.from, !m.reject);
+        if (res === 'won') this.wonVote();
+        else if (res === 'lost') this.becomeFollower(this.term, '');
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'appendEntries':
+        this.heardFromLeader(m.from);
+        this.handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.heardFromLeader(m.from);
+        this.handleHeartbeat(m);
+        return;
+      case 'installSnapshot':
+        this.heardFromLeader(m.from);
+        this.handleSnapshotChunk(m);
+        return;
+      case 'timeoutNow':
+        this.logger?.info({ from: m.from, term: this.term }, 'leadership transfer: campaigning now');
+        this.campaign('transfer');
+        return;
+      case 'readIndexResponse':
+        this.readStates.push({ index: m.index, context: m.context });
+        return;
+      case 'readIndex':
+        this.send({ type: 'readIndexResponse', from: this.id, to: m.from, term: this.term, context: m.context, index: 0 });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private heardFromLeader(from: NodeId): void {
+    this.electionElapsed = 0;
+    this.lead = from;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Follower side of replication
+
+  private handleAppend(m: AppendEntries): void {
+    const reply = { type: 'appendEntriesResponse' as const, from: this.id, to: m.from, term: this.term };
+    if (m.prevIndex < this.log.committed) {
+      this.send({ ...reply, index: this.log.committed, reject: false, rejectHint: 0, hintTerm: 0 });
+      return;
+    }
+    const lastNew = this.log.maybeAppend(m.prevIndex, m.prevTerm, m.commit, m.entries);
+    if (lastNew !== undefined) {
+      this.send({ ...reply, index: lastNew, reject: false, rejectHint: 0, hintTerm: 0 });
+      return;
+    }
+    const hint = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm);
+    this.send({ ...reply, index: m.prevIndex, reject: true, rejectHint: hint.index, hintTerm: hint.term });
+  }
+
+  private handleHeartbeat(m: Heartbeat): void {
+    if (m.commit > this.log.lastIndex()) {
+      this.logger?.warn({ from: m.from, commit: m.commit, lastIndex: this.log.lastIndex() }, 'heartbeat commit beyond my log: clamped');
+    }
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this.term, context: m.context });
+  }
+
+  private handleSnapshotChunk(m: InstallSnapshot): void {
+    const reply = (received: number): void =>
+      this.send({ type: 'installSnapshotResponse', from: this.id, to: m.from, term: this.term, snapshotIndex: m.meta.index, received, reject: false });
+    if (m.meta.index <= this.log.committed) {
+      // Already have all of it: tell the leader where we are.
+      this.incoming = null;
+      this.send({ type: 'appendEntriesResponse', from: this.id, to: m.from, term: this.term, index: this.log.committed, reject: false, rejectHint: 0, hintTerm: 0 });
+      return;
+    }
+    let inc = this.incoming;
+    const same = inc !== null && inc.meta.index === m.meta.index && inc.meta.term === m.meta.term && inc.totalSize === m.totalSize;
+    if (!same) {
+      if (m.offset !== 0) {
+        reply(0); // restart the transfer from the beginning
+        return;
+      }
+      inc = { meta: m.meta, totalSize: m.totalSize, chunks: [], received: 0 };
+      this.incoming = inc;
+    }
+    assert(inc !== null, 'incoming snapshot');
+    if (m.offset !== inc.received) {
+      reply(inc.received);
+      return;
+    }
+    inc.chunks.push(m.data);
+    inc.received += m.data.length;
+    if (!m.done) {
+      reply(inc.received);
+      return;
+    }
+    assert(inc.received === inc.totalSize, 'snapshot complete');
+    this.incoming = null;
+    const data = new Uint8Array(inc.totalSize);
+    let off = 0;
+    for (const c of inc.chunks) {
+      data.set(c, off);
+      off += c.length;
+    }
+    this.restore({ meta: inc.meta, data });
+    this.send({ type: 'appendEntriesResponse', from: this.id, to: m.from, term: this.term, index: this.log.lastIndex(), reject: false, rejectHint: 0, hintTerm: 0 });
+  }
+
+  /** Install a snapshot from the leader unless the log already holds its last entry. */
+  private restore(s: Snapshot): void {
+    if (s.meta.index <= this.log.committed) return;
+    if (this.log.matchTerm(s.meta.index, s.meta.term)) {
+      // Our log already has it: just fast-forward the commit.
+      this.log.commitTo(s.meta.index);
+      return;
+    }
+    this.logger?.info({ index: s.meta.index, term: s.meta.term }, 'installing snapshot from leader');
+    this.log.restore(s);
+    this.conf = s.meta.confState;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Leader side of replication
+
+  private handleAppendResponse(from: NodeId, index: number, reject: boolean, rejectHint: number, hintTerm: number): void {
+    const pr = this.progress.get(from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (reject) {
+      let probe = rejectHint;
+      if (hintTerm > 0) probe = this.log.findConflictByTerm(rejectHint, hintTerm).index;
+      if (pr.maybeDecrTo(index, probe)) {
+        if (pr.state === 'replicate') pr.becomeProbe();
+        this.sendAppend(from);
+      }
+      return;
+    }
+    const wasPaused = pr.isPaused();
+    if (!pr.maybeUpdate(index)) return;
+    if (pr.state === 'probe') {
+      pr.becomeReplicate();
+    } else if (pr.state === 'snapshot' && pr.match + 1 >= this.log.firstIndex()) {
+      pr.becomeProbe();
+      pr.becomeReplicate();
+    } else if (pr.state === 'replicate') {
+      pr.inflights.freeLE(index);
+    }
+    if (this.maybeCommit()) {
+      this.bcastAppend();
+    } else if (wasPaused) {
+      this.sendAppend(from);
+    }
+    // Keep the pipeline full.
+    while (this.sendAppend(from, false)) {
+      /* sent one more */
+    }
+    if (from === this.leadTransferee && pr.match === this.log.lastIndex()) {
+      this.logger?.info({ to: from }, 'leadership transfer: target caught up, sending TimeoutNow');
+      this.sendTimeoutNow(from);
+    }
+  }
+
+  private handleHeartbeatResponse(from: NodeId, context: string): void {
+    const pr = this.progress.get(from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    pr.probeSent = false;
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+    if (pr.state === 'snapshot') {
+      // A chunk (or its answer) may have been lost: resend from what the peer confirmed.
+      pr.snapshotChunkOut = false;
+      this.sendSnapshotChunk(pr);
+    } else if (pr.match < this.log.lastIndex()) {
+      this.sendAppend(from);
+    }
+    if (context !== '' && !pr.isLearner) {
+      for (const r of this.readOnly.ack(context, from, this.conf.voters, quorum(this.conf.voters.length))) {
+        this.respondRead(r.from, r.context, r.index);
+      }
+    }
+  }
+
+  private handleSnapshotResponse(from: NodeId, snapshotIndex: number, received: number, reject: boolean): void {
+    const pr = this.progress.get(from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (pr.state !== 'snapshot' || pr.snapshot === null || pr.snapshot.meta.index !== snapshotIndex) return;
+    if (reject) {
+      pr.becomeProbe();
+      return;
+    }
+    pr.snapshotOffset = Math.min(received, pr.snapshot.data.length);
+    pr.snapshotChunkOut = false;
+    if (pr.snapshotOffset < pr.snapshot.data.length) this.sendSnapshotChunk(pr);
+  }
+
+  /** Send the next AppendEntries (or snapshot) to `to`. Returns whether something was sent. */
+  private sendAppend(to: NodeId, sendIfEmpty = true): boolean {
+    const pr = this.progress.get(to);
+    if (pr === undefined || to === this.id || pr.isPaused()) return false;
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.term(prevIndex);
+    if (prevTerm === undefined || pr.next < this.log.firstIndex()) return this.sendSnapshot(pr);
+    const last = this.log.lastIndex();
+    const hi = Math.min(last + 1, pr.next + this.cfg.maxEntriesPerMsg);
+    const entries = pr.next <= last ? this.log.entries(pr.next, hi, this.cfg.maxSizePerMsg) : [];
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.send({ type: 'appendEntries', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit: this.log.committed });
+    pr.sentEntries(prevIndex + entries.length, entries.length);
+    return true;
+  }
+
+  private sendSnapshot(pr: Progress): boolean {
+    if (!pr.recentActive) return false; // do not ship a snapshot to a peer that may be down
+    const snap = this.log.storage.snapshot();
+    if (snap.meta.index === 0) {
+      this.logger?.warn({ to: pr.id, next: pr.next }, 'peer needs compacted entries but storage has no snapshot');
+      return false;
+    }
+    this.logger?.info({ to: pr.id, index: snap.meta.index, size: snap.data.length }, 'sending snapshot');
+    pr.becomeSnapshot(snap);
+    this.sendSnapshotChunk(pr);
+    return true;
+  }
+
+  private sendSnapshotChunk(pr: Progress): void {
+    const s = pr.snapshot;
+    assert(pr.state === 'snapshot' && s !== null, 'snapshot chunk outside snapshot state');
+    if (pr.snapshotChunkOut) return;
+    const offset = pr.snapshotOffset;
+    const end = Math.min(offset + this.cfg.snapshotChunkSize, s.data.length);
+    this.send({
+      type: 'installSnapshot',
+      from: this.id,
+      to: pr.id,
+      term: this.term,
+      meta: s.meta,
+      offset,
+      data: s.data.subarray(offset, end),
+      totalSize: s.data.length,
+      done: end === s.data.length,
+    });
+    pr.snapshotChunkOut = true;
+  }
+
+  private bcastAppend(): void {
+    for (const id of this.progress.keys()) this.sendAppend(id);
+  }
+
+  private bcastHeartbeat(context: string): void {
+    for (const pr of this.progress.values()) {
+      if (pr.id === this.id) continue;
+      const commit = Math.min(pr.match, this.log.committed);
+      this.send({ type: 'heartbeat', from: this.id, to: pr.id, term: this.term, commit, context });
+    }
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+  }
+
+  /** Commit the highest index a quorum of voters has, if it is from this term. */
+  private maybeCommit(): boolean {
+    const matches: number[] = [];
+    for (const v of this.conf.voters) matches.push(this.progress.get(v)?.match ?? 0);
+    matches.sort((a, b) => b - a);
+    const idx = matches[quorum(matches.length) - 1] ?? 0;
+    const wasInTerm = this.committedInTerm();
+    if (!this.log.maybeCommit(idx, this.term)) return false;
+    if (!wasInTerm) {
+      // Reads that waited for this term's first commit can proceed now.
+      for (const r of this.readOnly.takeWaiting()) this.handleReadIndex(r.from, r.context);
+    }
+    return true;
+  }
+
+  private committedInTerm(): boolean {
+    return this.log.term(this.log.committed) === this.term;
+  }
+
+  private appendEntries(items: readonly { type: EntryType; data: Uint8Array }[]): Proposed {
+    const first = this.log.lastIndex() + 1;
+    const ents: Entry[] = items.map((it, i) => ({ index: first + i, term: this.term, type: it.type, data: it.data }));
+    const last = this.log.append(ents);
+    // The leader counts its own copy at once; Ready's persist-before-send/apply keeps that safe.
+    const self = this.progress.get(this.id);
+    assert(self !== undefined, 'leader has its own progress');
+    self.maybeUpdate(last);
+    this.maybeCommit();
+    return { term: this.term, firstIndex: first, lastIndex: last };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Proposals
+
+  private checkProposal(): ProposeError | null {
+    if (this.role !== 'leader') return 'notLeader';
+    if (!this.conf.voters.includes(this.id)) return 'removedFromCluster';
+    if (this.leadTransferee !== '') return 'transferInProgress';
+    return null;
+  }
+
+  propose(data: readonly Uint8Array[]): Result<Proposed, ProposeError> {
+    assert(data.length > 0, 'propose of nothing');
+    const e = this.checkProposal();
+    if (e !== null) return err(e);
+    const p = this.appendEntries(data.map((d) => ({ type: 'normal' as const, data: d })));
+    this.bcastAppend();
+    return ok(p);
+  }
+
+  proposeConfChange(cc: ConfChange): Result<Proposed, ProposeError> {
+    const e = this.checkProposal();
+    if (e !== null) return err(e);
+    if (this.pendingConfIndex > this.log.applied) return err('confChangePending');
+    const next = applyConfChange(this.conf, cc);
+    if (!next.ok) {
+      this.logger?.warn({ change: cc, reason: next.error }, 'conf change refused');
+      return err('invalidConfChange');
+    }
+    const p = this.appendEntries([{ type: 'confChange', data: encodeConfChange(cc) }]);
+    this.pendingConfIndex = p.lastIndex;
+    this.bcastAppend();
+    return ok(p);
+  }
+
+  /** Called as a committed confChange entry is handed to the application (advance). */
+  applyEntryConf(e: Entry): void {
+    if (e.type !== 'confChange') return;
+    const cc = decodeConfChange(e.data);
+    if (!cc.ok) {
+      this.logger?.warn({ index: e.index, reason: cc.error }, 'undecodable conf change entry skipped');
+      return;
+    }
+    const next = applyConfChange(this.conf, cc.value);
+    if (!next.ok) {
+      // Every node skips the same entry the same way: membership stays identical everywhere.
+      this.logger?.warn({ index: e.index, change: cc.value, reason: next.error }, 'conf change entry not applicable, skipped');
+      return;
+    }
+    this.conf = next.value;
+    this.logger?.info({ index: e.index, change: cc.value, conf: this.conf }, 'membership changed');
+    if (this.role !== 'leader') return;
+    if (!this.conf.voters.includes(this.id)) {
+      this.becomeFollower(this.term, '');
+      return;
+    }
+    const next1 = this.log.lastIndex() + 1;
+    for (const id of [...this.progress.keys()]) {
+      if (!this.conf.voters.includes(id) && !this.conf.learners.includes(id)) this.progress.delete(id);
+    }
+    for (const [ids, learner] of [[this.conf.voters, false], [this.conf.learners, true]] as const) {
+      for (const id of ids) {
+        const pr = this.progress.get(id);
+        if (pr === undefined) this.addProgress(id, learner, next1);
+        else pr.isLearner = learner;
+      }
+    }
+    if (this.leadTransferee !== '' && !this.conf.voters.includes(this.leadTransferee)) this.leadTransferee = '';
+    // A smaller quorum may commit more; new members need the log either way.
+    this.maybeCommit();
+    this.bcastAppend();
+  }
+
+  transferLeadership(to: NodeId): Result<void, ProposeError> {
+    if (this.role !== 'leader') return err('notLeader');
+    if (to === this.id) return ok(undefined);
+    if (!this.conf.voters.includes(to)) return err('invalidTarget');
+    if (this.leadTransferee === to) return ok(undefined);
+    this.leadTransferee = to;
+    this.electionElapsed = 0; // the transfer must finish within one election timeout
+    const pr = this.progress.get(to);
+    assert(pr !== undefined, 'voter has progress');
+    this.logger?.info({ to }, 'leadership transfer started');
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
+    else this.sendAppend(to);
+    return ok(undefined);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // ReadIndex
+
+  readIndex(context: string): Result<void, ProposeError> {
+    if (this.role === 'leader') {
+      this.handleReadIndex(this.id, context);
+      return ok(undefined);
+    }
+    if (this.lead === '') return err('notLeader');
+    this.send({ type: 'readIndex', from: this.id, to: this.lead, term: this.term, context });
+    return ok(undefined);
+  }
+
+  private handleReadIndex(from: NodeId, context: string): void {
+    if (!this.committedInTerm()) {
+      // The commit index is only known to be current once this term has committed an entry.
+      this.readOnly.wait(from, context);
+      return;
+    }
+    if (this.conf.voters.length === 1) {
+      this.respondRead(from, context, this.log.committed);
+      return;
+    }
+    if (this.readOnly.add(from, context, this.log.committed, this.id)) this.bcastHeartbeat(context);
+  }
+
+  private respondRead(from: NodeId, context: string, index: number): void {
+    if (from === this.id) this.readStates.push({ index, context });
+    else this.send({ type: 'readIndexResponse', from: this.id, to: from, term: this.term, context, index });
+  }
+
+  /** Leadership ends: every outstanding read fails with index 0 so callers retry elsewhere. */
+  private failPendingReads(): void {
+    for (const r of this.readOnly.drain()) this.respondRead(r.from, r.context, 0);
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  reportUnreachable(id: NodeId): void {
+    const pr = this.progress.get(id);
+    if (this.role === 'leader' && pr !== undefined && pr.state === 'replicate') pr.becomeProbe();
+  }
+
+  private send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  status(): Status {
+    return {
+      id: this.id,
+      hardState: { term: this.term, vote: this.vote, commit: this.log.committed },
+      softState: { leader: this.lead, role: this.role },
+      applied: this.log.applied,
+      firstIndex: this.log.firstIndex(),
+      lastIndex: this.log.lastIndex(),
+      confState: this.conf,
+      progress: [...this.progress.values()].map((p) => p.view()),
+      leadTransferee: this.leadTransferee,
+    };
+  }
+}
