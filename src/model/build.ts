@@ -305,7 +305,7 @@ class Builder {
     // A component's healthcheck takes its timing from the global key of the same name (openais
     // style) unless it gives its own.
     const global = globals.find((g) => g.key === key);
-    const command = list(b, 'command');
+    const command = optStr(b, 'command');
     const invocation = (str(b, 'invocation') as HealthcheckInvocation | undefined) ?? (command ? 'command' : 'amf');
     if (invocation === 'command' && !command) {
       this.error(locOf(b, 'invocation'), `component ${compName}: healthcheck ${key} with invocation = command needs "command"`);
@@ -318,7 +318,7 @@ class Builder {
       periodMs: num(b, 'period') ?? global?.periodMs ?? DEFAULTS.healthcheckPeriodMs,
       maximumDurationMs: num(b, 'maximum_duration') ?? global?.maximumDurationMs ?? DEFAULTS.healthcheckMaximumDurationMs,
       invocation,
-      ...optional('command', command?.join(' ')),
+      ...optional('command', command),
       loc: b.loc,
     };
   }

@@ -12,6 +12,8 @@ export { ConfigError, sortErrors } from './errors.js';
 export type { BlankNode, BlockNode, CommentNode, ConfigDocument, DocItem, EntryNode } from './document.js';
 export { parseDocument } from './parse.js';
 export { toModel } from './build.js';
+export { printDocument, printModel, modelToDocument, type PrintOptions } from './print.js';
+export { diffModels, formatChange, type EntityRef, type EntityType, type ModelChange } from './diff.js';
 export { DEFAULTS } from './defaults.js';
 export type * from './types.js';
 

@@ -74,7 +74,8 @@ const componentHealthcheck: BlockSpec = {
     period: duration(1),
     maximum_duration: duration(1),
     invocation: oneOf(...HEALTHCHECK_INVOCATIONS),
-    command: { type: { kind: 'argv' } },
+    // Run by the agent through the shell, so it stays one string.
+    command: str,
   },
   blocks: {},
 };
