@@ -1,0 +1,14 @@
+/**
+ * amf-sim: deterministic simulations of amfd. Each subcommand lives with its module and is added
+ * here with one import and one addCommand line (shared flag parsing: simulator/args.ts).
+ */
+import { Command } from 'commander';
+import { runCommand } from './demo/command.js';
+
+const program = new Command('amf-sim')
+  .description('deterministic simulation of amfd clusters: one seed replays a run exactly')
+  .showHelpAfterError();
+
+program.addCommand(runCommand());
+
+await program.parseAsync(process.argv);
