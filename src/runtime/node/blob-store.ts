@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../ports/storage.js';
@@ -13,13 +13,10 @@ const TMP_SUFFIX = '.tmp';
 export class FileBlobStore implements BlobStore {
   private seq = 0;
 
+  /** Creates the directory if needed and removes temp files an earlier crash left behind. */
   constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  /** Remove temp files an earlier crash left behind. */
-  async cleanup(): Promise<void> {
-    for (const f of await readdir(this.dir)) if (f.endsWith(TMP_SUFFIX)) await unlink(join(this.dir, f)).catch(() => undefined);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const f of readdirSync(dir)) if (f.endsWith(TMP_SUFFIX)) unlinkSync(join(dir, f));
   }
 
   async write(name: string, data: Uint8Array): Promise<void> {

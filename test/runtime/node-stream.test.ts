@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { statSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { NodeStreamNetwork } from '../../src/runtime/node/stream.js';
+import type { StreamConnection } from '../../src/runtime/ports/stream.js';
+import { quietPorts, realHarness, tempDir } from './node-fixtures.js';
+
+// Node-only behaviour: Unix stream sockets (the agent's component API), address parsing.
+
+test('unix sockets: mode 0600, frames both ways, stale socket file replaced, socket removed on close', async () => {
+  const dir = tempDir('unix');
+  const net = new NodeStreamNetwork(quietPorts());
+  const address = `unix:${join(dir, 'api.sock')}`;
+  try {
+    const first = await net.listen(address);
+    // Leave a stale socket file behind, as a crashed daemon would: close the handle, recreate the file.
+    await first.close();
+    assert.ok(!existsSync(join(dir, 'api.sock')), 'closing a listener removes its socket file');
+    const stale = await net.listen(address);
+    // Simulate the crash: the file stays (we never close `stale` through the port).
+    const listener = await net.listen(address);
+    assert.equal(listener.address, address);
+    assert.equal(statSync(join(dir, 'api.sock')).mode & 0o777, 0o600);
+    const accepted: StreamConnection[] = [];
+    listener.onConnection((c) => accepted.push(c));
+    const r = await net.connect(address, { timeoutMs: 2000 });
+    assert.ok(r.ok);
+    await realHarness.waitFor(() => accepted.length === 1, 2000, 'accepted');
+    const got: string[] = [];
+    accepted[0]?.onFrame((f) => got.push(Buffer.from(f).toString()));
+    r.value.send(Buffer.from('hello'));
+    await realHarness.waitFor(() => got.length === 1, 2000, 'frame over unix socket');
+    assert.deepEqual(got, ['hello']);
+    r.value.close();
+    accepted[0]?.close();
+    await listener.close();
+    await stale.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('unix listen refuses to replace a file that is not a socket', async () => {
+  const dir = tempDir('unix');
+  try {
+    const path = join(dir, 'not-a-socket');
+    writeFileSync(path, 'data');
+    const net = new NodeStreamNetwork(quietPorts());
+    await assert.rejects(net.listen(`unix:${path}`), /not a socket/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('connect: missing unix socket is refused, an unparsable address is unreachable', async () => {
+  const net = new NodeStreamNetwork(quietPorts());
+  const r1 = await net.connect('unix:/nonexistent/amfd.sock', { timeoutMs: 1000 });
+  assert.ok(!r1.ok);
+  assert.equal(r1.error.kind, 'refused');
+  for (const bad of ['localhost:80', '1.2.3.4', '1.2.3.4:99999', 'unix:relative']) {
+    const r = await net.connect(bad, { timeoutMs: 1000 });
+    assert.ok(!r.ok);
+    assert.equal(r.error.kind, 'unreachable', bad);
+  }
+  await assert.rejects(net.listen('nonsense'), /cannot listen/);
+});
+
+test('oversized frames are counted on the node registry', async () => {
+  const q = quietPorts();
+  const server = new NodeStreamNetwork({ ...q, maxFrameSize: 100 });
+  const client = new NodeStreamNetwork(quietPorts());
+  const listener = await server.listen('127.0.0.1:0');
+  const closed: string[] = [];
+  listener.onConnection((c) => c.onClose((i) => closed.push(i.reason)));
+  const r = await client.connect(listener.address, { timeoutMs: 2000 });
+  assert.ok(r.ok);
+  r.value.send(new Uint8Array(101));
+  await realHarness.waitFor(() => closed.length === 1, 2000, 'server closed the connection');
+  assert.deepEqual(closed, ['frame-too-large']);
+  assert.match(await q.metrics.metrics(), /amfd_stream_events_total\{kind="frame-too-large",node="test"\} 1/);
+  r.value.close();
+  await listener.close();
+});
