@@ -5,7 +5,7 @@ import type { Random } from '../../runtime/ports/random.js';
 import type { BlobStore, DurableStore } from '../../runtime/ports/storage.js';
 import { assert } from '../../util/assert.js';
 import { err, ok, type Result } from '../../util/result.js';
-import { applyConfChange, decodeConfChange, RawNode } from '../core/index.js';
+import { applyConfChange, bootstrapLog, decodeConfChange, encodeConfChange, RawNode } from '../core/index.js';
 import type { ConfChange, ConfState, Entry, Message, NodeId, ProposeError, Proposed, Ready, Role, Snapshot, SnapshotMeta, SoftState } from '../core/types.js';
 import { resolveRaftConfig, type RaftConfig } from '../config.js';
 import type { FSM } from '../fsm.js';
@@ -128,13 +128,20 @@ export class Raft {
     const learners = servers.filter((s) => s.suffrage === 'nonvoter').map((s) => s.id).sort();
     if (voters.length === 0) return err('raft bootstrap: no voter');
     for (const s of servers) this.addresses.set(s.id, s.address);
-    // Addresses live in the stable store; a snapshot at index 0 carries only the membership.
-    const snap: Snapshot = { meta: { index: 0, term: 0, confState: { voters, learners } }, data: new Uint8Array(0) };
-    await this.storage.snapshots.save(snap);
-    this.storage.setSnapshot(snap);
+    // The initial membership is a committed prefix of configuration entries, the same on every
+    // server bootstrapped with the same list.
+    const boot = bootstrapLog(voters);
+    const learnerEntries: Entry[] = learners.map((nodeId, i) => ({
+      index: boot.entries.length + i + 1,
+      term: boot.hardState.term,
+      type: 'confChange',
+      data: encodeConfChange({ type: 'addLearner', nodeId, context: '' }),
+    }));
+    const entries = [...boot.entries, ...learnerEntries];
+    this.storage.log.storeLogs(entries);
+    this.storage.setHardState({ ...boot.hardState, commit: entries.length });
     this.saveAddresses();
     await this.storage.sync();
-    this.appliedConf = snap.meta.confState;
     this.startCore();
     return ok(undefined);
   }
@@ -249,6 +256,10 @@ export class Raft {
 
   get appliedIndex(): number {
     return this.applied;
+  }
+
+  get currentTerm(): number {
+    return this.term;
   }
 
   getConfiguration(): Server[] {
@@ -412,15 +423,16 @@ export class Raft {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    // The term first, so leader observations carry the term they belong to.
+    if (rd.hardState && rd.hardState.term !== this.term) {
+      this.term = rd.hardState.term;
+      this.m.term.set(this.term);
+    }
     if (rd.softState) this.onSoftState(rd.softState);
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     this.storage.log.storeLogs(rd.entries);
     if (rd.hardState) {
       this.storage.setHardState(rd.hardState);
-      if (rd.hardState.term !== this.term) {
-        this.term = rd.hardState.term;
-        this.m.term.set(this.term);
-      }
       this.m.commit.set(rd.hardState.commit);
     }
     if (rd.mustSync || rd.snapshot) {

@@ -15,8 +15,8 @@ const HARD_STATE_KEY = 'hardState';
  * the driver stages a whole Ready and syncs once (group commit), before sending anything.
  *
  * The membership the core starts from is the latest snapshot's; committed configuration entries
- * after it are applied again on start, like every other entry. Bootstrap writes a snapshot at
- * index 0 that holds only the initial membership.
+ * after it are applied again on start, like every other entry (bootstrap writes the initial
+ * membership as committed configuration entries).
  */
 export class RaftStorage implements RaftLogStorage {
   private constructor(
@@ -52,7 +52,7 @@ export class RaftStorage implements RaftLogStorage {
 
   /** True when nothing was ever stored: bootstrap is allowed. */
   hasExistingState(): boolean {
-    return this.current.meta.confState.voters.length > 0 || this.log.lastIndex() > 0 || this.stable.get(HARD_STATE_KEY) !== undefined;
+    return this.current.meta.index > 0 || this.log.lastIndex() > 0 || this.stable.get(HARD_STATE_KEY) !== undefined;
   }
 
   hardState(): HardState {
