@@ -29,14 +29,15 @@ export interface CheckedBlock {
 const NAME = /^[^\s"#{}\\=]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Where each key and block name is allowed, for "belongs in …" hints. */
-const homes = new Map<string, Set<string>>();
+/** Where each key and each block name is allowed, for "belongs in …" hints. */
+const homes = { key: new Map<string, Set<string>>(), block: new Map<string, Set<string>>() };
 walkSchema((blockName, spec) => {
-  for (const word of [...Object.keys(spec.keys), ...Object.keys(spec.blocks)]) {
-    const set = homes.get(word) ?? new Set<string>();
-    set.add(blockName === '' ? 'the top level' : blockName);
-    homes.set(word, set);
-  }
+  const where = blockName === '' ? 'the top level' : blockName;
+  const note = (map: Map<string, Set<string>>, word: string): void => {
+    map.set(word, (map.get(word) ?? new Set<string>()).add(where));
+  };
+  for (const word of Object.keys(spec.keys)) note(homes.key, word);
+  for (const word of Object.keys(spec.blocks)) note(homes.block, word);
 });
 
 export function checkDocument(doc: ConfigDocument, errors: ConfigError[]): CheckedBlock {
@@ -47,15 +48,15 @@ function where(blockName: string): string {
   return blockName === '' ? 'at the top level' : `in ${blockName}`;
 }
 
-function unknownHint(word: string, blockName: string, spec: BlockSpec, kind: 'key' | 'block'): string {
-  const local = kind === 'key' ? Object.keys(spec.keys) : Object.keys(spec.blocks);
-  const near = closest(word, local);
+function unknownHint(word: string, spec: BlockSpec, kind: 'key' | 'block'): string {
+  const list = (set: Set<string>): string => [...set].sort().join(' or ');
+  const elsewhere = homes[kind].get(word);
+  if (elsewhere) return ` ("${word}" belongs in ${list(elsewhere)})`;
+  const near = closest(word, Object.keys(kind === 'key' ? spec.keys : spec.blocks));
   if (near !== undefined) return `; did you mean "${near}"?`;
-  const elsewhere = homes.get(word);
-  if (elsewhere) return ` ("${word}" belongs in ${[...elsewhere].sort().join(' or ')})`;
-  if (kind === 'key' && spec.blocks[word]) return '';
-  const anywhere = closest(word, homes.keys());
-  return anywhere !== undefined ? `; did you mean "${anywhere}" (allowed in ${[...(homes.get(anywhere) ?? [])].sort().join(' or ')})?` : '';
+  const anywhere = closest(word, homes[kind].keys());
+  const home = anywhere !== undefined ? homes[kind].get(anywhere) : undefined;
+  return anywhere !== undefined && home ? `; did you mean "${anywhere}" (allowed in ${list(home)})?` : '';
 }
 
 function checkBlock(
@@ -86,7 +87,7 @@ function checkBlock(
       const keySpec = spec.keys[item.key];
       if (!keySpec) {
         const asBlock = spec.blocks[item.key] ? `; "${item.key}" is a block here: write "${item.key} {"` : '';
-        errors.push(ConfigError.at(item.loc, `unknown key "${item.key}" ${where(blockName)}${asBlock || unknownHint(item.key, blockName, spec, 'key')}`));
+        errors.push(ConfigError.at(item.loc, `unknown key "${item.key}" ${where(blockName)}${asBlock || unknownHint(item.key, spec, 'key')}`));
         continue;
       }
       const value = convert(item, keySpec.type, errors);
@@ -114,7 +115,7 @@ function checkChild(
   const childSpec = spec.blocks[item.name];
   if (!childSpec) {
     const asKey = spec.keys[item.name] ? `; "${item.name}" is a key here: write "${item.name} = value"` : '';
-    errors.push(ConfigError.at(item.loc, `unknown block "${item.name}" ${where(blockName)}${asKey || unknownHint(item.name, blockName, spec, 'block')}`));
+    errors.push(ConfigError.at(item.loc, `unknown block "${item.name}" ${where(blockName)}${asKey || unknownHint(item.name, spec, 'block')}`));
     return;
   }
   if (childSpec.single) {

@@ -1,16 +1,23 @@
-/** "Did you mean …": the closest candidate within a small edit distance. */
+/**
+ * "Did you mean …": the closest candidate within a small edit distance, else one that contains
+ * the word (`csi_type` → `csi_type_name`, `restart` → `component-restart`).
+ */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
+  let containing: string | undefined;
+  const w = word.toLowerCase();
   const limit = Math.max(2, Math.floor(word.length / 3));
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    const lower = c.toLowerCase();
+    const d = editDistance(w, lower);
     if (d <= limit && d < bestDistance) {
       best = c;
       bestDistance = d;
     }
+    if (containing === undefined && w.length >= 4 && lower.includes(w)) containing = c;
   }
-  return best;
+  return best ?? containing;
 }
 
 /** Levenshtein distance where swapping two neighbours (a common typo) counts as one edit. */
