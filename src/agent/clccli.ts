@@ -92,19 +92,21 @@ export interface ScriptRun {
   readonly done: Promise<ScriptOutcome>;
 }
 
+export interface ScriptOptions {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly killGraceMs: number;
+  readonly cwd?: string;
+}
+
 /**
  * Start a script in its own process group with a timeout (SIGTERM then SIGKILL to the whole
  * group); its bounded stdout/stderr go to the log when it ends.
  */
-export function startScript(
-  runner: ProcessRunner,
-  log: Logger,
-  argv: readonly string[],
-  env: Readonly<Record<string, string>>,
-  timeoutMs: number,
-  killGraceMs: number,
-): Result<ScriptRun, string> {
-  const spawned = runner.spawn({ argv, env, timeoutMs, killGraceMs, maxOutputBytes: 16 * 1024 });
+export function startScript(runner: ProcessRunner, log: Logger, options: ScriptOptions): Result<ScriptRun, string> {
+  const { argv } = options;
+  const spawned = runner.spawn({ ...options, maxOutputBytes: 16 * 1024 });
   if (!spawned.ok) {
     const e = spawned.error;
     return err(e.kind === 'failed' ? `cannot run ${e.file}: ${e.detail}` : `cannot run ${e.file}: ${e.kind}`);
@@ -121,15 +123,8 @@ export function startScript(
 }
 
 /** Run a script to completion. */
-export async function runScript(
-  runner: ProcessRunner,
-  log: Logger,
-  argv: readonly string[],
-  env: Readonly<Record<string, string>>,
-  timeoutMs: number,
-  killGraceMs: number,
-): Promise<ScriptOutcome> {
-  const started = startScript(runner, log, argv, env, timeoutMs, killGraceMs);
+export async function runScript(runner: ProcessRunner, log: Logger, options: ScriptOptions): Promise<ScriptOutcome> {
+  const started = startScript(runner, log, options);
   if (!started.ok) return { kind: 'spawn-failed', reason: started.error };
   return started.value.done;
 }

@@ -172,6 +172,7 @@ export class ComponentController {
   instantiate(): Promise<Result<void, InstantiateFailure>> {
     return this.serialize(async () => {
       if (this.presence === 'instantiated') return ok(undefined);
+      this.clearAssignments();
       const gen = this.beginIncarnation('instantiating');
       const started = await this.startComponent(gen);
       if (started.ok && gen === this.generation) {
@@ -316,11 +317,18 @@ export class ComponentController {
         return r.ok && ocfMonitorHealthy(r.value) ? { healthy: true } : { healthy: false, reason: r.ok ? `monitor: ${ocfMeaning(r.value)}` : r.error };
       });
     }
-    if (hc.command === undefined) return err(`command healthcheck '${hc.key}' has no command`);
-    const argv = resolveCommand(this.ctx.files, hc.command, this.config.clccliPath, `healthcheck '${hc.key}'`);
-    if (!argv.ok) return err(argv.error);
+    const command = hc.command;
+    if (command === undefined) return err(`command healthcheck '${hc.key}' has no command`);
+    // A healthcheck command is a shell line (groups.conf keeps it one string), run in clccli_path.
+    const cwd = this.config.clccliPath;
     return ok(async () => {
-      const o = await runScript(this.ctx.processes, this.log, argv.value, this.env('healthcheck'), hc.maximumDurationMs, this.ctx.settings.killGraceMs);
+      const o = await runScript(this.ctx.processes, this.log, {
+        argv: ['/bin/sh', '-c', command],
+        env: this.env('healthcheck'),
+        timeoutMs: hc.maximumDurationMs,
+        killGraceMs: this.ctx.settings.killGraceMs,
+        ...(cwd === undefined || cwd === '' ? {} : { cwd }),
+      });
       if (o.kind === 'spawn-failed') return { healthy: false, reason: o.reason };
       return o.exit.code === 0 ? { healthy: true } : { healthy: false, reason: `healthcheck command ${describeExit(o.exit)}` };
     });
@@ -336,11 +344,14 @@ export class ComponentController {
     this.secret = presence === 'instantiating' ? this.ctx.newSecret() : undefined;
     this.registered = deferred<void>();
     this.quiescing.clear();
-    if (this.csis.size > 0) {
-      this.csis.clear();
-      this.ctx.assignmentsChanged(this.entry);
-    }
     return this.generation;
+  }
+
+  /** Forget the CSI assignments (kept through stop scripts, which see their attributes). */
+  private clearAssignments(): void {
+    if (this.csis.size === 0) return;
+    this.csis.clear();
+    this.ctx.assignmentsChanged(this.entry);
   }
 
   private stopMonitoring(): void {
@@ -384,7 +395,7 @@ export class ComponentController {
         if (c.instantiate === undefined) return fail('no instantiate command is configured');
         const argv = resolveCommand(this.ctx.files, c.instantiate, c.clccliPath, 'instantiate');
         if (!argv.ok) return fail(argv.error, true);
-        const started = startScript(this.ctx.processes, this.log, argv.value, this.env('instantiate', extra), c.instantiateTimeoutMs, this.ctx.settings.killGraceMs);
+        const started = startScript(this.ctx.processes, this.log, { argv: argv.value, env: this.env('instantiate', extra), timeoutMs: c.instantiateTimeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
         if (!started.ok) return fail(started.error);
         this.scriptGroup = started.value.process.pid;
         const exitFailure = started.value.done.then((o) => {
@@ -460,7 +471,8 @@ export class ComponentController {
             r = err(argv.error);
             break;
           }
-          const o = await runScript(this.ctx.processes, this.log, argv.value, this.env(how, how === 'cleanup' ? { AMF_CLEANUP_REASON: reason } : {}), timeoutMs, this.ctx.settings.killGraceMs);
+          const env = this.env(how, how === 'cleanup' ? { AMF_CLEANUP_REASON: reason } : {});
+          const o = await runScript(this.ctx.processes, this.log, { argv: argv.value, env, timeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
           r = o.kind === 'spawn-failed' ? err(o.reason) : o.exit.code === 0 ? ok(undefined) : err(`${how} ${describeExit(o.exit)}`);
           break;
         }
@@ -468,6 +480,7 @@ export class ComponentController {
     }
     if (how === 'cleanup') this.killLeftovers(pid);
     this.dropSession();
+    this.clearAssignments();
     return r;
   }
 
@@ -477,7 +490,8 @@ export class ComponentController {
     if (how === 'terminate') {
       const exit = await child.terminate(timeoutMs);
       this.child = undefined;
-      return ok(this.log.info({ pid: child.pid, signal: exit.signal, code: exit.code }, 'supervised process terminated'));
+      this.log.info({ pid: child.pid, signal: exit.signal, code: exit.code }, 'supervised process terminated');
+      return ok(undefined);
     }
     child.killGroup('SIGKILL');
     const gone = await this.within(child.exited.then(() => true), timeoutMs, false);
@@ -528,7 +542,8 @@ export class ComponentController {
     const path = ocfAgentPath(this.ctx.settings.ocfRoot, kind.provider, kind.agent);
     if (path === undefined) return err(`bad OCF agent name ${kind.provider}:${kind.agent}`);
     if (!this.ctx.files.isExecutable(path)) return err(`OCF agent ${path} is missing or not executable`);
-    const o = await runScript(this.ctx.processes, this.log, [path, action], this.env(action === 'start' ? 'instantiate' : action === 'stop' ? 'cleanup' : 'healthcheck'), timeoutMs, this.ctx.settings.killGraceMs);
+    const iface = action === 'start' ? 'instantiate' : action === 'stop' ? 'terminate' : 'healthcheck';
+    const o = await runScript(this.ctx.processes, this.log, { argv: [path, action], env: this.env(iface), timeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
     if (o.kind === 'spawn-failed') return err(o.reason);
     if (o.exit.code === null) return err(`OCF ${action} ${describeExit(o.exit)}`);
     return ok(o.exit.code);

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { eventually, makeDir, model, processes, startAgent, writeScript } from './harness.js';
+
+/** The openais B.01.01 test/clc_cli_script, adapted only in where it keeps its pidfile. */
+const OPENAIS_SCRIPT = `
+PIDFILE=@DIR@/openais_cleanup_$SA_AMF_COMPONENT_NAME
+case "$CLC_CLI_INTERFACE" in
+instantiate)
+	env > @DIR@/env.instantiate
+	$COMP_BINARY_PATH/$COMP_BINARY_NAME >/dev/null 2>&1 &
+	echo $! > $PIDFILE
+	;;
+terminate)
+	env > @DIR@/env.terminate
+	kill -15 \`cat $PIDFILE\`
+	;;
+cleanup)
+	echo "$AMF_CLEANUP_REASON" > @DIR@/cleanup.reason
+	kill -9 \`cat $PIDFILE\` 2>/dev/null
+	exit 0
+	;;
+esac
+`;
+
+function conf(component: string): string {
+  return `group {
+	name = g
+	model = noredundancy
+	clccli_path = @DIR@/clc
+	binary_path = @DIR@/bin
+	unit {
+		name = su1
+		component {
+			name = c1
+			comptype = non_proxied_non_sa_aware
+${component}
+			csi_type_name {
+				name = t
+			}
+		}
+	}
+	serviceinstance {
+		name = si
+		csi_descriptor {
+			csi_name = csi1
+			type_name = t
+			name_value {
+				name = PORT
+				value = 8080
+			}
+		}
+	}
+}
+`;
+}
+
+function setup(): string {
+  const dir = makeDir();
+  mkdirSync(join(dir, 'clc'));
+  mkdirSync(join(dir, 'bin'));
+  writeScript(join(dir, 'bin'), 'testbin', 'exec sleep 1000');
+  return dir;
+}
+
+function readEnv(path: string): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) env.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return env;
+}
+
+function pidOf(dir: string): number {
+  return Number(readFileSync(join(dir, 'openais_cleanup_c1'), 'utf8').trim());
+}
+
+describe('agent: CLC-CLI', () => {
+  it('runs an openais script that dispatches on $CLC_CLI_INTERFACE unchanged, with the B.01.01 environment', async () => {
+    const dir = setup();
+    writeScript(join(dir, 'clc'), 'clc_cli_script', OPENAIS_SCRIPT.replaceAll('@DIR@', dir));
+    const t = await startAgent(
+      dir,
+      model(dir, conf('\t\t\tbn = testbin\n\t\t\tinstantiate = clc_cli_script\n\t\t\tterminate = clc_cli_script\n\t\t\tcleanup = clc_cli_script\n\t\t\tenv {\n\t\t\t\tFOO = bar\n\t\t\t}')),
+    );
+    try {
+      const r = await t.agent.instantiate('su1', 'c1');
+      assert.deepEqual(r, { ok: true, value: undefined });
+      const env = readEnv(join(dir, 'env.instantiate'));
+      assert.equal(env.get('CLC_CLI_INTERFACE'), 'instantiate');
+      assert.equal(env.get('COMP_BINARY_NAME'), 'testbin');
+      assert.equal(env.get('COMP_BINARY_PATH'), join(dir, 'bin'));
+      assert.equal(env.get('SA_AMF_COMPONENT_NAME'), 'c1');
+      assert.equal(env.get('SA_AMF_COMPONENT_DN'), 'safComp=c1,safSu=su1,safSg=g');
+      assert.equal(env.get('FOO'), 'bar');
+      assert.equal(env.get('PATH'), process.env.PATH);
+      const pid = pidOf(dir);
+      assert.ok(processes.isAlive(pid));
+
+      // A CSI's attributes reach the scripts of a non-SA-aware component.
+      assert.ok((await t.agent.csiSet('su1', 'c1', { si: 'si', csi: 'csi1', csiType: 't', haState: 'active', attributes: [{ name: 'PORT', value: '8080' }] })).ok);
+      assert.deepEqual(await t.agent.terminate('su1', 'c1'), { ok: true, value: undefined });
+      assert.equal(readEnv(join(dir, 'env.terminate')).get('PORT'), '8080');
+      assert.ok(await eventually(() => !processes.isAlive(pid)));
+      assert.equal(t.agent.presence('su1', 'c1'), 'uninstantiated');
+    } finally {
+      await t.agent.cleanup('su1', 'c1', 'test-end');
+      await t.close();
+    }
+  });
+
+  it('reports a kill -9 of the passively monitored process at once, and cleanup runs the CLEANUP CLI', async () => {
+    const dir = setup();
+    writeScript(join(dir, 'clc'), 'clc_cli_script', OPENAIS_SCRIPT.replaceAll('@DIR@', dir));
+    const t = await startAgent(dir, model(dir, conf('\t\t\tbn = testbin\n\t\t\tinstantiate = clc_cli_script\n\t\t\tcleanup = clc_cli_script\n\t\t\trecovery_on_error = component-failover')));
+    try {
+      assert.ok((await t.agent.instantiate('su1', 'c1')).ok);
+      const pid = pidOf(dir);
+      await eventually(() => false, 50); // let the monitor pick the pid up
+      process.kill(pid, 'SIGKILL');
+      const f = await t.waitFault((x) => x.kind === 'error-report', 2000);
+      assert.equal(f.kind, 'error-report');
+      assert.ok(f.kind === 'error-report' && f.source === 'process-died' && f.recovery === 'component-failover' && f.su === 'su1' && f.comp === 'c1');
+      assert.ok((await t.agent.cleanup('su1', 'c1', 'restart')).ok);
+      assert.equal(readFileSync(join(dir, 'cleanup.reason'), 'utf8').trim(), 'restart');
+      assert.equal(t.faults.length, 1, 'the death is reported once, and cleanup reports nothing');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses commands that escape clccli_path through .. or a symlink', async () => {
+    const dir = setup();
+    writeScript(dir, 'outside.sh', 'exit 0');
+    symlinkSync(join(dir, 'outside.sh'), join(dir, 'clc', 'link.sh'));
+    for (const [cmd, expect] of [
+      ['../outside.sh', /outside clccli_path/],
+      ['link.sh', /outside clccli_path/],
+      ['missing.sh', /not found in clccli_path/],
+    ] as const) {
+      const t = await startAgent(dir, model(dir, conf(`\t\t\tinstantiate = ${cmd}`)));
+      try {
+        const r = await t.agent.instantiate('su1', 'c1');
+        assert.ok(!r.ok);
+        assert.match(r.error.reason, expect);
+        assert.equal(r.error.noRetry, true);
+      } finally {
+        await t.agent.stop();
+      }
+    }
+  });
+
+  it('a timeout kills the whole process group, grandchildren included', async () => {
+    const dir = setup();
+    writeScript(join(dir, 'clc'), 'slow.sh', `sleep 1000 &\necho $! > ${dir}/grandchild.pid\nsleep 1000`);
+    const t = await startAgent(dir, model(dir, conf('\t\t\tinstantiate = slow.sh\n\t\t\tinstantiate_timeout = 300')));
+    try {
+      const r = await t.agent.instantiate('su1', 'c1');
+      assert.ok(!r.ok);
+      assert.match(r.error.reason, /timed out/);
+      const gc = Number(readFileSync(join(dir, 'grandchild.pid'), 'utf8').trim());
+      assert.ok(gc > 0);
+      assert.ok(await eventually(() => !processes.isAlive(gc)), `grandchild ${gc} survived the timeout`);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('maps exit codes: non-zero instantiate fails, 200 means do not retry, a failing cleanup is termination-failed', async () => {
+    const dir = setup();
+    writeFileSync(join(dir, 'code'), '1');
+    writeScript(join(dir, 'clc'), 'inst.sh', `exit $(cat ${dir}/code)`);
+    writeScript(join(dir, 'clc'), 'clean.sh', 'exit 3');
+    const t = await startAgent(dir, model(dir, conf('\t\t\tinstantiate = inst.sh\n\t\t\tcleanup = clean.sh')));
+    try {
+      const first = await t.agent.instantiate('su1', 'c1');
+      assert.ok(!first.ok && !first.error.noRetry && /exited 1/.test(first.error.reason));
+      assert.equal(t.agent.presence('su1', 'c1'), 'termination-failed', 'the cleanup after the failed attempt failed too');
+      writeFileSync(join(dir, 'code'), '200');
+      const second = await t.agent.instantiate('su1', 'c1');
+      assert.ok(!second.ok && second.error.noRetry);
+      writeFileSync(join(dir, 'code'), '0');
+      assert.ok((await t.agent.instantiate('su1', 'c1')).ok);
+      const c = await t.agent.cleanup('su1', 'c1', 'test');
+      assert.ok(!c.ok);
+      assert.match(c.error, /cleanup exited 3/);
+      assert.equal(t.agent.presence('su1', 'c1'), 'termination-failed');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses unknown components', async () => {
+    const dir = setup();
+    const t = await startAgent(dir, model(dir, conf('\t\t\tinstantiate = x')));
+    try {
+      const r = await t.agent.instantiate('su1', 'nope');
+      assert.ok(!r.ok);
+      assert.match(r.error.reason, /unknown component su1\/nope/);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,105 @@
+/** Real-process test harness for the node agent: real ports, a temp dir, and a fault log. */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeAgent, type AgentOptions } from '../../src/agent/agent.js';
+import type { AgentFault } from '../../src/agent/component.js';
+import { MAX_FRAME_BYTES } from '../../src/agent/protocol.js';
+import { loadConfig } from '../../src/model/index.js';
+import type { AmfModel } from '../../src/model/types.js';
+import { NodeFileSystem } from '../../src/runtime/node/files.js';
+import { NodeClock, NodeProcessRunner, NodeStreamNetwork } from '../../src/runtime/node/index.js';
+import { createLogger, createMetricsRegistry } from '../../src/runtime/observability.js';
+import { Xoshiro128 } from '../../src/runtime/xoshiro.js';
+
+export const logger = createLogger({ node: 'test', level: (process.env.AGENT_TEST_LOG as 'debug' | undefined) ?? 'silent' });
+
+export function makeDir(): string {
+  return mkdtempSync(join(tmpdir(), 'amf-agent-'));
+}
+
+export function writeScript(dir: string, name: string, body: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** groups.conf text with `@DIR@` replaced by the test's temp dir. */
+export function model(dir: string, text: string): AmfModel {
+  const r = loadConfig(text.replaceAll('@DIR@', dir), 'test.conf');
+  if (!r.ok) throw new Error(r.error.map((e) => e.message).join('\n'));
+  return r.value;
+}
+
+export function streamNetwork(): NodeStreamNetwork {
+  const metrics = createMetricsRegistry('test');
+  return new NodeStreamNetwork({ logger, metrics, maxFrameSize: MAX_FRAME_BYTES });
+}
+
+export const processes = new NodeProcessRunner({ logger, metrics: createMetricsRegistry('test') });
+export const clock = new NodeClock();
+
+export interface TestAgent {
+  readonly agent: NodeAgent;
+  readonly dir: string;
+  readonly socketPath: string;
+  readonly faults: AgentFault[];
+  /** Resolve with the first fault (already seen or future) matching pred; reject after timeoutMs. */
+  waitFault(pred: (f: AgentFault) => boolean, timeoutMs?: number): Promise<AgentFault>;
+  close(): Promise<void>;
+}
+
+export async function startAgent(dir: string, m: AmfModel, options: Partial<AgentOptions> = {}): Promise<TestAgent> {
+  const socketPath = join(dir, 'amf.sock');
+  const agent = new NodeAgent(
+    { clock, random: new Xoshiro128([1, 2, 3, 4]), processes, files: new NodeFileSystem(), stream: streamNetwork(), logger, metrics: createMetricsRegistry('test') },
+    m,
+    { socketPath, baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, openaisPidDirs: [dir], killGraceMs: 200, ...options },
+  );
+  const started = await agent.start();
+  if (!started.ok) throw new Error(started.error);
+  const faults: AgentFault[] = [];
+  const waiters: Array<() => void> = [];
+  agent.onFault((f) => {
+    faults.push(f);
+    for (const w of waiters.splice(0)) w();
+  });
+  const waitFault = (pred: (f: AgentFault) => boolean, timeoutMs = 5000): Promise<AgentFault> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching fault within ${timeoutMs} ms; seen ${JSON.stringify(faults)}`)), timeoutMs);
+      const check = (): void => {
+        const f = faults.find(pred);
+        if (f) {
+          clearTimeout(timer);
+          resolve(f);
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return {
+    agent,
+    dir,
+    socketPath,
+    faults,
+    waitFault,
+    async close() {
+      await agent.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll until pred() holds or the time is up; returns the last value of pred(). */
+export async function eventually(pred: () => boolean, timeoutMs = 3000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (pred()) return true;
+    await sleep(10);
+  }
+  return pred();
+}
