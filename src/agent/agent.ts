@@ -95,6 +95,11 @@ export class NodeAgent {
     return this.controllers.get(compKey(su, comp))?.presence;
   }
 
+  /** The component's process id when known (supervised command, or a pidfile's live pid). */
+  pid(su: string, comp: string): number | undefined {
+    return this.controllers.get(compKey(su, comp))?.pid;
+  }
+
   // ------------------------------------------------------------------ local operations
 
   instantiate(su: string, comp: string): Promise<Result<void, InstantiateFailure>> {

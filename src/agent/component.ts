@@ -110,6 +110,11 @@ export class ComponentController {
     return this.config.category === 'sa_aware';
   }
 
+  /** The component's process, when the agent knows it (supervised child or pidfile). */
+  get pid(): number | undefined {
+    return this.child?.pid ?? this.pidWatch?.pid;
+  }
+
   get registeredSession(): Session | undefined {
     return this.session;
   }
