@@ -32,9 +32,12 @@ export class NodeDatagramNetwork implements DatagramNetwork {
     if (parsed?.kind !== 'inet') throw new Error(`udp: cannot bind ${JSON.stringify(address)}: expected "a.b.c.d:port"`);
     const socket = createSocket({ type: 'udp4' });
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      socket.once('error', (e) => {
+        socket.close();
+        reject(e);
+      });
       socket.bind(parsed.port, parsed.host, () => {
-        socket.off('error', reject);
+        socket.removeAllListeners('error');
         resolve();
       });
     });

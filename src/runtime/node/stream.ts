@@ -11,6 +11,8 @@ import { counter } from './metrics.js';
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 /** Undelivered frames (no onFrame yet) above this many bytes pause reading from the socket. */
 const QUEUE_PAUSE_BYTES = 1024 * 1024;
+/** A local close() flushes what was sent; a peer that never reads gets this long before we destroy. */
+const CLOSE_LINGER_MS = 5000;
 
 export interface NodeStreamOptions {
   readonly logger: Logger;
@@ -261,7 +263,12 @@ class NodeStreamConnection implements StreamConnection {
   close(): void {
     if (this.closed) return;
     this.noteReason({ reason: 'local' });
-    // Flush what was sent, then FIN; destroy once written so a peer that never reads cannot hold us.
-    this.socket.end(() => this.socket.destroy());
+    // Flush what was sent, then FIN; destroy once written, or after a linger if the peer never reads.
+    const linger = setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS);
+    linger.unref();
+    this.socket.end(() => {
+      clearTimeout(linger);
+      this.socket.destroy();
+    });
   }
 }
