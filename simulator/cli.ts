@@ -4,11 +4,13 @@
  */
 import { Command } from 'commander';
 import { runCommand } from './demo/command.js';
+import { raftCommand } from './raft/command.js';
 
 const program = new Command('amf-sim')
   .description('deterministic simulation of amfd clusters: one seed replays a run exactly')
   .showHelpAfterError();
 
 program.addCommand(runCommand());
+program.addCommand(raftCommand());
 
 await program.parseAsync(process.argv);
