@@ -151,7 +151,7 @@ function convert(item: EntryNode, type: ValueType, errors: ConfigError[]): Value
   const text = scalarText(item.raw);
   const key = item.key;
   if (type.kind === 'string') return text;
-  if (text === '') return fail(`"${key}" needs a value`);
+  if (text === '' && type.kind !== 'argv') return fail(`"${key}" needs a value`);
   switch (type.kind) {
     case 'name':
       return NAME.test(text) ? text : fail(`invalid name ${JSON.stringify(text)} for "${key}" (no spaces, quotes, braces, "#" or "=")`);
