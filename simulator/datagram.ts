@@ -86,13 +86,17 @@ export class DatagramFabric {
   private deliver(from: string, to: string, data: Uint8Array, fp: string): void {
     const socket = this.sockets.get(to);
     const handler = socket?.handler;
-    if (!handler) {
+    if (!socket || !handler) {
       this.world.trace.record('dgram.drop', from, to, fp, socket ? 'no-handler' : 'no-socket');
       return;
     }
     this.world.trace.record('dgram.deliver', from, to, fp);
-    // Each receiver gets its own bytes, as from a real socket (duplicates included).
-    handler(data.slice(), from);
+    try {
+      // Each receiver gets its own bytes, as from a real socket (duplicates included).
+      handler(data.slice(), from);
+    } catch (e) {
+      this.world.handlerError(socket.node, `datagram handler on ${to}`, e);
+    }
   }
 }
 

@@ -80,6 +80,10 @@ export class Simulation {
   private readonly diskOptions: DiskOptions;
   private readonly print: (line: string) => void;
   private running = false;
+  private freeRun: { stop: boolean; done: Promise<void> } | undefined;
+  private waiters: Waiter[] = [];
+  /** App callbacks that threw (the port reported and went on); a test may require none. */
+  readonly handlerErrors: Array<{ readonly node: string; readonly where: string; readonly error: unknown }> = [];
 
   constructor(private readonly options: SimulationOptions) {
     assert(Number.isSafeInteger(options.seed), `simulation: seed must be an integer, got ${options.seed}`);
@@ -96,6 +100,11 @@ export class Simulation {
       appDomain: (node) => {
         const d = this.nodes.get(node)?.domain;
         return d?.alive ? d : undefined;
+      },
+      handlerError: (node, where, error) => {
+        this.handlerErrors.push({ node, where, error });
+        this.trace.record('handler-error', node, where);
+        this.nodes.get(node)?.ports?.logger.error({ err: error }, `${where} threw`);
       },
     };
     this.datagrams = new DatagramFabric(this.world, options.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM);
@@ -255,6 +264,59 @@ export class Simulation {
     return cond();
   }
 
+  /**
+   * Free-running mode, for code that awaits simulated I/O itself (port compliance suites, scripts):
+   * a background loop runs events one by one, draining microtasks after each, so virtual time
+   * moves exactly when every awaiting caller is blocked, as a real event loop would. Use
+   * waitFor/sleep to wait on virtual time; stopFreeRun() ends it. An event that throws ends the
+   * loop and fails every waiter.
+   */
+  startFreeRun(): void {
+    assert(!this.running && !this.freeRun, 'simulation: already running');
+    this.running = true;
+    const state = { stop: false, done: Promise.resolve() };
+    state.done = (async () => {
+      try {
+        for (;;) {
+          await drain();
+          if (state.stop) return;
+          // Waiters resolved: let their continuations run before anything else happens.
+          if (this.settleWaiters()) continue;
+          if (!this.scheduler.step(Infinity)) await idle();
+        }
+      } catch (e) {
+        for (const w of this.waiters.splice(0)) w.fail(e);
+      } finally {
+        this.running = false;
+      }
+    })();
+    this.freeRun = state;
+  }
+
+  async stopFreeRun(): Promise<void> {
+    const state = this.freeRun;
+    if (!state) return;
+    state.stop = true;
+    await state.done;
+    this.freeRun = undefined;
+  }
+
+  /** In free-running mode: resolve true once cond() holds, false after timeoutMs of virtual time. */
+  waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+    assert(this.freeRun, 'simulation: waitFor needs startFreeRun() (else use runUntil)');
+    if (cond()) return Promise.resolve(true);
+    const deadline = this.now + timeoutMs;
+    // A no-op event at the deadline, so time gets there even when nothing else is scheduled.
+    this.scheduler.at(deadline, SYSTEM, () => undefined);
+    return new Promise((resolve, reject) => this.waiters.push({ cond, deadline, resolve, fail: reject }));
+  }
+
+  /** In free-running mode: let ms of virtual time pass. */
+  async sleep(ms: number): Promise<void> {
+    const until = this.now + ms;
+    await this.waitFor(() => this.now >= until, ms);
+  }
+
   traceHash(): string {
     return this.trace.digest();
   }
@@ -272,6 +334,24 @@ export class Simulation {
     } finally {
       this.running = false;
     }
+  }
+
+  /** Settle every waiter whose condition holds or whose deadline passed; true if any was. */
+  private settleWaiters(): boolean {
+    if (this.waiters.length === 0) return false;
+    const still: Waiter[] = [];
+    let settled = false;
+    for (const w of this.waiters) {
+      if (w.cond()) w.resolve(true);
+      else if (this.now >= w.deadline) w.resolve(false);
+      else {
+        still.push(w);
+        continue;
+      }
+      settled = true;
+    }
+    this.waiters = still;
+    return settled;
   }
 
   private node(name: string): SimNode<unknown> {
@@ -305,6 +385,18 @@ export class Simulation {
       { write: (s: string) => print(s.trimEnd()) },
     );
   }
+}
+
+interface Waiter {
+  readonly cond: () => boolean;
+  readonly deadline: number;
+  readonly resolve: (held: boolean) => void;
+  readonly fail: (error: unknown) => void;
+}
+
+/** Nothing scheduled: give the callers a moment (only wall time passes, never virtual time). */
+function idle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 /** Let every pending promise continuation run (setImmediate fires after the microtask queue empties). */

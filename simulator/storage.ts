@@ -52,6 +52,9 @@ export class SimDisk {
   }
 
   write(ops: readonly DurableOp[]): void {
+    for (const o of ops) {
+      assert(validKey(o.op === 'delRange' ? o.from : o.key), `store: bad key ${JSON.stringify(o)} (finite number or non-empty string)`);
+    }
     const copy = ops.map((o) => (o.op === 'put' ? { ...o, value: o.value.slice() } : o));
     for (const o of copy) this.visible.apply(o);
     this.pending.push({ seq: ++this.written, ops: copy });
@@ -153,8 +156,9 @@ class SimDurableStore implements DurableStore {
     return this.disk.flush(this.domain);
   }
 
+  /** A clean close is durable, as closing LMDB is. */
   close(): Promise<void> {
-    return Promise.resolve();
+    return this.flush();
   }
 }
 
@@ -165,6 +169,7 @@ class SimBlobStore implements BlobStore {
   ) {}
 
   write(name: string, data: Uint8Array): Promise<void> {
+    if (!validBlobName(name)) return Promise.reject(new Error(`blob store: bad blob name ${JSON.stringify(name)}`));
     if (!this.domain.alive) return new Promise(() => undefined);
     return this.disk.writeBlob(this.domain, name, data);
   }
@@ -181,6 +186,15 @@ class SimBlobStore implements BlobStore {
     if (!this.domain.alive) return new Promise(() => undefined);
     return this.disk.removeBlob(this.domain, name);
   }
+}
+
+/** A plain file name, as the file-backed store needs: not empty, '.', '..', nor with '/' or NUL. */
+function validBlobName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
+function validKey(key: DurableKey): boolean {
+  return typeof key === 'number' ? Number.isFinite(key) : typeof key === 'string' && key.length > 0;
 }
 
 /** Keys in store order: numbers numerically, before strings; strings by code point (= UTF-8 bytes). */

@@ -17,6 +17,8 @@ export interface StreamOptions {
   readonly maxFrameSize: number;
   /** Unacknowledged bytes above which send() returns false (backpressure). */
   readonly highWaterMark: number;
+  /** Bytes a receiver buffers for a reader that has not set onFrame yet, before it stops acknowledging. */
+  readonly receiveBuffer: number;
   /** Link throughput per direction, bytes per virtual ms. */
   readonly bytesPerMs: number;
   /** Retransmission timeout: a lost segment arrives this much later. */
@@ -30,6 +32,7 @@ export interface StreamOptions {
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
   maxFrameSize: 16 * 1024 * 1024,
   highWaterMark: 64 * 1024,
+  receiveBuffer: 256 * 1024,
   bytesPerMs: 125_000,
   rtoMs: 200,
   stallTimeoutMs: 10_000,
@@ -46,11 +49,21 @@ export class StreamFabric {
   private readonly endpoints = new Set<Endpoint>();
   private readonly usedPorts = new Set<string>();
   private readonly ports = new PortAllocator();
+  private readonly maxFrameSizes = new Map<string, number>();
 
   constructor(
     readonly world: World,
     readonly options: StreamOptions = DEFAULT_STREAM_OPTIONS,
   ) {}
+
+  /** A node whose receivers accept frames up to `bytes` (others use options.maxFrameSize). */
+  setMaxFrameSize(node: string, bytes: number): void {
+    this.maxFrameSizes.set(node, bytes);
+  }
+
+  maxFrameSizeOf(node: string): number {
+    return this.maxFrameSizes.get(node) ?? this.options.maxFrameSize;
+  }
 
   /** The StreamNetwork port of one node incarnation. */
   network(node: string, domain: Domain): StreamNetwork {
@@ -213,6 +226,9 @@ class Endpoint implements StreamConnection {
   private closeHandler: ((info: StreamCloseInfo) => void) | undefined;
   private closeInfo: StreamCloseInfo | undefined;
   private inbox: Uint8Array[] = [];
+  private inboxBytes = 0;
+  /** Bytes received but not yet acknowledged because the reader is not reading (window closed). */
+  private unacked: number[] = [];
   /** Frames waiting for a cut link to heal, in order. */
   private stalled: Segment[] = [];
   private stallSince = 0;
@@ -231,7 +247,7 @@ class Endpoint implements StreamConnection {
   ) {}
 
   get maxFrameSize(): number {
-    return this.fabric.options.maxFrameSize;
+    return this.fabric.maxFrameSizeOf(this.node);
   }
 
   send(frame: Uint8Array): boolean {
@@ -248,8 +264,12 @@ class Endpoint implements StreamConnection {
   onFrame(handler: (frame: Uint8Array) => void): void {
     this.frameHandler = handler;
     const queued = this.inbox;
+    const unacked = this.unacked;
     this.inbox = [];
-    for (const f of queued) handler(f);
+    this.unacked = [];
+    this.inboxBytes = 0;
+    for (const f of queued) this.dispatch(handler, f);
+    for (const bytes of unacked) this.peer?.acked(bytes);
   }
 
   onDrain(handler: () => void): void {
@@ -351,12 +371,12 @@ class Endpoint implements StreamConnection {
       else {
         trace.record('stream.frame', this.localAddress, this.remoteAddress, fingerprint(seg));
         peer.receive(seg);
-        this.acked(seg.length);
       }
     });
   }
 
-  private acked(bytes: number): void {
+  /** The peer consumed (or buffered) bytes we sent: once all are, a blocked writer may go on. */
+  acked(bytes: number): void {
     this.inFlight -= bytes;
     if (this.inFlight === 0 && this.needDrain && !this.closed) {
       this.needDrain = false;
@@ -366,6 +386,7 @@ class Endpoint implements StreamConnection {
 
   private receive(frame: Uint8Array): void {
     if (this.closed) {
+      this.peer?.acked(frame.length);
       // Data for a connection that died (crash, timeout): the sender gets a reset.
       if (this.closeInfo?.reason !== 'local' && this.closeInfo?.reason !== 'peer') this.peer?.abort('connection reset by peer');
       return;
@@ -379,8 +400,25 @@ class Endpoint implements StreamConnection {
       }
       return;
     }
-    if (this.frameHandler) this.frameHandler(frame);
-    else this.inbox.push(frame);
+    const handler = this.frameHandler;
+    if (handler) {
+      this.peer?.acked(frame.length);
+      this.dispatch(handler, frame);
+      return;
+    }
+    // Nobody reads yet: the kernel buffers up to receiveBuffer, then the window closes.
+    this.inbox.push(frame);
+    this.inboxBytes += frame.length;
+    if (this.inboxBytes <= this.fabric.options.receiveBuffer) this.peer?.acked(frame.length);
+    else this.unacked.push(frame.length);
+  }
+
+  private dispatch(handler: (frame: Uint8Array) => void, frame: Uint8Array): void {
+    try {
+      handler(frame);
+    } catch (e) {
+      this.fabric.world.handlerError(this.node, `frame handler on ${this.localAddress}`, e);
+    }
   }
 
   private receiveFin(): void {

@@ -9,6 +9,11 @@ export interface World {
   readonly trace: Trace;
   /** The running incarnation's domain of a node; undefined when it does not exist or is down. */
   appDomain(node: string): Domain | undefined;
+  /**
+   * An app callback (message/frame handler) threw. As the Node implementations do, the port
+   * reports it and keeps delivering; the simulation counts and traces it.
+   */
+  handlerError(node: string, where: string, error: unknown): void;
 }
 
 /** Ephemeral ports handed out for port 0, per host, skipping ports in use. */
