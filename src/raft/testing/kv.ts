@@ -59,6 +59,15 @@ export class KvFsm implements FSM {
     return this.data.size;
   }
 
+  /** A short digest of the whole state, to compare replicas. */
+  digest(): string {
+    let h = 0x811c9dc5;
+    for (const [k, v] of [...this.data.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const ch of `${k}=${v};`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+    }
+    return `${this.data.size}:${(h >>> 0).toString(16)}`;
+  }
+
   snapshot(): FSMSnapshot {
     // Copy now: later applies must not change what this snapshot persists.
     const copy = [...this.data.entries()];
