@@ -1,0 +1,248 @@
+/**
+ * Assignment of SIs to in-service SUs by the SG's redundancy model. Existing assignments are
+ * kept (as in openais 1.1.4 and OpenSAF); the planner only promotes standbys and adds what is
+ * missing. Choices follow SU rank (then config order) and SI rank (sponsors first).
+ */
+import type { HaState } from './commands.js';
+import { type Ctx, suAssignable } from './context.js';
+import { removeAssignment, setAssignment } from './lifecycle.js';
+import { type Reduction, quota, reduce } from './reduction.js';
+import type { SgConfig } from '../model/types.js';
+import { unreachable } from '../util/assert.js';
+
+/** A read-mostly view of one SG used by the model planners. */
+interface View {
+  readonly ctx: Ctx;
+  readonly sg: SgConfig;
+  /** Assignable SUs, by rank. */
+  readonly sus: readonly string[];
+  /** Assignable SIs, sponsors first then by rank. */
+  readonly sis: readonly string[];
+}
+
+function ha(v: View, su: string, si: string): HaState | undefined {
+  return v.ctx.s.sus[su]!.assignments[si]?.ha;
+}
+
+function load(v: View, su: string, which: HaState): number {
+  const as = v.ctx.s.sus[su]!.assignments;
+  let n = 0;
+  for (const si in as) if (as[si]!.ha === which) n++;
+  return n;
+}
+
+function holdsAny(v: View, su: string): boolean {
+  for (const _ in v.ctx.s.sus[su]!.assignments) return true;
+  return false;
+}
+
+function hosts(v: View, su: string, si: string): boolean {
+  return v.ctx.idx.holders(su, si) !== null;
+}
+
+function holders(v: View, si: string, which: HaState, among: readonly string[]): string[] {
+  return among.filter((su) => ha(v, su, si) === which);
+}
+
+function hasActive(v: View, si: string): boolean {
+  return v.sg.units.some((u) => ha(v, u.name, si) === 'active');
+}
+
+/**
+ * An SI is blocked from getting a new active while another SU may still serve it: an active or
+ * quiescing assignment on an SU that is not assignable, or a quiesced one not yet confirmed.
+ */
+function blocked(v: View, si: string): boolean {
+  for (const u of v.sg.units) {
+    const a = v.ctx.s.sus[u.name]!.assignments[si];
+    if (!a) continue;
+    if (a.ha === 'quiescing') return true;
+    if (a.ha === 'quiesced' && a.waiting.length > 0) return true;
+    if (a.ha === 'active' && !v.sus.includes(u.name)) return true;
+  }
+  return false;
+}
+
+/** Every SI this one depends on has an active assignment. */
+function sponsorsActive(v: View, si: string): boolean {
+  const cfg = v.ctx.idx.sis.get(si)!.cfg;
+  return cfg.dependsOn.every((dep) => {
+    const e = v.ctx.idx.sis.get(dep);
+    return e !== undefined && e.sg.units.some((u) => v.ctx.s.sus[u.name]?.assignments[dep]?.ha === 'active');
+  });
+}
+
+/** SIs that want an active now: none yet, not blocked, sponsors active. */
+function wantActive(v: View): string[] {
+  return v.sis.filter((si) => !hasActive(v, si) && !blocked(v, si) && sponsorsActive(v, si));
+}
+
+/** Fill `sus` in order, each up to its quota of SIs from `left` (N+M distribution). */
+function fill(v: View, sus: readonly string[], slots: number, left: string[], max: number, which: HaState): void {
+  let used = 0;
+  for (const su of sus) {
+    if (left.length === 0 || used >= slots) break;
+    used++;
+    let take = Math.min(quota(left.length, slots - used + 1, max), max - load(v, su, which));
+    for (let i = 0; i < left.length && take > 0; ) {
+      const si = left[i]!;
+      if (hosts(v, su, si) && ha(v, su, si) === undefined) {
+        setAssignment(v.ctx, su, si, which);
+        left.splice(i, 1);
+        take--;
+      } else i++;
+    }
+  }
+}
+
+function plan2n(v: View): void {
+  if (v.sis.some((si) => blocked(v, si))) return; // 2N moves the SG's SIs together
+  const activeSu =
+    v.sus.find((su) => load(v, su, 'active') > 0) ??
+    v.sus.find((su) => load(v, su, 'standby') > 0) ??
+    v.sus.find((su) => !holdsAny(v, su));
+  if (activeSu === undefined) return;
+  for (const si of wantActive(v)) if (hosts(v, activeSu, si)) setAssignment(v.ctx, activeSu, si, 'active');
+  if (v.sis.some((si) => v.ctx.s.sis[si]!.swapFrom !== null)) return;
+  const standbySu =
+    v.sus.find((su) => su !== activeSu && load(v, su, 'standby') > 0) ?? v.sus.find((su) => su !== activeSu && !holdsAny(v, su));
+  if (standbySu === undefined) return;
+  for (const si of v.sis) {
+    if (ha(v, activeSu, si) !== 'active' || holders(v, si, 'standby', v.sus).length > 0) continue;
+    if (hosts(v, standbySu, si)) setAssignment(v.ctx, standbySu, si, 'standby');
+  }
+}
+
+/** The reduction for an SG as it stands (also used by `amfctl config plan`). */
+export function nplusmReduction(sg: SgConfig, sis: number, inService: number): Reduction {
+  return reduce({
+    sis,
+    inService,
+    pa: sg.preferredActiveUnits,
+    ps: sg.preferredStandbyUnits,
+    ma: sg.maximumActiveInstances,
+    ms: sg.maximumStandbyInstances,
+  });
+}
+
+function planNplusM(v: View): void {
+  const sg = v.sg;
+  const red = nplusmReduction(sg, v.sis.length, v.sus.length);
+  const activeSus = (): string[] => v.sus.filter((su) => load(v, su, 'active') > 0);
+  // 1. Standbys of SIs that lost their active take over, within Pa and Ma.
+  const promoted = new Set<string>();
+  for (const si of wantActive(v)) {
+    const sb = holders(v, si, 'standby', v.sus).find((su) => {
+      const isActive = load(v, su, 'active') > 0;
+      return (isActive || activeSus().length < sg.preferredActiveUnits) && load(v, su, 'active') < sg.maximumActiveInstances;
+    });
+    if (sb === undefined) continue;
+    setAssignment(v.ctx, sb, si, 'active');
+    promoted.add(sb);
+  }
+  // An N+M SU is all-active or all-standby: a promoted SU gives up its other standbys.
+  for (const su of promoted) {
+    for (const si of Object.keys(v.ctx.s.sus[su]!.assignments)) {
+      if (ha(v, su, si) === 'standby') removeAssignment(v.ctx, su, si);
+    }
+  }
+  // 2. Actives: existing active SUs first, then free SUs, up to the reduction's count.
+  const actives = activeSus();
+  const free = (): string[] => v.sus.filter((su) => !holdsAny(v, su));
+  fill(v, [...actives, ...free()], Math.max(red.active, actives.length), wantActive(v), sg.maximumActiveInstances, 'active');
+  // 3. Standbys for actively assigned SIs, on SUs with no active assignment.
+  const standbys = v.sus.filter((su) => load(v, su, 'standby') > 0 && load(v, su, 'active') === 0);
+  const needStandby = v.sis.filter(
+    (si) => hasActive(v, si) && holders(v, si, 'standby', v.sus).length === 0 && v.ctx.s.sis[si]!.swapFrom === null,
+  );
+  fill(v, [...standbys, ...free()], Math.max(red.standby, standbys.length), needStandby, sg.maximumStandbyInstances, 'standby');
+}
+
+/** Candidates for a new assignment of `si`, best first: rank, then load, then config order. */
+function pick(v: View, si: string, which: HaState, max: number): string | undefined {
+  const limit = v.sg.preferredAssignedUnits;
+  const assignedUnits = v.sus.filter((su) => holdsAny(v, su)).length;
+  let best: string | undefined;
+  let bestKey: [number, number, number] | undefined;
+  for (const su of v.sus) {
+    if (ha(v, su, si) !== undefined || !hosts(v, su, si)) continue;
+    const l = load(v, su, which);
+    if (l >= max) continue;
+    if (limit > 0 && assignedUnits >= limit && !holdsAny(v, su)) continue;
+    const e = v.ctx.idx.sus.get(su)!;
+    const key: [number, number, number] = [e.cfg.rank, l, e.order];
+    if (!bestKey || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
+      best = su;
+      bestKey = key;
+    }
+  }
+  return best;
+}
+
+function planNway(v: View): void {
+  const { maximumActiveInstances: ma, maximumStandbyInstances: ms } = v.sg;
+  for (const si of wantActive(v)) {
+    const sb = holders(v, si, 'standby', v.sus).find((su) => load(v, su, 'active') < ma);
+    const target = sb ?? pick(v, si, 'active', ma);
+    if (target !== undefined) setAssignment(v.ctx, target, si, 'active');
+  }
+  for (const si of v.sis) {
+    if (!hasActive(v, si) || v.ctx.s.sis[si]!.swapFrom !== null) continue;
+    const want = v.ctx.idx.sis.get(si)!.cfg.preferredStandbyAssignments;
+    while (holders(v, si, 'standby', v.sus).length < want) {
+      const target = pick(v, si, 'standby', ms);
+      if (target === undefined) break;
+      setAssignment(v.ctx, target, si, 'standby');
+    }
+  }
+}
+
+function planNwayActive(v: View): void {
+  for (const si of v.sis) {
+    if (!sponsorsActive(v, si)) continue;
+    const want = v.ctx.idx.sis.get(si)!.cfg.preferredActiveAssignments;
+    while (v.sg.units.filter((u) => ha(v, u.name, si) === 'active').length < want) {
+      const target = pick(v, si, 'active', v.sg.maximumActiveInstances);
+      if (target === undefined) break;
+      setAssignment(v.ctx, target, si, 'active');
+    }
+  }
+}
+
+function planNoRedundancy(v: View): void {
+  for (const si of wantActive(v)) {
+    const target = v.sus.find((su) => !holdsAny(v, su) && hosts(v, su, si));
+    if (target !== undefined) setAssignment(v.ctx, target, si, 'active');
+  }
+}
+
+/** SIs the SG may assign now: unlocked, with at least one SU that could take them. */
+export function assignableSis(ctx: Ctx, sg: SgConfig): string[] {
+  return (ctx.idx.rankedSis.get(sg.name) ?? []).filter((si) => {
+    if (ctx.s.sis[si]!.admin !== 'unlocked') return false;
+    return sg.units.some((u) => ctx.idx.holders(u.name, si) !== null);
+  });
+}
+
+export function planSg(ctx: Ctx, sg: SgConfig): void {
+  const v: View = {
+    ctx,
+    sg,
+    sus: (ctx.idx.rankedSus.get(sg.name) ?? []).filter((su) => suAssignable(ctx, su)),
+    sis: assignableSis(ctx, sg),
+  };
+  switch (sg.model) {
+    case '2n':
+      return plan2n(v);
+    case 'nplusm':
+      return planNplusM(v);
+    case 'nway':
+      return planNway(v);
+    case 'nwayactive':
+      return planNwayActive(v);
+    case 'noredundancy':
+      return planNoRedundancy(v);
+    default:
+      return unreachable(sg.model, 'redundancy model');
+  }
+}

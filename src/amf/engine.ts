@@ -1,0 +1,266 @@
+/**
+ * The AMF engine: step(model, state, input, now) → { state, commands, notices, error? }.
+ * Pure and deterministic: no I/O, no clock (time is `now`), no randomness; the input state is
+ * never modified. Inputs naming unknown entities are ignored with an `ignored` notice.
+ */
+import { adminOp } from './admin.js';
+import type { AmfCommand, AmfInput, AmfNotice } from './commands.js';
+import { type Ctx, markSuDirty, nodeUsable, su, suShouldRun } from './context.js';
+import { compUp, instantiateComp, removeAssignment } from './lifecycle.js';
+import { indexModel } from './model-index.js';
+import { reconcile } from './reconcile.js';
+import { nodeFailover, probationExpired, recoverFromError, timerIds } from './recovery.js';
+import { diffNotices, snapshot } from './snapshot.js';
+import { type AmfState, addMissingEntities, cloneState, newNodeState } from './state.js';
+import type { AmfModel } from '../model/types.js';
+import { unreachable } from '../util/assert.js';
+
+export interface StepResult {
+  readonly state: AmfState;
+  readonly commands: readonly AmfCommand[];
+  readonly notices: readonly AmfNotice[];
+  /** Set when an admin operation was refused: state is the input state and nothing was done. */
+  readonly error?: string;
+}
+
+export function step(model: AmfModel, state: AmfState, input: AmfInput, now: number): StepResult {
+  const idx = indexModel(model);
+  const ctx: Ctx = { idx, s: cloneState(state), now, commands: [], notices: [], dirty: new Set(), rev: 0 };
+  const before = snapshot(idx, state);
+  const error = handle(ctx, input);
+  if (error !== null) return { state, commands: [], notices: [], error };
+  for (let i = 0; ; i++) {
+    reconcile(ctx);
+    if (!completeShutdowns(ctx) || i > 4) break;
+  }
+  ctx.notices.push(...diffNotices(before, snapshot(idx, ctx.s)));
+  return { state: ctx.s, commands: ctx.commands, notices: ctx.notices };
+}
+
+function ignored(ctx: Ctx, input: AmfInput, reason: string): null {
+  ctx.notices.push({ kind: 'ignored', input: input.kind, reason });
+  return null;
+}
+
+/** Apply one input to the draft state; returns an error only for a refused admin operation. */
+function handle(ctx: Ctx, input: AmfInput): string | null {
+  switch (input.kind) {
+    case 'comp-instantiated':
+    case 'comp-instantiate-failed':
+    case 'comp-terminated':
+    case 'comp-terminate-failed':
+    case 'error-report':
+    case 'healthcheck-failed':
+    case 'csi-set-done':
+    case 'csi-set-failed':
+    case 'csi-remove-done':
+    case 'quiescing-complete': {
+      const st = ctx.s.sus[input.su];
+      if (!st?.comps[input.comp]) return ignored(ctx, input, `unknown component ${input.su}/${input.comp}`);
+      return compInput(ctx, input);
+    }
+    case 'timer-expired':
+      if (input.id.startsWith('retry:')) return retryTimer(ctx, input.id.slice('retry:'.length));
+      if (!probationExpired(ctx, input.id)) ctx.notices.push({ kind: 'ignored', input: `timer ${input.id}`, reason: 'stale or unknown timer' });
+      return null;
+    case 'node-up':
+      return nodeUp(ctx, input.node);
+    case 'node-down':
+      return nodeDown(ctx, input.node);
+    case 'admin':
+      return adminOp(ctx, input.op, input.target);
+    case 'config-changed':
+      return configChanged(ctx);
+    default:
+      return unreachable(input, 'input');
+  }
+}
+
+type CompInput = Extract<AmfInput, { su: string; comp: string }>;
+
+function compInput(ctx: Ctx, input: CompInput): null {
+  const st = su(ctx, input.su);
+  const c = st.comps[input.comp]!;
+  const name = `${input.su}/${input.comp}`;
+  switch (input.kind) {
+    case 'comp-instantiated':
+      if ((c.presence !== 'instantiating' && c.presence !== 'restarting') || c.retryAt !== null || !nodeUsable(ctx, st.node)) {
+        return ignored(ctx, input, `${name} is ${c.presence}`);
+      }
+      compUp(ctx, input.su, input.comp);
+      return null;
+    case 'comp-instantiate-failed': {
+      if ((c.presence !== 'instantiating' && c.presence !== 'restarting') || c.retryAt !== null) return ignored(ctx, input, `${name} is ${c.presence}`);
+      const cfg = ctx.idx.sus.get(input.su)!.cfg.components.find((x) => x.name === input.comp)!;
+      if (!input.noRetry && c.attempt < 1 + cfg.instantiateRetries && suShouldRun(ctx, input.su)) {
+        if (cfg.instantiateRetryDelayMs > 0) {
+          c.retryAt = ctx.now + cfg.instantiateRetryDelayMs;
+          ctx.commands.push({ kind: 'timer-set', id: timerIds.retry(input.su, input.comp), at: c.retryAt });
+        } else instantiateComp(ctx, input.su, input.comp, c.attempt + 1);
+        return null;
+      }
+      c.presence = 'instantiation-failed';
+      c.oper = 'disabled';
+      st.oper = 'disabled';
+      st.disabledCause = 'instantiation-failed';
+      markSuDirty(ctx, input.su);
+      return null;
+    }
+    case 'comp-terminated':
+      if (c.presence === 'terminating') c.presence = 'uninstantiated';
+      else if (c.presence === 'restarting') {
+        if (suShouldRun(ctx, input.su) && st.node !== null) instantiateComp(ctx, input.su, input.comp, 1);
+        else c.presence = 'uninstantiated';
+      } else return ignored(ctx, input, `${name} is ${c.presence}`);
+      markSuDirty(ctx, input.su);
+      return null;
+    case 'comp-terminate-failed': {
+      if (c.presence !== 'terminating' && c.presence !== 'restarting') return ignored(ctx, input, `${name} is ${c.presence}`);
+      c.presence = 'termination-failed';
+      c.oper = 'disabled';
+      st.oper = 'disabled';
+      st.disabledCause = 'termination-failed';
+      const node = st.node!;
+      ctx.notices.push({ kind: 'recovery', su: input.su, comp: input.comp, action: 'node-failover', level: 3, reason: `termination failed: ${input.reason}` });
+      nodeFailover(ctx, node);
+      ctx.commands.push({ kind: 'node-fence', node, reason: `${name} could not be terminated: ${input.reason}` });
+      return null;
+    }
+    case 'error-report':
+      recoverFromError(ctx, input.su, input.comp, input.recovery, `${input.source}${input.reason ? `: ${input.reason}` : ''}`);
+      return null;
+    case 'healthcheck-failed':
+      recoverFromError(ctx, input.su, input.comp, input.recovery ?? 'no-recommendation', `healthcheck ${input.key} failed`);
+      return null;
+    case 'csi-set-failed':
+      recoverFromError(ctx, input.su, input.comp, 'no-recommendation', `CSI set ${input.si}/${input.csi} ${input.haState} failed: ${input.reason}`);
+      return null;
+    case 'csi-set-done':
+    case 'quiescing-complete': {
+      // Stale acknowledgements (the HA state moved on meanwhile) are normal and dropped.
+      const a = st.assignments[input.si];
+      const expected = input.kind === 'csi-set-done' ? input.haState : 'quiescing';
+      if (!a || a.ha !== expected || (input.kind === 'csi-set-done' && expected === 'quiescing')) return null;
+      const i = a.waiting.indexOf(input.csi);
+      if (i < 0) return null;
+      a.waiting.splice(i, 1);
+      if (input.kind === 'quiescing-complete' && a.waiting.length === 0) a.ha = 'quiesced';
+      markSuDirty(ctx, input.su);
+      return null;
+    }
+    case 'csi-remove-done':
+      return null;
+  }
+}
+
+function retryTimer(ctx: Ctx, ref: string): null {
+  const slash = ref.indexOf('/');
+  const suName = ref.slice(0, slash);
+  const c = ctx.s.sus[suName]?.comps[ref.slice(slash + 1)];
+  if (!c || c.retryAt === null || ctx.now < c.retryAt) return null;
+  c.retryAt = null;
+  if (suShouldRun(ctx, suName) && ctx.s.sus[suName]!.node !== null) instantiateComp(ctx, suName, ref.slice(slash + 1), c.attempt + 1);
+  else c.presence = 'uninstantiated';
+  markSuDirty(ctx, suName);
+  return null;
+}
+
+function nodeUp(ctx: Ctx, node: string): null {
+  let ns = ctx.s.nodes[node];
+  if (!ns) {
+    if (ctx.idx.nodeNames.length > 0) {
+      ctx.notices.push({ kind: 'ignored', input: `node-up ${node}`, reason: 'the node is not in the configuration' });
+      return null;
+    }
+    ns = ctx.s.nodes[node] = newNodeState('unlocked');
+  }
+  if (!ns.up) {
+    ns.up = true;
+    ns.oper = 'enabled'; // a node that (re)joins has rebooted: a failover or fence is behind it
+  }
+  for (const sg of ctx.idx.sgs.keys()) ctx.dirty.add(sg);
+  ctx.rev++;
+  return null;
+}
+
+function nodeDown(ctx: Ctx, node: string): null {
+  const ns = ctx.s.nodes[node];
+  if (!ns) {
+    ctx.notices.push({ kind: 'ignored', input: `node-down ${node}`, reason: 'unknown node' });
+    return null;
+  }
+  ns.up = false;
+  for (const [name, st] of Object.entries(ctx.s.sus)) {
+    if (st.node !== node) continue;
+    for (const c of Object.values(st.comps)) {
+      if (c.presence === 'termination-failed') c.oper = 'enabled';
+      c.presence = 'uninstantiated';
+      c.retryAt = null;
+    }
+    if (st.disabledCause === 'termination-failed') {
+      // The node is off, so the component that would not stop has stopped.
+      st.oper = 'enabled';
+      st.disabledCause = null;
+    }
+    markSuDirty(ctx, name);
+  }
+  return null;
+}
+
+function configChanged(ctx: Ctx): null {
+  const { idx, s } = ctx;
+  addMissingEntities(idx.model, s);
+  for (const [name, st] of Object.entries(s.sus)) {
+    for (const si of Object.keys(st.assignments)) if (!idx.sis.has(si)) removeAssignment(ctx, name, si);
+    if (idx.sus.has(name)) continue;
+    for (const [comp, c] of Object.entries(st.comps)) {
+      if (c.presence !== 'uninstantiated' && st.node !== null && nodeUsable(ctx, st.node)) {
+        ctx.commands.push({ kind: 'comp-cleanup', node: st.node, su: name, comp, reason: 'removed from configuration' });
+      }
+    }
+    delete s.sus[name];
+  }
+  for (const si of Object.keys(s.sis)) if (!idx.sis.has(si)) delete s.sis[si];
+  for (const sg of Object.keys(s.sgs)) if (!idx.sgs.has(sg)) delete s.sgs[sg];
+  for (const sg of idx.sgs.keys()) ctx.dirty.add(sg);
+  return null;
+}
+
+/** Shutting-down entities with nothing left assigned become locked. Returns whether any did. */
+function completeShutdowns(ctx: Ctx): boolean {
+  const { s } = ctx;
+  const holds = (name: string): boolean => Object.keys(s.sus[name]!.assignments).length > 0;
+  let changed = false;
+  const lock = (obj: { admin: string }): void => {
+    obj.admin = 'locked';
+    changed = true;
+  };
+  for (const [name, st] of Object.entries(s.sus)) {
+    if (st.admin === 'shutting-down' && !holds(name)) {
+      lock(st);
+      markSuDirty(ctx, name);
+    }
+  }
+  for (const [name, sg] of Object.entries(s.sgs)) {
+    const units = ctx.idx.sgs.get(name)?.units ?? [];
+    if (sg.admin === 'shutting-down' && !units.some((u) => holds(u.name))) {
+      lock(sg);
+      ctx.dirty.add(name);
+    }
+  }
+  for (const [name, si] of Object.entries(s.sis)) {
+    const e = ctx.idx.sis.get(name);
+    if (si.admin === 'shutting-down' && e && !e.sg.units.some((u) => s.sus[u.name]!.assignments[name])) {
+      lock(si);
+      ctx.dirty.add(e.sg.name);
+    }
+  }
+  for (const [name, ns] of Object.entries(s.nodes)) {
+    if (ns.admin !== 'shutting-down') continue;
+    if (!Object.entries(s.sus).some(([su, st]) => st.node === name && holds(su))) {
+      lock(ns);
+      for (const sg of ctx.idx.sgs.keys()) ctx.dirty.add(sg);
+    }
+  }
+  return changed;
+}

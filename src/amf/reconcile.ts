@@ -1,0 +1,198 @@
+/**
+ * Reconciliation: after an event changed some SGs, bring each one to a settled state. Per SU:
+ * placement on a node, auto-repair, what happens to its assignments given its readiness (keep,
+ * quiesce, quiescing, drop once dead), and instantiation or termination of its components. Then
+ * SI swaps advance and the redundancy model assigns what is missing. Repeats until nothing changes.
+ */
+import { planSg } from './assign.js';
+import { type Ctx, markSuDirty, nodeUsable, suReadiness, suShouldRun } from './context.js';
+import { instantiateComp, removeAssignment, setAssignment, stopComp } from './lifecycle.js';
+import { newSuEscalation } from './state.js';
+import type { Assignment } from './state.js';
+import type { SgConfig } from '../model/types.js';
+import { assert } from '../util/assert.js';
+
+export function reconcile(ctx: Ctx): void {
+  while (ctx.dirty.size > 0) {
+    const name = ctx.dirty.values().next().value as string;
+    const sg = ctx.idx.sgs.get(name);
+    const start = ctx.rev;
+    for (let pass = 0; sg !== undefined; pass++) {
+      assert(pass < 32, `reconcile of SG ${name} does not settle`);
+      const before = ctx.rev;
+      settle(ctx, sg);
+      if (ctx.rev === before) break;
+    }
+    ctx.dirty.delete(name);
+    // SIs in other SGs may depend on this SG's SIs: they are reconciled too.
+    if (ctx.rev !== start) for (const d of ctx.idx.dependantSgs.get(name) ?? []) ctx.dirty.add(d);
+  }
+}
+
+function settle(ctx: Ctx, sg: SgConfig): void {
+  for (const u of sg.units) {
+    place(ctx, u.name);
+    autoRepair(ctx, u.name);
+    const st = ctx.s.sus[u.name]!;
+    for (const si of Object.keys(st.assignments)) dispose(ctx, u.name, si, st.assignments[si]!);
+    if (st.evacuate && !Object.values(st.assignments).some((a) => a.ha !== 'standby')) {
+      st.evacuate = false;
+      markSuDirty(ctx, u.name);
+    }
+    runOrStop(ctx, u.name);
+  }
+  for (const si of sg.sis) advanceSwap(ctx, sg, si.name);
+  planSg(ctx, sg);
+}
+
+/** Choose a node for an unplaced SU; release the node of an SU that is down on an unusable node. */
+function place(ctx: Ctx, suName: string): void {
+  const st = ctx.s.sus[suName]!;
+  const allDown = Object.values(st.comps).every((c) => c.presence === 'uninstantiated');
+  if (st.node !== null) {
+    const n = ctx.s.nodes[st.node];
+    const unusable = !nodeUsable(ctx, st.node) || n?.admin === 'locked-instantiation';
+    if (!(unusable && allDown && Object.keys(st.assignments).length === 0)) return;
+    st.node = null;
+    markSuDirty(ctx, suName);
+  }
+  if (!allDown || !suShouldRun(ctx, suName)) return;
+  const e = ctx.idx.sus.get(suName)!;
+  const allowed = e.cfg.nodes.length > 0 ? e.cfg.nodes : ctx.idx.nodeNames.length > 0 ? ctx.idx.nodeNames : Object.keys(ctx.s.nodes).sort();
+  let best: string | null = null;
+  let bestLoad = Infinity;
+  for (const node of allowed) {
+    if (!nodeUsable(ctx, node) || ctx.s.nodes[node]!.admin === 'locked-instantiation') continue;
+    // Spread an SG's SUs over nodes: a node failure should not take out active and standby.
+    const peers = e.sg.units.filter((u) => ctx.s.sus[u.name]!.node === node).length;
+    if (peers < bestLoad) {
+      best = node;
+      bestLoad = peers;
+    }
+  }
+  if (best === null) return;
+  st.node = best;
+  markSuDirty(ctx, suName);
+}
+
+/** An SU failed over (saAmfSGAutoRepair): once its components are down it is enabled again. */
+function autoRepair(ctx: Ctx, suName: string): void {
+  const st = ctx.s.sus[suName]!;
+  if (st.oper !== 'disabled' || st.disabledCause !== 'failover') return;
+  if (Object.keys(st.assignments).length > 0) return;
+  if (!Object.values(st.comps).every((c) => c.presence === 'uninstantiated')) return;
+  st.oper = 'enabled';
+  st.disabledCause = null;
+  st.escalation = newSuEscalation();
+  for (const c of Object.values(st.comps)) c.oper = 'enabled';
+  markSuDirty(ctx, suName);
+}
+
+type Disposition = 'keep' | 'evacuate' | 'quiescing' | 'quiesce' | 'abrupt';
+
+const strength: Record<Disposition, number> = { keep: 0, evacuate: 1, quiescing: 2, quiesce: 3, abrupt: 4 };
+
+function disposition(ctx: Ctx, suName: string, si: string, a: Assignment): Disposition {
+  const st = ctx.s.sus[suName]!;
+  const holders = ctx.idx.holders(suName, si);
+  if (holders === null) return 'quiesce'; // the SI left the configuration
+  let d: Disposition = 'keep';
+  const r = suReadiness(ctx, suName);
+  if (r === 'stopping') {
+    const e = ctx.idx.sus.get(suName)!;
+    const shutting = [st.admin, ctx.s.sgs[e.sg.name]!.admin, ctx.s.nodes[st.node!]!.admin].includes('shutting-down');
+    d = shutting ? 'quiescing' : 'evacuate';
+  } else if (r === 'out-of-service') {
+    const dying = holders.some((h) => st.comps[h.comp.name]!.presence !== 'instantiated');
+    d = dying || !nodeUsable(ctx, st.node) ? 'abrupt' : 'quiesce';
+  }
+  const siSt = ctx.s.sis[si]!;
+  let siD: Disposition = 'keep';
+  if (siSt.admin === 'locked' || siSt.admin === 'locked-instantiation') siD = 'quiesce';
+  else if (siSt.admin === 'shutting-down') siD = 'quiescing';
+  else if (a.ha === 'active' && !sponsorsActive(ctx, si)) siD = 'quiesce';
+  return strength[siD] > strength[d] ? siD : d;
+}
+
+function sponsorsActive(ctx: Ctx, si: string): boolean {
+  const cfg = ctx.idx.sis.get(si)!.cfg;
+  return cfg.dependsOn.every((dep) => {
+    const e = ctx.idx.sis.get(dep);
+    return e !== undefined && e.sg.units.some((u) => ctx.s.sus[u.name]?.assignments[dep]?.ha === 'active');
+  });
+}
+
+function dispose(ctx: Ctx, suName: string, si: string, a: Assignment): void {
+  const st = ctx.s.sus[suName]!;
+  switch (disposition(ctx, suName, si, a)) {
+    case 'keep':
+      return;
+    case 'abrupt': {
+      // Drop only once no holder can still be serving: down, or its node is gone.
+      const transient = (ctx.idx.holders(suName, si) ?? []).some((h) => {
+        const p = st.comps[h.comp.name]!.presence;
+        return p === 'terminating' || p === 'restarting' || p === 'instantiating' || p === 'termination-failed';
+      });
+      if (!transient || !(st.node !== null && ctx.s.nodes[st.node]?.up)) removeAssignment(ctx, suName, si);
+      return;
+    }
+    case 'quiesce':
+      if (a.ha === 'active' || a.ha === 'quiescing') setAssignment(ctx, suName, si, 'quiesced');
+      else if (a.ha === 'standby' || a.waiting.length === 0) removeAssignment(ctx, suName, si);
+      return;
+    case 'quiescing':
+      if (a.ha === 'active') setAssignment(ctx, suName, si, 'quiescing');
+      else if (a.ha === 'standby' || (a.ha === 'quiesced' && a.waiting.length === 0)) removeAssignment(ctx, suName, si);
+      return;
+    case 'evacuate':
+      if (a.ha === 'active') setAssignment(ctx, suName, si, 'quiescing');
+      else if (a.ha === 'quiesced' && a.waiting.length === 0) removeAssignment(ctx, suName, si);
+      return;
+  }
+}
+
+/** Instantiate the components of an SU that should run; terminate those of one that should not. */
+function runOrStop(ctx: Ctx, suName: string): void {
+  const st = ctx.s.sus[suName]!;
+  if (st.node === null) return;
+  if (suShouldRun(ctx, suName)) {
+    for (const [name, c] of Object.entries(st.comps)) {
+      if (c.presence === 'uninstantiated' && c.retryAt === null) instantiateComp(ctx, suName, name, 1);
+    }
+    return;
+  }
+  if (Object.keys(st.assignments).length > 0 || !nodeUsable(ctx, st.node)) return;
+  for (const [name, c] of Object.entries(st.comps)) {
+    if (c.presence === 'instantiated') stopComp(ctx, suName, name, { abrupt: false, restart: false, reason: 'stop' });
+  }
+}
+
+/**
+ * SI swap: the old active was set quiesced; once the model promoted a standby and it confirmed
+ * active, the old active becomes standby. If nothing could take over, the old active resumes.
+ */
+function advanceSwap(ctx: Ctx, sg: SgConfig, si: string): void {
+  const siSt = ctx.s.sis[si]!;
+  const from = siSt.swapFrom;
+  if (from === null) return;
+  const a = ctx.s.sus[from]?.assignments[si];
+  if (a === undefined || a.ha !== 'quiesced' || suReadiness(ctx, from) !== 'in-service') {
+    siSt.swapFrom = null;
+    markSuDirty(ctx, from);
+    return;
+  }
+  if (a.waiting.length > 0) return;
+  const others = sg.units.map((u) => u.name).filter((u) => u !== from);
+  const active = others.find((u) => ctx.s.sus[u]!.assignments[si]?.ha === 'active');
+  if (active !== undefined) {
+    if (ctx.s.sus[active]!.assignments[si]!.waiting.length > 0) return;
+    setAssignment(ctx, from, si, 'standby');
+    siSt.swapFrom = null;
+    return;
+  }
+  const standby = others.some((u) => ctx.s.sus[u]!.assignments[si]?.ha === 'standby' && suReadiness(ctx, u) === 'in-service');
+  if (!standby) {
+    setAssignment(ctx, from, si, 'active');
+    siSt.swapFrom = null;
+  }
+}

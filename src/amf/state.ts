@@ -1,0 +1,138 @@
+/**
+ * The AMF runtime state: plain JSON-serialisable data (records, arrays, numbers, strings, null),
+ * so the cluster can replicate it through Raft and a new leader can resume from it. Configuration
+ * lives in the AmfModel; this holds only what changes at run time.
+ */
+import type { AdminState, AmfModel } from '../model/types.js';
+import type { HaState, OperState, PresenceState } from './commands.js';
+
+export interface CompState {
+  presence: PresenceState;
+  oper: OperState;
+  /** Instantiation attempt in progress or last made (1-based; 0 before the first). */
+  attempt: number;
+  /** A delayed instantiation retry is armed for this time (timer `retry:<su>/<comp>`). */
+  retryAt: number | null;
+}
+
+/** An SU–SI assignment. `waiting` lists the CSIs whose component has not yet confirmed `ha`. */
+export interface Assignment {
+  ha: HaState;
+  waiting: string[];
+}
+
+/** Why an SU is operationally disabled (null while enabled). */
+export type DisabledCause = 'failover' | 'instantiation-failed' | 'termination-failed';
+
+export interface SuEscalation {
+  /** 0: component restarts; 1: SU restarts. Levels 2 and 3 are counted per node. */
+  level: 0 | 1;
+  compRestarts: number;
+  compProbationEnd: number | null;
+  suRestarts: number;
+  suProbationEnd: number | null;
+}
+
+export interface SuState {
+  /** The node hosting the SU, chosen when it is instantiated; null while unplaced. */
+  node: string | null;
+  admin: AdminState;
+  oper: OperState;
+  disabledCause: DisabledCause | null;
+  /** Node switchover in progress: hand over this SU's active roles, keep the SU in service. */
+  evacuate: boolean;
+  comps: Record<string, CompState>;
+  /** By SI name. */
+  assignments: Record<string, Assignment>;
+  escalation: SuEscalation;
+}
+
+export interface NodeState {
+  up: boolean;
+  admin: AdminState;
+  oper: OperState;
+  /** Level-2 recoveries (SU / component failovers) counted within the node probation. */
+  failovers: number;
+  probationEnd: number | null;
+}
+
+export interface SgState {
+  admin: AdminState;
+}
+
+export interface SiState {
+  admin: AdminState;
+  /** SI swap in progress: the SU that was active and becomes standby once the other is active. */
+  swapFrom: string | null;
+}
+
+export interface AmfState {
+  nodes: Record<string, NodeState>;
+  sgs: Record<string, SgState>;
+  sus: Record<string, SuState>;
+  sis: Record<string, SiState>;
+}
+
+export function newCompState(): CompState {
+  return { presence: 'uninstantiated', oper: 'enabled', attempt: 0, retryAt: null };
+}
+
+export function newSuEscalation(): SuEscalation {
+  return { level: 0, compRestarts: 0, compProbationEnd: null, suRestarts: 0, suProbationEnd: null };
+}
+
+export function newNodeState(admin: AdminState): NodeState {
+  return { up: false, admin, oper: 'enabled', failovers: 0, probationEnd: null };
+}
+
+/** The state before anything happened: every node down, every component uninstantiated. */
+export function initialState(model: AmfModel): AmfState {
+  const state: AmfState = { nodes: {}, sgs: {}, sus: {}, sis: {} };
+  addMissingEntities(model, state);
+  return state;
+}
+
+/** Adds state for entities the model has and the state lacks (initial load, config change). */
+export function addMissingEntities(model: AmfModel, state: AmfState): void {
+  for (const node of model.nodes) state.nodes[node.name] ??= newNodeState(node.adminState);
+  for (const sg of model.groups) {
+    state.sgs[sg.name] ??= { admin: sg.adminState };
+    for (const su of sg.units) {
+      const st = (state.sus[su.name] ??= {
+        node: null,
+        admin: su.adminState,
+        oper: 'enabled',
+        disabledCause: null,
+        evacuate: false,
+        comps: {},
+        assignments: {},
+        escalation: newSuEscalation(),
+      });
+      for (const comp of su.components) st.comps[comp.name] ??= newCompState();
+    }
+    for (const si of sg.sis) state.sis[si.name] ??= { admin: si.adminState, swapFrom: null };
+  }
+}
+
+/** A deep copy, hand-written because step copies the state on every call (hot path). */
+export function cloneState(s: AmfState): AmfState {
+  const nodes: Record<string, NodeState> = {};
+  for (const k in s.nodes) nodes[k] = { ...s.nodes[k]! };
+  const sgs: Record<string, SgState> = {};
+  for (const k in s.sgs) sgs[k] = { ...s.sgs[k]! };
+  const sis: Record<string, SiState> = {};
+  for (const k in s.sis) sis[k] = { ...s.sis[k]! };
+  const sus: Record<string, SuState> = {};
+  for (const k in s.sus) {
+    const su = s.sus[k]!;
+    const comps: Record<string, CompState> = {};
+    for (const c in su.comps) comps[c] = { ...su.comps[c]! };
+    const assignments: Record<string, Assignment> = {};
+    for (const a in su.assignments) {
+      const x = su.assignments[a]!;
+      assignments[a] = { ha: x.ha, waiting: x.waiting.slice() };
+    }
+    sus[k] = { ...su, comps, assignments, escalation: { ...su.escalation } };
+  }
+  return { nodes, sgs, sus, sis };
+}
