@@ -165,7 +165,7 @@ function convert(item: EntryNode, type: ValueType, errors: ConfigError[]): Value
     }
     case 'argv': {
       const words = splitWords(item.raw);
-      return words.length > 0 ? words : fail(`"${key}" needs a command`);
+      return words.length > 0 ? words : fail(`"${key}" needs a program to run`);
     }
     case 'int': {
       if (!/^\d+$/.test(text)) return fail(`"${key}" must be a whole number, not ${JSON.stringify(text)}`);
