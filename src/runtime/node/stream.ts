@@ -129,8 +129,16 @@ class NodeStreamListener implements StreamListener {
     server.on('error', (e) => log.warn({ err: e, address }, 'stream listener error'));
     server.on('connection', (socket) => {
       const conn = wrap(socket);
-      if (this.handler) this.handler(conn);
-      else this.pending.push(conn);
+      if (this.handler === undefined) {
+        this.pending.push(conn);
+        return;
+      }
+      try {
+        this.handler(conn);
+      } catch (e) {
+        log.error({ err: e, address }, 'connection handler threw');
+        conn.close();
+      }
     });
   }
 
