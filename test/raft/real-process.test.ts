@@ -38,7 +38,8 @@ test('3 processes: SIGKILL the leader under load, restart it; linearizable, no a
           if (op.f === 'write' || (op.f === 'cas' && 'ok' in r.value && r.value.ok)) acked.push({ key, value });
         } else if (r.error.kind === 'notLeader' || r.error.kind === 'rejected' || (r.error.kind === 'shutdown' && !c)) {
           history.fail(id);
-          hint = r.error.kind === 'notLeader' ? cluster.nodes.find((n) => n.id === r.error.leader?.id) : undefined;
+          const leaderId = r.error.kind === 'notLeader' ? r.error.leader?.id : undefined;
+          hint = cluster.nodes.find((n) => n.id === leaderId);
           await sleep(10);
         } else {
           history.info(id);

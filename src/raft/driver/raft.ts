@@ -6,7 +6,7 @@ import type { BlobStore, DurableStore } from '../../runtime/ports/storage.js';
 import { assert } from '../../util/assert.js';
 import { err, ok, type Result } from '../../util/result.js';
 import { applyConfChange, bootstrapLog, decodeConfChange, encodeConfChange, RawNode } from '../core/index.js';
-import type { ConfChange, ConfState, Entry, Message, NodeId, ProposeError, Proposed, Ready, Role, Snapshot, SnapshotMeta, SoftState } from '../core/types.js';
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ProposeError, Proposed, Ready, Role, Snapshot, SnapshotMeta, SoftState } from '../core/types.js';
 import { resolveRaftConfig, type RaftConfig } from '../config.js';
 import type { FSM } from '../fsm.js';
 import { packr, toBytes } from '../storage/codec.js';
@@ -54,6 +54,8 @@ export class Raft {
   private node!: RawNode;
   private soft: SoftState = { leader: '', role: 'follower' };
   private term = 0;
+  /** The hard state last made durable. */
+  private persisted: HardState = { term: 0, vote: '', commit: 0 };
   private applied = 0;
   /** Membership as of `applied` (what a snapshot at `applied` records). */
   private appliedConf: ConfState;
@@ -332,7 +334,8 @@ export class Raft {
       },
       this.storage,
     );
-    this.term = this.storage.hardState().term;
+    this.persisted = this.storage.hardState();
+    this.term = this.persisted.term;
   }
 
   private receive(msg: Message): void {
@@ -429,6 +432,12 @@ export class Raft {
       this.m.term.set(this.term);
     }
     if (rd.softState) this.onSoftState(rd.softState);
+    // A leader may send its new entries while it writes them (thesis §10.2.1): its own copy counts
+    // towards commit, but nothing commit-dependent leaves the node before this flush is done,
+    // because the next Ready is taken only after it. Votes and term changes still persist first.
+    const voteOrTermChanged = rd.hardState !== null && (rd.hardState.term !== this.persisted.term || rd.hardState.vote !== this.persisted.vote);
+    const sendFirst = this.soft.role === 'leader' && !voteOrTermChanged && rd.snapshot === null;
+    if (sendFirst) this.send(rd.messages);
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     this.storage.log.storeLogs(rd.entries);
     if (rd.hardState) {
@@ -440,21 +449,26 @@ export class Raft {
       this.m.fsyncs.inc();
       this.m.batch.observe(rd.entries.length);
     }
+    if (rd.hardState) this.persisted = rd.hardState;
     if (this.stopped) return;
     // Persist-before-send: everything this Ready promises is durable now.
-    for (const msg of rd.messages) {
+    if (!sendFirst) this.send(rd.messages);
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) this.onReadState(rs.context, rs.index);
+    this.resolveAppliedWaiters();
+    if (this.applied - this.storage.snapshot().meta.index >= this.config.snapshotThreshold && !this.snapshotting) {
+      void this.snapshot();
+    }
+  }
+
+  private send(messages: readonly Message[]): void {
+    for (const msg of messages) {
       const address = this.addresses.get(msg.to);
       if (address === undefined) {
         this.m.dropped.inc();
         continue;
       }
       this.deps.transport.send(address, msg);
-    }
-    for (const e of rd.committedEntries) this.applyEntry(e);
-    for (const rs of rd.readStates) this.onReadState(rs.context, rs.index);
-    this.resolveAppliedWaiters();
-    if (this.applied - this.storage.snapshot().meta.index >= this.config.snapshotThreshold && !this.snapshotting) {
-      void this.snapshot();
     }
   }
 
