@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { formatDuration, optionParser, parseDuration, parseSeeds, replayCommand } from '../args.js';
 import { formatFaults, NO_FAULTS, parseFaults, type FaultSpec } from '../faults.js';
 import { err, ok, type Result } from '../../src/util/result.js';
@@ -11,6 +11,7 @@ interface RunFlags {
   duration: number;
   faults: FaultSpec;
   verbose: boolean;
+  bug?: 'ack-without-flush';
 }
 
 /**
@@ -25,6 +26,7 @@ export function runCommand(): Command {
     .option('--duration <d>', 'virtual run time, e.g. 60s', optionParser(parseDuration), 60_000)
     .option('--faults <list>', 'loss=0.1,dup=0.01,reorder,partition,crash,pause,clog', optionParser(parseFaults), NO_FAULTS)
     .option('--verbose', 'print every trace line and node log', false)
+    .addOption(new Option('--bug <name>', 'inject a deliberate demo bug (to see a failing run)').choices(['ack-without-flush']).hideHelp())
     .action(async (flags: RunFlags) => {
       process.exitCode = await runSeeds(flags);
     });
@@ -33,7 +35,14 @@ export function runCommand(): Command {
 async function runSeeds(flags: RunFlags): Promise<number> {
   const seeds = flags.seed ?? [randomInt(0, 2 ** 31)];
   for (const seed of seeds) {
-    const r = await runDemo({ seed, nodes: flags.nodes, durationMs: flags.duration, faults: flags.faults, verbose: flags.verbose });
+    const r = await runDemo({
+      seed,
+      nodes: flags.nodes,
+      durationMs: flags.duration,
+      faults: flags.faults,
+      verbose: flags.verbose,
+      ackWithoutFlush: flags.bug === 'ack-without-flush',
+    });
     const f = r.faults;
     console.log(`seed=${seed} nodes=${flags.nodes} duration=${formatDuration(flags.duration)} faults=${formatFaults(flags.faults)}`);
     console.log(
@@ -44,7 +53,7 @@ async function runSeeds(flags: RunFlags): Promise<number> {
       console.log('last trace lines:');
       for (const line of r.tail.slice(-20)) console.log(`  ${line}`);
       for (const p of r.problems) console.log(`FAIL: ${p}`);
-      const replay = { seed, nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(flags.faults) };
+      const replay = { seed, nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(flags.faults), bug: flags.bug };
       console.log(`replay: ${replayCommand('run', replay)}`);
       console.log(`trace=${r.hash}`);
       return 1;

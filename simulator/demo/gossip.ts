@@ -11,6 +11,8 @@ export interface GossipHooks {
   acknowledged(item: string): void;
   /** Items are created only before this virtual time (the run's heal period creates none). */
   readonly createUntil: number;
+  /** A deliberate bug (acknowledge without flushing), to show the checker catches lost writes. */
+  readonly ackWithoutFlush?: boolean;
 }
 
 export interface GossipCounters {
@@ -35,7 +37,6 @@ export class GossipSet {
   readonly items = new Set<string>();
   readonly counters: GossipCounters = { malformed: 0, syncs: 0, checks: 0 };
   private socket: DatagramSocket | undefined;
-  private nextSeq: number;
   private syncing = false;
   private readonly log;
 
@@ -46,7 +47,6 @@ export class GossipSet {
   ) {
     this.log = ports.logger.child({ module: 'gossip' });
     for (const { key } of ports.store.range('items')) this.items.add(String(key));
-    this.nextSeq = this.ownCount() + 1;
     void this.boot();
   }
 
@@ -70,18 +70,12 @@ export class GossipSet {
     return [...this.items].sort();
   }
 
-  private ownCount(): number {
-    const prefix = `${this.ports.nodeName}-`;
-    let max = 0;
-    for (const i of this.items) if (i.startsWith(prefix)) max = Math.max(max, Number(i.slice(prefix.length)));
-    return max;
-  }
-
   private async create(): Promise<void> {
     if (this.ports.clock.now() >= this.hooks.createUntil) return;
-    const item = `${this.ports.nodeName}-${this.nextSeq++}`;
+    // Named by node and creation time: an item lost in a crash is never recreated under its name.
+    const item = `${this.ports.nodeName}@${this.ports.clock.now().toFixed(3)}`;
     this.merge([item]);
-    await this.ports.store.flush();
+    if (!this.hooks.ackWithoutFlush) await this.ports.store.flush();
     this.hooks.acknowledged(item);
     for (let i = 0; i < 2; i++) this.send(this.randomPeer(), { t: 'rumor', items: [item] });
   }

@@ -8,6 +8,10 @@ export interface DemoOptions {
   readonly durationMs: number;
   readonly faults: FaultSpec;
   readonly verbose?: boolean;
+  /** Inject the demo's deliberate durability bug (tests of the checker). */
+  readonly ackWithoutFlush?: boolean;
+  /** Scripted faults on top of the plan, set up once the nodes exist (sim.at(...) steps). */
+  readonly scenario?: (sim: Simulation) => void;
 }
 
 export interface DemoResult {
@@ -33,12 +37,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const names = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const acknowledged = new Set<string>();
   const plan = new FaultPlan(sim, options.faults, { durationMs: options.durationMs });
-  const hooks = { acknowledged: (item: string) => acknowledged.add(item), createUntil: plan.healAt };
+  const hooks = {
+    acknowledged: (item: string) => acknowledged.add(item),
+    createUntil: plan.healAt,
+    ackWithoutFlush: options.ackWithoutFlush ?? false,
+  };
   for (const name of names) {
     const peers = names.filter((n) => n !== name);
     sim.addNode(name, (ports) => new GossipSet(ports, peers, hooks));
   }
   plan.install();
+  options.scenario?.(sim);
   await sim.runFor(options.durationMs);
 
   const problems: string[] = [];

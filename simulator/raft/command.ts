@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { formatDuration, optionParser, parseDuration, parseSeeds, replayCommand } from '../args.js';
 import { formatFaults, parseFaults, type FaultSpec } from '../faults.js';
 import { err, ok, type Result } from '../../src/util/result.js';
-import { RAFT_SEED_DEFAULTS, runRaftSeed } from './scenario.js';
+import { MUTATIONS, RAFT_SEED_DEFAULTS, runRaftSeed, type Mutation } from './scenario.js';
 
 interface RaftFlags {
   seeds: number[];
@@ -12,6 +12,7 @@ interface RaftFlags {
   /** Unset: every fault (partition, loss, dup, reorder, crash, pause). */
   faults?: FaultSpec;
   verbose: boolean;
+  mutation?: Mutation;
 }
 
 /**
@@ -29,6 +30,7 @@ export function raftCommand(): Command {
     .option('--clients <k>', 'concurrent KV clients', optionParser(parseCount), RAFT_SEED_DEFAULTS.clients)
     .option('--faults <list>', 'loss[=p],dup[=p],reorder[=p],partition,crash,pause,clog', optionParser(parseFaults))
     .option('--verbose', 'print every trace line and node log', false)
+    .option('--mutation <bug>', `checker self-test: inject a bug (${MUTATIONS.join(', ')}) and expect violations`, optionParser(parseMutation))
     .action(async (flags: RaftFlags) => {
       process.exitCode = await runSeeds(flags);
     });
@@ -41,7 +43,7 @@ export async function runSeeds(flags: RaftFlags, print: (line: string) => void =
   const totals = { ok: 0, info: 0, fail: 0, elections: 0, unknown: 0, crashes: 0, partitions: 0, pauses: 0 };
   let worstLiveness = 0;
   for (const seed of flags.seeds) {
-    const r = await runRaftSeed({ seed, nodes: flags.nodes, durationMs: flags.duration, clients: flags.clients, faults, livenessBoundMs: RAFT_SEED_DEFAULTS.livenessBoundMs, verbose: flags.verbose, print });
+    const r = await runRaftSeed({ seed, nodes: flags.nodes, durationMs: flags.duration, clients: flags.clients, faults, livenessBoundMs: RAFT_SEED_DEFAULTS.livenessBoundMs, verbose: flags.verbose, print, mutation: flags.mutation });
     totals.ok += r.ops.ok;
     totals.info += r.ops.info;
     totals.fail += r.ops.fail;
@@ -62,7 +64,7 @@ export async function runSeeds(flags: RaftFlags, print: (line: string) => void =
       print('  last trace lines:');
       for (const line of r.traceTail.slice(-20)) print(`    ${line}`);
       for (const v of r.violations) print(`  VIOLATION: ${v}`);
-      const replay = { seeds: String(seed), nodes: flags.nodes, duration: formatDuration(flags.duration), clients: flags.clients, faults: formatFaults(faults) };
+      const replay = { seeds: String(seed), nodes: flags.nodes, duration: formatDuration(flags.duration), clients: flags.clients, faults: formatFaults(faults), mutation: flags.mutation };
       print(`  replay: ${replayCommand('raft', replay)}`);
     }
   }
@@ -83,4 +85,9 @@ const DEFAULT_FAULTS: FaultSpec = (() => {
 function parseCount(text: string): Result<number, string> {
   const n = Number(text);
   return Number.isInteger(n) && n >= 1 && n <= 1000 ? ok(n) : err(`bad count '${text}'`);
+}
+
+function parseMutation(text: string): Result<Mutation, string> {
+  const m = MUTATIONS.find((x) => x === text);
+  return m ? ok(m) : err(`unknown mutation '${text}' (known: ${MUTATIONS.join(', ')})`);
 }

@@ -1,4 +1,5 @@
 import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { DurableStore } from '../../src/runtime/ports/storage.js';
 import type { AppliedEntry, FSM } from '../../src/raft/fsm.js';
 import { Raft } from '../../src/raft/driver/raft.js';
 import type { Observer, Server } from '../../src/raft/driver/types.js';
@@ -18,6 +19,8 @@ export interface RaftNodeHooks {
   messageFaults?(): MessageFaults;
   /** A fatal start-up error (a bug): the harness reports it as a violation. */
   onError?(node: string, error: string): void;
+  /** Replace the node's store (checker self-tests inject broken durability here). */
+  wrapStore?(store: DurableStore): DurableStore;
 }
 
 /** Records every apply, then hands the entry to the real FSM. */
@@ -72,7 +75,7 @@ export class RaftSimNode {
       id: p.nodeName,
       clock: p.clock,
       random: p.random.fork('raft'),
-      store: p.store,
+      store: hooks.wrapStore ? hooks.wrapStore(p.store) : p.store,
       blobs: p.blobs,
       transport,
       fsm,

@@ -25,6 +25,20 @@ export interface RaftSeedOptions {
   readonly livenessBoundMs: number;
   readonly verbose?: boolean;
   readonly print?: (line: string) => void;
+  /**
+   * Checker self-test: break the system on purpose and expect violations. 'no-fsync' makes
+   * flush() a no-op (acknowledged writes die with a crash); 'stale-read' makes one server
+   * answer reads with an old value.
+   */
+  readonly mutation?: Mutation;
+}
+
+export type Mutation = 'no-fsync' | 'stale-read';
+export const MUTATIONS: readonly Mutation[] = ['no-fsync', 'stale-read'];
+
+/** flush() returns at once: the write is visible but durable only by luck. */
+function noFsync(store: DurableStore): DurableStore {
+  return { get: (n, k) => store.get(n, k), range: (n, o) => store.range(n, o), write: (ops) => store.write(ops), flush: () => Promise.resolve(), close: () => store.close() };
 }
 
 export const RAFT_SEED_DEFAULTS = { nodes: 5, durationMs: 20_000, clients: 4, livenessBoundMs: 5000 } as const;
@@ -76,6 +90,7 @@ export async function runRaftSeed(o: RaftSeedOptions): Promise<RaftSeedResult> {
   const pendingLeaderChecks = new Map<string, { term: number; upTo: number }>();
 
   const hooks = {
+    wrapStore: o.mutation === 'no-fsync' ? noFsync : undefined,
     messageFaults: () => (healed ? none : msgFaults),
     onError: (node: string, e: string) => checker.violation(`${node} failed to start: ${e}`),
     onApply: (node: string, e: { index: number; term: number; data: Uint8Array }) => {
@@ -125,8 +140,11 @@ export async function runRaftSeed(o: RaftSeedOptions): Promise<RaftSeedResult> {
       sim.at(CLIENT_TIMEOUT_MS, () => finish(undefined));
       // The request runs on the node's own clock: a paused node answers late, a crashed one never.
       sim.ports(node).clock.setTimer(0, () => {
-        const raft = sim.app<RaftSimNode>(node)?.raft;
+        const app = sim.app<RaftSimNode>(node);
+        const raft = app?.raft;
         if (!raft) return finish({ ok: false, error: { kind: 'shutdown' } });
+        // The classic bug Jepsen found in etcd 0.4 and Consul: a read served from local state.
+        if (o.mutation === 'stale-read' && input.f === 'read' && node === 'n1') return finish({ ok: true, value: { value: app.fsm.get(input.key) ?? null } });
         void raft.apply(encodeKv(input), 1000).then(finish);
       });
     });

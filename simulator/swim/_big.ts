@@ -19,7 +19,7 @@ for (let i = 0; i < N; i++) {
   });
 }
 const t0 = Date.now();
-for (let s = 1; s <= 120; s++) {
+for (let s = 1; s <= Number(process.env.SECS ?? 120); s++) {
   await sim.runFor(1000);
   let min = Infinity; let full = 0;
   for (const m of mls.values()) { const c = m.liveCount(); min = Math.min(min, c); if (c === N) full++; }
