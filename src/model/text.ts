@@ -3,7 +3,7 @@
  * does it mean?) and the printer (how to write it back so it means the same).
  *
  * A value is the rest of the line after `=`. Double quotes group text that holds spaces or `#`;
- * inside them `\"`, `\\`, `\n` and `\t` are escapes. A `#` outside quotes starts a comment only
+ * inside them `\"`, `\\`, `\n`, `\t` and `\r` are escapes. A `#` outside quotes starts a comment only
  * when whitespace comes before it, so `url = http://h/#x` keeps its `#`.
  */
 
@@ -32,14 +32,14 @@ export function scanValue(text: string): ValueScan {
     } else if (c === '"') {
       inQuote = i;
     } else if (c === '#' && (i === 0 || isSpace(text[i - 1]))) {
-      return { raw: trimBlanks(text.slice(0, i)), comment: text.slice(i + 1).replace(/[ \t]+$/, "") };
+      return { raw: trimBlanks(text.slice(0, i)), comment: text.slice(i + 1).replace(/[ \t]+$/, '') };
     }
   }
   if (inQuote >= 0) return { raw: trimBlanks(text), unterminatedQuoteAt: inQuote };
   return { raw: trimBlanks(text) };
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', '"': '"', '\\': '\\' };
+const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\' };
 
 /** Whitespace-separated words; quotes group and are removed (shell-like). */
 export function splitWords(raw: string): string[] {
@@ -106,5 +106,5 @@ export function quoteScalar(s: string): string {
 }
 
 function quote(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t')}"`;
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r')}"`;
 }
