@@ -139,7 +139,7 @@ test('envelope: label, mode and tampering are checked; IVs come from the injecte
   assert.equal(reason(mk('x', []).unwrap(Uint8Array.of(1))), 'truncated');
   const sealed = mk('x', [key(1)]).wrap(body);
   const flipped = sealed.slice();
-  flipped[flipped.length - 1] ^= 1;
+  flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 1;
   assert.equal(reason(mk('x', [key(1)]).unwrap(flipped)), 'decrypt');
   // The label is authenticated: swapping it (same length) breaks decryption, not just the check.
   const relabelled = sealed.slice();
