@@ -92,6 +92,8 @@ export function parseDocument(text: string, file: string): Result<ConfigDocument
       const rest = scanValue(afterKey.slice(gap + 1));
       if (rest.raw !== '') {
         errors.push(new ConfigError(file, lineNo, sepCol + 1, `unexpected text after "${key} {": ${JSON.stringify(rest.raw)} (put each key on its own line)`));
+        // `name { key = value }` on one line: report it once, without also leaving the block open.
+        if (rest.raw.endsWith('}')) return;
       }
       stack.push({ name: key, loc: at(lineNo, col), items: [], ...(rest.comment !== undefined ? { trailing: rest.comment } : {}) });
       return;
@@ -107,6 +109,12 @@ export function parseDocument(text: string, file: string): Result<ConfigDocument
     const scan = scanValue(valueText);
     if (scan.unterminatedQuoteAt !== undefined) {
       errors.push(new ConfigError(file, lineNo, sepCol + 1 + scan.unterminatedQuoteAt, `unterminated quoted value for "${key}"`));
+      return;
+    }
+    if (scan.raw === '{') {
+      // `unit = {`: a block was meant. Open it so the lines that follow keep their structure.
+      errors.push(new ConfigError(file, lineNo, sepCol, `a block is opened with "${key} {", without "="`));
+      stack.push({ name: key, loc: at(lineNo, col), items: [] });
       return;
     }
     items().push({

@@ -7,7 +7,7 @@
  * Si (service instance), Csi (component service instance).
  */
 
-/** Where a value came from, for error messages (`file:line:col`). */
+/** Where a value came from, for error messages (`file:line:col`). Defaults live in defaults.ts. */
 export interface SourceLoc {
   readonly file: string;
   readonly line: number;
@@ -36,8 +36,11 @@ export type HealthcheckInvocation = 'amf' | 'component' | 'command';
 
 export interface HealthcheckConfig {
   readonly key: string;
+  /** Default: the global healthcheck of the same key, else 10 000. */
   readonly periodMs: number;
+  /** Default: the global healthcheck of the same key, else 5 000. */
   readonly maximumDurationMs: number;
+  /** Default: 'command' when a command is given, else 'amf'. */
   readonly invocation: HealthcheckInvocation;
   /** For invocation = command: the script run every period; non-zero exit means unhealthy. */
   readonly command?: string;
@@ -53,7 +56,9 @@ export type CompKind =
 export interface CompConfig {
   /** Component name, unique within its SU. */
   readonly name: string;
+  /** Default: sa_aware (openais); non_proxied_non_sa_aware for command and OCF components. */
   readonly category: CompCategory;
+  /** Default: clccli. */
   readonly kind: CompKind;
   /** openais `bn`: binary name handed to the scripts as COMP_BINARY_NAME. */
   readonly binaryName?: string;
@@ -67,12 +72,17 @@ export interface CompConfig {
   readonly binaryPath?: string;
   /** CS types this component accepts (`csi_type_name { name }`). */
   readonly csiTypes: readonly string[];
+  /** Default 30 000 (each of the three CLC-CLI timeouts). */
   readonly instantiateTimeoutMs: number;
   readonly terminateTimeoutMs: number;
   readonly cleanupTimeoutMs: number;
+  /** Default 2 (OpenSAF's saAmfNumMaxInstantiateWithoutDelay). */
   readonly instantiateRetries: number;
+  /** Default 1 000. */
   readonly instantiateRetryDelayMs: number;
+  /** Default component-restart. */
   readonly recoveryOnError: Recovery;
+  /** Default false. */
   readonly disableRestart: boolean;
   readonly healthchecks: readonly HealthcheckConfig[];
   readonly env: Readonly<Record<string, string>>;
@@ -87,11 +97,13 @@ export interface CompConfig {
 export interface SuConfig {
   /** SU name, unique within the cluster (openais units are referred to by name alone). */
   readonly name: string;
+  /** Lower is preferred. Default 0. */
   readonly rank: number;
   /** Nodes that may host this SU: one (`node =`), a node group (`nodes =`), or empty for any node. */
   readonly nodes: readonly string[];
+  /** Default unlocked (for every entity). */
   readonly adminState: AdminState;
-  /** `su_failover`: true to fail the whole SU over on a component failover. */
+  /** `su_failover`: true to fail the whole SU over on a component failover. Default true. */
   readonly failover: boolean;
   readonly components: readonly CompConfig[];
   readonly loc: SourceLoc;
@@ -112,31 +124,35 @@ export interface CsiConfig {
 
 export interface SiConfig {
   readonly name: string;
+  /** Lower is assigned first. Default 0. */
   readonly rank: number;
   readonly adminState: AdminState;
   readonly csis: readonly CsiConfig[];
   /** SIs that must be assigned (active) before this one. */
   readonly dependsOn: readonly string[];
-  /** N-Way / N-Way-Active: how many SUs should hold this SI active / standby. */
+  /** N-Way-Active: on how many SUs this SI is active. Default: the number of SUs (1 in other models). */
   readonly preferredActiveAssignments: number;
+  /** N-Way: how many standby assignments. Default 1 (0 in models without standby). */
   readonly preferredStandbyAssignments: number;
   readonly loc: SourceLoc;
 }
 
 export interface SgConfig {
   readonly name: string;
+  /** Default nplusm (what openais always ran). */
   readonly model: RedundancyModel;
-  /** Pa */
+  /** Pa. Default 1 (2N: must be 1); N-Way-Active and No-Redundancy: the number of SUs. */
   readonly preferredActiveUnits: number;
-  /** Ma: maximum active SIs per SU. */
+  /** Ma: maximum active SIs per SU, ≥ 1. Default: the number of SIs (no limit); No-Redundancy: 1. */
   readonly maximumActiveInstances: number;
-  /** Ps */
+  /** Ps. Default 1 (2N: must be 1); N-Way-Active and No-Redundancy: 0. */
   readonly preferredStandbyUnits: number;
-  /** Ms: maximum standby SIs per SU. */
+  /** Ms: maximum standby SIs per SU, ≥ 1. Default: the number of SIs. */
   readonly maximumStandbyInstances: number;
-  /** N-Way: preferred number of SUs that hold any assignment. */
+  /** N-Way: preferred number of SUs that hold any assignment. Default: the number of SUs. */
   readonly preferredAssignedUnits: number;
   readonly adminState: AdminState;
+  /** Defaults from the openais README: 100 000 ms / 4 component restarts, 200 000 ms / 6 SU restarts. */
   readonly componentRestartProbationMs: number;
   readonly componentRestartMax: number;
   readonly unitRestartProbationMs: number;
@@ -157,8 +173,11 @@ export interface NodeConfig {
 }
 
 export interface ClusterConfig {
+  /** Default 'amf'. */
   readonly name: string;
+  /** Default 300 000. */
   readonly nodeFailoverProbationMs: number;
+  /** Default 2. */
   readonly nodeFailoverMax: number;
   readonly attributes: Readonly<Record<string, string>>;
 }
