@@ -76,17 +76,13 @@ class Builder {
     this.errors.push(ConfigError.at(loc, message));
   }
 
-  /** Records a name in a namespace; false (and an error) if it is already taken. */
-  private claim(namespace: string, what: string, name: string, loc: SourceLoc): boolean {
+  /** Records a name in a namespace, or reports it as a duplicate. */
+  private claim(namespace: string, what: string, name: string, loc: SourceLoc, scope = ''): void {
     const names = this.seen.get(namespace) ?? new Map<string, SourceLoc>();
     this.seen.set(namespace, names);
     const first = names.get(name);
-    if (first) {
-      this.error(loc, `duplicate ${what} "${name}" (first defined at line ${first.line})`);
-      return false;
-    }
-    names.set(name, loc);
-    return true;
+    if (first) this.error(loc, `duplicate ${what} "${name}"${scope} (first defined at line ${first.line})`);
+    else names.set(name, loc);
   }
 
   model(root: CheckedBlock): AmfModel {
@@ -184,7 +180,6 @@ class Builder {
       case 'nway':
         break;
     }
-    if (sg.preferredActiveUnits < 1) this.error(locOf(b, 'preferred-active-units'), `group ${sg.name}: "preferred-active-units" must be at least 1`);
   }
 
   private unit(
@@ -234,7 +229,7 @@ class Builder {
     globals: readonly GlobalHealthcheck[],
   ): CompConfig {
     const name = str(b, 'name') ?? '';
-    if (name) this.claim(`component:${unitName}`, `component in unit ${unitName}:`, name, locOf(b, 'name'));
+    if (name) this.claim(`component:${unitName}`, 'component', name, locOf(b, 'name'), ` in unit ${unitName}`);
     const kind = this.compKind(b, name);
     const csiTypes: string[] = [];
     for (const t of children(b, 'csi_type_name')) {

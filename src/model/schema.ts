@@ -149,7 +149,7 @@ const group: BlockSpec = {
   keys: {
     name: required(name),
     model: oneOf(...REDUNDANCY_MODELS),
-    'preferred-active-units': int(0),
+    'preferred-active-units': int(1),
     'maximum-active-instances': int(1),
     'preferred-standby-units': int(0),
     'maximum-standby-instances': int(1),
