@@ -391,6 +391,7 @@ export class ComponentController {
         const child = spawned.value;
         this.child = child;
         const exited = child.exited.then((exit) => {
+          this.log.info({ pid: child.pid, code: exit.code, signal: exit.signal, stdout: exit.stdout || undefined, stderr: exit.stderr || undefined }, 'supervised process exited');
           if (gen === this.generation && this.presence === 'instantiated') this.processDied(`supervised process ${child.pid} ${describeExit(exit)}`);
           return `the process ${describeExit(exit)} before registering`;
         });

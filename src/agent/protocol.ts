@@ -98,8 +98,8 @@ export type ServerFrame =
 
 /** The server frames the client must understand, validated on the client side too. */
 export const ServerFrameSchema = z.discriminatedUnion('type', [
-  z.object({ v, type: z.literal('reply'), id: requestId, ok: z.literal(true), data: z.unknown().optional() }),
-  z.object({ v, type: z.literal('reply'), id: requestId, ok: z.literal(false), code: z.string(), message: z.string() }),
+  // One object for both outcomes: a discriminated union needs distinct `type` values.
+  z.object({ v, type: z.literal('reply'), id: requestId, ok: z.boolean(), data: z.unknown().optional(), code: z.string().optional(), message: z.string().optional() }),
   z.object({ v, type: z.literal('error'), code: z.string(), message: z.string() }),
   z.object({
     v,

@@ -2,8 +2,9 @@
  * The TypeScript client of the amfd component API (docs/component-api.md), for SA-aware
  * components. A component started by amfd finds everything it needs in its environment:
  *
- *   const client = await AmfClient.connect({ network: new NodeStreamNetwork(...) });
+ *   const client = await AmfClient.connect({ network: new NodeStreamNetwork(...), env: process.env });
  *   client.onCsiSet(async (csi) => { ...become csi.haState... });
+ *   await client.register();          // handlers first: callbacks may follow the registration at once
  *   await client.healthcheckStart('hc', { invocation: 'amf' });
  *
  * Callbacks are answered from the handler's outcome: returning (or resolving) answers OK,
@@ -77,7 +78,9 @@ type RequestBody = ClientFrame extends infer F ? (F extends ClientFrame ? Omit<F
 export class AmfClient {
   private nextId = 1;
   private readonly pending = new Map<number, (r: Reply) => void>();
-  private csiSetHandler: Handler<CsiDescriptor> = () => undefined;
+  private csiSetHandler: Handler<CsiDescriptor> = () => {
+    throw new Error('no CSI set handler installed');
+  };
   private csiRemoveHandler: Handler<CsiRemoval> = () => undefined;
   private healthcheckHandler: Handler<string> = () => undefined;
   private terminateHandler: Handler<void> = () => undefined;
@@ -89,6 +92,7 @@ export class AmfClient {
     private readonly conn: StreamConnection,
     /** This component's DN. */
     readonly comp: string,
+    private readonly secret: string,
   ) {
     conn.onFrame((f) => this.onFrame(f));
     conn.onClose((info) => {
@@ -98,7 +102,7 @@ export class AmfClient {
     });
   }
 
-  /** Connect to the agent and register this component. */
+  /** Connect to the agent; install the handlers, then register(). */
   static async connect(options: ConnectOptions): Promise<AmfClient> {
     const env = options.env ?? {};
     const socketPath = options.socketPath ?? env.AMF_COMPONENT_SOCKET;
@@ -107,14 +111,12 @@ export class AmfClient {
     if (!socketPath || !comp || !secret) throw new AmfApiError('bad-frame', 'AMF_COMPONENT_SOCKET, SA_AMF_COMPONENT_DN and AMF_COMPONENT_SECRET are needed (is this process started by amfd?)');
     const c = await options.network.connect(`unix:${socketPath}`, { timeoutMs: options.connectTimeoutMs ?? 5000 });
     if (!c.ok) throw new AmfApiError('disconnected', `cannot connect to ${socketPath}: ${c.error.kind}`);
-    const client = new AmfClient(c.value, comp);
-    try {
-      await client.request({ type: 'register', comp, secret });
-    } catch (e) {
-      c.value.close();
-      throw e;
-    }
-    return client;
+    return new AmfClient(c.value, comp, secret);
+  }
+
+  /** Register this component (with the secret of its instantiation): this completes its instantiation. */
+  async register(): Promise<void> {
+    await this.request({ type: 'register', comp: this.comp, secret: this.secret });
   }
 
   // ------------------------------------------------------------------ callbacks
@@ -222,7 +224,7 @@ export class AmfClient {
       case 'reply': {
         const settle = this.pending.get(f.id);
         this.pending.delete(f.id);
-        settle?.(f.ok ? { ok: true, data: f.data } : { ok: false, code: f.code, message: f.message });
+        settle?.(f.ok ? { ok: true, data: f.data } : { ok: false, code: f.code ?? 'unknown', message: f.message ?? 'refused' });
         return;
       }
       case 'error':

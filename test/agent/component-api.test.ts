@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { AmfApiError, AmfClient, type CsiDescriptor } from '../../src/client/index.js';
+import type { StreamConnection } from '../../src/runtime/ports/stream.js';
+import { eventually, makeDir, model, processes, sleep, startAgent, streamNetwork } from './harness.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function httpGet(port: number, path: string): Promise<{ counter: number; comp: string }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(JSON.parse(body) as { counter: number; comp: string }));
+    }).on('error', (e) => reject(new Error(`GET ${path}: ${e.message}`)));
+  });
+}
+
+/** The sample's own groups.conf, pointed at this source tree, a free port and a fail switch. */
+export function counterConf(dir: string, port: number, extraEnv = ''): string {
+  return readFileSync(join(ROOT, 'conf/examples/counter-service/groups.conf'), 'utf8')
+    .replaceAll('/opt/amfd', ROOT)
+    .replaceAll('value = 18080', `value = ${port}`)
+    .replaceAll('period = 1000', 'period = 200')
+    .replaceAll('HEALTHCHECK_KEY = counter-hc', `HEALTHCHECK_KEY = counter-hc\n\t\t\t\tFAIL_HEALTHCHECK_FILE = ${dir}/fail-$SA\n${extraEnv}`);
+}
+
+describe('agent: the SA-aware counter-service sample', () => {
+  it('registers, takes CSI set active/standby, answers healthchecks, reports errors, fails over with its state', async () => {
+    const dir = makeDir();
+    const port = await freePort();
+    const t = await startAgent(dir, model(dir, counterConf(dir, port).replaceAll('fail-$SA', 'fail')));
+    const csi = { si: 'counter_si', csi: 'counter_csi', csiType: 'counter_type', attributes: [{ name: 'port', value: String(port) }] };
+    try {
+      const [a, b] = await Promise.all([t.agent.instantiate('counter_a', 'counter'), t.agent.instantiate('counter_b', 'counter')]);
+      assert.ok(a.ok && b.ok, JSON.stringify([a, b]));
+      assert.ok((await t.agent.csiSet('counter_a', 'counter', { ...csi, haState: 'active' })).ok);
+      assert.ok((await t.agent.csiSet('counter_b', 'counter', { ...csi, haState: 'standby' })).ok);
+      assert.equal((await httpGet(port, '/next')).counter, 1);
+      const second = await httpGet(port, '/next');
+      assert.equal(second.counter, 2);
+      assert.equal(second.comp, 'counter');
+      await sleep(600); // the standby follows the copy; a few healthcheck periods pass
+      assert.deepEqual(t.faults, [], 'healthy healthchecks report nothing');
+
+      const pidA = t.agent.pid('counter_a', 'counter');
+      assert.ok(pidA !== undefined);
+      process.kill(pidA, 'SIGKILL');
+      const died = await t.waitFault((f) => f.kind === 'error-report' && f.su === 'counter_a');
+      assert.ok(died.kind === 'error-report' && died.source === 'process-died');
+      assert.ok((await t.agent.csiSet('counter_b', 'counter', { ...csi, haState: 'active' })).ok);
+      assert.equal((await httpGet(port, '/value')).counter, 2, 'the standby kept a copy of the counter');
+      assert.ok((await t.agent.cleanup('counter_a', 'counter', 'failover')).ok);
+
+      const pidB = t.agent.pid('counter_b', 'counter');
+      assert.ok(pidB !== undefined);
+      process.kill(pidB, 'SIGUSR1');
+      const reported = await t.waitFault((f) => f.kind === 'error-report' && f.su === 'counter_b');
+      assert.ok(reported.kind === 'error-report' && reported.source === 'error-report' && reported.recovery === 'component-restart', JSON.stringify(reported));
+
+      writeFileSync(join(dir, 'fail'), '');
+      const hc = await t.waitFault((f) => f.kind === 'healthcheck-failed' && f.su === 'counter_b', 3000);
+      assert.ok(hc.kind === 'healthcheck-failed' && hc.key === 'counter-hc');
+
+      assert.ok((await t.agent.terminate('counter_b', 'counter')).ok, 'the terminate callback ends the process');
+      assert.ok(await eventually(() => !processes.isAlive(pidB)));
+    } finally {
+      await t.agent.cleanup('counter_a', 'counter', 'end');
+      await t.agent.cleanup('counter_b', 'counter', 'end');
+      await t.close();
+    }
+  });
+});
+
+interface RawPeer {
+  readonly conn: StreamConnection;
+  readonly frames: Array<Record<string, unknown>>;
+  send(obj: unknown): void;
+  next(pred?: (f: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  closed: Promise<string>;
+}
+
+async function rawPeer(socketPath: string): Promise<RawPeer> {
+  const c = await streamNetwork().connect(`unix:${socketPath}`, { timeoutMs: 1000 });
+  assert.ok(c.ok);
+  const conn = c.value;
+  const frames: Array<Record<string, unknown>> = [];
+  let seen = 0;
+  const closed = new Promise<string>((resolve) => conn.onClose((i) => resolve(i.reason)));
+  conn.onFrame((f) => frames.push(JSON.parse(new TextDecoder().decode(f)) as Record<string, unknown>));
+  return {
+    conn,
+    frames,
+    closed,
+    send: (obj) => conn.send(typeof obj === 'string' ? new TextEncoder().encode(obj) : new TextEncoder().encode(JSON.stringify(obj))),
+    async next(pred = () => true) {
+      for (let i = 0; i < 300; i++) {
+        const idx = frames.findIndex((f, j) => j >= seen && pred(f));
+        if (idx >= 0) {
+          seen = idx + 1;
+          return frames[idx]!;
+        }
+        await sleep(10);
+      }
+      throw new Error(`no frame; got ${JSON.stringify(frames)}`);
+    },
+  };
+}
+
+describe('agent: component API input validation', () => {
+  it('refuses malformed, oversized, out-of-order and unauthorised frames with clear errors and keeps serving the others', async () => {
+    const dir = makeDir();
+    const t = await startAgent(
+      dir,
+      model(
+        dir,
+        `group {
+	name = g
+	model = noredundancy
+	unit {
+		name = su1
+		component {
+			name = c1
+			comptype = sa_aware
+			command = /bin/sh -c "env > ${dir}/env; exec sleep 1000"
+			instantiate_timeout = 5000
+			csi_type_name {
+				name = t
+			}
+		}
+	}
+}
+`,
+      ),
+    );
+    try {
+      const instantiating = t.agent.instantiate('su1', 'c1');
+      assert.ok(await eventually(() => existsSync(join(dir, 'env')) && readFileSync(join(dir, 'env'), 'utf8').includes('AMF_COMPONENT_SECRET=')));
+      const env = Object.fromEntries(
+        readFileSync(join(dir, 'env'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      ) as Record<string, string>;
+      assert.equal(env.AMF_COMPONENT_SOCKET, t.socketPath);
+      const dn = 'safComp=c1,safSu=su1,safSg=g';
+
+      const bad = await rawPeer(t.socketPath);
+      bad.send('{not json');
+      assert.match(String((await bad.next()).message), /not UTF-8 JSON/);
+      bad.send({ v: 2, type: 'register', id: 1, comp: dn, secret: 'x' });
+      assert.deepEqual(await bad.next().then((f) => [f.id, f.code]), [1, 'unsupported-version']);
+      bad.send({ v: 1, type: 'bogus', id: 2 });
+      const bogus = await bad.next();
+      assert.equal(bogus.code, 'bad-frame');
+      assert.match(String(bogus.message), /'bogus'/);
+      bad.send({ v: 1, type: 'register', id: 3, comp: dn });
+      assert.match(String((await bad.next()).message), /at 'secret'/);
+      bad.send({ v: 1, type: 'healthcheck-start', id: 4, key: 'k', invocation: 'amf' });
+      assert.equal((await bad.next()).code, 'not-registered');
+      bad.send({ v: 1, type: 'register', id: 5, comp: 'safComp=nope,safSu=su1,safSg=g', secret: 'x' });
+      const unknown = await bad.next();
+      assert.deepEqual([unknown.id, unknown.code], [5, 'unknown-component']);
+      bad.send({ v: 1, type: 'register', id: 6, comp: dn, secret: 'not-the-secret' });
+      const thief = await bad.next();
+      assert.deepEqual([thief.id, thief.code], [6, 'not-owner']);
+
+      // The rightful owner registers and completes the instantiation.
+      const client = await AmfClient.connect({ network: streamNetwork(), env });
+      const sets: CsiDescriptor[] = [];
+      client.onCsiSet((d) => void sets.push(d));
+      await client.register();
+      assert.ok((await instantiating).ok);
+      await assert.rejects(client.request({ type: 'register', comp: dn, secret: env.AMF_COMPONENT_SECRET! }), (e: AmfApiError) => e.code === 'already-registered');
+      await assert.rejects(client.request({ type: 'response', invocation: 999, result: 'ok' }), (e: AmfApiError) => e.code === 'unknown-invocation');
+      await assert.rejects(client.healthcheckConfirm('nothing'), (e: AmfApiError) => e.code === 'bad-state');
+      await assert.rejects(client.healthcheckStart('nothing'), (e: AmfApiError) => e.code === 'unknown-key');
+      await assert.rejects(client.haStateGet('t1'), (e: AmfApiError) => e.code === 'not-assigned');
+
+      // An oversized frame closes only the sender's connection.
+      bad.send({ v: 1, type: 'error-clear', id: 7, pad: 'x'.repeat(70 * 1024) });
+      assert.notEqual(await bad.closed, 'local', 'the agent closed the connection');
+
+      assert.ok((await t.agent.csiSet('su1', 'c1', { si: 'si', csi: 'csi1', csiType: 't', haState: 'active', attributes: [{ name: 'a', value: '1' }] })).ok);
+      assert.equal(sets.length, 1);
+      assert.deepEqual(sets[0]!.attributes, { a: '1' });
+      assert.equal(await client.haStateGet('csi1'), 'active');
+      assert.deepEqual(await client.protectionGroupTrack('csi1', 'current'), [{ comp: dn, haState: 'active' }]);
+      assert.equal(t.faults.length, 0, 'none of the bad input became a fault of the component');
+
+      // A second registration is refused while the first holds; a failing CSI set is a failure.
+      client.onCsiSet(() => {
+        throw new Error('no');
+      });
+      const refused = await t.agent.csiSet('su1', 'c1', { si: 'si', csi: 'csi1', csiType: 't', haState: 'standby', attributes: [] });
+      assert.ok(!refused.ok && /FAILED/.test(refused.error));
+      client.close();
+      const gone = await t.waitFault((f) => f.kind === 'error-report');
+      assert.ok(gone.kind === 'error-report' && gone.source === 'process-died', 'closing without unregister is a component death');
+    } finally {
+      await t.agent.cleanup('su1', 'c1', 'end');
+      await t.close();
+    }
+  });
+});
