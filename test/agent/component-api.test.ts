@@ -4,7 +4,7 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AmfApiError, AmfClient, type CsiDescriptor } from '../../src/client/index.js';
+import { type AmfApiError, AmfClient, type CsiDescriptor } from '../../src/client/index.js';
 import type { StreamConnection } from '../../src/runtime/ports/stream.js';
 import { eventually, makeDir, model, processes, sleep, startAgent, streamNetwork } from './harness.js';
 
