@@ -192,6 +192,11 @@ export class Raft {
         this.becomeFollower(this.term, '');
         return;
       }
+      if (!this.conf.voters.includes(this.id)) {
+        this.logger?.warn({ term: this.term }, 'hand-off after removal did not finish: stepping down');
+        this.becomeFollower(this.term, '');
+        return;
+      }
       // A transfer that did not finish within an election timeout is abandoned.
       if (this.leadTransferee !== '') this.leadTransferee = '';
     }
@@ -290,7 +295,9 @@ export class Raft {
         this.vote = m.from;
       }
     } else {
-      this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
+      const commit = this.log.committed;
+      const commitTerm = this.log.term(commit) ?? 0;
+      this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true, commit, commitTerm });
     }
   }
 
@@ -380,6 +387,10 @@ export class Raft {
       case 'requestPreVoteResponse': {
         const mine = this.role === 'preCandidate' ? 'requestPreVoteResponse' : 'requestVoteResponse';
         if (m.type !== mine) return;
+        if (m.reject && m.commit !== undefined && m.commit > this.log.committed && this.log.matchTerm(m.commit, m.commitTerm ?? 0)) {
+          // A committed index is a fact; with matching terms our log holds the same prefix.
+          this.log.commitTo(m.commit);
+        }
         const res = this.poll(m.from, !m.reject);
         if (res === 'won') this.wonVote();
         else if (res === 'lost') this.becomeFollower(this.term, '');
@@ -522,12 +533,16 @@ export class Raft {
       return;
     }
     const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(index)) return;
+    const updated = pr.maybeUpdate(index);
+    // The peer holds the snapshot we were sending (maybe it was answered before): the transfer is over.
+    const snapshotDone = pr.state === 'snapshot' && pr.match >= (pr.snapshot?.meta.index ?? 0);
+    if (!updated && !snapshotDone) return;
     if (pr.state === 'probe') {
       pr.becomeReplicate();
-    } else if (pr.state === 'snapshot' && pr.match + 1 >= this.log.firstIndex()) {
+    } else if (snapshotDone) {
       pr.becomeProbe();
-      pr.becomeReplicate();
+      // The log may have been compacted past it meanwhile; then the next append sends a newer snapshot.
+      if (pr.match + 1 >= this.log.firstIndex()) pr.becomeReplicate();
     } else if (pr.state === 'replicate') {
       pr.inflights.freeLE(index);
     }
@@ -727,10 +742,6 @@ export class Raft {
     this.conf = next.value;
     this.logger?.info({ index: e.index, change: cc.value, conf: this.conf }, 'membership changed');
     if (this.role !== 'leader') return;
-    if (!this.conf.voters.includes(this.id)) {
-      this.becomeFollower(this.term, '');
-      return;
-    }
     const next1 = this.log.lastIndex() + 1;
     for (const id of [...this.progress.keys()]) {
       if (!this.conf.voters.includes(id) && !this.conf.learners.includes(id)) this.progress.delete(id);
@@ -746,6 +757,27 @@ export class Raft {
     // A smaller quorum may commit more; new members need the log either way.
     this.maybeCommit();
     this.bcastAppend();
+    if (!this.conf.voters.includes(this.id)) this.handOff();
+  }
+
+  /**
+   * This leader was removed or demoted. It may hold the longest log (entries after the change),
+   * and the remaining voters may not know the change committed; stepping down at once can wedge
+   * them. So it keeps leading (refusing proposals) and transfers leadership to the most caught-up
+   * voter, stepping down if that has not happened within an election timeout.
+   */
+  private handOff(): void {
+    let best: Progress | undefined;
+    for (const v of this.conf.voters) {
+      const pr = this.progress.get(v);
+      if (pr !== undefined && (best === undefined || pr.match > best.match)) best = pr;
+    }
+    if (best === undefined) {
+      this.becomeFollower(this.term, '');
+      return;
+    }
+    this.logger?.info({ to: best.id }, 'removed from the voters: handing leadership off');
+    this.startTransfer(best.id);
   }
 
   transferLeadership(to: NodeId): Result<void, ProposeError> {
@@ -753,6 +785,12 @@ export class Raft {
     if (to === this.id) return ok(undefined);
     if (!this.conf.voters.includes(to)) return err('invalidTarget');
     if (this.leadTransferee === to) return ok(undefined);
+    if (!this.conf.voters.includes(this.id)) return err('removedFromCluster'); // a hand-off is under way
+    this.startTransfer(to);
+    return ok(undefined);
+  }
+
+  private startTransfer(to: NodeId): void {
     this.leadTransferee = to;
     this.electionElapsed = 0; // the transfer must finish within one election timeout
     const pr = this.progress.get(to);
@@ -760,7 +798,6 @@ export class Raft {
     this.logger?.info({ to }, 'leadership transfer started');
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
     else this.sendAppend(to);
-    return ok(undefined);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -134,6 +134,13 @@ export interface RequestVote extends MessageBase {
 export interface RequestVoteResponse extends MessageBase {
   readonly type: 'requestVoteResponse' | 'requestPreVoteResponse';
   readonly reject: boolean;
+  /**
+   * On reject: the voter's commit index and the term of that entry. A candidate whose log holds
+   * that entry may advance its own commit: this unwedges a voter that never learned that the change
+   * removing the (more up-to-date) voter committed.
+   */
+  readonly commit?: number;
+  readonly commitTerm?: number;
 }
 
 export interface InstallSnapshot extends MessageBase {

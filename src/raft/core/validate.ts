@@ -125,8 +125,11 @@ function checkMessage(v: unknown): Message {
     case 'requestPreVote':
       return { ...base, type, lastLogIndex: uint(o, 'lastLogIndex'), lastLogTerm: uint(o, 'lastLogTerm'), transfer: bool(o, 'transfer') };
     case 'requestVoteResponse':
-    case 'requestPreVoteResponse':
-      return { ...base, type, reject: bool(o, 'reject') };
+    case 'requestPreVoteResponse': {
+      const m = { ...base, type, reject: bool(o, 'reject') };
+      if (o.commit === undefined && o.commitTerm === undefined) return m;
+      return { ...m, commit: uint(o, 'commit'), commitTerm: uint(o, 'commitTerm') };
+    }
     case 'installSnapshot': {
       const meta = snapshotMeta(o.meta, 'meta');
       const offset = uint(o, 'offset');

@@ -35,11 +35,21 @@ export interface SimNode {
   applied: { index: number; term: number; data: string }[];
   readStates: ReadState[];
   seed: number;
+  restarts: number;
 }
 
 export type CoreOptions = Partial<Omit<Config, 'id' | 'random'>>;
 
+/** Observers for property tests: called as a node's Ready is handled. */
+export interface NetHooks {
+  /** A Ready showed `id` as leader of `term` (after its log was persisted). */
+  onLeader?(id: NodeId, term: number): void;
+  /** `id` applied a normal entry while in `term` (or restored it from a snapshot). */
+  onApply?(id: NodeId, e: { index: number; term: number; data: string }, nodeTerm: number): void;
+}
+
 export class Net {
+  hooks: NetHooks = {};
   readonly nodes = new Map<NodeId, SimNode>();
   /** Messages sent and not yet delivered, in send order. */
   queue: Message[] = [];
@@ -74,11 +84,12 @@ export class Net {
     this.log(`start empty ${id}`);
   }
 
-  private start(id: NodeId, storage: MemoryStorage, seed: number, opts: CoreOptions): void {
+  private start(id: NodeId, storage: MemoryStorage, seed: number, opts: CoreOptions, restarts = 0): void {
     const snap = storage.snapshot();
-    const raw = new RawNode({ ...this.opts, ...opts, id, random: new Xoshiro128([seed]) }, storage);
+    // Each incarnation draws its own jitter stream, derived from the node's seed.
+    const raw = new RawNode({ ...this.opts, ...opts, id, random: new Xoshiro128([seed, restarts]) }, storage);
     const applied = snap.meta.index > 0 ? (JSON.parse(dec.decode(snap.data)) as SimNode['applied']) : [];
-    this.nodes.set(id, { id, storage, raw, applied, readStates: [], seed });
+    this.nodes.set(id, { id, storage, raw, applied, readStates: [], seed, restarts });
   }
 
   node(id: NodeId): SimNode {
@@ -90,9 +101,10 @@ export class Net {
   /** Lose the volatile state: rebuild the core from what storage holds. */
   crash(id: NodeId): void {
     const n = this.node(id);
-    this.queue = this.queue.filter((m) => m.to !== id && m.from !== id);
+    // Messages already sent stay in flight; those on their way in are lost with the process.
+    this.queue = this.queue.filter((m) => m.to !== id);
     this.nodes.delete(id);
-    this.start(id, n.storage, n.seed * 7919 + 1, {});
+    this.start(id, n.storage, n.seed, {}, n.restarts + 1);
     this.log(`crash+restart ${id}`);
   }
 
@@ -104,10 +116,12 @@ export class Net {
     const parts: string[] = [];
     if (rd.softState) parts.push(`${rd.softState.role}${rd.softState.leader ? ` lead=${rd.softState.leader}` : ''}`);
     if (rd.hardState) parts.push(`hs term=${rd.hardState.term} vote=${rd.hardState.vote || '-'} commit=${rd.hardState.commit}`);
+    const nodeTerm = rd.hardState?.term ?? n.raw.status().hardState.term;
     if (rd.snapshot) {
       parts.push(`install snapshot ${rd.snapshot.meta.index}/${rd.snapshot.meta.term} ${rd.snapshot.data.length}B`);
       n.storage.applySnapshot(rd.snapshot);
       n.applied = JSON.parse(dec.decode(rd.snapshot.data)) as SimNode['applied'];
+      for (const a of n.applied) this.hooks.onApply?.(id, a, nodeTerm);
     }
     if (rd.entries.length > 0) {
       parts.push(`append ${fmtEntries(rd.entries)}`);
@@ -117,8 +131,12 @@ export class Net {
     for (const m of rd.messages) this.queue.push(m);
     if (rd.committedEntries.length > 0) parts.push(`apply ${fmtEntries(rd.committedEntries)}`);
     for (const e of rd.committedEntries) {
-      if (e.type === 'normal') n.applied.push({ index: e.index, term: e.term, data: dec.decode(e.data) });
+      if (e.type !== 'normal') continue;
+      const a = { index: e.index, term: e.term, data: dec.decode(e.data) };
+      n.applied.push(a);
+      this.hooks.onApply?.(id, a, nodeTerm);
     }
+    if (rd.softState?.role === 'leader') this.hooks.onLeader?.(id, nodeTerm);
     for (const r of rd.readStates) {
       parts.push(`read ${r.context}@${r.index}`);
       n.readStates.push(r);
@@ -294,7 +312,7 @@ export function fmtMsg(m: Message): string {
       return `${h} last=${m.lastLogIndex}/${m.lastLogTerm}${m.transfer ? ' transfer' : ''}`;
     case 'requestVoteResponse':
     case 'requestPreVoteResponse':
-      return `${h}${m.reject ? ' reject' : ' grant'}`;
+      return `${h}${m.reject ? ` reject${m.commit !== undefined ? ` commit=${m.commit}/${m.commitTerm}` : ''}` : ' grant'}`;
     case 'installSnapshot':
       return `${h} snap=${m.meta.index}/${m.meta.term} bytes=${m.offset}..${m.offset + m.data.length}/${m.totalSize}${m.done ? ' done' : ''}`;
     case 'installSnapshotResponse':
