@@ -12,6 +12,8 @@ import type { SourceLoc } from './types.js';
 import { err, ok, type Result } from '../util/result.js';
 
 const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*/;
+/** The schema nests 5 deep; a bound keeps the recursive printer and checker safe from hostile input. */
+export const MAX_DEPTH = 16;
 // Control characters other than tab have no business in a config file (and hide in terminals).
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
@@ -29,6 +31,12 @@ export function parseDocument(text: string, file: string): Result<ConfigDocument
   const stack: OpenBlock[] = [];
   const items = (): DocItem[] => stack[stack.length - 1]?.items ?? root;
   const at = (line: number, col: number): SourceLoc => ({ file, line, col });
+  // Blocks refused for depth still count, so that their "}" lines do not close outer blocks.
+  let refused = 0;
+  const openBlock = (block: OpenBlock): void => {
+    if (stack.length < MAX_DEPTH) stack.push(block);
+    else if (refused++ === 0) errors.push(ConfigError.at(block.loc, `blocks nested more than ${MAX_DEPTH} deep`));
+  };
 
   // A byte-order mark is an editor artefact, not content.
   const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split('\n');
@@ -61,6 +69,10 @@ export function parseDocument(text: string, file: string): Result<ConfigDocument
       const rest = scanValue(body.slice(1));
       if (rest.raw !== '') {
         errors.push(new ConfigError(file, lineNo, col + 1, `unexpected text after "}": ${JSON.stringify(rest.raw)}`));
+      }
+      if (refused > 0) {
+        refused--;
+        return;
       }
       const open = stack.pop();
       if (!open) {
@@ -95,7 +107,7 @@ export function parseDocument(text: string, file: string): Result<ConfigDocument
         // `name { key = value }` on one line: report it once, without also leaving the block open.
         if (rest.raw.endsWith('}')) return;
       }
-      stack.push({ name: key, loc: at(lineNo, col), items: [], ...(rest.comment !== undefined ? { trailing: rest.comment } : {}) });
+      openBlock({ name: key, loc: at(lineNo, col), items: [], ...(rest.comment !== undefined ? { trailing: rest.comment } : {}) });
       return;
     }
     if (sep !== '=') {
@@ -114,7 +126,7 @@ export function parseDocument(text: string, file: string): Result<ConfigDocument
     if (scan.raw === '{') {
       // `unit = {`: a block was meant. Open it so the lines that follow keep their structure.
       errors.push(new ConfigError(file, lineNo, sepCol, `a block is opened with "${key} {", without "="`));
-      stack.push({ name: key, loc: at(lineNo, col), items: [] });
+      openBlock({ name: key, loc: at(lineNo, col), items: [] });
       return;
     }
     items().push({

@@ -47,3 +47,11 @@ test('errors are collected and located', () => {
     'x.conf:4:29: "maximum-active-instances" must be at least 1, not 0',
   ]);
 });
+
+test('hostile nesting is refused with a located error, not a stack overflow', () => {
+  const depth = 50_000;
+  const text = 'a {\n'.repeat(depth) + '}\n'.repeat(depth);
+  const r = loadConfig(text, 'deep.conf');
+  assert.ok(!r.ok);
+  assert.deepEqual(r.error.map(String), ['deep.conf:17:1: blocks nested more than 16 deep']);
+});
