@@ -1,0 +1,109 @@
+import { step, initialState, type AmfState } from '../amf/index.js';
+import type { AmfCommand, AmfInput, AmfNotice } from '../amf/commands.js';
+import type { AmfModel } from '../model/types.js';
+import type { Clock, TimerHandle } from '../runtime/ports/clock.js';
+import type { Logger } from '../runtime/ports/observability.js';
+import type { NodeAgent } from './agent.js';
+import { EngineAdapter } from './engine-adapter.js';
+
+/**
+ * One node on its own: the AMF engine driven directly by this node's agent, without Raft. Inputs
+ * are stepped one at a time in arrival order; the engine's commands go to the agent, its timers to
+ * the clock. The cluster issue replaces this loop with the replicated one (reports proposed
+ * through Raft, the director stepping the engine on the leader).
+ */
+export class StandaloneLoop {
+  state: AmfState;
+  private readonly queue: AmfInput[] = [];
+  private stepping = false;
+  private readonly timers = new Map<string, TimerHandle>();
+  private readonly adapter: EngineAdapter;
+  private readonly observers: Array<(notice: AmfNotice, input: AmfInput) => void> = [];
+  private readonly commandObservers: Array<(cmd: AmfCommand) => void> = [];
+  private readonly log: Logger;
+
+  constructor(
+    private model: AmfModel,
+    agent: NodeAgent,
+    private readonly nodeName: string,
+    private readonly clock: Clock,
+    logger: Logger,
+  ) {
+    this.log = logger.child({ module: 'agent.standalone' });
+    this.state = initialState(model);
+    this.adapter = new EngineAdapter(agent, nodeName, (input) => this.input(input), logger);
+  }
+
+  /** Bring this node up: the engine starts instantiating and assigning. */
+  start(): void {
+    this.input({ kind: 'node-up', node: this.nodeName });
+  }
+
+  stop(): void {
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+  }
+
+  onNotice(observer: (notice: AmfNotice, input: AmfInput) => void): void {
+    this.observers.push(observer);
+  }
+
+  onCommand(observer: (cmd: AmfCommand) => void): void {
+    this.commandObservers.push(observer);
+  }
+
+  /** An operator's action or a configuration change goes through here too. */
+  input(input: AmfInput): void {
+    this.queue.push(input);
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) this.stepOne(next);
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  setModel(model: AmfModel): void {
+    this.model = model;
+    this.input({ kind: 'config-changed' });
+  }
+
+  private stepOne(input: AmfInput): void {
+    const r = step(this.model, this.state, input, this.clock.now());
+    if (r.error !== undefined) this.log.warn({ input, error: r.error }, 'engine refused the input');
+    this.state = r.state;
+    for (const n of r.notices) {
+      if (n.kind !== 'ignored') this.log.info({ notice: n }, 'amf');
+      for (const o of this.observers) o(n, input);
+    }
+    for (const cmd of r.commands) {
+      for (const o of this.commandObservers) o(cmd);
+      this.execute(cmd);
+    }
+  }
+
+  private execute(cmd: AmfCommand): void {
+    switch (cmd.kind) {
+      case 'timer-set': {
+        this.timers.get(cmd.id)?.cancel();
+        const id = cmd.id;
+        this.timers.set(id, this.clock.setTimer(Math.max(0, cmd.at - this.clock.now()), () => {
+          this.timers.delete(id);
+          this.input({ kind: 'timer-expired', id });
+        }));
+        return;
+      }
+      case 'timer-cancel':
+        this.timers.get(cmd.id)?.cancel();
+        this.timers.delete(cmd.id);
+        return;
+      case 'node-fence':
+        // One node has nobody to fence it: say so loudly; the operator must intervene.
+        this.log.error({ node: cmd.node, reason: cmd.reason }, 'fencing requested, but a standalone node cannot be fenced');
+        return;
+      default:
+        if (!this.adapter.execute(cmd)) this.log.warn({ cmd }, 'command for another node ignored');
+    }
+  }
+}
