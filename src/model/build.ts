@@ -134,7 +134,7 @@ class Builder {
   private group(b: CheckedBlock, nodes: readonly NodeConfig[], globals: readonly GlobalHealthcheck[]): SgConfig {
     const name = str(b, 'name') ?? '';
     if (name) this.claim('group', 'group', name, locOf(b, 'name'));
-    const model = (str(b, 'model') as RedundancyModel | undefined) ?? 'nplusm';
+    const model = (str(b, 'model') as RedundancyModel | undefined) ?? DEFAULTS.redundancyModel;
     const paths = { clccliPath: optStr(b, 'clccli_path'), binaryPath: optStr(b, 'binary_path') };
     const units = children(b, 'unit').map((u) => this.unit(u, paths, nodes, globals));
     const defaults = groupDefaults(model, units.length, children(b, 'serviceinstance').length);

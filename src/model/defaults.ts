@@ -4,6 +4,8 @@
  */
 export const DEFAULTS = {
   clusterName: 'amf',
+  // openais always ran N+M, whatever `model` said.
+  redundancyModel: 'nplusm',
   // openais README.amf: "component_restart_probation=100000 … component_restart_max=4 …
   // unit_restart_probation=200000 … unit_restart_max=6" (openais itself defaulted them to 0).
   componentRestartProbationMs: 100_000,
