@@ -20,6 +20,7 @@ export class StandaloneLoop {
   private readonly adapter: EngineAdapter;
   private readonly observers: Array<(notice: AmfNotice, input: AmfInput) => void> = [];
   private readonly commandObservers: Array<(cmd: AmfCommand) => void> = [];
+  private readonly inputObservers: Array<(input: AmfInput) => void> = [];
   private readonly log: Logger;
 
   constructor(
@@ -52,6 +53,10 @@ export class StandaloneLoop {
     this.commandObservers.push(observer);
   }
 
+  onInput(observer: (input: AmfInput) => void): void {
+    this.inputObservers.push(observer);
+  }
+
   /** An operator's action or a configuration change goes through here too. */
   input(input: AmfInput): void {
     this.queue.push(input);
@@ -70,6 +75,7 @@ export class StandaloneLoop {
   }
 
   private stepOne(input: AmfInput): void {
+    for (const o of this.inputObservers) o(input);
     const r = step(this.model, this.state, input, this.clock.now());
     if (r.error !== undefined) this.log.warn({ input, error: r.error }, 'engine refused the input');
     this.state = r.state;
