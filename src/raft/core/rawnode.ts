@@ -149,13 +149,14 @@ export class RawNode {
   }
 
   /**
-   * The driver saved a snapshot at meta.index (<= applied) durably and made storage.snapshot()
-   * return it. Returns the highest index the driver may now delete from its log (it keeps
-   * trailingLogs entries behind the snapshot so slow followers avoid a snapshot); 0 = nothing.
-   * Deleting through that index must keep term(index) answerable (etcd's dummy entry).
+   * The driver saved a snapshot at meta.index (an index it has applied, hence committed) durably
+   * and made storage.snapshot() return it. Returns the highest index the driver may now delete
+   * from its log (it keeps trailingLogs entries behind the snapshot so slow followers avoid a
+   * snapshot); 0 = nothing. Deleting through that index must keep term(index) answerable (etcd's
+   * dummy entry).
    */
   compact(meta: SnapshotMeta): number {
-    assert(meta.index <= this.raft.log.applied, `compact at ${meta.index} beyond applied ${this.raft.log.applied}`);
+    assert(meta.index <= this.raft.log.committed, `compact at ${meta.index} beyond commit ${this.raft.log.committed}`);
     return Math.max(0, meta.index - this.raft.cfg.trailingLogs);
   }
 

@@ -224,14 +224,19 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
  *  3. Persist `hardState` if set.
  *  4. Only now, with 1–3 durable (fsync'd, when `mustSync`), send `messages`. This is the
  *     persist-before-send rule: a vote or an append acknowledgement must never leave the node
- *     before the state it promises is on disk. (A leader's own entries count towards commit only
- *     after advance(), so it needs no exception.)
+ *     before the state it promises is on disk.
+ *     One permitted exception (thesis §10.2.1, as etcd): a leader whose Ready changes neither term
+ *     nor vote and carries no snapshot may send its messages while it writes its entries. The
+ *     leader counts its own copy towards commit as soon as it appends, which is safe because
+ *     everything that depends on a commit (applying it, telling followers the commit index) comes
+ *     out in a later Ready, and the next Ready is taken only after this one is advanced.
+ *     Inputs (step, tick, propose) may be fed while a Ready is being handled; they show up in the
+ *     next Ready.
  *  5. Apply `committedEntries` to the FSM in order (they are durable already).
  *  6. Hand `readStates` to waiting readers (serve each once applied >= its index).
  *  7. Call advance(ready) with this same object.
  *
- * Calling ready() again before advance() returns the same pending output plus nothing new being
- * lost; the driver should not do that.
+ * ready() must not be called again before advance() (asserted): one Ready is outstanding at a time.
  */
 export interface Ready {
   /** Set when leader or role changed since the previous Ready. */
