@@ -88,22 +88,22 @@ function mutate(text: string, m: typeof mutation extends fc.Arbitrary<infer T> ?
   }
 }
 
-test('random mutations of real files give a model or located errors, never a throw (4 000 cases)', () => {
+test('random mutations of real files give a model or located errors, never a throw (3 500 cases)', () => {
   fc.assert(
     fc.property(fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 4 }), (pick, ms) => {
       checkText(ms.reduce(mutate, corpus[pick % corpus.length] as string));
     }),
-    { numRuns: 4_000, seed: SEED },
+    { numRuns: 3_500, seed: SEED },
   );
 });
 
-test('random text and bytes give located errors, never a throw (4 000 cases)', () => {
+test('random text and bytes give located errors, never a throw (3 500 cases)', () => {
   const bytes = fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1'));
   const tokens = fc
     .array(fc.constantFrom('group', 'unit', 'component', 'name', '{', '}', '=', ' ', '\t', '\n', '\r\n', '#', '"', '\\', 'x', '1', 'model = 2n', 'node = n1'), { maxLength: 60 })
     .map((t) => t.join(''));
   fc.assert(
     fc.property(fc.oneof(bytes, fc.string({ maxLength: 200, unit: 'binary' }), tokens), checkText),
-    { numRuns: 4_000, seed: SEED },
+    { numRuns: 3_500, seed: SEED },
   );
 });
