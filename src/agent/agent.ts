@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { Counter } from 'prom-client';
 import type { AmfModel, Recovery } from '../model/types.js';
 import type { Clock } from '../runtime/ports/clock.js';
@@ -73,6 +74,9 @@ export class NodeAgent {
 
   /** Start serving the component API. */
   start(): Promise<Result<void, string>> {
+    const dir = posix.dirname(this.settings.socketPath);
+    const made = this.ports.files.mkdirp(dir, 0o755);
+    if (!made.ok) return Promise.resolve(err(`component API socket directory ${dir}: ${made.error.kind}`));
     return this.server.listen(this.settings.socketPath);
   }
 
@@ -125,6 +129,12 @@ export class NodeAgent {
   csiRemove(su: string, comp: string, si: string, csi: string): Promise<Result<void, string>> {
     const c = this.controller(su, comp);
     return c.ok ? c.value.csiRemove(si, csi) : Promise.resolve(c);
+  }
+
+  /** Run the component's AM_START or AM_STOP CLC-CLI (external active monitoring). */
+  activeMonitor(su: string, comp: string, iface: 'am_start' | 'am_stop'): Promise<Result<void, string>> {
+    const c = this.controller(su, comp);
+    return c.ok ? c.value.activeMonitor(iface) : Promise.resolve(c);
   }
 
   startHealthcheck(su: string, comp: string, key: string, recovery: Recovery = 'no-recommendation'): Result<void, string> {

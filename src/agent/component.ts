@@ -260,6 +260,24 @@ export class ComponentController {
     return true;
   }
 
+  /**
+   * External active monitoring (EAM): run the AM_START / AM_STOP CLC-CLI (admin ops eam-start /
+   * eam-stop), with the instantiate / terminate timeout.
+   */
+  activeMonitor(iface: 'am_start' | 'am_stop'): Promise<Result<void, string>> {
+    return this.serialize(async () => {
+      const c = this.config;
+      const command = iface === 'am_start' ? c.amStart : c.amStop;
+      if (command === undefined) return err(`no ${iface} command is configured for ${this.entry.dn}`);
+      const argv = resolveCommand(this.ctx.files, command, c.clccliPath, iface);
+      if (!argv.ok) return argv;
+      const timeoutMs = iface === 'am_start' ? c.instantiateTimeoutMs : c.terminateTimeoutMs;
+      const o = await runScript(this.ctx.processes, this.log, { argv: argv.value, env: this.env(iface), timeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
+      if (o.kind === 'spawn-failed') return err(o.reason);
+      return o.exit.code === 0 ? ok(undefined) : err(`${iface} ${describeExit(o.exit)}`);
+    });
+  }
+
   // ------------------------------------------------------------------ healthchecks
 
   /**

@@ -193,6 +193,20 @@ describe('agent: CLC-CLI', () => {
     }
   });
 
+  it('runs am_start and am_stop with their CLC_CLI_INTERFACE', async () => {
+    const dir = setup();
+    writeScript(join(dir, 'clc'), 'am.sh', `echo "$CLC_CLI_INTERFACE" >> ${dir}/am.log\n[ "$CLC_CLI_INTERFACE" = am_start ]`);
+    const t = await startAgent(dir, model(dir, conf('\t\t\tinstantiate = am.sh\n\t\t\tam_start = am.sh\n\t\t\tam_stop = am.sh')));
+    try {
+      assert.ok((await t.agent.activeMonitor('su1', 'c1', 'am_start')).ok);
+      const stop = await t.agent.activeMonitor('su1', 'c1', 'am_stop');
+      assert.ok(!stop.ok && /am_stop exited 1/.test(stop.error));
+      assert.deepEqual(readFileSync(join(dir, 'am.log'), 'utf8').trim().split('\n'), ['am_start', 'am_stop']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('refuses unknown components', async () => {
     const dir = setup();
     const t = await startAgent(dir, model(dir, conf('\t\t\tinstantiate = x')));
