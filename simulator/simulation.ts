@@ -7,6 +7,7 @@ import { Xoshiro128 } from '../src/runtime/xoshiro.js';
 import { assert } from '../src/util/assert.js';
 import { SimClock } from './clock.js';
 import { DatagramFabric, DEFAULT_MAX_DATAGRAM } from './datagram.js';
+import { drain, idle, promiseMark, promisesTouchedSince, watchPromises } from './microtasks.js';
 import { LinkModel, type LinkFaults } from './network.js';
 import { ProcessTable, ProgramRegistry } from './process.js';
 import { Domain, Scheduler, SYSTEM } from './scheduler.js';
@@ -275,18 +276,19 @@ export class Simulation {
     assert(!this.running && !this.freeRun, 'simulation: already running');
     this.running = true;
     const state = { stop: false, done: Promise.resolve() };
+    const unwatch = watchPromises();
     state.done = (async () => {
       try {
-        for (;;) {
-          await drain();
-          if (state.stop) return;
+        await drain();
+        while (!state.stop) {
           // Waiters resolved: let their continuations run before anything else happens.
-          if (this.settleWaiters()) continue;
-          if (!this.scheduler.step(Infinity)) await idle();
+          if (this.settleWaiters()) await drain();
+          else if (!(await this.runNext(Infinity))) await idle();
         }
       } catch (e) {
         for (const w of this.waiters.splice(0)) w.fail(e);
       } finally {
+        unwatch();
         this.running = false;
       }
     })();
@@ -324,16 +326,23 @@ export class Simulation {
   private async drive(until: number, cond: () => boolean): Promise<boolean> {
     assert(!this.running, 'simulation: runFor/runUntil is already running (missing await?)');
     this.running = true;
+    const unwatch = watchPromises();
     try {
       await drain();
-      while (this.scheduler.step(until)) {
-        await drain();
-        if (cond()) return true;
-      }
+      while (await this.runNext(until)) if (cond()) return true;
       return false;
     } finally {
+      unwatch();
       this.running = false;
     }
+  }
+
+  /** Run the next event due by `until`, then what it set in motion; false when there is none. */
+  private async runNext(until: number): Promise<boolean> {
+    const mark = promiseMark();
+    if (!this.scheduler.step(until)) return false;
+    if (promisesTouchedSince(mark)) await drain();
+    return true;
   }
 
   /** Settle every waiter whose condition holds or whose deadline passed; true if any was. */
@@ -378,7 +387,7 @@ export class Simulation {
   }
 
   private makeLogger(node: string): Logger {
-    if (!this.options.verbose) return pino({ level: 'silent' });
+    if (!this.options.verbose) return SILENT.child({ node });
     const print = this.print;
     return pino(
       { level: 'debug', base: { node }, timestamp: () => `,"t":${fmtTime(this.scheduler.now)}` },
@@ -387,6 +396,9 @@ export class Simulation {
   }
 }
 
+/** One silent root logger for every quiet node (a pino instance per node is costly at 1 000 nodes). */
+const SILENT = pino({ level: 'silent' }, { write: () => undefined });
+
 interface Waiter {
   readonly cond: () => boolean;
   readonly deadline: number;
@@ -394,12 +406,3 @@ interface Waiter {
   readonly fail: (error: unknown) => void;
 }
 
-/** Nothing scheduled: give the callers a moment (only wall time passes, never virtual time). */
-function idle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 1));
-}
-
-/** Let every pending promise continuation run (setImmediate fires after the microtask queue empties). */
-function drain(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}

@@ -22,8 +22,7 @@ export class Trace {
   /** Record `kind` and its fields at the current virtual time. */
   record(kind: string, ...fields: Array<string | number>): void {
     const line = `${fmtTime(this.now())} ${kind} ${fields.join(' ')}`;
-    this.hash.update(line);
-    this.hash.update('\n');
+    this.hash.update(`${line}\n`);
     this.count++;
     if (this.keep > 0) {
       if (this.recent.length < this.keep) this.recent.push(line);
