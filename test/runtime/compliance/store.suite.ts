@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import type { DurableKey, DurableStore } from '../../../src/runtime/ports/storage.js';
 import { fromUtf8, utf8, withFixture, type StoreFixture } from './harness.js';
 
@@ -11,6 +12,21 @@ function text(store: DurableStore, ns: string, key: DurableKey): string | undefi
   const v = store.get(ns, key);
   return v === undefined ? undefined : fromUtf8(v);
 }
+
+/** The documented key order: numbers numerically, before strings; strings by their UTF-8 bytes. */
+export function compareKeys(a: DurableKey, b: DurableKey): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number') return -1;
+  if (typeof b === 'number') return 1;
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+const arbKey: fc.Arbitrary<DurableKey> = fc.oneof(
+  fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }).map((d) => (Object.is(d, -0) ? 0 : d)),
+  fc.string({ minLength: 1, maxLength: 12, unit: 'binary' }),
+  fc.constantFrom('a', 'ab', 'b', 'B', 'é', '~', '\u{1F600}', '\uFFFD'),
+);
 
 /** Contract of DurableStore and BlobStore (src/runtime/ports/storage.ts), for any implementation. */
 export function storeSuite(name: string, makeFixture: () => Promise<StoreFixture>): void {
@@ -50,6 +66,29 @@ export function storeSuite(name: string, makeFixture: () => Promise<StoreFixture
       assert.equal(e.length, 1);
       assert.equal(fromUtf8(e[0]?.value ?? new Uint8Array()), 'ab');
       assert.deepEqual(keys(s, 'empty-ns'), []);
+      await s.close();
+    }));
+
+    test('property: range and delRange agree with the documented order on arbitrary keys', run(async (f) => {
+      const s = await f.open();
+      // One namespace, emptied after each run (namespaces may be a bounded resource).
+      const ns = 'prop';
+      await fc.assert(
+        fc.asyncProperty(fc.uniqueArray(arbKey, { minLength: 1, maxLength: 25, comparator: (a, b) => compareKeys(a, b) === 0 }), arbKey, arbKey, async (ks, x, y) => {
+          s.write(ks.map((k) => ({ op: 'put' as const, ns, key: k, value: utf8(String(k)) })));
+          const sorted = [...ks].sort(compareKeys);
+          assert.deepEqual(keys(s, ns), sorted);
+          const [lo, hi] = compareKeys(x, y) <= 0 ? [x, y] : [y, x];
+          const inRange = sorted.filter((k) => compareKeys(k, lo) >= 0 && compareKeys(k, hi) < 0);
+          assert.deepEqual(keys(s, ns, { start: lo, end: hi }), inRange);
+          assert.deepEqual(keys(s, ns, { start: lo, end: hi, reverse: true }), [...inRange].reverse());
+          s.write([{ op: 'delRange', ns, from: lo, to: hi }]);
+          assert.deepEqual(keys(s, ns), sorted.filter((k) => !inRange.includes(k)));
+          s.write([{ op: 'delRange', ns, from: sorted[0] ?? lo }]);
+          assert.deepEqual(keys(s, ns), []);
+        }),
+        { numRuns: 40 },
+      );
       await s.close();
     }));
 
