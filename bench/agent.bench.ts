@@ -24,6 +24,8 @@ import { createLogger, createMetricsRegistry } from '../src/runtime/observabilit
 const trialsArg = process.argv.indexOf('--trials');
 const TRIALS = trialsArg > 0 ? Number(process.argv[trialsArg + 1]) : 50;
 const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+/** --trace: print the engine's inputs and commands, with times, during the first failover. */
+const TRACE = process.argv.includes('--trace');
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -119,6 +121,14 @@ async function main(): Promise<void> {
   loop.start();
   let [active] = await ready;
 
+  let traceFrom: number | undefined;
+  if (TRACE) {
+    const show = (what: string, x: unknown): void => {
+      if (traceFrom !== undefined) console.log(`${(clock.now() - traceFrom).toFixed(1).padStart(7)} ms ${what} ${JSON.stringify(x)}`);
+    };
+    loop.onInput((i) => show('in ', i));
+    loop.onCommand((c) => show('cmd', c));
+  }
   const failover: number[] = [];
   for (let i = 0; i < TRIALS; i++) {
     const standby = units.find((u) => u !== active)!;
@@ -128,8 +138,10 @@ async function main(): Promise<void> {
     const back = waitInput(csiDone(active, 'standby'), `${active} back as standby`);
     const t0 = clock.now();
     process.kill(pid, 'SIGKILL');
+    if (TRACE && i === 0) traceFrom = t0;
     failover.push((await promoted) - t0);
     await back;
+    traceFrom = undefined;
     active = standby;
   }
 
