@@ -109,26 +109,44 @@ export class Net {
   }
 
   /** Process the pending Ready of one node: persist, send, apply, advance. */
-  ready(id: NodeId): boolean {
+  /**
+   * Process the pending Ready of one node: persist, send, apply, advance. Like the driver, a
+   * leader whose Ready changes neither term nor vote sends before persisting (the permitted
+   * exception of the Ready contract). With crashAfter the node crashes part-way: after 0 (nothing
+   * durable), 1 (snapshot), 2 (entries) or 3 (hard state) of the persistence steps.
+   */
+  ready(id: NodeId, crashAfter?: number): boolean {
     const n = this.node(id);
     if (!n.raw.hasReady()) return false;
     const rd = n.raw.ready();
+    const hs = n.storage.hardState;
+    const sendFirst =
+      n.raw.status().softState.role === 'leader' &&
+      rd.snapshot === null &&
+      (rd.hardState === null || (rd.hardState.term === hs.term && rd.hardState.vote === hs.vote));
+    if (sendFirst) for (const m of rd.messages) this.queue.push(m);
+    const stop = crashAfter ?? 3;
     const parts: string[] = [];
     if (rd.softState) parts.push(`${rd.softState.role}${rd.softState.leader ? ` lead=${rd.softState.leader}` : ''}`);
     if (rd.hardState) parts.push(`hs term=${rd.hardState.term} vote=${rd.hardState.vote || '-'} commit=${rd.hardState.commit}`);
     const nodeTerm = rd.hardState?.term ?? n.raw.status().hardState.term;
-    if (rd.snapshot) {
+    if (rd.snapshot && stop >= 1) {
       parts.push(`install snapshot ${rd.snapshot.meta.index}/${rd.snapshot.meta.term} ${rd.snapshot.data.length}B`);
       n.storage.applySnapshot(rd.snapshot);
       n.applied = JSON.parse(dec.decode(rd.snapshot.data)) as SimNode['applied'];
       for (const a of n.applied) this.hooks.onApply?.(id, a, nodeTerm);
     }
-    if (rd.entries.length > 0) {
+    if (rd.entries.length > 0 && stop >= 2) {
       parts.push(`append ${fmtEntries(rd.entries)}`);
       n.storage.append(rd.entries);
     }
-    if (rd.hardState) n.storage.setHardState(rd.hardState);
-    for (const m of rd.messages) this.queue.push(m);
+    if (rd.hardState && stop >= 3) n.storage.setHardState(rd.hardState);
+    if (crashAfter !== undefined) {
+      this.log(`  ${id}: ${parts.join('; ')} -- crash after persistence step ${crashAfter}`);
+      this.crash(id);
+      return true;
+    }
+    if (!sendFirst) for (const m of rd.messages) this.queue.push(m);
     if (rd.committedEntries.length > 0) parts.push(`apply ${fmtEntries(rd.committedEntries)}`);
     for (const e of rd.committedEntries) {
       if (e.type !== 'normal') continue;

@@ -121,6 +121,8 @@ export function runScenario({ seed, nodes, steps }: Scenario): void {
     } else if (r < 0.94) {
       const l = net.leader();
       if (l !== undefined) net.node(l).raw.propose([new TextEncoder().encode(`w${written++}`)]);
+    } else if (r < 0.943) {
+      net.ready(pick(ids), rnd.int(0, 4)); // crash part-way through handling a Ready
     } else if (r < 0.946) {
       net.crash(rnd.chance(0.5) ? (net.leader() ?? pick(ids)) : pick(ids)); // leaders crash more often: more elections
     } else if (r < 0.96) {
