@@ -118,6 +118,9 @@ export class SwimCore {
   private nextProbeAt: number;
   private nextGossipAt: number;
   private nextPushPullAt: number;
+  private nextReconnectAt: number;
+  /** Addresses join() was given: retried while none of their members is live (heals long partitions). */
+  private readonly seeds = new Set<string>();
   private leaving = false;
   private out: CoreOutput[] = [];
   private readonly packetOverhead: number;
@@ -135,6 +138,7 @@ export class SwimCore {
     this.nextProbeAt = o.now + this.random.int(0, o.config.probeIntervalMs);
     this.nextGossipAt = o.now + this.random.int(0, o.config.gossipIntervalMs);
     this.nextPushPullAt = o.config.pushPullIntervalMs > 0 ? o.now + this.random.int(0, this.pushPullInterval()) : Infinity;
+    this.nextReconnectAt = o.config.pushPullIntervalMs > 0 ? o.now + this.random.int(0, o.config.pushPullIntervalMs) : Infinity;
     this.enqueueAlive(this.self);
   }
 
@@ -167,9 +171,15 @@ export class SwimCore {
 
   /** Number of members in state alive or suspect, this node included. */
   liveCount(): number {
-    let n = 0;
-    for (const m of this.members.values()) if (m.state === 'alive' || m.state === 'suspect') n++;
-    return n;
+    const c = this.countByState();
+    return c.alive + c.suspect;
+  }
+
+  /** Known members by state, this node included. */
+  countByState(): Record<MemberState, number> {
+    const counts: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
+    for (const m of this.members.values()) counts[m.state]++;
+    return counts;
   }
 
   /** Everything produced since the last drain, in order. */
@@ -181,7 +191,7 @@ export class SwimCore {
 
   /** The earliest time tick() has work to do. */
   nextDeadline(): number {
-    let t = Math.min(this.nextGossipAt, this.nextPushPullAt);
+    let t = Math.min(this.nextGossipAt, this.nextPushPullAt, this.nextReconnectAt);
     if (!this.leaving) t = Math.min(t, this.nextProbeAt);
     if (this.probe) t = Math.min(t, this.probe.indirectSent ? this.probe.deadline : this.probe.indirectAt);
     for (const s of this.suspicions.values()) t = Math.min(t, s.deadline);
@@ -220,6 +230,29 @@ export class SwimCore {
       const peer = this.randomMembers(1, (m) => m.state === 'alive')[0];
       if (peer) this.out.push({ kind: 'push-pull', to: peer.addr, join: false });
     }
+    if (now >= this.nextReconnectAt) {
+      this.nextReconnectAt = now + this.config.pushPullIntervalMs;
+      this.reconnect();
+    }
+  }
+
+  /** Remember seed addresses (from join) for reconnection after a partition. */
+  addSeeds(addrs: readonly string[]): void {
+    for (const a of addrs) if (a !== this.self.addr) this.seeds.add(a);
+  }
+
+  /**
+   * Push-pull with one seed that no live member answers for. memberlist alone never heals a
+   * partition that outlasted gossipToTheDead (the other side is forgotten); serf retries failed
+   * members, we retry the seeds.
+   */
+  private reconnect(): void {
+    if (this.seeds.size === 0 || this.leaving) return;
+    const live = new Set<string>();
+    for (const m of this.members.values()) if (m.state === 'alive' || m.state === 'suspect') live.add(m.addr);
+    const missing = [...this.seeds].filter((a) => !live.has(a));
+    if (missing.length === 0) return;
+    this.out.push({ kind: 'push-pull', to: missing[this.random.int(0, missing.length)] as string, join: false });
   }
 
   /** Messages of one packet from `from` (already decoded and validated). */

@@ -5,7 +5,7 @@ import type { Random } from '../runtime/ports/random.js';
 import type { StreamConnection, StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { SwimConfig } from './config.js';
-import { SwimCore, type MemberView, type SwimEvent } from './core.js';
+import { SwimCore, type CoreStats, type MemberView, type SwimEvent } from './core.js';
 import { Envelope } from './envelope.js';
 import { IV_SIZE, Keyring, TAG_SIZE } from './keyring.js';
 import { assembleBody, decodeBody, decodePushPull, encodePushPull, type MemberState } from './messages.js';
@@ -71,7 +71,7 @@ export class Memberlist {
     this.log = ports.logger.child({ module: 'swim' });
     this.metrics = createSwimMetrics(ports.metrics, {
       stats: () => core.stats,
-      memberCounts: () => this.memberCounts(),
+      memberCounts: () => core.countByState(),
       healthScore: () => core.healthScore,
       queuedBroadcasts: () => core.queuedBroadcasts,
     });
@@ -144,6 +144,7 @@ export class Memberlist {
 
   /** Push-pull with every seed ("host:port"); resolves to the number that answered. */
   async join(seeds: readonly string[]): Promise<number> {
+    this.core.addSeeds(seeds);
     const results = await Promise.all(seeds.map((s) => this.pushPull(s, true)));
     return results.filter(Boolean).length;
   }
@@ -340,10 +341,14 @@ export class Memberlist {
     return pp.value.members;
   }
 
-  private memberCounts(): Record<MemberState, number> {
-    const counts: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
-    for (const m of this.core.allMembers()) counts[m.state]++;
-    return counts;
+  /** A copy of the protocol counters (also exported as metrics). */
+  stats(): CoreStats {
+    return { ...this.core.stats };
+  }
+
+  /** Known members by state, this one included. */
+  countByState(): Record<MemberState, number> {
+    return this.core.countByState();
   }
 }
 
