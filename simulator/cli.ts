@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { runCommand } from './demo/command.js';
 import { raftCommand } from './raft/command.js';
+import { swimCommand } from './swim/command.js';
 
 const program = new Command('amf-sim')
   .description('deterministic simulation of amfd clusters: one seed replays a run exactly')
@@ -12,5 +13,6 @@ const program = new Command('amf-sim')
 
 program.addCommand(runCommand());
 program.addCommand(raftCommand());
+program.addCommand(swimCommand());
 
 await program.parseAsync(process.argv);
