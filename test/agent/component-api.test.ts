@@ -217,3 +217,107 @@ describe('agent: component API input validation', () => {
     }
   });
 });
+
+/** Start an SA-aware "component" that only dumps its environment, and register a client in its name. */
+async function registerFake(t: Awaited<ReturnType<typeof startAgent>>, su: string, comp: string): Promise<AmfClient> {
+  const instantiating = t.agent.instantiate(su, comp);
+  const envFile = join(t.dir, `env-${comp}`);
+  assert.ok(await eventually(() => existsSync(envFile) && readFileSync(envFile, 'utf8').includes('AMF_COMPONENT_SECRET=')));
+  const env = Object.fromEntries(
+    readFileSync(envFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  ) as Record<string, string>;
+  const client = await AmfClient.connect({ network: streamNetwork(), env });
+  client.onCsiSet(() => undefined);
+  await client.register();
+  assert.ok((await instantiating).ok);
+  return client;
+}
+
+function fakeComp(su: string, comp: string, dir: string): string {
+  return `	unit {
+		name = ${su}
+		component {
+			name = ${comp}
+			comptype = sa_aware
+			command = /bin/sh -c "env > ${dir}/env-$SA_AMF_COMPONENT_NAME; exec sleep 1000"
+			healthcheck {
+				key = amf-hc
+				period = 50
+				maximum_duration = 100
+				invocation = amf
+			}
+			healthcheck {
+				key = comp-hc
+				period = 100
+				maximum_duration = 100
+				invocation = component
+			}
+			csi_type_name {
+				name = t
+			}
+		}
+	}
+`;
+}
+
+describe('agent: component API healthchecks and protection groups', () => {
+  it('AMF-invoked: an unanswered callback fails; component-invoked: missing confirmations fail; pg-track pushes changes', async () => {
+    const dir = makeDir();
+    const t = await startAgent(dir, model(dir, `group {\n\tname = g\n\tmodel = 2n\n${fakeComp('su1', 'c1', dir)}${fakeComp('su2', 'c2', dir)}}\n`));
+    try {
+      const c1 = await registerFake(t, 'su1', 'c1');
+      const c2 = await registerFake(t, 'su2', 'c2');
+
+      // AMF-invoked: healthy while answered, a failure once the component stops answering in time.
+      let hang = false;
+      c1.onHealthcheck(() => (hang ? new Promise<void>(() => {}) : undefined));
+      await c1.healthcheckStart('amf-hc', { invocation: 'amf', recovery: 'component-failover' });
+      await assert.rejects(c1.healthcheckStart('amf-hc'), (e: AmfApiError) => e.code === 'exists');
+      await sleep(250);
+      assert.deepEqual(t.faults, []);
+      hang = true;
+      const amf = await t.waitFault((f) => f.kind === 'healthcheck-failed' && f.comp === 'c1');
+      assert.deepEqual(amf, { kind: 'healthcheck-failed', su: 'su1', comp: 'c1', key: 'amf-hc', recovery: 'component-failover' });
+
+      // Component-invoked: confirmations keep it healthy; silence fails it.
+      await c2.healthcheckStart('comp-hc', { invocation: 'component' });
+      for (let i = 0; i < 4; i++) {
+        await sleep(40);
+        await c2.healthcheckConfirm('comp-hc');
+      }
+      assert.equal(t.faults.filter((f) => f.comp === 'c2').length, 0);
+      const silent = await t.waitFault((f) => f.kind === 'healthcheck-failed' && f.comp === 'c2');
+      assert.equal(silent.kind === 'healthcheck-failed' && silent.key, 'comp-hc');
+
+      // Protection group tracking of a CSI held by both.
+      const updates: unknown[] = [];
+      c2.onProtectionGroup((u) => updates.push(u));
+      assert.deepEqual(await c2.protectionGroupTrack('csi1', 'changes'), []);
+      const csi = { si: 'si', csi: 'csi1', csiType: 't', attributes: [] };
+      assert.ok((await t.agent.csiSet('su1', 'c1', { ...csi, haState: 'active' })).ok);
+      assert.ok((await t.agent.csiSet('su2', 'c2', { ...csi, haState: 'standby' })).ok);
+      assert.ok((await t.agent.csiRemove('su1', 'c1', 'si', 'csi1')).ok);
+      assert.ok(await eventually(() => updates.length === 3));
+      const dn1 = 'safComp=c1,safSu=su1,safSg=g';
+      const dn2 = 'safComp=c2,safSu=su2,safSg=g';
+      assert.deepEqual(updates, [
+        { csi: 'csi1', members: [{ comp: dn1, haState: 'active' }], changes: [{ comp: dn1, haState: 'active', change: 'added' }] },
+        { csi: 'csi1', members: [{ comp: dn1, haState: 'active' }, { comp: dn2, haState: 'standby' }], changes: [{ comp: dn2, haState: 'standby', change: 'added' }] },
+        { csi: 'csi1', members: [{ comp: dn2, haState: 'standby' }], changes: [{ comp: dn1, haState: 'active', change: 'removed' }] },
+      ]);
+      await c2.protectionGroupTrackStop('csi1');
+      await c2.unregister();
+      c2.close();
+      await sleep(50);
+      assert.equal(t.faults.filter((f) => f.kind === 'error-report').length, 0, 'closing after unregister is not a death');
+      c1.close();
+    } finally {
+      await t.agent.cleanup('su1', 'c1', 'end');
+      await t.agent.cleanup('su2', 'c2', 'end');
+      await t.close();
+    }
+  });
+});
