@@ -22,6 +22,8 @@ export interface Config {
   readonly maxSizePerMsg?: number;
   /** Max entries per AppendEntries (bounds storage reads per message). Default 512. */
   readonly maxEntriesPerMsg?: number;
+  /** Max committed entries handed out per Ready (bounds memory when a restart replays a backlog). Default 4096. */
+  readonly maxCommittedPerReady?: number;
   /** Max bytes of snapshot data per InstallSnapshot chunk. Default 256 KiB. */
   readonly snapshotChunkSize?: number;
   /**
@@ -53,6 +55,7 @@ export const CONFIG_DEFAULTS = {
   maxInflight: 64,
   maxSizePerMsg: 1024 * 1024,
   maxEntriesPerMsg: 512,
+  maxCommittedPerReady: 4096,
   snapshotChunkSize: 256 * 1024,
   preVote: true,
   checkQuorum: true,
@@ -67,7 +70,7 @@ function positiveInt(v: number): boolean {
 export function resolveConfig(c: Config): Result<ResolvedConfig, string> {
   const r: ResolvedConfig = { ...CONFIG_DEFAULTS, ...stripUndefined(c) } as ResolvedConfig;
   if (typeof r.id !== 'string' || r.id === '') return err('raft config: id must be a non-empty string');
-  for (const k of ['electionTicks', 'heartbeatTicks', 'maxInflight', 'maxSizePerMsg', 'maxEntriesPerMsg', 'snapshotChunkSize'] as const) {
+  for (const k of ['electionTicks', 'heartbeatTicks', 'maxInflight', 'maxSizePerMsg', 'maxEntriesPerMsg', 'maxCommittedPerReady', 'snapshotChunkSize'] as const) {
     if (!positiveInt(r[k])) return err(`raft config: ${k} must be a positive integer, got ${String(r[k])}`);
   }
   if (!Number.isSafeInteger(r.trailingLogs) || r.trailingLogs < 0) {

@@ -173,10 +173,11 @@ export class RaftLog {
     return this.committed > Math.max(this.applied, this.firstIndex() - 1);
   }
 
-  nextCommitted(): Entry[] {
+  /** The next committed entries to apply, at most `max` of them (a restart may have a long backlog). */
+  nextCommitted(max = Infinity): Entry[] {
     const lo = Math.max(this.applied + 1, this.firstIndex());
     if (this.committed + 1 <= lo) return [];
-    return this.entries(lo, this.committed + 1);
+    return this.entries(lo, Math.min(this.committed + 1, lo + max));
   }
 
   appliedTo(index: number): void {

@@ -847,6 +847,29 @@ export class Raft {
     this.msgs.push(m);
   }
 
+  /** Cheap structural invariants, checked once per Ready (a failure is a bug in the core). */
+  assertInvariants(): void {
+    const log = this.log;
+    assert(log.applied <= log.committed, `applied ${log.applied} > committed ${log.committed}`);
+    assert(log.committed <= log.lastIndex(), `committed ${log.committed} > last index ${log.lastIndex()}`);
+    assert(log.firstIndex() <= log.lastIndex() + 1, 'first index beyond last index + 1');
+    assert(log.lastTerm() <= this.term, `last log term ${log.lastTerm()} above current term ${this.term}`);
+    assert(this.role !== 'candidate' || this.vote === this.id, 'a candidate votes for itself');
+    assert((this.role === 'leader') === (this.lead === this.id), 'lead is self exactly when leader');
+    if (this.role === 'leader') {
+      const self = this.progress.get(this.id);
+      // A removed leader handing off no longer tracks itself.
+      if (self !== undefined) assert(self.match === log.lastIndex(), 'leader progress tracks its own log');
+      else assert(!this.conf.voters.includes(this.id), 'a voting leader tracks itself');
+      for (const pr of this.progress.values()) {
+        assert(pr.match < pr.next, `progress ${pr.id}: match ${pr.match} >= next ${pr.next}`);
+        assert(pr.match <= log.lastIndex(), `progress ${pr.id}: match beyond the leader's log`);
+      }
+    } else {
+      assert(this.progress.size === 0, 'only a leader tracks progress');
+    }
+  }
+
   status(): Status {
     return {
       id: this.id,

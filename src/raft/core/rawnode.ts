@@ -107,6 +107,7 @@ export class RawNode {
   ready(): Ready {
     assert(this.outstanding === null, 'ready() called again before advance()');
     const r = this.raft;
+    r.assertInvariants();
     const s = this.softState();
     const h = this.hardState();
     const soft = s.leader !== this.prevSoft.leader || s.role !== this.prevSoft.role ? s : null;
@@ -118,7 +119,7 @@ export class RawNode {
       hardState: hard,
       entries,
       snapshot,
-      committedEntries: r.log.nextCommitted(),
+      committedEntries: r.log.nextCommitted(r.cfg.maxCommittedPerReady),
       messages: r.msgs,
       readStates: r.readStates,
       mustSync: entries.length > 0 || snapshot !== null || h.term !== this.prevHard.term || h.vote !== this.prevHard.vote,
