@@ -45,10 +45,10 @@ describe('agent: protocol decoding', () => {
   it('never throws on arbitrary bytes or JSON, and always names a reason', () => {
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.json().map((j) => new TextEncoder().encode(j))), (bytes) => {
-        for (const schema of [ClientFrame, ServerFrameSchema] as const) {
-          const r = decodeFrame(bytes, schema);
-          if (!r.ok) assert.ok(r.error.message.length > 0);
-        }
+        const client = decodeFrame(bytes, ClientFrame);
+        if (!client.ok) assert.ok(client.error.message.length > 0);
+        const server = decodeFrame(bytes, ServerFrameSchema);
+        if (!server.ok) assert.ok(server.error.message.length > 0);
       }),
       { numRuns: 500 },
     );
@@ -134,7 +134,7 @@ describe('agent: healthcheck timing (virtual clock)', () => {
     answer = 'hang';
     await clock.advance(100);
     assert.equal(probes, 5);
-    assert.deepEqual(failures, []);
+    assert.equal(failures.length, 0);
     await clock.advance(50);
     assert.equal(failures.length, 1);
     assert.match(failures[0]!, /maximum_duration 50 ms/);
@@ -151,7 +151,7 @@ describe('agent: healthcheck timing (virtual clock)', () => {
       await clock.advance(90);
       assert.ok(hc.confirm(true));
     }
-    assert.deepEqual(failures, []);
+    assert.equal(failures.length, 0);
     await clock.advance(100);
     assert.equal(failures.length, 1);
     assert.ok(!hc.confirm(true), 'no confirmation expected after the failure');
