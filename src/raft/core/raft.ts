@@ -148,8 +148,10 @@ export class Raft {
     for (const l of this.conf.learners) this.addProgress(l, true, next);
     const self = this.progress.get(this.id);
     assert(self !== undefined, 'a leader is a voter');
-    self.match = next - 1;
+    // The leader's own copy counts only once durable (see stable()).
+    self.match = this.log.unstable.offset - 1;
     self.becomeReplicate();
+    self.next = next;
     self.recentActive = true;
     // No conf change until everything before this term is applied (fixes the single-server
     // change bug Ongaro reported: a leader must commit in its own term first).
@@ -683,12 +685,19 @@ export class Raft {
     const first = this.log.lastIndex() + 1;
     const ents: Entry[] = items.map((it, i) => ({ index: first + i, term: this.term, type: it.type, data: it.data }));
     const last = this.log.append(ents);
-    // The leader counts its own copy at once; Ready's persist-before-send/apply keeps that safe.
-    const self = this.progress.get(this.id);
-    assert(self !== undefined, 'leader has its own progress');
-    self.maybeUpdate(last);
-    this.maybeCommit();
     return { term: this.term, firstIndex: first, lastIndex: last };
+  }
+
+  /**
+   * The driver made the log durable through `index` (advance). Only now does a leader count its
+   * own copy: a commit then never rests on an entry that a crash could still lose, so a leader may
+   * send its appends while it writes them (Ready contract) even as a single voter.
+   */
+  stable(index: number): void {
+    if (this.role !== 'leader') return;
+    const self = this.progress.get(this.id);
+    if (self === undefined || !self.maybeUpdate(index)) return;
+    if (this.maybeCommit()) this.bcastAppend();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -859,7 +868,7 @@ export class Raft {
     if (this.role === 'leader') {
       const self = this.progress.get(this.id);
       // A removed leader handing off no longer tracks itself.
-      if (self !== undefined) assert(self.match === log.lastIndex(), 'leader progress tracks its own log');
+      if (self !== undefined) assert(self.match <= log.lastIndex() && self.match < log.unstable.offset, 'leader counts only its durable log');
       else assert(!this.conf.voters.includes(this.id), 'a voting leader tracks itself');
       for (const pr of this.progress.values()) {
         assert(pr.match < pr.next, `progress ${pr.id}: match ${pr.match} >= next ${pr.next}`);

@@ -142,7 +142,10 @@ export class RawNode {
       if (rd.snapshot.meta.index > log.applied) log.applied = rd.snapshot.meta.index;
     }
     const last = rd.entries[rd.entries.length - 1];
-    if (last !== undefined) log.stableTo(last.index, last.term);
+    if (last !== undefined) {
+      log.stableTo(last.index, last.term);
+      if (log.matchTerm(last.index, last.term)) this.raft.stable(last.index);
+    }
     for (const e of rd.committedEntries) {
       this.raft.applyEntryConf(e);
       log.appliedTo(e.index);

@@ -226,10 +226,10 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
  *     persist-before-send rule: a vote or an append acknowledgement must never leave the node
  *     before the state it promises is on disk.
  *     One permitted exception (thesis §10.2.1, as etcd): a leader whose Ready changes neither term
- *     nor vote and carries no snapshot may send its messages while it writes its entries. The
- *     leader counts its own copy towards commit as soon as it appends, which is safe because
- *     everything that depends on a commit (applying it, telling followers the commit index) comes
- *     out in a later Ready, and the next Ready is taken only after this one is advanced.
+ *     nor vote and carries no snapshot may send its messages while it writes its entries. This is
+ *     safe because the leader counts its own copy towards commit only at advance(), once durable:
+ *     no commit index that leaves the node ever rests on an entry a crash could still lose (this
+ *     matters most for a single voter, which commits on its own copy alone).
  *     Inputs (step, tick, propose) may be fed while a Ready is being handled; they show up in the
  *     next Ready.
  *  5. Apply `committedEntries` to the FSM in order (they are durable already).
