@@ -86,9 +86,16 @@ export class NodeAgent {
     this.ports.files.remove(this.settings.socketPath);
   }
 
-  /** A new configuration: components that still exist keep their controllers. */
+  /**
+   * A new configuration: components that still exist keep their controllers (and processes) and
+   * take the new settings; removed ones keep their old settings until the engine has stopped them.
+   */
   setModel(model: AmfModel): void {
     this.inventory = new Inventory(model);
+    for (const c of this.controllers.values()) {
+      const entry = this.inventory.getByDn(c.entry.dn);
+      if (entry) c.reconfigure(entry);
+    }
   }
 
   onFault(listener: (fault: AgentFault) => void): void {

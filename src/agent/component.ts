@@ -79,6 +79,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
 export class ComponentController {
   presence: PresenceState = 'uninstantiated';
   private generation = 0;
+  private deathReported = -1;
   private secret: string | undefined;
   private session: Session | undefined;
   private sessionGone = deferred<void>();
@@ -95,11 +96,21 @@ export class ComponentController {
   private readonly log: Logger;
 
   constructor(
-    readonly entry: CompEntry,
+    private current: CompEntry,
     private readonly ctx: ComponentContext,
     logger: Logger,
   ) {
-    this.log = logger.child({ comp: entry.dn });
+    this.log = logger.child({ comp: current.dn });
+  }
+
+  get entry(): CompEntry {
+    return this.current;
+  }
+
+  /** A new configuration of the same component: it applies from the next operation on. */
+  reconfigure(entry: CompEntry): void {
+    assert(entry.dn === this.current.dn, `reconfigure ${this.current.dn} with ${entry.dn}`);
+    this.current = entry;
   }
 
   private get config() {
@@ -161,8 +172,14 @@ export class ComponentController {
 
   // ------------------------------------------------------------------ faults
 
+  /**
+   * The component's process is gone. Reported once per incarnation: a supervised SA-aware child is
+   * seen both by its exit and by its connection closing.
+   */
   private processDied(reason: string): void {
     const gen = this.generation;
+    if (this.deathReported === gen) return;
+    this.deathReported = gen;
     this.stopMonitoring();
     this.log.warn({ reason, generation: gen }, 'component process died');
     this.ctx.fault({ kind: 'error-report', su: this.entry.su.name, comp: this.config.name, recovery: this.config.recoveryOnError, source: 'process-died', reason });
