@@ -401,8 +401,20 @@ export class ComponentController {
     this.healthchecks.clear();
   }
 
+  /**
+   * The CSI attributes a non-SA-aware component's scripts see: those of the CSIs it holds; before
+   * it holds any (its INSTANTIATE), those of the one CSI of its group it can take, when there is
+   * exactly one (so the common 2N / no-redundancy service gets its attributes at start).
+   */
+  private csiAttributes(): CsiAssignment['attributes'] {
+    if (this.csis.size > 0) return [...this.csis.values()].flatMap((a) => a.attributes);
+    const types = this.config.csiTypes;
+    const candidates = this.entry.sg.sis.flatMap((si) => si.csis).filter((csi) => types.includes(csi.typeName));
+    return candidates.length === 1 ? candidates[0]!.attributes : [];
+  }
+
   private env(iface: ClcInterface, extra: Record<string, string> = {}): Record<string, string> {
-    const csiAttributes = [...this.csis.values()].flatMap((a) => a.attributes);
+    const csiAttributes = this.csiAttributes();
     const kind = this.config.kind;
     const ocf = kind.type === 'ocf' ? ocfEnv(this.entry, this.ctx.settings.ocfRoot, kind.provider, kind.agent) : {};
     return componentEnv(this.entry, { base: this.ctx.settings.baseEnv, iface, csiAttributes, extra: { ...ocf, ...extra } });

@@ -97,6 +97,7 @@ describe('agent: CLC-CLI', () => {
       assert.equal(env.get('SA_AMF_COMPONENT_DN'), 'safComp=c1,safSu=su1,safSg=g');
       assert.equal(env.get('FOO'), 'bar');
       assert.equal(env.get('PATH'), process.env.PATH);
+      assert.equal(env.get('PORT'), '8080', "the group's one CSI of the component's type is exported at instantiate");
       const pid = pidOf(dir);
       assert.ok(processes.isAlive(pid));
 
