@@ -63,7 +63,8 @@ export async function runSeeds(flags: RaftFlags, print: (line: string) => void =
       failedSeeds++;
       print('  last trace lines:');
       for (const line of r.traceTail.slice(-20)) print(`    ${line}`);
-      for (const v of r.violations) print(`  VIOLATION: ${v}`);
+      for (const v of r.violations.slice(0, 10)) print(`  VIOLATION: ${v}`);
+      if (r.violations.length > 10) print(`  … and ${r.violations.length - 10} more violations`);
       const replay = { seeds: String(seed), nodes: flags.nodes, duration: formatDuration(flags.duration), clients: flags.clients, faults: formatFaults(faults), mutation: flags.mutation };
       print(`  replay: ${replayCommand('raft', replay)}`);
     }

@@ -27,8 +27,8 @@ export interface RaftSeedOptions {
   readonly print?: (line: string) => void;
   /**
    * Checker self-test: break the system on purpose and expect violations. 'no-fsync' makes
-   * flush() a no-op (acknowledged writes die with a crash); 'stale-read' makes one server
-   * answer reads with an old value.
+   * flush() a no-op (acknowledged writes die with a crash); 'stale-read' makes followers
+   * answer reads from their local state.
    */
   readonly mutation?: Mutation;
 }
@@ -144,7 +144,7 @@ export async function runRaftSeed(o: RaftSeedOptions): Promise<RaftSeedResult> {
         const raft = app?.raft;
         if (!raft) return finish({ ok: false, error: { kind: 'shutdown' } });
         // The classic bug Jepsen found in etcd 0.4 and Consul: a read served from local state.
-        if (o.mutation === 'stale-read' && input.f === 'read' && node === 'n1') return finish({ ok: true, value: { value: app.fsm.get(input.key) ?? null } });
+        if (o.mutation === 'stale-read' && input.f === 'read' && raft.state() !== 'leader') return finish({ ok: true, value: { value: app.fsm.get(input.key) ?? null } });
         void raft.apply(encodeKv(input), 1000).then(finish);
       });
     });
