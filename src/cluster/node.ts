@@ -1,0 +1,329 @@
+/**
+ * One cluster node composed from its ports: SWIM membership, Raft with the cluster FSM, the
+ * director (active on the leader), the node runtime (lease, command execution, reports) and the
+ * formation driver. Used by the simulator and by the daemon (src/daemon), which only bind ports
+ * and supply the executor (node agent) and the fencer.
+ */
+import { Counter } from 'prom-client';
+import type { AdminOp, AdminTarget } from '../amf/commands.js';
+import { resolveRaftConfig, type RaftConfig } from '../raft/config.js';
+import { Raft } from '../raft/driver/raft.js';
+import type { LeaderInfo } from '../raft/driver/types.js';
+import { StreamTransport } from '../raft/transport/stream-transport.js';
+import type { DatagramSocket } from '../runtime/ports/datagram.js';
+import type { Logger } from '../runtime/ports/observability.js';
+import type { TimerHandle } from '../runtime/ports/clock.js';
+import type { NodePorts } from '../runtime/tokens.js';
+import { Memberlist, PROFILES, type SwimConfig } from '../swim/index.js';
+import { err, ok, type Result } from '../util/result.js';
+import type { ChangeRecord } from './changelog.js';
+import { changesSince } from './changelog.js';
+import { Director, type ProposeResult } from './director.js';
+import type { ClusterEntry } from './entries.js';
+import type { CommandExecutor, Fencer } from './executor.js';
+import { bootstrapServers, nextMembershipChange, type MemberInfo } from './formation.js';
+import { ClusterFsm } from './fsm.js';
+import { NodeRuntime, type NodePhase } from './node-runtime.js';
+import { resolveClusterSettings, type ClusterSettings } from './options.js';
+import { decodeMeta, decodeWire, encodeMeta } from './wire.js';
+
+export interface ClusterNodeOptions {
+  /** Bind addresses ("host:port") of the three endpoints. */
+  readonly bind: { readonly swim: string; readonly raft: string; readonly rpc: string };
+  /** SWIM addresses of members to join through (empty: wait to be joined). */
+  readonly join: readonly string[];
+  readonly executor: CommandExecutor;
+  readonly fencer?: Fencer;
+  readonly settings?: Partial<ClusterSettings>;
+  /** Default: the `lan-fast` profile. */
+  readonly swim?: SwimConfig;
+  readonly raft?: Partial<RaftConfig>;
+}
+
+export interface ClusterStatus {
+  readonly node: string;
+  readonly incarnation: string;
+  readonly phase: NodePhase;
+  readonly holdsLease: boolean;
+  readonly raftState: string;
+  readonly leader: LeaderInfo | undefined;
+  readonly term: number;
+  readonly appliedIndex: number;
+  readonly epoch: number;
+  readonly members: ReadonlyArray<{ readonly name: string; readonly state: string }>;
+  readonly nodes: Readonly<Record<string, { readonly up: boolean; readonly inc: string }>>;
+}
+
+export type ClientResult = ProposeResult | { readonly ok: false; readonly error: 'not-leader'; readonly leader: LeaderInfo | undefined };
+
+const SWIM_JOIN_RETRY_MS = 1000;
+const FORMATION_TICK_MS = 100;
+
+export class ClusterNode {
+  readonly fsm: ClusterFsm;
+  raft: Raft | undefined;
+  members: Memberlist | undefined;
+  readonly director: Director;
+  readonly runtime: NodeRuntime;
+  readonly settings: ClusterSettings;
+  private socket: DatagramSocket | undefined;
+  private transport: StreamTransport | undefined;
+  private readonly deadSince = new Map<string, number>();
+  private readonly appliedListeners: Array<() => void> = [];
+  private formationTimer: TimerHandle | undefined;
+  private bootstrapCandidate: { key: string; since: number } | undefined;
+  private changingMembership = false;
+  private formed = false;
+  private stopped = false;
+  private readonly log: Logger;
+  private readonly dropped: Counter<'reason'>;
+
+  constructor(
+    private readonly ports: NodePorts,
+    private readonly options: ClusterNodeOptions,
+    settings: ClusterSettings,
+  ) {
+    this.settings = settings;
+    this.log = ports.logger.child({ module: 'cluster' });
+    this.dropped = new Counter({ name: 'amf_cluster_datagrams_dropped_total', help: 'Malformed or unexpected cluster datagrams', labelNames: ['reason'], registers: [ports.metrics] });
+    this.fsm = new ClusterFsm({
+      changeLogCapacity: settings.changeLogCapacity,
+      onApplied: (entry, index) => {
+        if (entry === null) this.log.error({ index }, 'a log entry failed validation and was skipped');
+        this.runtime.onApplied();
+        this.director.onApplied();
+        for (const l of this.appliedListeners) l();
+      },
+    });
+    const send = (to: string, data: Uint8Array): void => {
+      const r = this.socket?.send(to, data);
+      if (r && !r.ok) this.dropped.inc({ reason: `send-${r.error.kind}` });
+    };
+    this.director = new Director({
+      clock: ports.clock,
+      logger: ports.logger,
+      metrics: ports.metrics,
+      raft: () => this.raft,
+      fsm: this.fsm,
+      settings,
+      send,
+      isDead: (node) => this.deadSince.has(node),
+      ...(options.fencer ? { fencer: options.fencer } : {}),
+    });
+    this.runtime = new NodeRuntime({
+      nodeName: ports.nodeName,
+      clock: ports.clock,
+      random: ports.random.fork('cluster.inc'),
+      logger: ports.logger,
+      metrics: ports.metrics,
+      fsm: this.fsm,
+      executor: options.executor,
+      settings,
+      leaderRpc: () => this.leaderRpc(),
+      send,
+    });
+  }
+
+  get name(): string {
+    return this.ports.nodeName;
+  }
+
+  /** Bind every endpoint, open Raft from its stores, start SWIM, join, start directing and renewing. */
+  async start(): Promise<Result<void, string>> {
+    const p = this.ports;
+    const o = this.options;
+    const raftCfg = resolveRaftConfig(o.raft);
+    if (!raftCfg.ok) return raftCfg;
+    this.socket = await p.datagram.bind(o.bind.rpc);
+    this.socket.onMessage((data, from) => this.onDatagram(data, from));
+    const rc = raftCfg.value;
+    this.transport = await StreamTransport.listen(p.stream, o.bind.raft, p.clock, p.logger, p.metrics, {
+      connectTimeoutMs: rc.connectTimeoutMs,
+      minBackoffMs: rc.minBackoffMs,
+      maxBackoffMs: rc.maxBackoffMs,
+      maxQueued: rc.maxQueuedPerPeer,
+    });
+    const raft = await Raft.create({
+      id: p.nodeName,
+      clock: p.clock,
+      random: p.random.fork('raft'),
+      store: p.store,
+      blobs: p.blobs,
+      transport: this.transport,
+      fsm: this.fsm,
+      logger: p.logger,
+      metrics: p.metrics,
+      ...(o.raft ? { config: o.raft } : {}),
+    });
+    if (!raft.ok) return raft;
+    this.raft = raft.value;
+    this.raft.observe(() => this.director.setLeader(this.raft?.state() === 'leader'));
+    this.formed = this.raft.getConfiguration().length > 0;
+    const ml = await Memberlist.start(p, {
+      name: p.nodeName,
+      bind: o.bind.swim,
+      config: o.swim ?? PROFILES['lan-fast'],
+      meta: encodeMeta({ raft: this.transport.localAddress, rpc: this.socket.address, formed: this.formed }),
+    });
+    if (!ml.ok) return ml;
+    this.members = ml.value;
+    this.members.onEvent((e) => {
+      if (e.kind === 'dead' || e.kind === 'leave') this.deadSince.set(e.member.name, e.at);
+      else if (e.kind === 'join' || e.kind === 'alive') this.deadSince.delete(e.member.name);
+    });
+    this.director.start();
+    this.runtime.start();
+    this.formationTimer = p.clock.setInterval(FORMATION_TICK_MS, () => this.formationTick());
+    this.director.setLeader(this.raft.state() === 'leader');
+    void this.joinLoop();
+    return ok(undefined);
+  }
+
+  private async joinLoop(): Promise<void> {
+    const seeds = this.options.join.filter((s) => s !== this.members?.address);
+    while (!this.stopped && seeds.length > 0 && this.members && this.members.liveCount() <= 1) {
+      await this.members.join(seeds);
+      if (this.members.liveCount() > 1) break;
+      await new Promise<void>((resolve) => this.ports.clock.setTimer(SWIM_JOIN_RETRY_MS, resolve));
+    }
+  }
+
+  /** Leave SWIM, stop directing and renewing, close Raft and the endpoints. Components keep running. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.formationTimer?.cancel();
+    this.runtime.stop();
+    this.director.stop();
+    await this.members?.leave(500);
+    await this.members?.shutdown();
+    await this.raft?.shutdown();
+    await this.transport?.close();
+    await this.socket?.close();
+  }
+
+  onApplied(listener: () => void): void {
+    this.appliedListeners.push(listener);
+  }
+
+  status(): ClusterStatus {
+    const raft = this.raft;
+    return {
+      node: this.name,
+      incarnation: this.runtime.inc,
+      phase: this.runtime.phase,
+      holdsLease: this.runtime.holdsLease(),
+      raftState: raft?.state() ?? 'starting',
+      leader: raft?.leader(),
+      term: raft?.currentTerm ?? 0,
+      appliedIndex: raft?.appliedIndex ?? 0,
+      epoch: this.fsm.state.epoch,
+      members: (this.members?.members() ?? []).map((m) => ({ name: m.name, state: m.state })),
+      nodes: Object.fromEntries(Object.entries(this.fsm.state.nodes).map(([n, s]) => [n, { up: s.up, inc: s.inc }])),
+    };
+  }
+
+  /** The change log after `seq` (the source of the HTTP event stream). */
+  changes(afterSeq: number): readonly ChangeRecord[] {
+    return changesSince(this.fsm.state.changes, afterSeq);
+  }
+
+  /** Compare-and-set of the configuration; on a follower: not-leader with the leader to ask. */
+  setConfig(text: string, expectEpoch: number): Promise<ClientResult> {
+    return this.propose({ type: 'config-set', time: this.ports.clock.wallTime(), text, expectEpoch });
+  }
+
+  admin(op: AdminOp, target: AdminTarget): Promise<ClientResult> {
+    return this.propose({ type: 'admin', time: this.ports.clock.wallTime(), op, target });
+  }
+
+  private propose(entry: ClusterEntry): Promise<ClientResult> {
+    if (this.raft?.state() !== 'leader') return Promise.resolve({ ok: false, error: 'not-leader', leader: this.raft?.leader() });
+    return this.director.propose(entry);
+  }
+
+  // Internals --------------------------------------------------------------------------------
+
+  private memberInfos(): MemberInfo[] {
+    return (this.members?.members() ?? []).map((m) => ({
+      name: m.name,
+      alive: m.state === 'alive' || m.state === 'suspect',
+      deadSince: this.deadSince.get(m.name),
+      meta: decodeMeta(m.meta),
+    }));
+  }
+
+  private leaderRpc(): string | undefined {
+    const id = this.raft?.leader()?.id;
+    if (id === undefined || id === '') return undefined;
+    if (id === this.name) return this.socket?.address;
+    const m = this.members?.member(id);
+    return m ? decodeMeta(m.meta)?.rpc : undefined;
+  }
+
+  private onDatagram(data: Uint8Array, from: string): void {
+    const m = decodeWire(data);
+    if (!m.ok) {
+      this.dropped.inc({ reason: 'malformed' });
+      this.log.debug({ from, error: m.error }, 'dropped a malformed cluster datagram');
+      return;
+    }
+    const msg = m.value;
+    if (msg.t === 'renew') this.director.onRenew(msg, from);
+    else if (msg.t === 'grant') this.runtime.onGrant(msg);
+    else this.runtime.onDeny(msg);
+  }
+
+  private formationTick(): void {
+    const raft = this.raft;
+    const ml = this.members;
+    if (!raft || !ml || this.stopped) return;
+    const formed = raft.getConfiguration().length > 0;
+    if (formed !== this.formed) {
+      this.formed = formed;
+      ml.setMeta(encodeMeta({ raft: this.transport!.localAddress, rpc: this.socket!.address, formed }));
+    }
+    const members = this.memberInfos();
+    if (!formed) return this.maybeBootstrap(raft, members);
+    if (raft.state() !== 'leader' || this.changingMembership) return;
+    const change = nextMembershipChange(raft.getConfiguration(), members, this.name, this.settings.maxVoters, this.settings.deadVoterGraceMs, this.ports.clock.now());
+    if (!change) return;
+    this.changingMembership = true;
+    this.log.info({ change }, 'raft membership change');
+    const t = this.settings.proposeTimeoutMs;
+    const done =
+      change.kind === 'removeServer' ? raft.removeServer(change.id, t) : change.kind === 'addVoter' ? raft.addVoter(change.id, change.address, t) : raft.addNonvoter(change.id, change.address, t);
+    void done.then((r) => {
+      this.changingMembership = false;
+      if (!r.ok) this.log.warn({ change, error: r.error }, 'raft membership change failed');
+    });
+  }
+
+  private maybeBootstrap(raft: Raft, members: readonly MemberInfo[]): void {
+    const servers = bootstrapServers(this.name, members, this.settings.bootstrapExpect);
+    if (!servers) {
+      this.bootstrapCandidate = undefined;
+      return;
+    }
+    const key = servers.map((s) => `${s.id}@${s.address}`).join(',');
+    const now = this.ports.clock.now();
+    if (this.bootstrapCandidate?.key !== key) {
+      this.bootstrapCandidate = { key, since: now };
+      if (this.settings.bootstrapExpect > 1) return;
+    }
+    if (now - this.bootstrapCandidate.since < this.settings.bootstrapSettleMs && this.settings.bootstrapExpect > 1) return;
+    this.bootstrapCandidate = undefined;
+    this.log.info({ servers }, 'bootstrapping raft');
+    void raft.bootstrap(servers).then((r) => {
+      if (!r.ok) this.log.warn({ error: r.error }, 'raft bootstrap refused');
+    });
+  }
+}
+
+/** Validate the options and build a node (not started). */
+export function createClusterNode(ports: NodePorts, options: ClusterNodeOptions): Result<ClusterNode, string[]> {
+  const settings = resolveClusterSettings(options.settings);
+  if (!settings.ok) return settings;
+  if (!options.bind.swim || !options.bind.raft || !options.bind.rpc) return err(['cluster: bind.swim, bind.raft and bind.rpc are required']);
+  return ok(new ClusterNode(ports, options, settings.value));
+}
