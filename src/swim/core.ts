@@ -334,18 +334,19 @@ export class SwimCore {
   }
 
   /**
-   * Send a user message to every alive or suspect member, each as its own datagram outside the
-   * gossip budget (so payloads up to maxUserMessageSize work). Best effort: no retry, no ack.
-   * Returns the number of members addressed.
+   * Send a user message to every alive or suspect member (or only those named in `to`), each as
+   * its own datagram outside the gossip budget, so payloads up to maxUserMessageSize work. Best
+   * effort: no retry, no ack. Returns the number of members addressed.
    */
-  userMessage(payload: Uint8Array): Result<number, string> {
+  userMessage(payload: Uint8Array, to?: readonly string[]): Result<number, string> {
     if (payload.length > this.config.maxUserMessageSize) {
       return err(`swim: user message of ${payload.length} bytes exceeds maxUserMessageSize ${this.config.maxUserMessageSize}`);
     }
     const msg = encodeMessage({ type: 'user', from: this.self.name, payload });
+    const wanted = to && new Set(to);
     let n = 0;
     for (const m of this.members.values()) {
-      if (m === this.self || (m.state !== 'alive' && m.state !== 'suspect')) continue;
+      if (m === this.self || (m.state !== 'alive' && m.state !== 'suspect') || (wanted && !wanted.has(m.name))) continue;
       this.out.push({ kind: 'packet', to: m.addr, messages: [msg] });
       n++;
     }

@@ -149,9 +149,9 @@ export class Memberlist {
     return results.filter(Boolean).length;
   }
 
-  /** Best-effort user message to every live member, one datagram each. */
-  sendUserMessage(payload: Uint8Array): Result<number, string> {
-    const r = this.core.userMessage(payload);
+  /** Best-effort user message to every live member (or those named in `to`), one datagram each. */
+  sendUserMessage(payload: Uint8Array, to?: readonly string[]): Result<number, string> {
+    const r = this.core.userMessage(payload, to);
     this.flush();
     return r;
   }

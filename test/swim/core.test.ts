@@ -299,6 +299,8 @@ test('user messages go to every live member as their own datagram; too large is 
   assert.deepEqual(sent.map((s) => s.to).sort(), ['a:1', 'b:1']);
   for (const s of sent) assert.deepEqual(s.msgs.length, 1);
   assert.equal(c.userMessage(new Uint8Array(10_000)).ok, false);
+  assert.deepEqual(c.userMessage(payload, ['b', 'c', 'nobody']), { ok: true, value: 1 }, 'only live members named in `to`');
+  assert.deepEqual(split(c.drain()).sent.map((s) => s.to), ['b:1']);
   c.handle('a:1', [{ type: 'user', from: 'a', payload: Uint8Array.of(1) }], 1);
   assert.deepEqual(c.drain(), [{ kind: 'user', from: 'a', payload: Uint8Array.of(1) }]);
 });
