@@ -87,6 +87,11 @@ export class Raft {
     assert(applied <= this.log.committed, `applied ${applied} beyond commit ${this.log.committed}`);
     this.term = hs.term;
     this.vote = hs.vote;
+    if (this.log.lastTerm() > hs.term) {
+      // A crash between writing entries and the hard state: the log proves a later term was seen.
+      this.term = this.log.lastTerm();
+      this.vote = '';
+    }
     // Membership as of `applied`: the snapshot's, plus the conf changes applied after it.
     this.conf = snap.meta.confState;
     if (applied > snap.meta.index) {

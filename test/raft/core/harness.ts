@@ -46,6 +46,8 @@ export interface NetHooks {
   onLeader?(id: NodeId, term: number): void;
   /** `id` applied a normal entry while in `term` (or restored it from a snapshot). */
   onApply?(id: NodeId, e: { index: number; term: number; data: string }, nodeTerm: number): void;
+  /** `id` got a ReadIndex answer. */
+  onRead?(id: NodeId, r: ReadState): void;
 }
 
 export class Net {
@@ -158,6 +160,7 @@ export class Net {
     for (const r of rd.readStates) {
       parts.push(`read ${r.context}@${r.index}`);
       n.readStates.push(r);
+      this.hooks.onRead?.(id, r);
     }
     n.raw.advance(rd);
     if (rd.committedEntries.some((e) => e.type === 'confChange')) {

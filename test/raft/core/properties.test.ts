@@ -1,7 +1,8 @@
 /**
  * Property tests: a tiny network of cores under random message drops, duplicates and reorders,
  * partitions, crashes (restart from what was persisted), snapshots with compaction, membership
- * changes and leadership transfers. After every step the Raft safety properties are checked;
+ * changes, leadership transfers and ReadIndex reads. The Raft safety properties (and that a read
+ * never misses a write completed before it) are checked as the network runs;
  * after the chaos the network heals and a write must commit everywhere (liveness).
  */
 import { test } from 'node:test';
@@ -23,11 +24,32 @@ class Checker {
   /** index -> the entry applied there (by anyone), with the lowest term a node applied it in. */
   readonly applied = new Map<number, Applied & { applyTerm: number }>();
 
+  /** ReadIndex context -> the highest index applied anywhere when the read was issued. */
+  readonly reads = new Map<string, number>();
+  readsAnswered = 0;
+
   constructor(private readonly net: Net) {
     net.hooks = {
       onLeader: (id, term) => this.leader(id, term),
       onApply: (id, e, nodeTerm) => this.apply(id, e, nodeTerm),
+      onRead: (id, r) => this.read(id, r.context, r.index),
     };
+  }
+
+  /** Issue a read: it must not miss any write that completed before it started. */
+  issueRead(id: NodeId, context: string): void {
+    let done = 0;
+    for (const a of this.applied.keys()) done = Math.max(done, a);
+    this.reads.set(context, done);
+    this.net.node(id).raw.readIndex(context);
+  }
+
+  private read(id: NodeId, context: string, index: number): void {
+    const floor = this.reads.get(context);
+    assert.ok(floor !== undefined, `read ${context} answered on ${id} but never issued`);
+    if (index === 0) return; // failed read: the caller retries
+    this.readsAnswered++;
+    assert.ok(index >= floor, `linearizable read: ${context} on ${id} got index ${index} below ${floor}, a write completed before it`);
   }
 
   private leader(id: NodeId, term: number): void {
@@ -145,7 +167,7 @@ export function runScenario({ seed, nodes, steps }: Scenario): void {
       const l = net.leader();
       if (l !== undefined) net.node(l).raw.transferLeadership(pick(ids));
     } else {
-      net.node(pick(ids)).raw.readIndex(`s${step}`);
+      check.issueRead(pick(ids), `s${step}`);
     }
     if (step % 64 === 0) check.logMatching();
   }
