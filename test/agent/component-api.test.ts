@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type AmfApiError, AmfClient, type CsiDescriptor } from '../../src/client/index.js';
 import type { StreamConnection } from '../../src/runtime/ports/stream.js';
-import { eventually, makeDir, model, processes, sleep, startAgent, streamNetwork } from './harness.js';
-
-const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { counterConf, eventually, freePort, makeDir, model, processes, sleep, startAgent, streamNetwork } from './harness.js';
 
 function httpGet(port: number, path: string): Promise<{ counter: number; comp: string }> {
   return new Promise((resolve, reject) => {
@@ -30,20 +17,11 @@ function httpGet(port: number, path: string): Promise<{ counter: number; comp: s
   });
 }
 
-/** The sample's own groups.conf, pointed at this source tree, a free port and a fail switch. */
-export function counterConf(dir: string, port: number, extraEnv = ''): string {
-  return readFileSync(join(ROOT, 'conf/examples/counter-service/groups.conf'), 'utf8')
-    .replaceAll('/opt/amfd', ROOT)
-    .replaceAll('value = 18080', `value = ${port}`)
-    .replaceAll('period = 1000', 'period = 200')
-    .replaceAll('HEALTHCHECK_KEY = counter-hc', `HEALTHCHECK_KEY = counter-hc\n\t\t\t\tFAIL_HEALTHCHECK_FILE = ${dir}/fail-$SA\n${extraEnv}`);
-}
-
 describe('agent: the SA-aware counter-service sample', () => {
   it('registers, takes CSI set active/standby, answers healthchecks, reports errors, fails over with its state', async () => {
     const dir = makeDir();
     const port = await freePort();
-    const t = await startAgent(dir, model(dir, counterConf(dir, port).replaceAll('fail-$SA', 'fail')));
+    const t = await startAgent(dir, model(dir, counterConf(dir, port)));
     const csi = { si: 'counter_si', csi: 'counter_csi', csiType: 'counter_type', attributes: [{ name: 'port', value: String(port) }] };
     try {
       const [a, b] = await Promise.all([t.agent.instantiate('counter_a', 'counter'), t.agent.instantiate('counter_b', 'counter')]);

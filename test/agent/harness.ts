@@ -1,5 +1,6 @@
 /** Real-process test harness for the node agent: real ports, a temp dir, and a fault log. */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeAgent, type AgentOptions } from '../../src/agent/agent.js';
@@ -103,3 +104,25 @@ export async function eventually(pred: () => boolean, timeoutMs = 3000): Promise
   }
   return pred();
 }
+
+const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The sample's own groups.conf, pointed at this source tree and a free port; `<dir>/fail` fails its healthchecks. */
+export function counterConf(dir: string, port: number): string {
+  return readFileSync(join(ROOT, 'conf/examples/counter-service/groups.conf'), 'utf8')
+    .replaceAll('/opt/amfd', ROOT)
+    .replaceAll('value = 18080', `value = ${port}`)
+    .replaceAll('period = 1000', 'period = 200')
+    .replaceAll('HEALTHCHECK_KEY = counter-hc', `HEALTHCHECK_KEY = counter-hc\n\t\t\t\tFAIL_HEALTHCHECK_FILE = ${dir}/fail`);
+}
+

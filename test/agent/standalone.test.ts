@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { AmfCommand, AmfNotice } from '../../src/amf/commands.js';
 import { StandaloneLoop } from '../../src/agent/standalone.js';
-import { clock, eventually, logger, makeDir, model, processes, startAgent } from './harness.js';
+import { clock, counterConf, eventually, freePort, logger, makeDir, model, processes, startAgent } from './harness.js';
 
 describe('agent + engine on one node', () => {
   it('a failing command healthcheck triggers recovery: the engine restarts the component', async () => {
@@ -67,6 +67,36 @@ describe('agent + engine on one node', () => {
     } finally {
       loop.stop();
       await t.agent.cleanup('su1', 'c1', 'end');
+      await t.close();
+    }
+  });
+
+  it('2N with the SA-aware sample: kill -9 of the active process makes the engine set the standby active; the old active comes back as standby', async () => {
+    const dir = makeDir();
+    const port = await freePort();
+    const m = model(dir, counterConf(dir, port));
+    const t = await startAgent(dir, m);
+    const loop = new StandaloneLoop(m, t.agent, 'node1', clock, logger);
+    const done: Array<{ su: string; ha: string }> = [];
+    loop.onInput((i) => {
+      if (i.kind === 'csi-set-done') done.push({ su: i.su, ha: i.haState });
+    });
+    try {
+      loop.start();
+      assert.ok(await eventually(() => done.length >= 2, 20_000), JSON.stringify(done));
+      const active = done.find((d) => d.ha === 'active')!.su;
+      const standby = active === 'counter_a' ? 'counter_b' : 'counter_a';
+      assert.ok(done.some((d) => d.su === standby && d.ha === 'standby'));
+      const pid = t.agent.pid(active, 'counter')!;
+      done.length = 0;
+      process.kill(pid, 'SIGKILL');
+      assert.ok(await eventually(() => done.some((d) => d.su === standby && d.ha === 'active'), 5000), JSON.stringify(done));
+      assert.ok(await eventually(() => done.some((d) => d.su === active && d.ha === 'standby'), 20_000), 'the failed unit is restarted as the standby');
+      assert.ok(!processes.isAlive(pid));
+    } finally {
+      loop.stop();
+      await t.agent.cleanup('counter_a', 'counter', 'end');
+      await t.agent.cleanup('counter_b', 'counter', 'end');
       await t.close();
     }
   });
