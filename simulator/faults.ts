@@ -12,13 +12,17 @@ export interface FaultSpec {
   readonly crash: boolean;
   readonly pause: boolean;
   readonly clog: boolean;
+  /** Clocks: each node's runs up to MAX_DRIFT fast or slow, and wall clocks get stepped. */
+  readonly skew: boolean;
 }
 
-export const NO_FAULTS: FaultSpec = { loss: 0, dup: 0, reorder: 0, partition: false, crash: false, pause: false, clog: false };
+export const NO_FAULTS: FaultSpec = { loss: 0, dup: 0, reorder: 0, partition: false, crash: false, pause: false, clog: false, skew: false };
 
 /** Rates used when a rate fault is named without a value ("loss" means loss=0.05). */
 const DEFAULT_RATES = { loss: 0.05, dup: 0.01, reorder: 0.05 } as const;
-const EVENTS = ['partition', 'crash', 'pause', 'clog'] as const;
+const EVENTS = ['partition', 'crash', 'pause', 'clog', 'skew'] as const;
+/** Clock-rate error drawn per node under `skew`: ±1000 ppm, ten times a poor crystal's. */
+const MAX_DRIFT = 0.001;
 
 /**
  * Parse "loss=0.1,dup=0.01,reorder,partition,crash,pause,clog" ("" or "none": no faults).
@@ -68,16 +72,17 @@ export interface FaultCounts {
   crashes: number;
   pauses: number;
   clogs: number;
+  skews: number;
 }
 
 /**
  * Random faults from the run seed, on a schedule (Jepsen's nemesis, TigerBeetle's swarm): link
  * fault rates during the chaos phase, and partitions, crashes (each followed by a restart),
- * pauses and clogs at random times; then a heal period with no faults, in which the system under
+ * pauses, clogs and wall-clock steps at random times (with skew, every clock also drifts); then a heal period with no faults, in which the system under
  * test must converge.
  */
 export class FaultPlan {
-  readonly counts: FaultCounts = { partitions: 0, crashes: 0, pauses: 0, clogs: 0 };
+  readonly counts: FaultCounts = { partitions: 0, crashes: 0, pauses: 0, clogs: 0, skews: 0 };
   readonly healAt: number;
   private readonly random: Random;
   private readonly meanGapMs: number;
@@ -105,6 +110,9 @@ export class FaultPlan {
     const { loss, dup, reorder } = this.spec;
     this.sim.links.setDefaults({ loss, dup, reorder });
     this.sim.trace.record('faults.start', formatFaults(this.spec));
+    if (this.spec.skew) {
+      for (const n of this.sim.nodeNames()) this.sim.setClock(n, { rate: 1 + this.span(-MAX_DRIFT, MAX_DRIFT) });
+    }
     if (EVENTS.some((e) => this.spec[e])) this.scheduleNext();
     this.sim.at(this.healAt - this.sim.now, () => this.healAll());
   }
@@ -145,6 +153,13 @@ export class FaultPlan {
         if (victim === undefined) return;
         this.counts.pauses++;
         this.sim.pause(victim, this.span(100, 3000));
+        return;
+      }
+      case 'skew': {
+        const victim = pick(nodes);
+        if (victim === undefined) return;
+        this.counts.skews++;
+        this.sim.setClock(victim, { stepWallMs: this.span(-5000, 5000) });
         return;
       }
       case 'clog': {

@@ -5,7 +5,7 @@ import { createMetricsRegistry } from '../src/runtime/observability.js';
 import type { NodePorts } from '../src/runtime/tokens.js';
 import { Xoshiro128 } from '../src/runtime/xoshiro.js';
 import { assert } from '../src/util/assert.js';
-import { SimClock } from './clock.js';
+import { MachineTime, SimClock } from './clock.js';
 import { DatagramFabric, DEFAULT_MAX_DATAGRAM } from './datagram.js';
 import { drain, idle, promiseMark, promisesTouchedSince, watchPromises } from './microtasks.js';
 import { LinkModel, type LinkFaults } from './network.js';
@@ -45,6 +45,8 @@ class SimNode<A> {
   ports: NodePorts | undefined;
   domain: Domain;
   incarnation = 0;
+  /** The machine's clock; it outlives the daemon's incarnations. */
+  readonly time = new MachineTime();
 
   constructor(
     readonly name: string,
@@ -233,6 +235,17 @@ export class Simulation {
     this.trace.record('net.clog', name, fmtTime(ms));
   }
 
+  /**
+   * Skew a node's clocks: `rate` makes its monotonic and wall clocks run fast (> 1) or slow;
+   * `stepWallMs` steps its wall clock only (NTP). Timers follow the node's own clock.
+   */
+  setClock(name: string, change: { readonly rate?: number; readonly stepWallMs?: number }): void {
+    const t = this.node(name).time;
+    if (change.rate !== undefined) t.setRate(change.rate, this.now);
+    if (change.stepWallMs !== undefined) t.stepWall(change.stepWallMs);
+    this.trace.record('clock.set', name, change.rate ?? '-', change.stepWallMs ?? '-');
+  }
+
   /** Remove every partition, cut and clog. */
   heal(): void {
     this.links.heal();
@@ -374,7 +387,7 @@ export class Simulation {
     const trace = this.trace;
     return {
       nodeName: n.name,
-      clock: new SimClock(this.scheduler, domain, (kind) => trace.record(kind, n.name)),
+      clock: new SimClock(this.scheduler, domain, (kind) => trace.record(kind, n.name), n.time),
       random: this.random.fork(`node:${n.name}#${n.incarnation}`),
       datagram: this.datagrams.network(n.name, domain),
       stream: this.streams.network(n.name, domain),

@@ -24,7 +24,7 @@ export function runCommand(): Command {
     .option('--seed <seeds>', 'seed, range A..B or list (default: a random seed)', optionParser(parseSeeds))
     .option('--nodes <k>', 'number of nodes', optionParser(parseCount), 5)
     .option('--duration <d>', 'virtual run time, e.g. 60s', optionParser(parseDuration), 60_000)
-    .option('--faults <list>', 'loss=0.1,dup=0.01,reorder,partition,crash,pause,clog', optionParser(parseFaults), NO_FAULTS)
+    .option('--faults <list>', 'loss=0.1,dup=0.01,reorder,partition,crash,pause,clog,skew', optionParser(parseFaults), NO_FAULTS)
     .option('--verbose', 'print every trace line and node log', false)
     .addOption(new Option('--bug <name>', 'inject a deliberate demo bug (to see a failing run)').choices(['ack-without-flush']).hideHelp())
     .action(async (flags: RunFlags) => {
@@ -47,7 +47,7 @@ async function runSeeds(flags: RunFlags): Promise<number> {
     console.log(`seed=${seed} nodes=${flags.nodes} duration=${formatDuration(flags.duration)} faults=${formatFaults(flags.faults)}`);
     console.log(
       `events=${r.events} trace-lines=${r.traceLines} items=${r.items} acknowledged=${r.acknowledged} ` +
-        `partitions=${f.partitions} crashes=${f.crashes} pauses=${f.pauses} clogs=${f.clogs}`,
+        `partitions=${f.partitions} crashes=${f.crashes} pauses=${f.pauses} clogs=${f.clogs} skews=${f.skews}`,
     );
     if (r.problems.length > 0) {
       console.log('last trace lines:');
