@@ -22,8 +22,12 @@ export interface SwimGaugeSource {
   queuedBroadcasts(): number;
 }
 
-/** Register the swim metrics on the node's own registry. */
+/**
+ * Register the swim metrics on the node's own registry. A Memberlist started again on the same
+ * registry (restart within one process) replaces the previous one's metrics.
+ */
 export function createSwimMetrics(registry: Registry, source: SwimGaugeSource): SwimMetrics {
+  for (const m of registry.getMetricsAsArray()) if (m.name.startsWith('swim_')) registry.removeSingleMetric(m.name);
   const registers = [registry];
   const statNames: Array<[keyof CoreStats, string]> = [
     ['probes', 'Failure-detection probes started'],

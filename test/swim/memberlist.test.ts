@@ -142,3 +142,30 @@ test('metadata updates reach the others; a crashed node that restarts comes back
   assert.ok(await h.sim.runUntil(() => h.aliveEverywhere(names), 10_000));
   assert.ok((h.ml('a').member('c')?.incarnation ?? 0) > before, 'the new process outbids its dead predecessor');
 });
+
+test('a seed replays exactly: same trace hash and same membership history twice', async () => {
+  const run = async () => {
+    const h = new Harness();
+    const names = ['a', 'b', 'c', 'd'];
+    for (const n of names) h.add(n, { keys: [key(3)] });
+    await h.sim.runFor(10);
+    for (const n of names.slice(1)) await h.join(n, 'a');
+    h.sim.crash('d');
+    await h.sim.runFor(5000);
+    return { hash: h.sim.traceHash(), events: h.events.map((x) => `${x.at} ${x.e.kind} ${x.e.member.name} ${x.e.at}`) };
+  };
+  const one = await run();
+  const two = await run();
+  assert.ok(one.events.some((e) => e.includes('dead d')));
+  assert.deepEqual(two, one);
+});
+
+test('a Memberlist started again on the same registry replaces its metrics', async () => {
+  const h = new Harness();
+  h.add('a');
+  await h.sim.runFor(10);
+  const ports = h.ports.get('a');
+  assert.ok(ports);
+  const again = await Memberlist.start(ports, { name: 'a2', bind: 'a:7947', config: lanFast() });
+  assert.ok(again.ok, again.ok ? '' : again.error);
+});
