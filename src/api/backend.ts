@@ -1,0 +1,158 @@
+/**
+ * What the HTTP API needs from a node: `ApiBackend`. The daemon implements it on the cluster node
+ * with a thin adapter (views from `views.ts`, events from `events.ts`, the dry-run plan from
+ * `plan.ts`); tests implement it in memory. The API layer only validates, routes and encodes.
+ *
+ * Reads take `{ consistent }`: false serves the local replica (it may lag the leader by a few
+ * entries); true forwards to the leader or verifies leadership first, and fails with
+ * `no-leader` when no leader can be reached.
+ */
+import type { ApiEvent } from './events.js';
+import type { ConfigChangePlan } from './plan.js';
+import type { AdminOp, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../amf/commands.js';
+import type { AdminState, ModelChange, Recovery, RedundancyModel } from '../model/index.js';
+import type { Registry } from '../runtime/ports/observability.js';
+import type { Result } from '../util/result.js';
+
+export interface RaftView {
+  readonly role: 'leader' | 'follower' | 'candidate' | 'pre-candidate' | 'learner' | 'shutdown';
+  readonly term: number;
+  /** Node name of the leader this node knows, null during an election. */
+  readonly leader: string | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly voters: readonly string[];
+}
+
+export interface MemberView {
+  readonly name: string;
+  /** Gossip address `host:port`. */
+  readonly address: string;
+  readonly state: 'alive' | 'suspect' | 'dead' | 'left';
+  readonly incarnation: number;
+}
+
+export interface StatusView {
+  readonly node: string;
+  readonly pid: number;
+  readonly uptimeSeconds: number;
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
+  readonly raft: RaftView;
+  readonly members: readonly MemberView[];
+  /** Work not yet done: proposals awaiting commit, agent commands running, AMF timers armed. */
+  readonly pending: { readonly proposals: number; readonly commands: number; readonly timers: number };
+  /** The epoch of the config this node runs. */
+  readonly configEpoch: number;
+}
+
+export interface NodeView {
+  readonly name: string;
+  /** Membership as the AMF sees it (up after join, down after the lease expired or a fence). */
+  readonly up: boolean;
+  readonly admin: AdminState;
+  readonly oper: OperState;
+  readonly leader: boolean;
+  /** SUs placed on this node. */
+  readonly sus: readonly string[];
+}
+
+export interface CompView {
+  readonly name: string;
+  readonly presence: PresenceState;
+  readonly oper: OperState;
+  /** Instantiation attempt in progress or last made. */
+  readonly attempt: number;
+}
+
+export interface SuView {
+  readonly name: string;
+  readonly node: string | null;
+  readonly admin: AdminState;
+  readonly oper: OperState;
+  readonly presence: PresenceState;
+  readonly readiness: ReadinessState;
+  readonly components: readonly CompView[];
+  /** By SI, in SI rank order. */
+  readonly assignments: readonly { readonly si: string; readonly ha: HaState }[];
+  readonly escalation: { readonly compRestarts: number; readonly suRestarts: number };
+}
+
+export interface SiView {
+  readonly name: string;
+  readonly group: string;
+  readonly admin: AdminState;
+  readonly assignment: SiAssignmentState;
+  /** By SU, in SU rank order, with the node each SU runs on. */
+  readonly assignments: readonly { readonly su: string; readonly node: string | null; readonly ha: HaState }[];
+}
+
+export interface GroupView {
+  readonly name: string;
+  readonly model: RedundancyModel;
+  readonly admin: AdminState;
+  readonly units: readonly SuView[];
+  readonly sis: readonly SiView[];
+}
+
+export interface ConfigView {
+  readonly text: string;
+  /** Bumped by every committed config change; the compare-and-set token of PUT /v1/config. */
+  readonly epoch: number;
+}
+
+/** A located config error, as `file:line:col: message` splits it. */
+export interface ConfigErrorView {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+export type PutConfigResult =
+  | { readonly kind: 'committed'; readonly epoch: number; readonly changes: readonly ModelChange[] }
+  | { readonly kind: 'stale'; readonly epoch: number }
+  | { readonly kind: 'invalid'; readonly errors: readonly ConfigErrorView[] }
+  | { readonly kind: 'dry-run'; readonly epoch: number; readonly changes: readonly ModelChange[]; readonly plan: ConfigChangePlan };
+
+export type AdminKind = 'node' | 'sg' | 'su' | 'si';
+
+/** Why a request the backend understood could not be done; the API maps codes to statuses. */
+export interface BackendError {
+  /** not-found → 404, invalid-state → 409, no-leader / unavailable → 503. */
+  readonly code: 'not-found' | 'invalid-state' | 'no-leader' | 'unavailable';
+  readonly message: string;
+}
+
+export interface ReadOptions {
+  readonly consistent: boolean;
+}
+
+export interface EventSubscription {
+  /** Stop delivering; idempotent. */
+  cancel(): void;
+}
+
+export type SubscribeResult =
+  /** Events after `since` were replayed synchronously into onEvent before this returned. */
+  | { readonly kind: 'ok'; readonly subscription: EventSubscription }
+  /** `since` is older than the ring holds: the caller missed events and must re-read the state. */
+  | { readonly kind: 'gone'; readonly oldest: number; readonly latest: number };
+
+export interface ApiBackend {
+  status(): Promise<StatusView>;
+  nodes(opts: ReadOptions): Promise<Result<readonly NodeView[], BackendError>>;
+  groups(opts: ReadOptions): Promise<Result<readonly GroupView[], BackendError>>;
+  config(opts: ReadOptions): Promise<Result<ConfigView, BackendError>>;
+  /** Validate, compare the epoch with `ifMatch`, then commit through Raft (or only plan: dryRun). */
+  putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>>;
+  admin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<void, BackendError>>;
+  /** `amfctl report-error`: an error report on component `su/comp`, as the component itself would send. */
+  reportError(su: string, comp: string, recovery: Recovery, reason: string): Promise<Result<void, BackendError>>;
+  /**
+   * Deliver every event with seq > since (null: only new ones), then each new one as it is
+   * committed, in seq order, without gaps. onEvent must not throw or block.
+   */
+  subscribe(since: number | null, onEvent: (e: ApiEvent) => void): SubscribeResult;
+  /** The node's registry: raft, swim, amf, agent metrics; the API adds its own. */
+  readonly metrics: Registry;
+}

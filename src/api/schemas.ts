@@ -1,0 +1,57 @@
+/**
+ * The validated shapes of everything a client sends: bodies, path parameters and query strings.
+ * The CLI client reuses them for what it sends, so both ends agree on one definition.
+ */
+import { z } from 'zod';
+import type { AdminKind } from './backend.js';
+import type { AdminOp } from '../amf/commands.js';
+import { RECOVERIES } from '../model/schema.js';
+
+/** Every admin operation, checked against the engine's AdminOp by the compiler. */
+const ADMIN_OP_SET: Readonly<Record<AdminOp, true>> = {
+  lock: true,
+  unlock: true,
+  'lock-instantiation': true,
+  'unlock-instantiation': true,
+  shutdown: true,
+  restart: true,
+  'si-swap': true,
+  repair: true,
+  switchover: true,
+};
+export const ADMIN_OPS = Object.keys(ADMIN_OP_SET) as AdminOp[];
+export const ADMIN_KINDS: readonly AdminKind[] = ['node', 'sg', 'su', 'si'];
+
+/** Entity names as groups.conf allows them (no slash, no whitespace, bounded). */
+export const EntityName = z.string().regex(/^[^\s/]{1,255}$/, 'an entity name: 1-255 characters, no "/" or whitespace');
+
+/** Bounded so a huge body cannot be accepted by the schema even below the byte limit. */
+export const PutConfigBody = z.strictObject({ text: z.string().max(4 * 1024 * 1024) });
+
+export const ReportErrorBody = z.strictObject({
+  recovery: z.enum(RECOVERIES).default('no-recommendation'),
+  reason: z.string().max(1024).default('reported by an operator'),
+});
+
+export const AdminParams = z.object({
+  kind: z.enum(ADMIN_KINDS as [AdminKind, ...AdminKind[]]),
+  name: EntityName,
+  op: z.enum(ADMIN_OPS as [AdminOp, ...AdminOp[]]),
+});
+
+/** `?since=N`: the last seq the reader has seen. */
+export const Seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** `If-Match: 7` or `If-Match: "7"` (an ETag). */
+export const EpochTag = z
+  .string()
+  .regex(/^"?\d{1,15}"?$/, 'an epoch such as 7 or "7" (the ETag of GET /v1/config)')
+  .transform((s) => Number(s.replaceAll('"', '')));
+
+/** A flag in the query string: present, `1` or `true` turns it on; `0` or `false` off. */
+export function flag(v: string | null): boolean | undefined {
+  if (v === null) return false;
+  if (v === '' || v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  return undefined;
+}

@@ -1,0 +1,340 @@
+/**
+ * The node's HTTP API (docs/api.md): routes, bearer-token auth, validation, and the mapping of
+ * backend outcomes to statuses. The socket is opened by the runtime's HttpServerFactory with
+ * `server.handler`; this module only sees requests, so the simulator or a test can drive it.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { ApiBackend, BackendError, ReadOptions } from './backend.js';
+import { type ApiError, apiError, readJson, sendError, sendJson, validate } from './http.js';
+import { AdminParams, EntityName, EpochTag, PutConfigBody, ReportErrorBody, Seq, flag } from './schemas.js';
+import { EventStream } from './stream.js';
+import type { Clock } from '../runtime/ports/clock.js';
+import type { Logger } from '../runtime/ports/observability.js';
+import type { Result } from '../util/result.js';
+
+export interface ApiServerOptions {
+  readonly backend: ApiBackend;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Every request but /ping must carry `Authorization: Bearer <token>`. */
+  readonly token: string;
+  /** Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Default 15 s. */
+  readonly heartbeatMs?: number;
+  /** Unread output a stream reader may accumulate before it is dropped. Default 1 MiB. */
+  readonly maxStreamBufferBytes?: number;
+}
+
+interface Request {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly params: readonly string[];
+  readonly query: URLSearchParams;
+}
+
+type Outcome = { status: number; body: unknown; headers?: Record<string, string> } | ApiError | 'streaming';
+
+interface Route {
+  readonly method: string;
+  /** Path segments; `:x` matches one segment (URL-decoded) into params, in order. */
+  readonly path: readonly string[];
+  /** Metric label. */
+  readonly name: string;
+  readonly auth: boolean;
+  readonly run: (r: Request) => Promise<Outcome>;
+}
+
+function isApiError(o: Outcome): o is ApiError {
+  return typeof o === 'object' && 'code' in o;
+}
+
+const STATUS_OF: Readonly<Record<BackendError['code'], number>> = { 'not-found': 404, 'invalid-state': 409, 'no-leader': 503, unavailable: 503 };
+
+function fromBackend(e: BackendError): ApiError {
+  return apiError(STATUS_OF[e.code], e.code, e.message);
+}
+
+function ok200(body: unknown, headers?: Record<string, string>): Outcome {
+  return { status: 200, body, ...(headers ? { headers } : {}) };
+}
+
+function unwrap<T>(r: Result<T, BackendError>, then: (v: T) => Outcome): Outcome {
+  return r.ok ? then(r.value) : fromBackend(r.error);
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+export class ApiServer {
+  private readonly backend: ApiBackend;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly tokenHash: Buffer;
+  private readonly maxBody: number;
+  private readonly streamOpts: { heartbeatMs: number; maxBufferedBytes: number; lingerMs: number };
+  private readonly routes: readonly Route[];
+  private readonly streams = new Set<EventStream>();
+  private closing = false;
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly duration: Histogram<'route'>;
+  private readonly openStreams: Gauge;
+  private readonly dropped: Counter;
+
+  constructor(opts: ApiServerOptions) {
+    this.backend = opts.backend;
+    this.clock = opts.clock;
+    this.log = opts.logger.child({ module: 'api' });
+    this.tokenHash = sha256(opts.token);
+    this.maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+    this.streamOpts = { heartbeatMs: opts.heartbeatMs ?? 15_000, maxBufferedBytes: opts.maxStreamBufferBytes ?? 1024 * 1024, lingerMs: 5_000 };
+    const registers = [opts.backend.metrics];
+    this.requests = new Counter({ name: 'amfd_api_requests_total', help: 'API requests by route and status', labelNames: ['method', 'route', 'status'], registers });
+    this.duration = new Histogram({ name: 'amfd_api_request_duration_seconds', help: 'API request time until the reply (streams: until headers)', labelNames: ['route'], registers });
+    this.openStreams = new Gauge({ name: 'amfd_api_event_streams', help: 'open GET /v1/events streams', registers });
+    this.dropped = new Counter({ name: 'amfd_api_event_streams_dropped_total', help: 'event streams dropped for reading too slowly', registers });
+    this.routes = this.buildRoutes();
+  }
+
+  /** The request handler to give the HTTP listener. Never throws. */
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.dispatch(req, res);
+  };
+
+  /** Ends every event stream with a final line; call before closing the listener. */
+  close(): void {
+    this.closing = true;
+    for (const s of [...this.streams]) s.shutdown();
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = this.clock.now();
+    const method = req.method ?? 'GET';
+    let routeName = 'unknown';
+    let outcome: Outcome;
+    try {
+      const url = new URL(req.url ?? '/', 'http://amfd');
+      const segments = url.pathname.split('/').filter((s) => s !== '');
+      const found = this.match(method, segments);
+      if ('error' in found) {
+        outcome = found.error;
+      } else {
+        routeName = found.route.name;
+        if (found.route.auth && !this.authorized(req)) {
+          outcome = apiError(401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer <token> (amfctl reads --token-file, AMFCTL_TOKEN or AMFCTL_TOKEN_FILE)');
+        } else if (this.closing) {
+          outcome = apiError(503, 'shutting-down', 'the node is shutting down; retry on another node or after it restarts');
+        } else {
+          outcome = await found.route.run({ req, res, params: found.params, query: url.searchParams });
+        }
+      }
+    } catch (e) {
+      this.log.error({ err: e, method, url: req.url }, 'API request failed');
+      outcome = apiError(500, 'internal', 'internal error (logged on the node); retry, and report it if it persists');
+    }
+    const status = outcome === 'streaming' ? 200 : isApiError(outcome) ? outcome.status : outcome.status;
+    if (outcome !== 'streaming' && !res.headersSent) {
+      if (isApiError(outcome)) {
+        const extra: Record<string, string> = {};
+        if (outcome.status === 401) extra['www-authenticate'] = 'Bearer realm="amfd"';
+        // The unread rest of a refused body must not be parsed as the next request.
+        if (outcome.status === 413) extra['connection'] = 'close';
+        if (outcome.status === 405 && Array.isArray(outcome.details)) extra['allow'] = (outcome.details as string[]).join(', ');
+        sendError(res, outcome, extra);
+      } else {
+        sendJson(res, outcome.status, outcome.body, outcome.headers);
+      }
+    }
+    this.requests.inc({ method, route: routeName, status: String(status) });
+    this.duration.observe({ route: routeName }, (this.clock.now() - started) / 1000);
+    if (status >= 500) this.log.warn({ method, url: req.url, status }, 'API request failed');
+    else this.log.debug({ method, url: req.url, status }, 'API request');
+  }
+
+  private match(method: string, segments: readonly string[]): { route: Route; params: string[] } | { error: ApiError } {
+    const allowed: string[] = [];
+    for (const route of this.routes) {
+      if (route.path.length !== segments.length) continue;
+      const params: string[] = [];
+      let hit = true;
+      for (let i = 0; i < route.path.length && hit; i++) {
+        const want = route.path[i]!;
+        const got = segments[i]!;
+        if (want.startsWith(':')) {
+          try {
+            params.push(decodeURIComponent(got));
+          } catch {
+            hit = false;
+          }
+        } else hit = want === got;
+      }
+      if (!hit) continue;
+      if (route.method === method) return { route, params };
+      allowed.push(route.method);
+    }
+    if (allowed.length > 0) return { error: apiError(405, 'method-not-allowed', `${method} is not allowed here; use ${allowed.join(' or ')}`, allowed) };
+    return { error: apiError(404, 'not-found', `no such endpoint: /${segments.join('/')}; see docs/api.md for the endpoints`) };
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const h = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+    // Hashes have equal length, so timingSafeEqual never throws and leaks nothing about the token.
+    return m !== null && timingSafeEqual(sha256(m[1]!), this.tokenHash);
+  }
+
+  private readOpts(q: URLSearchParams): Result<ReadOptions, ApiError> {
+    const consistent = flag(q.get('consistent'));
+    if (consistent === undefined) return { ok: false, error: apiError(400, 'invalid-request', 'consistent must be given bare or as 1/true/0/false') };
+    return { ok: true, value: { consistent } };
+  }
+
+  private name(raw: string, what: string): Result<string, ApiError> {
+    return validate(EntityName, raw, `${what} name`);
+  }
+
+  private buildRoutes(): Route[] {
+    const b = this.backend;
+    const r = (method: string, path: string, name: string, run: (r: Request) => Promise<Outcome>, auth = true): Route => ({
+      method,
+      path: path.split('/').filter((s) => s !== ''),
+      name,
+      auth,
+      run,
+    });
+    const reads = <T>(load: (o: ReadOptions) => Promise<Result<T, BackendError>>, then: (v: T, req: Request) => Outcome) => async (req: Request): Promise<Outcome> => {
+      const o = this.readOpts(req.query);
+      if (!o.ok) return o.error;
+      return unwrap(await load(o.value), (v) => then(v, req));
+    };
+    return [
+      r('GET', '/ping', 'ping', async () => ok200({ ping: 'pong' }), false),
+      r('GET', '/status', 'status', async () => ok200(await b.status())),
+      r('GET', '/metrics', 'metrics', async ({ res }) => {
+        const text = await b.metrics.metrics();
+        res.writeHead(200, { 'content-type': b.metrics.contentType, 'cache-control': 'no-store' });
+        res.end(text);
+        return { status: 200, body: null };
+      }),
+      r('GET', '/v1/nodes', 'nodes', reads((o) => b.nodes(o), (nodes) => ok200({ nodes }))),
+      r('GET', '/v1/groups', 'groups', reads((o) => b.groups(o), (groups) => ok200({ groups }))),
+      r(
+        'GET',
+        '/v1/groups/:sg',
+        'group',
+        reads(
+          (o) => b.groups(o),
+          (groups, { params }) => {
+            const n = this.name(params[0]!, 'group');
+            if (!n.ok) return n.error;
+            const g = groups.find((x) => x.name === n.value);
+            return g ? ok200(g) : apiError(404, 'not-found', `no group ${n.value}; GET /v1/groups lists them`);
+          },
+        ),
+      ),
+      r(
+        'GET',
+        '/v1/sis/:si',
+        'si',
+        reads(
+          (o) => b.groups(o),
+          (groups, { params }) => {
+            const n = this.name(params[0]!, 'service instance');
+            if (!n.ok) return n.error;
+            const si = groups.flatMap((g) => g.sis).find((x) => x.name === n.value);
+            return si ? ok200(si) : apiError(404, 'not-found', `no service instance ${n.value}; GET /v1/groups lists them`);
+          },
+        ),
+      ),
+      r('GET', '/v1/config', 'config', reads((o) => b.config(o), (c) => ok200(c, { etag: `"${c.epoch}"` }))),
+      r('PUT', '/v1/config', 'put-config', (req) => this.putConfig(req)),
+      r('POST', '/v1/admin/:kind/:name/:op', 'admin', async ({ req, params }) => {
+        const body = await readJson(req, this.maxBody, true);
+        if (!body.ok) return body.error;
+        const p = validate(AdminParams, { kind: params[0], name: params[1], op: params[2] }, 'admin operation');
+        if (!p.ok) return p.error;
+        const extra = body.value;
+        if (typeof extra !== 'object' || extra === null || Array.isArray(extra) || Object.keys(extra).length > 0) {
+          return apiError(400, 'invalid-request', 'an admin operation takes no body (or {}); the operation is in the path');
+        }
+        return unwrap(await b.admin(p.value.kind, p.value.name, p.value.op), () => ok200({ done: true, kind: p.value.kind, name: p.value.name, op: p.value.op }));
+      }),
+      r('POST', '/v1/components/:su/:comp/error', 'report-error', async ({ req, params }) => {
+        const su = this.name(params[0]!, 'SU');
+        if (!su.ok) return su.error;
+        const comp = this.name(params[1]!, 'component');
+        if (!comp.ok) return comp.error;
+        const body = await readJson(req, this.maxBody, true);
+        if (!body.ok) return body.error;
+        const v = validate(ReportErrorBody, body.value, 'error report');
+        if (!v.ok) return v.error;
+        return unwrap(await b.reportError(su.value, comp.value, v.value.recovery, v.value.reason), () => ok200({ reported: true }));
+      }),
+      r('GET', '/v1/events', 'events', async ({ res, query }) => this.events(res, query)),
+    ];
+  }
+
+  private async putConfig({ req, query }: Request): Promise<Outcome> {
+    const dryRun = flag(query.get('dry_run'));
+    if (dryRun === undefined) return apiError(400, 'invalid-request', 'dry_run must be given bare or as 1/true/0/false');
+    const tag = req.headers['if-match'];
+    if (tag === undefined) {
+      return apiError(428, 'if-match-required', 'PUT /v1/config needs If-Match: <epoch>; read the epoch (the ETag) with GET /v1/config first');
+    }
+    const epoch = validate(EpochTag, tag, 'If-Match header');
+    if (!epoch.ok) return epoch.error;
+    const body = await readJson(req, this.maxBody, false);
+    if (!body.ok) return body.error;
+    const v = validate(PutConfigBody, body.value, 'config body');
+    if (!v.ok) return v.error;
+    const r = await this.backend.putConfig(v.value.text, epoch.value, dryRun);
+    if (!r.ok) return fromBackend(r.error);
+    const out = r.value;
+    switch (out.kind) {
+      case 'committed':
+        return ok200({ committed: true, epoch: out.epoch, changes: out.changes }, { etag: `"${out.epoch}"` });
+      case 'dry-run':
+        return ok200({ committed: false, epoch: out.epoch, changes: out.changes, plan: out.plan });
+      case 'stale':
+        return apiError(409, 'stale-epoch', `the config changed since epoch ${epoch.value} (it is at epoch ${out.epoch} now); read it again, redo your change and retry with If-Match: ${out.epoch}`, {
+          epoch: out.epoch,
+          ifMatch: epoch.value,
+        });
+      case 'invalid':
+        return apiError(422, 'invalid-config', `the config has ${out.errors.length} error${out.errors.length === 1 ? '' : 's'}; fix them and retry:\n${out.errors.map((e) => `${e.file}:${e.line}:${e.col}: ${e.message}`).join('\n')}`, out.errors);
+    }
+  }
+
+  private events(res: ServerResponse, query: URLSearchParams): Outcome {
+    const raw = query.get('since');
+    let since: number | null = null;
+    if (raw !== null) {
+      const s = validate(Seq, raw, 'since');
+      if (!s.ok) return s.error;
+      since = s.value;
+    }
+    const stream = new EventStream(res, this.clock, this.streamOpts, (why) => {
+      this.streams.delete(stream);
+      this.openStreams.dec();
+      if (why === 'slow-reader') {
+        this.dropped.inc();
+        this.log.warn({ remote: res.req.socket.remoteAddress }, 'event stream reader too slow: dropped');
+      }
+    }, since);
+    this.streams.add(stream);
+    this.openStreams.inc();
+    const started = stream.start(this.backend);
+    if (!started.ok) {
+      this.streams.delete(stream);
+      this.openStreams.dec();
+      return apiError(410, 'events-gone', `events after ${since} are no longer kept (the oldest kept is ${started.oldest}, the latest ${started.latest}); re-read the state (GET /v1/groups) and follow from ?since=${started.latest}`, {
+        oldest: started.oldest,
+        latest: started.latest,
+      });
+    }
+    return 'streaming';
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * `GET /v1/events`: one JSON event per line (NDJSON), kept open with heartbeat lines. The daemon
+ * never waits for a reader: a reader whose unread output passes `maxBufferedBytes` gets a final
+ * error line and is disconnected, and may resume with `?since=<last seq it saw>`.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ApiBackend } from './backend.js';
+import type { ApiEvent } from './events.js';
+import { errorBody, apiError } from './http.js';
+import type { Clock, TimerHandle } from '../runtime/ports/clock.js';
+
+export interface StreamOptions {
+  readonly heartbeatMs: number;
+  readonly maxBufferedBytes: number;
+  /** After the final line, how long a stuck reader may take to read it before its socket is cut. */
+  readonly lingerMs: number;
+}
+
+/** Lines a reader sees besides events (events are the lines with a `seq`). */
+export type HeartbeatLine = { readonly heartbeat: string; readonly latest: number | null };
+
+export class EventStream {
+  private timer: TimerHandle | null = null;
+  /** The last seq this reader was sent (null until the first, when it asked for new events only). */
+  private latest: number | null;
+  private ended = false;
+  private cancel: () => void = () => {};
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly clock: Clock,
+    private readonly opts: StreamOptions,
+    private readonly onEnd: (reason: 'closed' | 'slow-reader' | 'shutdown') => void,
+    since: number | null,
+  ) {
+    this.latest = since;
+  }
+
+  /**
+   * Subscribes, replaying the events after `since`, then sends heartbeats. When `since` is older
+   * than the backend keeps, nothing is sent and the caller answers with an error instead.
+   */
+  start(backend: ApiBackend): { ok: true } | { ok: false; oldest: number; latest: number } {
+    // The backlog arrives synchronously inside subscribe, before we know the status to send.
+    const backlog: ApiEvent[] = [];
+    let replaying = true;
+    const sub = backend.subscribe(this.latest, (e) => (replaying ? backlog.push(e) : this.event(e)));
+    if (sub.kind === 'gone') return { ok: false, oldest: sub.oldest, latest: sub.latest };
+    replaying = false;
+    this.cancel = () => sub.subscription.cancel();
+    // Headers go out before the first event, or clients wait for them (flushHeaders).
+    this.res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no',
+      // A stream ends only when the reader is dropped or the node stops: then the socket goes too.
+      connection: 'close',
+    });
+    this.res.flushHeaders();
+    this.res.on('close', () => this.finish('closed'));
+    this.timer = this.clock.setInterval(this.opts.heartbeatMs, () => this.heartbeat());
+    for (const e of backlog) this.event(e);
+    return { ok: true };
+  }
+
+  private event(e: ApiEvent): void {
+    if (this.ended) return;
+    if (this.res.writableLength > this.opts.maxBufferedBytes) {
+      this.drop();
+      return;
+    }
+    this.latest = e.seq;
+    this.res.write(`${JSON.stringify(e)}\n`);
+  }
+
+  private heartbeat(): void {
+    if (this.ended) return;
+    if (this.res.writableLength > this.opts.maxBufferedBytes) {
+      this.drop();
+      return;
+    }
+    const line: HeartbeatLine = { heartbeat: new Date(this.clock.wallTime()).toISOString(), latest: this.latest };
+    this.res.write(`${JSON.stringify(line)}\n`);
+  }
+
+  private drop(): void {
+    const e = apiError(503, 'slow-reader', `this reader fell more than ${this.opts.maxBufferedBytes} bytes behind and was disconnected; ${this.resume()}`, { since: this.latest });
+    this.endWith(errorBody(e), 'slow-reader');
+  }
+
+  /** Server shutdown: tell the reader, so it reconnects elsewhere or later. */
+  shutdown(): void {
+    const e = apiError(503, 'shutting-down', `the node is shutting down; ${this.resume()}`, { since: this.latest });
+    this.endWith(errorBody(e), 'shutdown');
+  }
+
+  private resume(): string {
+    return this.latest === null ? 'reconnect to follow new events' : `reconnect with ?since=${this.latest} to resume`;
+  }
+
+  private endWith(line: unknown, reason: 'slow-reader' | 'shutdown'): void {
+    if (this.ended) return;
+    this.res.end(`${JSON.stringify(line)}\n`);
+    this.finish(reason);
+    // A reader that does not even read the final line is cut off, freeing its buffers.
+    const res = this.res;
+    this.clock.setTimer(this.opts.lingerMs, () => {
+      if (!res.writableFinished) res.destroy();
+    });
+  }
+
+  private finish(reason: 'closed' | 'slow-reader' | 'shutdown'): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.timer?.cancel();
+    this.cancel();
+    this.onEnd(reason);
+  }
+}

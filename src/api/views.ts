@@ -1,0 +1,73 @@
+/**
+ * The read views of the API built from the model and the AMF state, with the derived states
+ * (SU presence and readiness, SI assignment state) computed by the engine's own functions so the
+ * API never disagrees with the engine.
+ */
+import type { GroupView, NodeView, SiView, SuView } from './backend.js';
+import { type Ctx, siAssignmentState, suPresence, suReadiness } from '../amf/context.js';
+import { indexModel } from '../amf/model-index.js';
+import type { AmfState } from '../amf/state.js';
+import type { AmfModel } from '../model/index.js';
+
+function ctxOf(model: AmfModel, state: AmfState): Ctx {
+  return { idx: indexModel(model), s: state, now: 0, commands: [], notices: [], dirty: new Set(), rev: 0 };
+}
+
+/** Every SG in config order: its SUs by rank with their components, its SIs with their assignments. */
+export function groupViews(model: AmfModel, state: AmfState): GroupView[] {
+  const ctx = ctxOf(model, state);
+  return model.groups.map((sg) => {
+    const suOrder = ctx.idx.rankedSus.get(sg.name) ?? [];
+    const siOrder = ctx.idx.rankedSis.get(sg.name) ?? [];
+    const units: SuView[] = [];
+    for (const name of suOrder) {
+      const st = state.sus[name];
+      if (!st) continue;
+      units.push({
+        name,
+        node: st.node,
+        admin: st.admin,
+        oper: st.oper,
+        presence: suPresence(st),
+        readiness: suReadiness(ctx, name),
+        components: Object.entries(st.comps).map(([c, cs]) => ({ name: c, presence: cs.presence, oper: cs.oper, attempt: cs.attempt })),
+        assignments: siOrder.flatMap((si) => {
+          const a = st.assignments[si];
+          return a ? [{ si, ha: a.ha }] : [];
+        }),
+        escalation: { compRestarts: st.escalation.compRestarts, suRestarts: st.escalation.suRestarts },
+      });
+    }
+    const sis: SiView[] = [];
+    for (const name of siOrder) {
+      const st = state.sis[name];
+      if (!st) continue;
+      sis.push({
+        name,
+        group: sg.name,
+        admin: st.admin,
+        assignment: siAssignmentState(ctx, name),
+        assignments: suOrder.flatMap((su) => {
+          const s = state.sus[su];
+          const a = s?.assignments[name];
+          return s && a ? [{ su, node: s.node, ha: a.ha }] : [];
+        }),
+      });
+    }
+    return { name: sg.name, model: sg.model, admin: state.sgs[sg.name]?.admin ?? sg.adminState, units, sis };
+  });
+}
+
+/** Every node the AMF knows, with the SUs placed on it; `leader` names the Raft leader. */
+export function nodeViews(state: AmfState, leader: string | null): NodeView[] {
+  return Object.entries(state.nodes).map(([name, n]) => ({
+    name,
+    up: n.up,
+    admin: n.admin,
+    oper: n.oper,
+    leader: name === leader,
+    sus: Object.entries(state.sus)
+      .filter(([, su]) => su.node === name)
+      .map(([su]) => su),
+  }));
+}

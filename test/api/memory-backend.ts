@@ -1,0 +1,193 @@
+/**
+ * An in-memory ApiBackend for the API and CLI tests: the real AMF engine driven by the scripted
+ * agent of src/amf/harness.ts, the real config loader/diff/plan, and an EventLog fed from the
+ * engine's notices, on a virtual wall clock. No Raft: the "leader" is this node.
+ */
+import { Registry } from 'prom-client';
+import type { ApiBackend, BackendError, PutConfigResult, StatusView } from '../../src/api/backend.js';
+import { EventLog, adminEvent, configEvents, noticeEvents, type EventBody } from '../../src/api/events.js';
+import { planConfigChange } from '../../src/api/plan.js';
+import { groupViews, nodeViews } from '../../src/api/views.js';
+import { Harness } from '../../src/amf/harness.js';
+import { diffModels, loadConfig, type AmfModel } from '../../src/model/index.js';
+import { type Result, err, ok } from '../../src/util/result.js';
+
+export const SAMPLE = `node {
+\tname = n1
+}
+node {
+\tname = n2
+}
+node {
+\tname = n3
+}
+group {
+\tname = web
+\tmodel = 2n
+\tunit {
+\t\tname = SU_1
+\t\tnode = n1
+\t\trank = 1
+\t\tcomponent {
+\t\t\tname = httpd
+\t\t\tinstantiate = /bin/true
+\t\t\tcleanup = /bin/true
+\t\t\tcsi_type_name {
+\t\t\t\tname = http
+\t\t\t}
+\t\t}
+\t}
+\tunit {
+\t\tname = SU_2
+\t\tnode = n2
+\t\trank = 2
+\t\tcomponent {
+\t\t\tname = httpd
+\t\t\tinstantiate = /bin/true
+\t\t\tcleanup = /bin/true
+\t\t\tcsi_type_name {
+\t\t\t\tname = http
+\t\t\t}
+\t\t}
+\t}
+\tserviceinstance {
+\t\tname = SI_web
+\t\tcsi_descriptor {
+\t\t\tcsi_name = vip
+\t\t\ttype_name = http
+\t\t}
+\t}
+}
+`;
+
+const notFound = (message: string): Result<never, BackendError> => err({ code: 'not-found', message });
+
+export class MemoryBackend implements ApiBackend {
+  readonly metrics = new Registry();
+  readonly log: EventLog;
+  readonly h: Harness;
+  text: string;
+  epoch = 1;
+  /** Virtual wall time (ms since the epoch); every engine step moves it 1 ms. */
+  wall = Date.parse('2026-11-22T10:00:00.000Z');
+  /** Calls that changed something, so tests can check that refused requests changed nothing. */
+  mutations = 0;
+  /** Read options seen, to check that ?consistent reaches the backend. */
+  readonly consistentReads: boolean[] = [];
+
+  constructor(text = SAMPLE, ringCapacity = 1000) {
+    const model = MemoryBackend.parse(text);
+    this.text = text;
+    this.log = new EventLog(ringCapacity);
+    this.h = new Harness(model, (r) => {
+      for (const n of r.notices) for (const e of noticeEvents(n)) this.emit(e);
+    });
+    for (const node of model.nodes) {
+      this.emit({ entity: node.name, kind: 'membership', field: 'state', old: null, new: 'alive' });
+      this.h.send({ kind: 'node-up', node: node.name });
+    }
+    this.h.advance(60_000);
+  }
+
+  static parse(text: string): AmfModel {
+    const r = loadConfig(text, 'groups.conf');
+    if (!r.ok) throw new Error(r.error.join('\n'));
+    return r.value;
+  }
+
+  /** While set, events are held here instead of published (an admin op publishes only if valid). */
+  private held: EventBody[] | null = null;
+
+  emit(body: EventBody): void {
+    if (this.held) return void this.held.push(body);
+    this.wall += 1;
+    this.log.append(body, this.wall);
+  }
+
+  /** A component failure reported by its agent, as the real one would. */
+  failComponent(su: string, comp: string): void {
+    this.h.send({ kind: 'error-report', su, comp, recovery: 'no-recommendation', source: 'healthcheck', reason: 'healthcheck missed' });
+    this.h.advance(1000);
+  }
+
+  nodeDown(node: string): void {
+    this.emit({ entity: node, kind: 'membership', field: 'state', old: 'alive', new: 'dead' });
+    this.h.send({ kind: 'node-down', node });
+    this.h.advance(1000);
+  }
+
+  async status(): Promise<StatusView> {
+    return {
+      node: 'n1',
+      pid: process.pid,
+      uptimeSeconds: 12,
+      memory: { rssBytes: 1, heapUsedBytes: 1 },
+      raft: { role: 'leader', term: 3, leader: 'n1', commitIndex: 40, appliedIndex: 40, voters: ['n1', 'n2', 'n3'] },
+      members: this.h.model.nodes.map((n, i) => ({ name: n.name, address: `127.0.0.1:${7946 + i}`, state: this.h.state.nodes[n.name]?.up ? 'alive' : 'dead', incarnation: 1 })),
+      pending: { proposals: 0, commands: 0, timers: this.h.timers.size },
+      configEpoch: this.epoch,
+    };
+  }
+
+  async nodes(o: { consistent: boolean }) {
+    this.consistentReads.push(o.consistent);
+    return ok(nodeViews(this.h.state, 'n1'));
+  }
+
+  async groups(o: { consistent: boolean }) {
+    this.consistentReads.push(o.consistent);
+    return ok(groupViews(this.h.model, this.h.state));
+  }
+
+  async config(o: { consistent: boolean }) {
+    this.consistentReads.push(o.consistent);
+    return ok({ text: this.text, epoch: this.epoch });
+  }
+
+  async putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>> {
+    const loaded = loadConfig(text, 'groups.conf');
+    if (!loaded.ok) return ok({ kind: 'invalid', errors: loaded.error.map((e) => ({ file: e.file, line: e.line, col: e.col, message: e.message })) });
+    if (ifMatch !== this.epoch) return ok({ kind: 'stale', epoch: this.epoch });
+    const changes = diffModels(this.h.model, loaded.value);
+    if (dryRun) {
+      const plan = planConfigChange(this.h.model, this.h.state, loaded.value);
+      if (!plan.ok) return err({ code: 'invalid-state', message: plan.error });
+      return ok({ kind: 'dry-run', epoch: this.epoch, changes, plan: plan.value });
+    }
+    this.mutations++;
+    this.epoch++;
+    this.text = text;
+    this.h.model = loaded.value;
+    for (const e of configEvents(changes, this.epoch)) this.emit(e);
+    this.h.send({ kind: 'config-changed' });
+    this.h.advance(60_000);
+    return ok({ kind: 'committed', epoch: this.epoch, changes });
+  }
+
+  async admin(kind: 'node' | 'sg' | 'su' | 'si', name: string, op: Parameters<ApiBackend['admin']>[2]): Promise<Result<void, BackendError>> {
+    const s = this.h.state;
+    const known = { node: s.nodes, sg: s.sgs, su: s.sus, si: s.sis }[kind];
+    if (!(name in known)) return notFound(`no ${kind} ${name}`);
+    this.held = [];
+    const e = this.h.send({ kind: 'admin', op, target: { type: kind, name } });
+    const held = this.held;
+    this.held = null;
+    if (e !== undefined) return err({ code: 'invalid-state', message: e });
+    this.mutations++;
+    for (const body of [adminEvent(name, op), ...held]) this.emit(body);
+    this.h.advance(60_000);
+    return ok(undefined);
+  }
+
+  async reportError(su: string, comp: string, recovery: Parameters<ApiBackend['reportError']>[2], reason: string): Promise<Result<void, BackendError>> {
+    if (this.h.state.sus[su]?.comps[comp] === undefined) return notFound(`no component ${su}/${comp}`);
+    this.mutations++;
+    this.h.send({ kind: 'error-report', su, comp, recovery, source: 'error-report', reason });
+    this.h.advance(1000);
+    return ok(undefined);
+  }
+
+  subscribe(since: number | null, onEvent: Parameters<ApiBackend['subscribe']>[1]) {
+    return this.log.subscribe(since, onEvent);
+  }
+}
