@@ -8,7 +8,7 @@ import type { SwimConfig } from './config.js';
 import { SwimCore, type CoreStats, type MemberView, type SwimEvent } from './core.js';
 import { Envelope } from './envelope.js';
 import { IV_SIZE, Keyring, TAG_SIZE } from './keyring.js';
-import { assembleBody, decodeBody, decodePushPull, encodePushPull, type MemberState } from './messages.js';
+import { assembleBody, decodeBody, decodePushPull, encodePushPull, type MemberSnapshot, type MemberState } from './messages.js';
 import { createSwimMetrics, type DropReason, type SwimMetrics } from './metrics.js';
 
 export interface SwimPorts {
@@ -222,7 +222,7 @@ export class Memberlist {
           break;
         }
         case 'push-pull':
-          void this.pushPull(o.to, o.join);
+          this.pushPull(o.to, o.join).catch((e: unknown) => this.log.error({ err: e, peer: o.to }, 'swim: push-pull failed unexpectedly'));
           break;
         case 'event':
           for (const l of this.eventListeners) this.callListener(() => l(o.event));
@@ -327,7 +327,7 @@ export class Memberlist {
     });
   }
 
-  private openPushPull(frame: Uint8Array, peer: string) {
+  private openPushPull(frame: Uint8Array, peer: string): readonly MemberSnapshot[] | undefined {
     const body = this.envelope.unwrap(frame);
     if (!body.ok) {
       this.drop(body.error.reason, peer, `push-pull: ${body.error.detail}`);
