@@ -833,7 +833,8 @@ export class Raft {
       this.readOnly.wait(from, context);
       return;
     }
-    if (this.conf.voters.length === 1) {
+    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) {
+      // The only voter needs nobody's confirmation (a removed leader handing off does).
       this.respondRead(from, context, this.log.committed);
       return;
     }
