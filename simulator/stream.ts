@@ -194,12 +194,22 @@ class SimListener implements StreamListener {
     this.handler = handler;
     const queued = this.backlog;
     this.backlog = [];
-    for (const c of queued) handler(c);
+    for (const c of queued) this.dispatch(handler, c);
   }
 
   accept(conn: Endpoint): void {
-    if (this.handler) this.handler(conn);
+    if (this.handler) this.dispatch(this.handler, conn);
     else this.backlog.push(conn);
+  }
+
+  /** As the Node implementation: a throwing handler is reported and its connection closed. */
+  private dispatch(handler: (conn: StreamConnection) => void, conn: Endpoint): void {
+    try {
+      handler(conn);
+    } catch (e) {
+      this.fabric.world.handlerError(this.node, `connection handler on ${this.address}`, e);
+      conn.close();
+    }
   }
 
   close(): Promise<void> {

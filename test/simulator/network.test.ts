@@ -192,3 +192,26 @@ test('maxDatagramSize is enforced and configurable', async () => {
   assert.deepEqual(s.send('a:1', new Uint8Array(1401)), { ok: false, error: { kind: 'too-large', size: 1401, max: 1400 } });
   await assert.rejects(sim.ports('a').datagram.bind('b:1'), /not an address of node a/);
 });
+
+test('a throwing handler is reported in sim.handlerErrors and delivery goes on', async () => {
+  const sim = cluster(13, ['a', 'b']);
+  const { a, b } = await sockets(sim);
+  let calls = 0;
+  b.onMessage(() => {
+    calls++;
+    throw new Error('handler bug (expected by the test)');
+  });
+  a.send('b:1', numbered(1));
+  a.send('b:1', numbered(2));
+  const listener = await sim.ports('b').stream.listen('b:3');
+  listener.onConnection(() => {
+    throw new Error('accept bug (expected by the test)');
+  });
+  const pending = sim.ports('a').stream.connect('b:3', { timeoutMs: 1000 });
+  await sim.runFor(100);
+  const r = await pending;
+  assert.equal(calls, 2);
+  assert.ok(r.ok);
+  assert.equal(r.value.closed, true, 'the connection whose handler threw is closed');
+  assert.deepEqual(sim.handlerErrors.map((e) => e.where).sort(), ['connection handler on b:3', 'datagram handler on b:1', 'datagram handler on b:1']);
+});
