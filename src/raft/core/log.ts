@@ -55,10 +55,10 @@ export class RaftLog {
   constructor(readonly storage: RaftLogStorage, applied: number) {
     this.unstable = new Unstable(storage.lastIndex() + 1);
     const snapIndex = storage.snapshot().meta.index;
-    // The first committed index we know for sure is the one storage can no longer show.
-    this.committed = storage.firstIndex() - 1;
+    assert(storage.firstIndex() - 1 <= snapIndex, `storage: log compacted through ${storage.firstIndex() - 1} beyond its snapshot ${snapIndex}`);
+    // A snapshot only ever holds committed entries.
+    this.committed = snapIndex;
     this.applied = Math.max(applied, 0);
-    assert(snapIndex <= this.committed || storage.firstIndex() <= snapIndex + 1, 'storage: snapshot beyond first index');
   }
 
   firstIndex(): number {
