@@ -48,9 +48,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
   plan.install();
   options.scenario?.(sim);
-  await sim.runFor(options.durationMs);
-
   const problems: string[] = [];
+  try {
+    await sim.runFor(options.durationMs);
+  } catch (e) {
+    // A bug in the code under test (an assertion, say): a failed run like any other, replayable.
+    problems.push(`exception at ${sim.now.toFixed(3)} ms: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  }
+
   const replicas = names.map((n) => sim.app<GossipSet>(n));
   names.forEach((n, i) => {
     if (!replicas[i]) problems.push(`node ${n} is down at the end`);
