@@ -114,6 +114,7 @@ async function trial(k: number, measureIdle: boolean): Promise<{ detect: number[
     }
     const victim = kids[1 + (k % (MEMBERS - 1))] as Child;
     const survivors = kids.filter((c) => c !== victim);
+    const falseDead = kids.reduce((n, c) => n + c.reports.filter((r) => r.kind === 'dead').length, 0);
     const killedAt = Date.now();
     victim.proc.kill('SIGKILL');
     const deadAt = (c: Child) => c.reports.find((r) => r.kind === 'dead' && r.member === victim.name && r.t >= killedAt);
@@ -122,7 +123,7 @@ async function trial(k: number, measureIdle: boolean): Promise<{ detect: number[
       const r = deadAt(c);
       return r?.kind === 'dead' ? r.t - killedAt : NaN;
     });
-    console.log(`trial ${k + 1}: SIGKILL ${victim.name}; dead at every survivor after ${detect.map((d) => `${d} ms`).join(', ')}`);
+    console.log(`trial ${k + 1}: false dead before the kill: ${falseDead}; SIGKILL ${victim.name}; dead at every survivor after ${detect.map((d) => `${d} ms`).join(', ')}`);
     return { detect, ...(idleCpuPct === undefined ? {} : { idleCpuPct }), ...(rssMb === undefined ? {} : { rssMb }) };
   } finally {
     for (const c of kids) c.proc.kill('SIGKILL');
