@@ -19,6 +19,13 @@ export interface CommandExecutor {
   resetAll(): Promise<void>;
   /** A new configuration was committed (before its commands are executed). */
   setModel(model: AmfModel): void;
+  /**
+   * Policy `stop` only: this node's lease now ends at `deadline` (local Clock.now() ms; -Infinity:
+   * none held). An executor with a watchdog outside the daemon's event loop (a hardware watchdog,
+   * SBD, a supervisor process) arms it for that time, so the components stop even if the daemon is
+   * paused or hung when the lease runs out.
+   */
+  leaseUntil?(deadline: number): void;
 }
 
 /** Powers a node off (STONITH); ok only when the node is known to be off. */

@@ -111,6 +111,7 @@ export class NodeRuntime {
     const until = sent + this.d.settings.leaseMs;
     if (until <= this.leaseUntil) return;
     this.leaseUntil = until;
+    if (this.d.settings.leasePolicy === 'stop') this.d.executor.leaseUntil?.(until);
     if (this.phase !== 'active') this.log.info({ inc: this.inc, phase: this.phase }, 'lease granted');
     this.phase = 'active';
     this.expiry?.cancel();
@@ -139,6 +140,7 @@ export class NodeRuntime {
     this.phase = 'resetting';
     this.inc = '';
     this.leaseUntil = -Infinity;
+    this.d.executor.leaseUntil?.(-Infinity);
     this.expiry?.cancel();
     this.outbox = [];
     this.sentAt.clear();

@@ -1,0 +1,165 @@
+/**
+ * Simulated components for `amf-sim cluster`: every component is a process of the node's machine
+ * (the simulator's ProcessRunner), and the CSIs it holds are recorded next to its pid in a world
+ * table that outlives daemon crashes, so the checker sees what really runs, not what the cluster
+ * believes. Each node also runs a watchdog process: when the daemon's lease runs out and the daemon
+ * cannot act (paused, hung), the watchdog kills the node's components (self-fencing, like SBD).
+ */
+import type { AmfCommand, HaState } from '../../src/amf/commands.js';
+import type { AgentReport } from '../../src/cluster/entries.js';
+import type { CommandExecutor } from '../../src/cluster/executor.js';
+import type { AmfModel } from '../../src/model/types.js';
+import type { Clock } from '../../src/runtime/ports/clock.js';
+import type { ProcessRunner, RunningProcess } from '../../src/runtime/ports/process.js';
+import type { Simulation } from '../simulation.js';
+
+export const COMPONENT_PROGRAM = 'sim:component';
+const WATCHDOG_PROGRAM = 'sim:watchdog';
+
+export interface RunningComp {
+  readonly pid: number;
+  /** `si/csi` → HA state the component was told. */
+  readonly csis: Map<string, HaState>;
+}
+
+/** Per node: `su/comp` → the running component. */
+export class ComponentWorld {
+  private readonly nodes = new Map<string, Map<string, RunningComp>>();
+
+  constructor(
+    private readonly sim: Simulation,
+    /** Called whenever a component takes an active CSI (the checker's step). */
+    readonly onActive: () => void = () => undefined,
+  ) {
+    sim.programs.register(COMPONENT_PROGRAM, () => undefined);
+    sim.programs.register(WATCHDOG_PROGRAM, (ctx) => {
+      const node = ctx.argv[1] ?? '';
+      ctx.after(Number(ctx.argv[2]), () => {
+        this.killAll(node);
+        ctx.exit(0);
+      });
+    });
+  }
+
+  comps(node: string): Map<string, RunningComp> {
+    let m = this.nodes.get(node);
+    if (!m) this.nodes.set(node, (m = new Map()));
+    return m;
+  }
+
+  /** Kill every component of the node (cleanup / watchdog): gone from the table at once. */
+  killAll(node: string): void {
+    const table = this.sim.processTable(node);
+    for (const c of this.comps(node).values()) table.signal(c.pid, 'SIGKILL');
+    this.comps(node).clear();
+  }
+
+  /** SI → nodes where a live component holds one of its CSIs active. */
+  actives(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const [node, comps] of this.nodes) {
+      if (!this.sim.isUp(node) && comps.size === 0) continue;
+      const live = new Set(this.sim.processTable(node).livePids());
+      for (const c of comps.values()) {
+        if (!live.has(c.pid)) continue;
+        for (const [key, ha] of c.csis) {
+          if (ha !== 'active') continue;
+          const si = key.slice(0, key.indexOf('/'));
+          let set = out.get(si);
+          if (!set) out.set(si, (set = new Set()));
+          set.add(node);
+        }
+      }
+    }
+    return out;
+  }
+
+  spawnWatchdog(runner: ProcessRunner, node: string, ms: number): RunningProcess | undefined {
+    const r = runner.spawn({ argv: [WATCHDOG_PROGRAM, node, String(Math.max(0, ms))], env: {} });
+    return r.ok ? r.value : undefined;
+  }
+}
+
+/** Delay of every simulated agent operation (a CLC-CLI script, a CSI callback). */
+const OP_MS = 10;
+
+export class SimExecutor implements CommandExecutor {
+  private readonly listeners: Array<(r: AgentReport) => void> = [];
+  private readonly expectedExit = new Set<number>();
+  private watchdog: RunningProcess | undefined;
+
+  constructor(
+    private readonly world: ComponentWorld,
+    private readonly node: string,
+    private readonly processes: ProcessRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  onReport(listener: (r: AgentReport) => void): void {
+    this.listeners.push(listener);
+  }
+
+  setModel(_model: AmfModel): void {}
+
+  /** The daemon's lease now ends at this local time: re-arm the watchdog for it. */
+  leaseUntil(deadline: number): void {
+    this.watchdog?.killGroup('SIGKILL');
+    this.watchdog = Number.isFinite(deadline) ? this.world.spawnWatchdog(this.processes, this.node, deadline - this.clock.now()) : undefined;
+  }
+
+  resetAll(): Promise<void> {
+    for (const c of this.world.comps(this.node).values()) this.expectedExit.add(c.pid);
+    this.world.killAll(this.node);
+    return new Promise((resolve) => this.clock.setTimer(OP_MS, resolve));
+  }
+
+  private report(r: AgentReport): void {
+    this.clock.setTimer(OP_MS, () => {
+      for (const l of this.listeners) l(r);
+    });
+  }
+
+  execute(cmd: AmfCommand): void {
+    if (cmd.kind === 'timer-set' || cmd.kind === 'timer-cancel' || cmd.kind === 'node-fence') return;
+    const { su, comp } = cmd;
+    const key = `${su}/${comp}`;
+    const comps = this.world.comps(this.node);
+    const running = comps.get(key);
+    switch (cmd.kind) {
+      case 'comp-instantiate': {
+        if (running) return this.report({ kind: 'comp-instantiated', su, comp });
+        const p = this.processes.spawn({ argv: [COMPONENT_PROGRAM, key], env: {} });
+        if (!p.ok) return this.report({ kind: 'comp-instantiate-failed', su, comp, reason: p.error.kind });
+        const pid = p.value.pid;
+        comps.set(key, { pid, csis: new Map() });
+        void p.value.exited.then(() => {
+          if (comps.get(key)?.pid === pid) comps.delete(key);
+          if (this.expectedExit.delete(pid)) return;
+          for (const l of this.listeners) l({ kind: 'error-report', su, comp, recovery: 'no-recommendation', source: 'process-died', reason: 'process died' });
+        });
+        return this.report({ kind: 'comp-instantiated', su, comp });
+      }
+      case 'comp-terminate':
+      case 'comp-cleanup':
+        if (running) {
+          this.expectedExit.add(running.pid);
+          comps.delete(key);
+          this.processes.signal(running.pid, 'SIGKILL');
+        }
+        return this.report({ kind: 'comp-terminated', su, comp });
+      case 'csi-set':
+        if (!running) return this.report({ kind: 'csi-set-failed', su, comp, si: cmd.si, csi: cmd.csi, haState: cmd.haState, reason: 'not running' });
+        running.csis.set(`${cmd.si}/${cmd.csi}`, cmd.haState);
+        if (cmd.haState === 'active') this.world.onActive();
+        this.report({ kind: 'csi-set-done', su, comp, si: cmd.si, csi: cmd.csi, haState: cmd.haState });
+        if (cmd.haState === 'quiescing') this.report({ kind: 'quiescing-complete', su, comp, si: cmd.si, csi: cmd.csi });
+        return;
+      case 'csi-remove':
+        running?.csis.delete(`${cmd.si}/${cmd.csi}`);
+        return this.report({ kind: 'csi-remove-done', su, comp, si: cmd.si, csi: cmd.csi });
+      case 'healthcheck-start':
+      case 'healthcheck-stop':
+        return;
+    }
+  }
+}

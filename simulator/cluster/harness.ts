@@ -1,0 +1,164 @@
+/**
+ * A whole amfd cluster in the simulator: every node runs the real composition (SWIM, Raft, the
+ * cluster FSM, director and node runtime) on simulated ports, with simulated components. The
+ * checker (`onActive`) runs whenever a component takes an active CSI: the only step at which an SI
+ * can become active twice.
+ */
+import { reduce } from '../../src/amf/index.js';
+import { createClusterNode, type ClusterNode } from '../../src/cluster/node.js';
+import type { ClusterSettings } from '../../src/cluster/options.js';
+import type { NodePorts } from '../../src/runtime/tokens.js';
+import { Simulation, type SimulationOptions } from '../simulation.js';
+import { ComponentWorld, SimExecutor } from './components.js';
+
+export const SWIM_PORT = 7946;
+export const RAFT_PORT = 7000;
+export const RPC_PORT = 7100;
+
+/** One node's application: the cluster node and its simulated components. */
+export class ClusterSimApp {
+  readonly node: ClusterNode;
+  readonly executor: SimExecutor;
+  error: string | undefined;
+
+  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>) {
+    const name = ports.nodeName;
+    this.executor = new SimExecutor(world, name, ports.processes, ports.clock);
+    const r = createClusterNode(ports, {
+      bind: { swim: `${name}:${SWIM_PORT}`, raft: `${name}:${RAFT_PORT}`, rpc: `${name}:${RPC_PORT}` },
+      join: names.map((n) => `${n}:${SWIM_PORT}`),
+      executor: this.executor,
+      settings,
+    });
+    if (!r.ok) throw new Error(r.error.join('; '));
+    this.node = r.value;
+    void this.node.start().then((s) => {
+      if (!s.ok) this.error = s.error;
+    });
+  }
+}
+
+export interface ClusterHarnessOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly settings?: Partial<ClusterSettings>;
+  readonly sim?: Partial<SimulationOptions>;
+}
+
+export class ClusterHarness {
+  readonly sim: Simulation;
+  readonly world: ComponentWorld;
+  readonly names: string[];
+  readonly violations: string[] = [];
+  /** Every configuration the cluster acknowledged as committed: epoch → text. */
+  readonly committedConfigs = new Map<number, string>();
+  /** Highest number of nodes seen active at once per SI (for reports). */
+  doubleActives = 0;
+
+  constructor(o: ClusterHarnessOptions) {
+    this.sim = new Simulation({ seed: o.seed, ...o.sim });
+    this.world = new ComponentWorld(this.sim, () => this.check());
+    this.names = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
+    const settings = { bootstrapExpect: Math.min(3, o.nodes), ...o.settings };
+    for (const name of this.names) this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings));
+  }
+
+  app(name: string): ClusterSimApp | undefined {
+    return this.sim.app<ClusterSimApp>(name);
+  }
+
+  apps(): ClusterSimApp[] {
+    return this.names.map((n) => this.app(n)).filter((a): a is ClusterSimApp => a !== undefined);
+  }
+
+  /** The node that is Raft leader with the highest term, if any. */
+  leader(): ClusterSimApp | undefined {
+    let best: ClusterSimApp | undefined;
+    for (const a of this.apps()) {
+      if (a.node.raft?.state() !== 'leader') continue;
+      if (!best || (a.node.raft.currentTerm ?? 0) > (best.node.raft?.currentTerm ?? 0)) best = a;
+    }
+    return best;
+  }
+
+  /** Formation done: a leader whose Raft configuration holds every node. */
+  formed(): boolean {
+    const l = this.leader();
+    return l !== undefined && (l.node.raft?.getConfiguration().length ?? 0) === this.names.length;
+  }
+
+  /** Propose a configuration on the current leader until it commits (or maxMs passes). */
+  async setConfig(text: string, maxMs = 20_000): Promise<boolean> {
+    const deadline = this.sim.now + maxMs;
+    while (this.sim.now < deadline) {
+      const l = this.leader();
+      if (l) {
+        const epoch = l.node.fsm.state.epoch;
+        let done: boolean | undefined;
+        void l.node.setConfig(text, epoch).then((r) => {
+          done = r.ok && r.result.ok;
+          if (r.ok && r.result.ok && r.result.epoch !== undefined) this.committedConfigs.set(r.result.epoch, text);
+        });
+        await this.sim.runUntil(() => done !== undefined, 5000);
+        if (done) return true;
+      } else await this.sim.runFor(200);
+    }
+    return false;
+  }
+
+  /** At most one node holds an SI active (2N and N+M groups), at every step. */
+  check(): void {
+    const l = this.leader() ?? this.apps()[0];
+    if (!l) return;
+    const model = l.node.fsm.model;
+    const guarded = new Set(model.groups.filter((g) => g.model === '2n' || g.model === 'nplusm').flatMap((g) => g.sis.map((s) => s.name)));
+    for (const [si, nodes] of this.world.actives()) {
+      if (!guarded.has(si) || nodes.size <= 1) continue;
+      this.doubleActives = Math.max(this.doubleActives, nodes.size);
+      this.violations.push(`t=${this.sim.now.toFixed(0)} SI ${si} is ACTIVE on ${[...nodes].sort().join(' and ')}`);
+    }
+  }
+
+  /**
+   * Converged: every node up and on the leader's epoch; every 2N / N+M SI assigned as the
+   * reduction says for the SUs in service, and really active exactly on the node the FSM says.
+   * Returns the reasons it is not (empty: converged).
+   */
+  convergence(): string[] {
+    const problems: string[] = [];
+    const l = this.leader();
+    if (!l) return ['no leader'];
+    for (const n of this.names) {
+      const a = this.app(n);
+      if (!a) problems.push(`${n} is down`);
+      else if (a.node.fsm.state.epoch !== l.node.fsm.state.epoch) problems.push(`${n} is at epoch ${a.node.fsm.state.epoch}, the leader at ${l.node.fsm.state.epoch}`);
+      else if (l.node.fsm.state.nodes[n]?.up !== true) problems.push(`${n} is not up in the FSM`);
+    }
+    const fsm = l.node.fsm;
+    const assignments = fsm.assignments();
+    const actives = this.world.actives();
+    for (const g of fsm.model.groups) {
+      if (g.model !== '2n' && g.model !== 'nplusm') continue;
+      const inService = g.units.filter((u) => {
+        const st = fsm.state.amf.sus[u.name];
+        return st !== undefined && st.admin === 'unlocked' && st.oper === 'enabled';
+      }).length;
+      const r = reduce({ sis: g.sis.length, inService, pa: g.preferredActiveUnits, ps: g.preferredStandbyUnits, ma: g.maximumActiveInstances, ms: g.maximumStandbyInstances });
+      for (const si of g.sis) {
+        const a = Object.entries(assignments[si.name] ?? {});
+        const act = a.filter(([, ha]) => ha === 'active').map(([su]) => su);
+        const stb = a.filter(([, ha]) => ha === 'standby');
+        if (r.active > 0 && act.length !== 1) problems.push(`SI ${si.name}: ${act.length} active SUs in the FSM`);
+        if (r.standby > 0 && stb.length !== 1) problems.push(`SI ${si.name}: ${stb.length} standby SUs in the FSM (reduction ${r.level}: ${r.active}+${r.standby})`);
+        const node = act[0] !== undefined ? fsm.state.amf.sus[act[0]]?.node : undefined;
+        const real = [...(actives.get(si.name) ?? [])];
+        if (act.length === 1 && (real.length !== 1 || real[0] !== node)) problems.push(`SI ${si.name}: FSM says active on ${node ?? '-'}, really active on [${real.join(',')}]`);
+      }
+    }
+    const last = Math.max(0, ...this.committedConfigs.keys());
+    if (last > 0 && (fsm.state.epoch < last || (fsm.state.epoch === last && fsm.state.configText !== this.committedConfigs.get(last)))) {
+      problems.push(`committed configuration epoch ${last} lost (leader at epoch ${fsm.state.epoch})`);
+    }
+    return problems;
+  }
+}
