@@ -6,8 +6,10 @@ interface Item {
   transmits: number;
 }
 
+/** The smallest membership update (dead, one-character names) is 7 bytes: stop below that. */
+const MIN_ITEM = 7;
 /** Stop looking for something that fits once this many items in a row did not. */
-const MAX_MISSES = 64;
+const MAX_MISSES = 16;
 
 /**
  * Updates waiting to be piggybacked, each sent at most `limit` times (memberlist's
@@ -62,7 +64,7 @@ export class BroadcastQueue {
         } else if (++misses >= MAX_MISSES) {
           break outer;
         }
-        if (left < 8) break outer;
+        if (left < MIN_ITEM) break outer;
       }
     }
     for (const item of taken) {

@@ -87,6 +87,10 @@ export class Memberlist {
     const bound = await bindBoth(ports, o.bind);
     if (!bound.ok) return bound;
     const { socket, listener } = bound.value;
+    if (!o.advertise && /^(0\.0\.0\.0|\[?::\]?):/.test(socket.address)) {
+      await Promise.all([socket.close(), listener.close()]);
+      return err(`swim: bound to the wildcard address ${socket.address}: give an advertise address other members can reach`);
+    }
     const envelope = new Envelope(o.config.label, keyring.value);
     const core = new SwimCore({
       name: o.name,

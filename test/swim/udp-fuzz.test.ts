@@ -127,3 +127,11 @@ test('garbage push-pull frames over TCP are dropped and counted', async () => {
     await a.value.shutdown();
   }
 });
+
+test('binding the wildcard address without an advertise address is refused with a clear message', async () => {
+  const cfg = swimConfig('lan-fast');
+  assert.ok(cfg.ok);
+  const r = await Memberlist.start(realPorts('w'), { name: 'w', bind: '0.0.0.0:0', config: cfg.value });
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.error, /advertise/);
+});
