@@ -282,6 +282,11 @@ export class Raft {
   }
 
   private wonVote(): void {
+    if (!this.conf.voters.includes(this.id)) {
+      // Demoted or removed (a conf change applied) while campaigning: not ours to win.
+      this.becomeFollower(this.term, '');
+      return;
+    }
     if (this.role === 'preCandidate') {
       this.campaign('election');
     } else {
