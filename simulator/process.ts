@@ -295,7 +295,7 @@ class Capture {
 class RunningLeader implements RunningProcess {
   readonly exited: Promise<ProcessExit>;
   private timedOut = false;
-  private result: ProcessExit | undefined;
+  private escalated = false;
 
   constructor(
     private readonly leader: SimProcess,
@@ -305,7 +305,7 @@ class RunningLeader implements RunningProcess {
     const { scheduler } = this.table.world;
     this.exited = new Promise((resolve) => {
       leader.onEnd = (code, signal) => {
-        this.result = {
+        const result: ProcessExit = {
           code,
           signal,
           timedOut: this.timedOut,
@@ -313,7 +313,6 @@ class RunningLeader implements RunningProcess {
           stderr: leader.stderr.value,
           outputTruncated: leader.stdout.truncated || leader.stderr.truncated,
         };
-        const result = this.result;
         // Reported to the incarnation that spawned it: a crashed daemon never hears of it.
         scheduler.schedule(0, domain, () => resolve(result));
       };
@@ -323,7 +322,7 @@ class RunningLeader implements RunningProcess {
         if (!this.leader.running) return;
         this.timedOut = true;
         this.table.world.trace.record('proc.timeout', this.table.node, this.pid);
-        void this.terminate(options.killGraceMs);
+        this.escalate(options.killGraceMs ?? DEFAULT_GRACE_MS);
       });
     }
   }
@@ -336,14 +335,25 @@ class RunningLeader implements RunningProcess {
     return this.leader.pid;
   }
 
+  /** As the Node runner: once the leader has exited its pid may be reused, so this is a no-op. */
   killGroup(signal: Signal): void {
-    this.table.signal(-this.leader.pgid, signal);
+    if (this.leader.running) this.table.signal(-this.leader.pgid, signal);
   }
 
   terminate(graceMs?: number): Promise<ProcessExit> {
-    const grace = graceMs ?? this.options.killGraceMs ?? DEFAULT_GRACE_MS;
-    this.killGroup('SIGTERM');
-    this.table.world.scheduler.schedule(grace, this.table.machine, () => this.killGroup('SIGKILL'));
+    this.escalate(graceMs ?? this.options.killGraceMs ?? DEFAULT_GRACE_MS);
     return this.exited;
+  }
+
+  /**
+   * SIGTERM the group, SIGKILL it after the grace even if the leader exited meanwhile (a
+   * grandchild ignoring SIGTERM must not survive); only the first call counts.
+   */
+  private escalate(graceMs: number): void {
+    if (!this.leader.running || this.escalated) return;
+    this.escalated = true;
+    const group = -this.leader.pgid;
+    this.table.signal(group, 'SIGTERM');
+    this.table.world.scheduler.schedule(graceMs, this.table.machine, () => this.table.signal(group, 'SIGKILL'));
   }
 }
