@@ -4,7 +4,7 @@
  * missing. Choices follow SU rank (then config order) and SI rank (sponsors first).
  */
 import type { HaState } from './commands.js';
-import { type Ctx, suAssignable } from './context.js';
+import { type Ctx, suAssignable, suReadiness } from './context.js';
 import { removeAssignment, setAssignment } from './lifecycle.js';
 import { type Reduction, quota, reduce } from './reduction.js';
 import type { SgConfig } from '../model/types.js';
@@ -16,6 +16,8 @@ interface View {
   readonly sg: SgConfig;
   /** Assignable SUs, by rank. */
   readonly sus: readonly string[];
+  /** SUs that keep their assignments (in service, possibly restarting), by rank. */
+  readonly kept: readonly string[];
   /** Assignable SIs, sponsors first then by rank. */
   readonly sis: readonly string[];
 }
@@ -98,17 +100,17 @@ function fill(v: View, sus: readonly string[], slots: number, left: string[], ma
 function plan2n(v: View): void {
   if (v.sis.some((si) => blocked(v, si))) return; // 2N moves the SG's SIs together
   const activeSu =
-    v.sus.find((su) => load(v, su, 'active') > 0) ??
+    v.kept.find((su) => load(v, su, 'active') > 0) ??
     v.sus.find((su) => load(v, su, 'standby') > 0) ??
     v.sus.find((su) => !holdsAny(v, su));
   if (activeSu === undefined) return;
   for (const si of wantActive(v)) if (hosts(v, activeSu, si)) setAssignment(v.ctx, activeSu, si, 'active');
   if (v.sis.some((si) => v.ctx.s.sis[si]!.swapFrom !== null)) return;
   const standbySu =
-    v.sus.find((su) => su !== activeSu && load(v, su, 'standby') > 0) ?? v.sus.find((su) => su !== activeSu && !holdsAny(v, su));
+    v.kept.find((su) => su !== activeSu && load(v, su, 'standby') > 0) ?? v.sus.find((su) => su !== activeSu && !holdsAny(v, su));
   if (standbySu === undefined) return;
   for (const si of v.sis) {
-    if (ha(v, activeSu, si) !== 'active' || holders(v, si, 'standby', v.sus).length > 0) continue;
+    if (ha(v, activeSu, si) !== 'active' || holders(v, si, 'standby', v.kept).length > 0) continue;
     if (hosts(v, standbySu, si)) setAssignment(v.ctx, standbySu, si, 'standby');
   }
 }
@@ -128,11 +130,15 @@ export function nplusmReduction(sg: SgConfig, sis: number, inService: number): R
 function planNplusM(v: View): void {
   const sg = v.sg;
   const red = nplusmReduction(sg, v.sis.length, v.sus.length);
-  const activeSus = (): string[] => v.sus.filter((su) => load(v, su, 'active') > 0);
+  const activeSus = (): string[] => v.kept.filter((su) => load(v, su, 'active') > 0);
   // 1. Standbys of SIs that lost their active take over, within Pa and Ma.
   const promoted = new Set<string>();
+  // A standby SU is promoted for all the SIs it backs of a failed SU at once, so it waits while
+  // any SI it backs is still held by an SU being stopped.
+  const waits = (su: string): boolean => v.sis.some((x) => ha(v, su, x) === 'standby' && blocked(v, x));
   for (const si of wantActive(v)) {
     const sb = holders(v, si, 'standby', v.sus).find((su) => {
+      if (waits(su)) return false;
       const isActive = load(v, su, 'active') > 0;
       return (isActive || activeSus().length < sg.preferredActiveUnits) && load(v, su, 'active') < sg.maximumActiveInstances;
     });
@@ -149,19 +155,20 @@ function planNplusM(v: View): void {
   // 2. Actives: existing active SUs first, then free SUs, up to the reduction's count.
   const actives = activeSus();
   const free = (): string[] => v.sus.filter((su) => !holdsAny(v, su));
-  fill(v, [...actives, ...free()], Math.max(red.active, actives.length), wantActive(v), sg.maximumActiveInstances, 'active');
-  // 3. Standbys for actively assigned SIs, on SUs with no active assignment.
-  const standbys = v.sus.filter((su) => load(v, su, 'standby') > 0 && load(v, su, 'active') === 0);
-  const needStandby = v.sis.filter(
-    (si) => hasActive(v, si) && holders(v, si, 'standby', v.sus).length === 0 && v.ctx.s.sis[si]!.swapFrom === null,
-  );
+  const orphans = wantActive(v).filter((si) => !holders(v, si, 'standby', v.kept).some(waits));
+  fill(v, [...actives, ...free()], Math.max(red.active, actives.length), orphans, sg.maximumActiveInstances, 'active');
+  // 3. Standbys for actively assigned SIs, on SUs with no active assignment (not during a swap:
+  // the old active SU becomes the standby).
+  if (v.sis.some((si) => v.ctx.s.sis[si]!.swapFrom !== null)) return;
+  const standbys = v.kept.filter((su) => load(v, su, 'standby') > 0 && load(v, su, 'active') === 0);
+  const needStandby = v.sis.filter((si) => hasActive(v, si) && holders(v, si, 'standby', v.kept).length === 0);
   fill(v, [...standbys, ...free()], Math.max(red.standby, standbys.length), needStandby, sg.maximumStandbyInstances, 'standby');
 }
 
 /** Candidates for a new assignment of `si`, best first: rank, then load, then config order. */
 function pick(v: View, si: string, which: HaState, max: number): string | undefined {
   const limit = v.sg.preferredAssignedUnits;
-  const assignedUnits = v.sus.filter((su) => holdsAny(v, su)).length;
+  const assignedUnits = v.kept.filter((su) => holdsAny(v, su)).length;
   let best: string | undefined;
   let bestKey: [number, number, number] | undefined;
   for (const su of v.sus) {
@@ -189,7 +196,7 @@ function planNway(v: View): void {
   for (const si of v.sis) {
     if (!hasActive(v, si) || v.ctx.s.sis[si]!.swapFrom !== null) continue;
     const want = v.ctx.idx.sis.get(si)!.cfg.preferredStandbyAssignments;
-    while (holders(v, si, 'standby', v.sus).length < want) {
+    while (holders(v, si, 'standby', v.kept).length < want) {
       const target = pick(v, si, 'standby', ms);
       if (target === undefined) break;
       setAssignment(v.ctx, target, si, 'standby');
@@ -225,10 +232,12 @@ export function assignableSis(ctx: Ctx, sg: SgConfig): string[] {
 }
 
 export function planSg(ctx: Ctx, sg: SgConfig): void {
+  const ranked = ctx.idx.rankedSus.get(sg.name) ?? [];
   const v: View = {
     ctx,
     sg,
-    sus: (ctx.idx.rankedSus.get(sg.name) ?? []).filter((su) => suAssignable(ctx, su)),
+    sus: ranked.filter((su) => suAssignable(ctx, su)),
+    kept: ranked.filter((su) => suReadiness(ctx, su) === 'in-service'),
     sis: assignableSis(ctx, sg),
   };
   switch (sg.model) {

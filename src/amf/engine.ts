@@ -9,7 +9,7 @@ import { type Ctx, markSuDirty, nodeUsable, su, suShouldRun } from './context.js
 import { compUp, instantiateComp, removeAssignment } from './lifecycle.js';
 import { indexModel } from './model-index.js';
 import { reconcile } from './reconcile.js';
-import { nodeFailover, probationExpired, recoverFromError, timerIds } from './recovery.js';
+import { nodeFailfast, nodeFailover, probationExpired, recoverFromError, timerIds } from './recovery.js';
 import { diffNotices, snapshot } from './snapshot.js';
 import { type AmfState, addMissingEntities, cloneState, newNodeState } from './state.js';
 import type { AmfModel } from '../model/types.js';
@@ -123,7 +123,7 @@ function compInput(ctx: Ctx, input: CompInput): null {
       const node = st.node!;
       ctx.notices.push({ kind: 'recovery', su: input.su, comp: input.comp, action: 'node-failover', level: 3, reason: `termination failed: ${input.reason}` });
       nodeFailover(ctx, node);
-      ctx.commands.push({ kind: 'node-fence', node, reason: `${name} could not be terminated: ${input.reason}` });
+      nodeFailfast(ctx, node, `${name} could not be terminated: ${input.reason}`);
       return null;
     }
     case 'error-report':
@@ -190,6 +190,7 @@ function nodeDown(ctx: Ctx, node: string): null {
     return null;
   }
   ns.up = false;
+  ns.fencing = false;
   for (const [name, st] of Object.entries(ctx.s.sus)) {
     if (st.node !== node) continue;
     for (const c of Object.values(st.comps)) {

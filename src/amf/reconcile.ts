@@ -42,7 +42,21 @@ function settle(ctx: Ctx, sg: SgConfig): void {
     runOrStop(ctx, u.name);
   }
   for (const si of sg.sis) advanceSwap(ctx, sg, si.name);
-  planSg(ctx, sg);
+  if (started(ctx, sg)) planSg(ctx, sg);
+}
+
+/** The SG has started once no SU of it is being instantiated on a usable node. */
+function started(ctx: Ctx, sg: SgConfig): boolean {
+  const st = ctx.s.sgs[sg.name]!;
+  if (st.started) return true;
+  const busy = sg.units.some((u) => {
+    const su = ctx.s.sus[u.name]!;
+    return nodeUsable(ctx, su.node) && Object.values(su.comps).some((c) => c.presence === 'instantiating');
+  });
+  if (busy) return false;
+  st.started = true;
+  ctx.rev++;
+  return true;
 }
 
 /** Choose a node for an unplaced SU; release the node of an SU that is down on an unusable node. */
@@ -88,9 +102,10 @@ function autoRepair(ctx: Ctx, suName: string): void {
   markSuDirty(ctx, suName);
 }
 
-type Disposition = 'keep' | 'evacuate' | 'quiescing' | 'quiesce' | 'abrupt';
+/** What happens to an assignment: kept, handed over gracefully, dropped once dead, or held until a fence completes. */
+type Disposition = 'keep' | 'evacuate' | 'quiescing' | 'quiesce' | 'abrupt' | 'fenced';
 
-const strength: Record<Disposition, number> = { keep: 0, evacuate: 1, quiescing: 2, quiesce: 3, abrupt: 4 };
+const strength: Record<Disposition, number> = { keep: 0, evacuate: 1, quiescing: 2, quiesce: 3, abrupt: 4, fenced: 5 };
 
 function disposition(ctx: Ctx, suName: string, si: string, a: Assignment): Disposition {
   const st = ctx.s.sus[suName]!;
@@ -103,8 +118,10 @@ function disposition(ctx: Ctx, suName: string, si: string, a: Assignment): Dispo
     const shutting = [st.admin, ctx.s.sgs[e.sg.name]!.admin, ctx.s.nodes[st.node!]!.admin].includes('shutting-down');
     d = shutting ? 'quiescing' : 'evacuate';
   } else if (r === 'out-of-service') {
+    const node = st.node === null ? undefined : ctx.s.nodes[st.node];
     const dying = holders.some((h) => st.comps[h.comp.name]!.presence !== 'instantiated');
-    d = dying || !nodeUsable(ctx, st.node) ? 'abrupt' : 'quiesce';
+    if (node?.fencing && node.up) d = 'fenced';
+    else d = dying || !node?.up ? 'abrupt' : 'quiesce';
   }
   const siSt = ctx.s.sis[si]!;
   let siD: Disposition = 'keep';
@@ -126,14 +143,18 @@ function dispose(ctx: Ctx, suName: string, si: string, a: Assignment): void {
   const st = ctx.s.sus[suName]!;
   switch (disposition(ctx, suName, si, a)) {
     case 'keep':
+      // A confirmed quiesced assignment outlives its cause only as the first half of a swap.
+      if (a.ha === 'quiesced' && a.waiting.length === 0 && ctx.s.sis[si]!.swapFrom !== suName) removeAssignment(ctx, suName, si);
+      return;
+    case 'fenced':
       return;
     case 'abrupt': {
-      // Drop only once no holder can still be serving: down, or its node is gone.
-      const transient = (ctx.idx.holders(suName, si) ?? []).some((h) => {
+      // Drop once no holder can still be serving: each is down, or the node is gone.
+      const stopping = (ctx.idx.holders(suName, si) ?? []).some((h) => {
         const p = st.comps[h.comp.name]!.presence;
         return p === 'terminating' || p === 'restarting' || p === 'instantiating' || p === 'termination-failed';
       });
-      if (!transient || !(st.node !== null && ctx.s.nodes[st.node]?.up)) removeAssignment(ctx, suName, si);
+      if (!stopping || !(st.node !== null && ctx.s.nodes[st.node]?.up)) removeAssignment(ctx, suName, si);
       return;
     }
     case 'quiesce':
@@ -161,7 +182,8 @@ function runOrStop(ctx: Ctx, suName: string): void {
     }
     return;
   }
-  if (Object.keys(st.assignments).length > 0 || !nodeUsable(ctx, st.node)) return;
+  const node = ctx.s.nodes[st.node];
+  if (Object.keys(st.assignments).length > 0 || !node?.up || node.fencing) return;
   for (const [name, c] of Object.entries(st.comps)) {
     if (c.presence === 'instantiated') stopComp(ctx, suName, name, { abrupt: false, restart: false, reason: 'stop' });
   }

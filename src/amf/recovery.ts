@@ -89,9 +89,9 @@ function restartLadder(ctx: Ctx, suName: string, comp: string, reason: string): 
       stopComp(ctx, suName, comp, { abrupt: true, restart: true, reason: 'restart' });
       return;
     }
+    if (esc.compProbationEnd !== null) cancelTimer(ctx, timerIds.compProbation(suName));
     esc.compRestarts = 0;
     esc.compProbationEnd = null;
-    cancelTimer(ctx, timerIds.compProbation(suName));
     esc.level = 1;
     escalated(ctx, 'su', suName, 0, 1, `component restarts reached component_restart_max ${sg.componentRestartMax} within the probation`);
   }
@@ -105,10 +105,10 @@ function restartLadder(ctx: Ctx, suName: string, comp: string, reason: string): 
     restartSu(ctx, suName, 'restart');
     return;
   }
+  if (esc.suProbationEnd !== null) cancelTimer(ctx, timerIds.suProbation(suName));
   esc.suRestarts = 0;
   esc.suProbationEnd = null;
   esc.level = 0;
-  cancelTimer(ctx, timerIds.suProbation(suName));
   escalated(ctx, 'su', suName, 1, 2, `SU restarts reached unit_restart_max ${sg.unitRestartMax} within the probation`);
   failoverLadder(ctx, suName, comp, reason);
 }
@@ -138,9 +138,9 @@ function failoverLadder(ctx: Ctx, suName: string, comp: string, reason: string):
     else compFailover(ctx, suName, comp);
     return;
   }
+  if (ns.probationEnd !== null) cancelTimer(ctx, timerIds.nodeProbation(node));
   ns.failovers = 0;
   ns.probationEnd = null;
-  cancelTimer(ctx, timerIds.nodeProbation(node));
   escalated(ctx, 'node', node, 2, 3, `SU failovers on node ${node} reached its failover max ${max} within the probation`);
   notice(ctx, suName, comp, 'node-failover', 3, reason);
   nodeFailover(ctx, node);
@@ -193,7 +193,9 @@ function nodeSwitchover(ctx: Ctx, node: string, suName: string): void {
 
 /** Fence the node: nothing of it may be trusted to stop. Its SIs move once it is down. */
 export function nodeFailfast(ctx: Ctx, node: string, reason: string): void {
-  ctx.s.nodes[node]!.oper = 'disabled';
+  const ns = ctx.s.nodes[node]!;
+  ns.oper = 'disabled';
+  ns.fencing = true;
   ctx.commands.push({ kind: 'node-fence', node, reason });
   for (const s of susOn(ctx, node)) markSuDirty(ctx, s);
 }

@@ -51,6 +51,8 @@ export interface NodeState {
   up: boolean;
   admin: AdminState;
   oper: OperState;
+  /** A fence was requested: nothing on the node is trusted to stop until it is down. */
+  fencing: boolean;
   /** Level-2 recoveries (SU / component failovers) counted within the node probation. */
   failovers: number;
   probationEnd: number | null;
@@ -58,6 +60,12 @@ export interface NodeState {
 
 export interface SgState {
   admin: AdminState;
+  /**
+   * False until the SG's first instantiation round has settled: assigning while SUs are still
+   * coming up would fix a layout that depends on which SU happened to start first (openais waits
+   * for the cluster start-up the same way).
+   */
+  started: boolean;
 }
 
 export interface SiState {
@@ -82,7 +90,7 @@ export function newSuEscalation(): SuEscalation {
 }
 
 export function newNodeState(admin: AdminState): NodeState {
-  return { up: false, admin, oper: 'enabled', failovers: 0, probationEnd: null };
+  return { up: false, admin, oper: 'enabled', fencing: false, failovers: 0, probationEnd: null };
 }
 
 /** The state before anything happened: every node down, every component uninstantiated. */
@@ -96,7 +104,7 @@ export function initialState(model: AmfModel): AmfState {
 export function addMissingEntities(model: AmfModel, state: AmfState): void {
   for (const node of model.nodes) state.nodes[node.name] ??= newNodeState(node.adminState);
   for (const sg of model.groups) {
-    state.sgs[sg.name] ??= { admin: sg.adminState };
+    state.sgs[sg.name] ??= { admin: sg.adminState, started: false };
     for (const su of sg.units) {
       const st = (state.sus[su.name] ??= {
         node: null,

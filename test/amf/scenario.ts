@@ -2,11 +2,11 @@
  * The scenario language (events.txt) and the transcript format (expected.txt), like Pacemaker's
  * cts-scheduler. One event per line:
  *
- *   start                              node-up for every node
+ *   start [NODE...]                    node-up for every node (or those listed) at once
  *   node-up N | node-down N
  *   error SU/COMP [RECOVERY]           error report (recommended recovery, default none)
  *   healthcheck SU/COMP KEY [RECOVERY] healthcheck failed
- *   csi-set-failed SU/COMP SI/CSI      the component refused a CSI set
+ *   csi-set-failed SU/COMP SI/CSI HA   the component refused a CSI set to HA state HA
  *   admin OP TYPE NAME                 OP: lock unlock lock-instantiation unlock-instantiation
  *                                      shutdown restart si-swap repair switchover;
  *                                      TYPE: node sg su si comp (comp NAME is SU/COMP)
@@ -20,7 +20,7 @@
  * input (agent answers are indented one level), recovery/escalation/ignored notices, and the
  * commands; then the final state summary.
  */
-import { type AmfCommand, type AmfInput, type AdminOp, type AdminTarget, type AmfNotice } from '../../src/amf/commands.js';
+import type { AmfCommand, AmfInput, AdminOp, AdminTarget, AmfNotice, HaState } from '../../src/amf/commands.js';
 import { Harness, nodesOf, type StepRecord } from '../../src/amf/harness.js';
 import { describeGroups } from '../../src/amf/plan.js';
 import { type Ctx, suPresence, suReadiness } from '../../src/amf/context.js';
@@ -167,7 +167,7 @@ export function runScenario(model: AmfModel, events: string): string[] {
     const where = `events.txt:${lineNo + 1}`;
     switch (cmd) {
       case 'start':
-        return send(...nodesOf(model).map((node): AmfInput => ({ kind: 'node-up', node })));
+        return send(...(a.length > 0 ? a : nodesOf(model)).map((node): AmfInput => ({ kind: 'node-up', node })));
       case 'node-up':
       case 'node-down':
         return send({ kind: cmd, node: a[0]! });
@@ -177,7 +177,7 @@ export function runScenario(model: AmfModel, events: string): string[] {
         return send({ kind: 'healthcheck-failed', ...splitRef(a[0]), key: a[1]!, ...(a[2] ? { recovery: a[2] as Recovery } : {}) });
       case 'csi-set-failed': {
         const [si, csi] = (a[1] ?? '').split('/');
-        return send({ kind: 'csi-set-failed', ...splitRef(a[0]), si: si!, csi: csi!, haState: 'active', reason: 'scripted' });
+        return send({ kind: 'csi-set-failed', ...splitRef(a[0]), si: si!, csi: csi!, haState: (a[2] ?? 'active') as HaState, reason: 'scripted' });
       }
       case 'admin': {
         const [op, type, name] = a as [AdminOp, AdminTarget['type'], string];
