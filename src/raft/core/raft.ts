@@ -428,6 +428,7 @@ export class Raft {
         this.handleSnapshotChunk(m);
         return;
       case 'timeoutNow':
+        if (m.from !== this.lead) return; // only our leader may hand us leadership
         this.logger?.info({ from: m.from, term: this.term }, 'leadership transfer: campaigning now');
         this.campaign('transfer');
         return;
