@@ -3,6 +3,7 @@
  * here with one import and one addCommand line (shared flag parsing: simulator/args.ts).
  */
 import { Command } from 'commander';
+import { clusterCommand } from './cluster/command.js';
 import { runCommand } from './demo/command.js';
 import { raftCommand } from './raft/command.js';
 import { swimCommand } from './swim/command.js';
@@ -14,5 +15,6 @@ const program = new Command('amf-sim')
 program.addCommand(runCommand());
 program.addCommand(raftCommand());
 program.addCommand(swimCommand());
+program.addCommand(clusterCommand());
 
 await program.parseAsync(process.argv);

@@ -24,6 +24,8 @@ export interface RunningComp {
 
 /** Per node: `su/comp` → the running component. */
 export class ComponentWorld {
+  /** Active CSI assignments made (a measure of how much failover a run exercised). */
+  activations = 0;
   private readonly nodes = new Map<string, Map<string, RunningComp>>();
 
   constructor(
@@ -150,7 +152,10 @@ export class SimExecutor implements CommandExecutor {
       case 'csi-set':
         if (!running) return this.report({ kind: 'csi-set-failed', su, comp, si: cmd.si, csi: cmd.csi, haState: cmd.haState, reason: 'not running' });
         running.csis.set(`${cmd.si}/${cmd.csi}`, cmd.haState);
-        if (cmd.haState === 'active') this.world.onActive();
+        if (cmd.haState === 'active') {
+          this.world.activations++;
+          this.world.onActive();
+        }
         this.report({ kind: 'csi-set-done', su, comp, si: cmd.si, csi: cmd.csi, haState: cmd.haState });
         if (cmd.haState === 'quiescing') this.report({ kind: 'quiescing-complete', su, comp, si: cmd.si, csi: cmd.csi });
         return;

@@ -4,6 +4,7 @@
  * heal, and require convergence. The at-most-one-ACTIVE checker runs on every step throughout.
  */
 import { FaultPlan, type FaultCounts, type FaultSpec } from '../faults.js';
+import type { ClusterSettings } from '../../src/cluster/options.js';
 import { ClusterHarness } from './harness.js';
 
 export interface ClusterSeedOptions {
@@ -16,6 +17,8 @@ export interface ClusterSeedOptions {
   readonly convergeMs: number;
   readonly verbose?: boolean;
   readonly print?: (line: string) => void;
+  /** Overrides of the cluster settings (e.g. leasePolicy 'freeze': the checker must then find double actives). */
+  readonly settings?: Partial<ClusterSettings>;
 }
 
 export const CLUSTER_SEED_DEFAULTS = { nodes: 5, durationMs: 30_000, convergeMs: 30_000 } as const;
@@ -29,6 +32,10 @@ export interface ClusterSeedResult {
   /** Virtual ms from the heal to convergence. */
   readonly convergeMs: number | undefined;
   readonly configEpoch: number;
+  /** Node incarnations declared down (lease expiry, fencing, restarts) per the leader's change log. */
+  readonly nodeDowns: number;
+  /** SIs that became active somewhere (cold start included). */
+  readonly activations: number;
   readonly traceHash: string;
   readonly traceTail: readonly string[];
 }
@@ -76,7 +83,7 @@ export function clusterConfig(names: readonly string[], extraSi = false): string
 }
 
 export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeedResult> {
-  const h = new ClusterHarness({ seed: o.seed, nodes: o.nodes, sim: { verbose: o.verbose ?? false, ...(o.print ? { print: o.print } : {}) } });
+  const h = new ClusterHarness({ seed: o.seed, nodes: o.nodes, ...(o.settings ? { settings: o.settings } : {}), sim: { verbose: o.verbose ?? false, ...(o.print ? { print: o.print } : {}) } });
   const { sim } = h;
   const violations = h.violations;
   const start = sim.now;
@@ -114,6 +121,8 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
     coldStartMs,
     convergeMs,
     configEpoch: leader?.node.fsm.state.epoch ?? 0,
+    nodeDowns: leader?.node.changes(0).filter((c) => c.field === 'incarnation' && c.new?.startsWith('down')).length ?? 0,
+    activations: h.world.activations,
     traceHash: sim.traceHash(),
     traceTail: sim.trace.tail(),
   };

@@ -121,7 +121,7 @@ export class NodeRuntime {
 
   onDeny(m: DenyMsg): void {
     if (m.inc !== this.inc || m.reason !== 'stale') return;
-    if (this.phase === 'active' || this.phase === 'frozen') void this.reset('the leader declared this incarnation down');
+    if (this.phase === 'joining' || this.phase === 'active' || this.phase === 'frozen') void this.reset('the leader declared this incarnation down');
   }
 
   private checkExpiry(): void {
