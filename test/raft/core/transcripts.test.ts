@@ -267,7 +267,7 @@ test('snapshot: a lagging follower is caught up with a chunked InstallSnapshot, 
   net.check('snapshot');
 });
 
-test('membership: add learner, promote, demote, remove a voter, remove the leader', () => {
+test('membership: add learner, promote, remove a voter, demote, add a new voter, remove the leader', () => {
   const net = new Net({ electionTicks: 10 });
   net.bootstrap(['1', '2', '3']);
   net.elect('1');
@@ -296,12 +296,18 @@ test('membership: add learner, promote, demote, remove a voter, remove the leade
   assert.deepEqual(net.node('1').raw.confState, { voters: ['1', '4'], learners: ['2'] });
   net.proposeConf('1', 'addVoter', '2');
   net.stabilize();
+  net.log('add a brand-new server directly as a voter: it catches up from the bootstrap entries');
+  net.addEmpty('5', 5);
+  net.proposeConf('1', 'addVoter', '5');
+  net.stabilize();
+  assert.deepEqual(net.node('5').raw.confState, { voters: ['1', '2', '4', '5'], learners: [] });
+  assert.equal(net.fsm('5'), 'a');
   net.log('remove the leader: once the change applies it hands off (TimeoutNow) to the most caught-up voter');
   net.proposeConf('1', 'removeNode', '1');
   net.stabilize();
   net.state();
   const l = net.leader();
-  assert.ok(l === '2' || l === '4');
+  assert.ok(l === '2' || l === '4' || l === '5');
   assert.equal(term(net, l), 3);
   net.log('the old leader is told nothing more (not a member) and steps down after an election timeout');
   for (let i = 0; i < 10; i++) net.tick('1');
@@ -310,9 +316,8 @@ test('membership: add learner, promote, demote, remove a voter, remove the leade
   assert.equal(net.node('1').raw.status().softState.role, 'follower');
   net.propose(l, 'b');
   net.stabilize();
-  assert.equal(net.fsm('2'), 'a,b');
-  assert.equal(net.fsm('4'), 'a,b');
-  assert.deepEqual(net.node(l).raw.confState, { voters: ['2', '4'], learners: [] });
+  for (const id of ['2', '4', '5']) assert.equal(net.fsm(id), 'a,b');
+  assert.deepEqual(net.node(l).raw.confState, { voters: ['2', '4', '5'], learners: [] });
   net.check('membership');
 });
 
