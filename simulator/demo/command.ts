@@ -47,7 +47,8 @@ async function runSeeds(flags: RunFlags): Promise<number> {
     console.log(`seed=${seed} nodes=${flags.nodes} duration=${formatDuration(flags.duration)} faults=${formatFaults(flags.faults)}`);
     console.log(
       `events=${r.events} trace-lines=${r.traceLines} items=${r.items} acknowledged=${r.acknowledged} ` +
-        `partitions=${f.partitions} crashes=${f.crashes} pauses=${f.pauses} clogs=${f.clogs} skews=${f.skews}`,
+        `partitions=${f.partitions} crashes=${f.crashes} pauses=${f.pauses} clogs=${f.clogs} skews=${f.skews} ` +
+        `converged-after-heal=${r.convergedAfterHealMs === undefined ? 'never' : `${r.convergedAfterHealMs.toFixed(0)}ms`}`,
     );
     if (r.problems.length > 0) {
       console.log('last trace lines:');

@@ -25,6 +25,8 @@ export interface DemoResult {
   readonly faults: FaultCounts;
   /** The last trace lines, for a failure report. */
   readonly tail: string[];
+  /** Virtual ms from the end of the faults until every replica was equal (undefined: never). */
+  readonly convergedAfterHealMs: number | undefined;
 }
 
 /**
@@ -49,24 +51,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   plan.install();
   options.scenario?.(sim);
   const problems: string[] = [];
+  const end = sim.now + options.durationMs;
+  let convergedAfterHealMs: number | undefined;
+  const replicas = (): Array<GossipSet | undefined> => names.map((n) => sim.app<GossipSet>(n));
+  const converged = (): boolean => {
+    const sets = replicas().map((r) => r?.sorted().join(','));
+    return sets.every((s) => s !== undefined && s === sets[0]);
+  };
   try {
-    await sim.runFor(options.durationMs);
+    await sim.runFor(plan.healAt - sim.now);
+    // Only observes: the events run are the same as one runFor to the end.
+    if (await sim.runUntil(converged, end - sim.now)) convergedAfterHealMs = sim.now - plan.healAt;
+    await sim.runFor(end - sim.now);
   } catch (e) {
     // A bug in the code under test (an assertion, say): a failed run like any other, replayable.
     problems.push(`exception at ${sim.now.toFixed(3)} ms: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   }
 
-  const replicas = names.map((n) => sim.app<GossipSet>(n));
+  const final = replicas();
   names.forEach((n, i) => {
-    if (!replicas[i]) problems.push(`node ${n} is down at the end`);
+    if (!final[i]) problems.push(`node ${n} is down at the end`);
   });
-  const reference = replicas.find((r) => r !== undefined)?.sorted() ?? [];
-  replicas.forEach((r, i) => {
+  const reference = final.find((r) => r !== undefined)?.sorted() ?? [];
+  final.forEach((r, i) => {
     if (r && r.sorted().join(',') !== reference.join(',')) {
       problems.push(`node ${names[i]} has ${r.items.size} items, node with the reference set has ${reference.length}: not converged`);
     }
   });
-  const lost = [...acknowledged].filter((item) => replicas.some((r) => r && !r.items.has(item)));
+  const lost = [...acknowledged].filter((item) => final.some((r) => r && !r.items.has(item)));
   if (lost.length > 0) problems.push(`acknowledged items lost: ${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', ...' : ''}`);
   return {
     problems,
@@ -77,5 +89,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     acknowledged: acknowledged.size,
     faults: plan.counts,
     tail: sim.trace.tail(),
+    convergedAfterHealMs,
   };
 }
