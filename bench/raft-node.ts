@@ -25,6 +25,7 @@ if (!id || !dir || !raftAddr || !kvAddr) {
 
 const ports = createNodePorts({ nodeName: id, dataDir: dir, logLevel: (values.log as 'info' | undefined) ?? 'warn', logDestination: process.stderr });
 const transport = await StreamTransport.listen(ports.stream, raftAddr, ports.clock, ports.logger, ports.metrics, {
+  id,
   connectTimeoutMs: RAFT_DEFAULTS.connectTimeoutMs,
   minBackoffMs: RAFT_DEFAULTS.minBackoffMs,
   maxBackoffMs: RAFT_DEFAULTS.maxBackoffMs,

@@ -63,6 +63,7 @@ export class RaftSimNode {
     const p = this.ports;
     const cfg = { ...RAFT_DEFAULTS, ...config };
     const inner = await StreamTransport.listen(p.stream, `${p.nodeName}:${RAFT_PORT}`, p.clock, p.logger, p.metrics, {
+      id: p.nodeName,
       connectTimeoutMs: cfg.connectTimeoutMs,
       minBackoffMs: cfg.minBackoffMs,
       maxBackoffMs: cfg.maxBackoffMs,

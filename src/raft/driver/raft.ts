@@ -36,6 +36,8 @@ interface IndexWaiter {
 interface ReadWaiter {
   /** Barrier: also wait until the read index is applied. */
   readonly waitApplied: boolean;
+  /** Barrier: and at least this index (the last one proposed before it). */
+  readonly floor: number;
   readonly resolve: (r: Result<number, RaftError>) => void;
   readonly timer: TimerHandle;
 }
@@ -104,6 +106,11 @@ export class Raft {
     this.restoreFrom(snap);
     this.startCore();
     deps.transport.onMessage((msg) => this.receive(msg));
+    deps.transport.onPeerAddress((id, address) => {
+      if (this.addresses.get(id) === address) return;
+      this.addresses.set(id, address);
+      this.saveAddresses();
+    });
     deps.transport.onPeerStatus((id, up) => this.emit({ type: up ? 'heartbeatResumed' : 'heartbeatFailed', id }));
     this.ticker = deps.clock.setInterval(config.tickMs, () => {
       if (this.stopped) return;
@@ -183,11 +190,13 @@ export class Raft {
 
   /** Resolves once every entry before it is applied here (and leadership was confirmed by a quorum). */
   barrier(timeoutMs: number): Promise<Result<number, RaftError>> {
+    if (this.soft.role !== 'leader') return Promise.resolve(err({ kind: 'notLeader', leader: this.leader() }));
     return this.readIndex(true, timeoutMs);
   }
 
   /** Confirms with a quorum round that this node is still the leader. */
   async verifyLeader(timeoutMs: number): Promise<Result<void, RaftError>> {
+    if (this.soft.role !== 'leader') return err({ kind: 'notLeader', leader: this.leader() });
     const r = await this.readIndex(false, timeoutMs);
     return r.ok ? ok(undefined) : r;
   }
@@ -372,6 +381,9 @@ export class Raft {
 
   private readIndex(waitApplied: boolean, timeoutMs: number): Promise<Result<number, RaftError>> {
     if (this.stopped) return Promise.resolve(err({ kind: 'shutdown' }));
+    // A barrier also covers what this node proposed but has not committed yet (hashicorp's Barrier
+    // waits for every operation enqueued before it); a read index alone is only the commit index.
+    const floor = waitApplied ? this.node.status().lastIndex : 0;
     const context = `${this.deps.id}/${++this.readCounter}`;
     const r = this.node.readIndex(context);
     if (!r.ok) return Promise.resolve(err(this.proposeError(r.error)));
@@ -387,7 +399,7 @@ export class Raft {
         outer(res);
       };
       const timer = this.deps.clock.setTimer(timeoutMs, () => resolve(err({ kind: 'timeout' })));
-      this.readWaiters.set(context, { waitApplied, resolve, timer });
+      this.readWaiters.set(context, { waitApplied, floor, resolve, timer });
     });
   }
 
@@ -558,8 +570,12 @@ export class Raft {
     if (!w) return;
     this.readWaiters.delete(context);
     if (index === 0) w.resolve(err({ kind: 'notLeader', leader: this.leader() }));
-    else if (!w.waitApplied || this.applied >= index) w.resolve(ok(index));
-    else this.appliedWaiters.push({ index, resolve: w.resolve });
+    else if (!w.waitApplied) w.resolve(ok(index));
+    else {
+      const target = Math.max(index, w.floor);
+      if (this.applied >= target) w.resolve(ok(target));
+      else this.appliedWaiters.push({ index: target, resolve: w.resolve });
+    }
   }
 
   private resolveAppliedWaiters(): void {

@@ -41,6 +41,10 @@ export class FaultyTransport implements Transport {
     });
   }
 
+  onPeerAddress(handler: (id: NodeId, address: string) => void): void {
+    this.inner.onPeerAddress(handler);
+  }
+
   onPeerStatus(handler: (id: NodeId, reachable: boolean) => void): void {
     this.inner.onPeerStatus(handler);
   }

@@ -8,6 +8,8 @@ import { packr } from '../storage/codec.js';
 import type { Transport } from './transport.js';
 
 export interface StreamTransportOptions {
+  /** This node's id, announced in the hello frame that opens every outgoing connection. */
+  readonly id: NodeId;
   /** Connect timeout per attempt. */
   readonly connectTimeoutMs: number;
   /** First reconnect delay after a failure; doubles per failure up to maxBackoffMs. */
@@ -33,14 +35,26 @@ class Peer {
   constructor(readonly address: string) {}
 }
 
+const MAX_HELLO_FIELD = 256;
+
+/** The first frame on a connection: who is calling and where it listens (hashicorp's RPCHeader). */
+function parseHello(v: unknown): { id: NodeId; address: string } | undefined {
+  const h = (v as { hello?: { id?: unknown; address?: unknown } } | null)?.hello;
+  if (!h || typeof h.id !== 'string' || typeof h.address !== 'string') return undefined;
+  if (h.id === '' || h.id.length > MAX_HELLO_FIELD || h.address.length > MAX_HELLO_FIELD) return undefined;
+  return { id: h.id, address: h.address };
+}
+
 /**
- * Raft messages over the StreamNetwork port: one msgpackr frame per message. Every decoded frame is
- * checked by the core's validateMessage; a frame that does not decode or validate closes its
- * connection and is counted (the sender reconnects), and never reaches the core.
+ * Raft messages over the StreamNetwork port: one msgpackr frame per message, after a hello frame
+ * naming the caller. Every decoded frame is checked (the hello by shape, messages by the core's
+ * validateMessage and by `from` matching the hello); a frame that fails closes its connection and
+ * is counted (the sender reconnects), and never reaches the core.
  */
 export class StreamTransport implements Transport {
   private handler: (m: Message) => void = () => {};
   private statusHandler: (id: NodeId, reachable: boolean) => void = () => {};
+  private addressHandler: (id: NodeId, address: string) => void = () => {};
   private readonly peers = new Map<string, Peer>();
   private readonly inbound = new Set<StreamConnection>();
   private closing = false;
@@ -79,6 +93,10 @@ export class StreamTransport implements Transport {
 
   onPeerStatus(handler: (id: NodeId, reachable: boolean) => void): void {
     this.statusHandler = handler;
+  }
+
+  onPeerAddress(handler: (id: NodeId, address: string) => void): void {
+    this.addressHandler = handler;
   }
 
   send(address: string, m: Message): void {
@@ -131,6 +149,7 @@ export class StreamTransport implements Transport {
       return;
     }
     const conn = r.value;
+    conn.send(packr.pack({ hello: { id: this.options.id, address: this.localAddress } }));
     peer.conn = conn;
     peer.backedUp = false;
     if (peer.failures > 0 && peer.id) this.statusHandler(peer.id, true);
@@ -179,6 +198,7 @@ export class StreamTransport implements Transport {
     }
     this.inbound.add(conn);
     conn.onClose(() => this.inbound.delete(conn));
+    let caller: NodeId | undefined;
     conn.onFrame((frame) => {
       if (conn.closed) return;
       let decoded: unknown;
@@ -188,9 +208,23 @@ export class StreamTransport implements Transport {
         this.reject(conn, 'decode', String(e));
         return;
       }
+      if (caller === undefined) {
+        const hello = parseHello(decoded);
+        if (!hello) {
+          this.reject(conn, 'hello', 'the first frame must be {hello: {id, address}}');
+          return;
+        }
+        caller = hello.id;
+        if (hello.address !== '') this.addressHandler(hello.id, hello.address);
+        return;
+      }
       const m = validateMessage(decoded);
       if (!m.ok) {
         this.reject(conn, 'invalid', m.error);
+        return;
+      }
+      if (m.value.from !== caller) {
+        this.reject(conn, 'spoofed', `message from ${m.value.from} on the connection of ${caller}`);
         return;
       }
       this.handler(m.value);

@@ -9,6 +9,8 @@ export interface Transport {
   readonly localAddress: string;
   /** Messages from peers, already validated. */
   onMessage(handler: (m: Message) => void): void;
+  /** A peer introduced itself (id and the address it listens at), e.g. a leader we never heard of. */
+  onPeerAddress(handler: (id: NodeId, address: string) => void): void;
   /** Reachability of a peer changed (connection established / failed). */
   onPeerStatus(handler: (id: NodeId, reachable: boolean) => void): void;
   send(address: string, m: Message): void;
