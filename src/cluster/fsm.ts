@@ -70,7 +70,7 @@ function emptyState(model: AmfModel, text: string): ClusterState {
 
 function mustLoad(text: string): AmfModel {
   const r = loadConfig(text, CONFIG_FILE);
-  assert(r.ok, `cluster fsm: a committed configuration no longer loads: ${r.ok ? '' : r.error.map((e) => e.message).join('; ')}`);
+  assert(r.ok, `cluster fsm: a committed configuration no longer loads: ${r.ok ? '' : r.error.map(String).join('; ')}`);
   return r.value;
 }
 
@@ -128,7 +128,7 @@ export class ClusterFsm implements FSM {
       case 'config-set': {
         if (e.expectEpoch !== s.epoch) return { ok: false, error: `config epoch is ${s.epoch}, not ${e.expectEpoch}` };
         const loaded = loadConfig(e.text, CONFIG_FILE);
-        if (!loaded.ok) return { ok: false, error: loaded.error.map((x) => x.message).join('\n') };
+        if (!loaded.ok) return { ok: false, error: loaded.error.map(String).join('\n') };
         const before = this.model;
         this.model = loaded.value;
         s.configText = e.text;

@@ -1,0 +1,281 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { decodeEntry, encodeEntry, type ClusterEntry } from '../../src/cluster/entries.js';
+import { ClusterFsm, decodeSnapshot } from '../../src/cluster/fsm.js';
+import { decodeWire, encodeWire } from '../../src/cluster/wire.js';
+import { changesSince } from '../../src/cluster/changelog.js';
+
+const CONF = `node {
+	name = n1
+}
+node {
+	name = n2
+}
+group {
+	name = g
+	model = 2n
+	component_restart_probation = 5000
+	unit {
+		name = SU1
+		node = n1
+		rank = 1
+		component {
+			name = c
+			instantiate = clc
+			cleanup = clc
+			csi_type_name {
+				name = t
+			}
+		}
+	}
+	unit {
+		name = SU2
+		node = n2
+		rank = 2
+		component {
+			name = c
+			instantiate = clc
+			cleanup = clc
+			csi_type_name {
+				name = t
+			}
+		}
+	}
+	serviceinstance {
+		name = SI1
+		csi_descriptor {
+			csi_name = csi1
+			type_name = t
+		}
+	}
+}
+`;
+
+let clock = 1_000_000;
+const t = (): number => (clock += 10);
+
+function applyAll(fsm: ClusterFsm, entries: readonly ClusterEntry[]): unknown[] {
+  return entries.map((e, i) => fsm.apply({ index: i + 1, term: 1, data: encodeEntry(e) }));
+}
+
+/** Plays the agents of every node: answer each pending command the way a healthy agent would. */
+function answerAll(fsm: ClusterFsm, rounds = 20): void {
+  const executed = new Map<string, number>();
+  const seqs = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    let any = false;
+    for (const [node, n] of Object.entries(fsm.state.nodes)) {
+      if (!n.up) continue;
+      const cmds = fsm.pendingFor(node, n.inc, executed.get(node) ?? 0);
+      if (cmds.length === 0) continue;
+      any = true;
+      executed.set(node, cmds[cmds.length - 1]!.seq);
+      const items = [];
+      let seq = seqs.get(node) ?? n.reportSeq;
+      for (const { cmd } of cmds) {
+        if (cmd.kind === 'comp-instantiate') items.push({ seq: ++seq, input: { kind: 'comp-instantiated' as const, su: cmd.su, comp: cmd.comp } });
+        if (cmd.kind === 'comp-cleanup' || cmd.kind === 'comp-terminate') items.push({ seq: ++seq, input: { kind: 'comp-terminated' as const, su: cmd.su, comp: cmd.comp } });
+        if (cmd.kind === 'csi-set') items.push({ seq: ++seq, input: { kind: 'csi-set-done' as const, su: cmd.su, comp: cmd.comp, si: cmd.si, csi: cmd.csi, haState: cmd.haState } });
+      }
+      seqs.set(node, seq);
+      const res = fsm.applyEntry({ type: 'reports', time: t(), node, inc: n.inc, items, executedThrough: executed.get(node)! });
+      assert.ok(res.ok, JSON.stringify(res));
+    }
+    if (!any) return;
+  }
+}
+
+function formed(): ClusterFsm {
+  const fsm = new ClusterFsm();
+  assert.deepEqual(fsm.applyEntry({ type: 'config-set', time: t(), text: CONF, expectEpoch: 0 }), { ok: true, epoch: 1 });
+  assert.ok(fsm.applyEntry({ type: 'membership', time: t(), node: 'n1', change: 'up', inc: 'a', reason: 'joined' }).ok);
+  assert.ok(fsm.applyEntry({ type: 'membership', time: t(), node: 'n2', change: 'up', inc: 'b', reason: 'joined' }).ok);
+  answerAll(fsm);
+  return fsm;
+}
+
+describe('cluster FSM entries', () => {
+  it('config-set: compare-and-set on the epoch; a bad config is refused with file:line and changes nothing', () => {
+    const fsm = formed();
+    assert.equal(fsm.state.epoch, 1);
+    const stale = fsm.applyEntry({ type: 'config-set', time: t(), text: CONF, expectEpoch: 0 });
+    assert.deepEqual(stale, { ok: false, error: 'config epoch is 1, not 0' });
+    const bad = fsm.applyEntry({ type: 'config-set', time: t(), text: 'group {\n\tname = g\n\tmodel = 3n\n}\n', expectEpoch: 1 });
+    assert.ok(!bad.ok && /groups\.conf:3/.test(bad.error), JSON.stringify(bad));
+    assert.equal(fsm.state.epoch, 1);
+    assert.equal(fsm.state.configText, CONF);
+    const grown = CONF.replace('serviceinstance {', 'serviceinstance {\n\t\tname = SI2\n\t\tcsi_descriptor {\n\t\t\tcsi_name = csi2\n\t\t\ttype_name = t\n\t\t}\n\t}\n\tserviceinstance {');
+    assert.deepEqual(fsm.applyEntry({ type: 'config-set', time: t(), text: grown, expectEpoch: 1 }), { ok: true, epoch: 2 });
+    assert.ok(fsm.model.groups[0]!.sis.some((s) => s.name === 'SI2'));
+    assert.ok(fsm.state.changes.records.some((c) => c.kind === 'create' && c.entity.includes('SI2')), 'the change log records the new SI');
+  });
+
+  it('membership up assigns the SI; down fails it over; a new incarnation of a node that is up restarts it', () => {
+    const fsm = formed();
+    assert.deepEqual(fsm.assignments(), { SI1: { SU1: 'active', SU2: 'standby' } });
+    assert.equal(fsm.placement().SU1, 'n1');
+    assert.ok(!fsm.applyEntry({ type: 'membership', time: t(), node: 'n1', change: 'down', inc: 'old', reason: 'x' }).ok, 'down of another incarnation is refused');
+    assert.ok(fsm.applyEntry({ type: 'membership', time: t(), node: 'n1', change: 'down', inc: 'a', reason: 'lost' }).ok);
+    assert.equal(fsm.state.nodes.n1!.up, false);
+    assert.deepEqual(fsm.state.pending.n1, [], 'a node that is down has no pending commands');
+    answerAll(fsm);
+    assert.equal(fsm.assignments().SI1!.SU2, 'active');
+    assert.ok(fsm.applyEntry({ type: 'membership', time: t(), node: 'n1', change: 'up', inc: 'a2', reason: 'joined' }).ok);
+    answerAll(fsm);
+    assert.ok(fsm.applyEntry({ type: 'membership', time: t(), node: 'n2', change: 'up', inc: 'b2', reason: 'joined' }).ok, 'n2 restarted');
+    assert.equal(fsm.state.nodes.n2!.inc, 'b2');
+    const downs = fsm.state.changes.records.filter((c) => c.entity === 'node/n2' && c.field === 'incarnation');
+    assert.deepEqual(downs.map((c) => c.new), ['b (joined)', 'down (restarted as b2)', 'b2 (joined)']);
+    answerAll(fsm);
+    assert.equal(fsm.assignments().SI1!.SU1, 'active');
+  });
+
+  it('reports: applied once in seq order, refused from an incarnation that is not up; executedThrough trims commands', () => {
+    const fsm = new ClusterFsm();
+    fsm.applyEntry({ type: 'config-set', time: t(), text: CONF, expectEpoch: 0 });
+    fsm.applyEntry({ type: 'membership', time: t(), node: 'n1', change: 'up', inc: 'a', reason: 'joined' });
+    const pending = fsm.pendingFor('n1', 'a', 0);
+    assert.ok(pending.some((p) => p.cmd.kind === 'comp-instantiate'), JSON.stringify(pending));
+    const item = { seq: 1, input: { kind: 'comp-instantiated' as const, su: 'SU1', comp: 'c' } };
+    assert.ok(!fsm.applyEntry({ type: 'reports', time: t(), node: 'n1', inc: 'zzz', items: [item], executedThrough: 0 }).ok);
+    assert.ok(fsm.applyEntry({ type: 'reports', time: t(), node: 'n1', inc: 'a', items: [item], executedThrough: pending[pending.length - 1]!.seq }).ok);
+    assert.equal(fsm.state.nodes.n1!.reportSeq, 1);
+    assert.equal(fsm.state.amf.sus.SU1!.comps.c!.presence, 'instantiated');
+    assert.ok(fsm.pendingFor('n1', 'a', 0).every((p) => p.seq > pending[pending.length - 1]!.seq), 'executed commands trimmed');
+    const before = JSON.stringify(fsm.state.amf);
+    assert.ok(fsm.applyEntry({ type: 'reports', time: t(), node: 'n1', inc: 'a', items: [item], executedThrough: 0 }).ok);
+    assert.equal(JSON.stringify(fsm.state.amf), before, 'a resent report is not applied twice');
+    const gap = { seq: 5, input: { kind: 'comp-terminated' as const, su: 'SU1', comp: 'c' } };
+    fsm.applyEntry({ type: 'reports', time: t(), node: 'n1', inc: 'a', items: [gap], executedThrough: 0 });
+    assert.equal(fsm.state.nodes.n1!.reportSeq, 1, 'a gap is not skipped over');
+  });
+
+  it('timers: an armed timer fires once; a stale expiry is refused', () => {
+    const fsm = formed();
+    const n1 = fsm.state.nodes.n1!;
+    // A component error arms the restart probation timer.
+    fsm.applyEntry({ type: 'reports', time: t(), node: 'n1', inc: n1.inc, items: [{ seq: n1.reportSeq + 1, input: { kind: 'error-report', su: 'SU1', comp: 'c', recovery: 'component-restart', source: 'error-report' } }], executedThrough: 0 });
+    const timers = Object.entries(fsm.state.timers);
+    assert.ok(timers.length > 0, 'a probation timer is armed');
+    const [id, at] = timers[0]!;
+    assert.deepEqual(fsm.applyEntry({ type: 'timer', time: t(), id, at: at + 1 }), { ok: false, error: `timer ${id}: stale` });
+    assert.ok(fsm.applyEntry({ type: 'timer', time: at, id, at }).ok);
+    assert.equal(fsm.state.timers[id], undefined);
+    assert.ok(!fsm.applyEntry({ type: 'timer', time: at, id, at }).ok, 'fires once');
+  });
+
+  it('admin: an operation is applied and logged; an invalid one is refused and changes nothing', () => {
+    const fsm = formed();
+    assert.ok(fsm.applyEntry({ type: 'admin', time: t(), op: 'lock', target: { type: 'su', name: 'SU2' } }).ok);
+    assert.equal(fsm.state.amf.sus.SU2!.admin, 'locked');
+    assert.ok(fsm.state.changes.records.some((c) => c.kind === 'admin' && c.entity === 'su/SU2' && c.new === 'lock'));
+    const before = JSON.stringify(fsm.state);
+    const r = fsm.applyEntry({ type: 'admin', time: t(), op: 'lock', target: { type: 'su', name: 'nope' } });
+    assert.ok(!r.ok);
+    assert.equal(JSON.stringify({ ...fsm.state, time: 0 }), JSON.stringify({ ...JSON.parse(before), time: 0 }));
+  });
+
+  it('fencing: condemned is recorded; confirmed takes the node down at once', () => {
+    const fsm = formed();
+    assert.ok(fsm.applyEntry({ type: 'fencing', time: t(), node: 'n1', action: 'condemned', reason: 'cleanup failed' }).ok);
+    assert.equal(fsm.state.condemned.n1, 'a');
+    assert.ok(fsm.applyEntry({ type: 'fencing', time: t(), node: 'n1', action: 'confirmed', reason: 'ipmi off' }).ok);
+    assert.equal(fsm.state.nodes.n1!.up, false);
+    assert.equal(fsm.state.condemned.n1, undefined);
+    answerAll(fsm);
+    assert.equal(fsm.assignments().SI1!.SU2, 'active');
+  });
+
+  it('malformed entries are rejected and counted, never applied, never thrown', () => {
+    const fsm = formed();
+    const before = JSON.stringify(fsm.state);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const r = fsm.apply({ index: 1, term: 1, data: bytes }) as { ok: boolean };
+        return r.ok === false;
+      }),
+      { seed: 42, numRuns: 300 },
+    );
+    assert.ok(fsm.rejected >= 300);
+    assert.equal(JSON.stringify(fsm.state), before);
+    for (const broken of [{ v: 2, type: 'timer', time: 1, id: 'x', at: 1 }, { v: 1, type: 'membership', time: 1, node: 'n1', change: 'sideways', inc: 'a', reason: '' }]) {
+      const r = decodeEntry(encodeEntry(broken as unknown as ClusterEntry));
+      assert.ok(!r.ok);
+    }
+    const badReport = decodeEntry(encodeEntry({ type: 'reports', time: 1, node: 'n1', inc: 'a', executedThrough: 0, items: [{ seq: 1, input: { kind: 'node-down', node: 'x' } as never }] }));
+    assert.ok(!badReport.ok && badReport.error.includes("unknown kind 'node-down'"), JSON.stringify(badReport));
+  });
+});
+
+describe('cluster FSM snapshots and determinism', () => {
+  it('snapshot then restore gives the same state, model and change log', async () => {
+    const fsm = formed();
+    fsm.applyEntry({ type: 'membership', time: t(), node: 'n1', change: 'down', inc: 'a', reason: 'lost' });
+    answerAll(fsm);
+    const data = await fsm.snapshot().persist();
+    const copy = new ClusterFsm();
+    copy.restore(data);
+    assert.deepEqual(copy.state, fsm.state);
+    assert.deepEqual(copy.model, fsm.model);
+    assert.ok(!decodeSnapshot(new Uint8Array([1, 2, 3])).ok);
+    // The restored replica goes on exactly like the original.
+    const next: ClusterEntry = { type: 'membership', time: t(), node: 'n1', change: 'up', inc: 'a3', reason: 'joined' };
+    fsm.applyEntry(next);
+    copy.applyEntry(next);
+    assert.deepEqual(copy.state, fsm.state);
+  });
+
+  it('the change log is a bounded ring whose seq keeps counting', () => {
+    const fsm = new ClusterFsm({ changeLogCapacity: 5 });
+    fsm.applyEntry({ type: 'config-set', time: t(), text: CONF, expectEpoch: 0 });
+    fsm.applyEntry({ type: 'membership', time: t(), node: 'n1', change: 'up', inc: 'a', reason: 'joined' });
+    const log = fsm.state.changes;
+    assert.equal(log.records.length, 5);
+    assert.equal(log.records[4]!.seq, log.last);
+    assert.ok(log.last > 5);
+    assert.deepEqual(changesSince(log, log.last - 2).map((c) => c.seq), [log.last - 1, log.last]);
+    assert.equal(changesSince(log, 0).length, 5, 'a reader further behind gets what is left');
+  });
+
+  it('property: replicas applying the same entries hold identical state (apply reads no clock)', () => {
+    const nodes = ['n1', 'n2'];
+    const entry = fc.oneof(
+      fc.record({ type: fc.constant('membership' as const), node: fc.constantFrom(...nodes), change: fc.constantFrom('up' as const, 'down' as const), inc: fc.constantFrom('a', 'b', 'c'), reason: fc.constant('r') }),
+      fc.record({ type: fc.constant('admin' as const), op: fc.constantFrom('lock' as const, 'unlock' as const, 'lock-instantiation' as const, 'unlock-instantiation' as const), target: fc.constantFrom({ type: 'su' as const, name: 'SU1' }, { type: 'node' as const, name: 'n2' }) }),
+      fc.record({ type: fc.constant('fencing' as const), node: fc.constantFrom(...nodes), action: fc.constantFrom('condemned' as const, 'confirmed' as const), reason: fc.constant('r') }),
+      fc.record({ type: fc.constant('answer' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 30, maxLength: 30 }), (script, gaps) => {
+        const run = (): ClusterFsm => {
+          const fsm = new ClusterFsm();
+          let time = 1_700_000_000_000;
+          fsm.applyEntry({ type: 'config-set', time, text: CONF, expectEpoch: 0 });
+          script.forEach((e, i) => {
+            time += gaps[i]!;
+            if (e.type === 'answer') answerAll(fsm, 3);
+            else fsm.apply({ index: i + 2, term: 1, data: encodeEntry({ ...e, time } as ClusterEntry) });
+          });
+          return fsm;
+        };
+        const a = run();
+        const b = run();
+        assert.deepEqual(a.state, b.state);
+        // And at most one SU active per SI, whatever the sequence.
+        for (const sus of Object.values(a.assignments())) assert.ok(Object.values(sus).filter((h) => h === 'active').length <= 1);
+      }),
+      { seed: 7, numRuns: 60 },
+    );
+  });
+});
+
+describe('cluster wire messages', () => {
+  it('round-trip and reject malformed datagrams without throwing', () => {
+    const renew = { t: 'renew' as const, node: 'n1', inc: 'a', seq: 3, executedThrough: 2, reports: [{ seq: 1, input: { kind: 'comp-instantiated' as const, su: 'S', comp: 'c' } }] };
+    assert.deepEqual(decodeWire(encodeWire(renew)), { ok: true, value: renew });
+    assert.deepEqual(decodeWire(encodeWire({ t: 'grant', inc: 'a', seq: 3, reportSeq: 1 })), { ok: true, value: { t: 'grant', inc: 'a', seq: 3, reportSeq: 1 } });
+    assert.ok(!decodeWire(encodeWire({ ...renew, reports: [{ seq: 0, input: renew.reports[0]!.input }] })).ok);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => !decodeWire(bytes).ok || true), { seed: 3, numRuns: 500 });
+  });
+});
