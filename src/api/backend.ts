@@ -43,6 +43,8 @@ export interface StatusView {
   readonly pending: { readonly proposals: number; readonly commands: number; readonly timers: number };
   /** The epoch of the config this node runs. */
   readonly configEpoch: number;
+  /** The seq of the latest event (what `GET /v1/events?since=` counts from). */
+  readonly lastEventSeq: number;
 }
 
 export interface NodeView {

@@ -316,6 +316,8 @@ export class ApiServer {
       if (!s.ok) return s.error;
       since = s.value;
     }
+    const follow = flag(query.get('follow') ?? '1');
+    if (follow === undefined) return apiError(400, 'invalid-request', 'follow must be 1/true (the default: keep streaming) or 0/false (end after the kept events)');
     const stream = new EventStream(res, this.clock, this.streamOpts, (why) => {
       this.streams.delete(stream);
       this.openStreams.dec();
@@ -326,7 +328,7 @@ export class ApiServer {
     }, since);
     this.streams.add(stream);
     this.openStreams.inc();
-    const started = stream.start(this.backend);
+    const started = stream.start(this.backend, follow);
     if (!started.ok) {
       this.streams.delete(stream);
       this.openStreams.dec();

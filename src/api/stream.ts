@@ -37,10 +37,11 @@ export class EventStream {
   }
 
   /**
-   * Subscribes, replaying the events after `since`, then sends heartbeats. When `since` is older
+   * Subscribes, replaying the events after `since`, then sends heartbeats (or, without `follow`,
+   * ends after the replay). When `since` is older
    * than the backend keeps, nothing is sent and the caller answers with an error instead.
    */
-  start(backend: ApiBackend): { ok: true } | { ok: false; oldest: number; latest: number } {
+  start(backend: ApiBackend, follow: boolean): { ok: true } | { ok: false; oldest: number; latest: number } {
     // The backlog arrives synchronously inside subscribe, before we know the status to send.
     const backlog: ApiEvent[] = [];
     let replaying = true;
@@ -54,6 +55,15 @@ export class EventStream {
       connection: 'close',
     });
     this.res.flushHeaders();
+    if (!follow) {
+      // Only the backlog: the reader gets what is kept after `since`, then the end.
+      sub.subscription.cancel();
+      for (const e of backlog) this.res.write(`${JSON.stringify(e)}\n`);
+      this.res.end();
+      this.ended = true;
+      this.onEnd('closed');
+      return { ok: true };
+    }
     this.res.on('close', () => this.finish('closed'));
     this.timer = this.clock.setInterval(this.opts.heartbeatMs, () => this.heartbeat());
     for (const e of backlog) this.event(e);

@@ -5,8 +5,9 @@
 import { Command } from 'commander';
 import { configCommand, type SubcommandFactory } from './config/index.js';
 import { processIo } from './config/io.js';
+import { CTL_COMMANDS } from './ctl/index.js';
 
-const GROUPS: readonly SubcommandFactory[] = [configCommand];
+const GROUPS: readonly SubcommandFactory[] = [configCommand, ...CTL_COMMANDS];
 
 const io = processIo();
 const program = new Command('amfctl').description('control and inspect an amfd cluster');

@@ -126,6 +126,7 @@ export class MemoryBackend implements ApiBackend {
       members: this.h.model.nodes.map((n, i) => ({ name: n.name, address: `127.0.0.1:${7946 + i}`, state: this.h.state.nodes[n.name]?.up ? 'alive' : 'dead', incarnation: 1 })),
       pending: { proposals: 0, commands: 0, timers: this.h.timers.size },
       configEpoch: this.epoch,
+      lastEventSeq: this.log.lastSeq,
     };
   }
 

@@ -1,0 +1,88 @@
+/** `amfctl admin <op> <entity>` and `amfctl report-error <su/comp>`. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type ApiClient, type ConnectionOptions, fail, withClient, withConnection } from './client.js';
+import { EXIT } from './exit.js';
+import { asCtlIo, type CtlIo } from './io.js';
+import type { AdminKind, GroupView, NodeView } from '../../api/backend.js';
+import { ADMIN_KINDS, ADMIN_OPS } from '../../api/schemas.js';
+import type { AdminOp } from '../../amf/commands.js';
+import { RECOVERIES } from '../../model/schema.js';
+import type { Recovery } from '../../model/index.js';
+import type { CliIo } from '../config/io.js';
+
+/**
+ * `kind/name` as given, or the kind found by looking the bare name up in the cluster (node, SG,
+ * SU or SI names are usually distinct; when they are not, the operator must say which).
+ */
+export async function resolveEntity(client: ApiClient, entity: string, io: CtlIo): Promise<{ kind: AdminKind; name: string } | number> {
+  const slash = entity.indexOf('/');
+  if (slash > 0) {
+    const kind = entity.slice(0, slash) as AdminKind;
+    if (!ADMIN_KINDS.includes(kind)) {
+      io.stderr(`amfctl: unknown entity kind ${JSON.stringify(kind)}: use one of ${ADMIN_KINDS.join(', ')} (e.g. su/SU_1)\n`);
+      return EXIT.usage;
+    }
+    return { kind, name: entity.slice(slash + 1) };
+  }
+  const [nodes, groups] = await Promise.all([client.get<{ nodes: NodeView[] }>('/v1/nodes'), client.get<{ groups: GroupView[] }>('/v1/groups')]);
+  if (!nodes.ok) return fail(nodes.error, io);
+  if (!groups.ok) return fail(groups.error, io);
+  const g = groups.value.body.groups;
+  const found: AdminKind[] = [];
+  if (nodes.value.body.nodes.some((n) => n.name === entity)) found.push('node');
+  if (g.some((x) => x.name === entity)) found.push('sg');
+  if (g.some((x) => x.units.some((u) => u.name === entity))) found.push('su');
+  if (g.some((x) => x.sis.some((s) => s.name === entity))) found.push('si');
+  if (found.length === 1) return { kind: found[0]!, name: entity };
+  if (found.length === 0) io.stderr(`amfctl: no node, group, SU or SI is named ${entity}; amfctl status lists them\n`);
+  else io.stderr(`amfctl: ${entity} names a ${found.join(' and a ')}; say which, e.g. ${found[0]}/${entity}\n`);
+  return EXIT.refused;
+}
+
+export async function runAdmin(client: ApiClient, op: AdminOp, entity: string, io: CtlIo): Promise<number> {
+  const target = await resolveEntity(client, entity, io);
+  if (typeof target === 'number') return target;
+  const path = `/v1/admin/${target.kind}/${encodeURIComponent(target.name)}/${op}`;
+  const r = await client.send('POST', path, {});
+  if (!r.ok) return fail(r.error, io);
+  io.stdout(`${op} ${target.kind} ${target.name}: done\n`);
+  return EXIT.ok;
+}
+
+export async function reportError(client: ApiClient, component: string, recovery: Recovery, reason: string, io: CtlIo): Promise<number> {
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(component);
+  if (!m) {
+    io.stderr(`amfctl: name the component as SU/component, e.g. SU_1/httpd (got ${JSON.stringify(component)})\n`);
+    return EXIT.usage;
+  }
+  const r = await client.send('POST', `/v1/components/${encodeURIComponent(m[1]!)}/${encodeURIComponent(m[2]!)}/error`, { recovery, reason });
+  if (!r.ok) return fail(r.error, io);
+  io.stdout(`error reported on ${component} (recommended recovery: ${recovery})\n`);
+  return EXIT.ok;
+}
+
+function opArg(v: string): AdminOp {
+  if (!(ADMIN_OPS as string[]).includes(v)) throw new InvalidArgumentError(`one of ${ADMIN_OPS.join(', ')}`);
+  return v as AdminOp;
+}
+
+export function adminCommand(base: CliIo, done: (code: number) => void): Command {
+  const io = asCtlIo(base);
+  return withConnection(new Command('admin'))
+    .description(`run an administrative operation (${ADMIN_OPS.join(', ')}) on a node, group, SU or SI`)
+    .argument('<op>', 'the operation', opArg)
+    .argument('<entity>', 'the entity: its name, or kind/name when names clash (node/n1, sg/web, su/SU_1, si/SI_1)')
+    .action(async (op: AdminOp, entity: string, o: ConnectionOptions) => done(await withClient(o, io, (c) => runAdmin(c, op, entity, io))));
+}
+
+export function reportErrorCommand(base: CliIo, done: (code: number) => void): Command {
+  const io = asCtlIo(base);
+  return withConnection(new Command('report-error'))
+    .description('report an error on a component, as the component itself would (for scripts and monitors)')
+    .argument('<component>', 'SU/component, e.g. SU_1/httpd')
+    .addOption(new Option('--recovery <recovery>', 'recommended recovery').choices(RECOVERIES).default('no-recommendation'))
+    .option('--reason <text>', 'why, for the event stream and logs', 'reported by amfctl')
+    .action(async (component: string, o: ConnectionOptions & { recovery: Recovery; reason: string }) =>
+      done(await withClient(o, io, (c) => reportError(c, component, o.recovery, o.reason, io))),
+    );
+}
