@@ -139,6 +139,7 @@ export class ClusterNode {
     this.socket.onMessage((data, from) => this.onDatagram(data, from));
     const rc = raftCfg.value;
     this.transport = await StreamTransport.listen(p.stream, o.bind.raft, p.clock, p.logger, p.metrics, {
+      id: p.nodeName,
       connectTimeoutMs: rc.connectTimeoutMs,
       minBackoffMs: rc.minBackoffMs,
       maxBackoffMs: rc.maxBackoffMs,

@@ -55,10 +55,6 @@ group {
 let clock = 1_000_000;
 const t = (): number => (clock += 10);
 
-function applyAll(fsm: ClusterFsm, entries: readonly ClusterEntry[]): unknown[] {
-  return entries.map((e, i) => fsm.apply({ index: i + 1, term: 1, data: encodeEntry(e) }));
-}
-
 /** Plays the agents of every node: answer each pending command the way a healthy agent would. */
 function answerAll(fsm: ClusterFsm, rounds = 20): void {
   const executed = new Map<string, number>();
