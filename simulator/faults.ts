@@ -65,6 +65,11 @@ export interface FaultPlanOptions {
   readonly meanGapMs?: number;
   /** At most this many nodes down at once (default: a minority, floor((n - 1) / 2)). */
   readonly maxDown?: number;
+  /**
+   * Swarm testing: draw this run's network timing from the seed too (base latency 0.1–5 ms,
+   * jitter mean 0–10 ms, reorder hold-back 1–50 ms), so seeds explore timings as well as faults.
+   */
+  readonly swarm?: boolean;
 }
 
 export interface FaultCounts {
@@ -88,6 +93,7 @@ export class FaultPlan {
   private readonly meanGapMs: number;
   private maxDown = 0;
   private readonly maxDownOption: number | undefined;
+  private readonly swarm: boolean;
   private partitioned = false;
   private healed = false;
 
@@ -102,6 +108,7 @@ export class FaultPlan {
     this.random = sim.random.fork('faults');
     this.meanGapMs = options.meanGapMs ?? 3000;
     this.maxDownOption = options.maxDown;
+    this.swarm = options.swarm ?? false;
   }
 
   /** Apply the link faults now and schedule the node/network events and the final heal (add nodes first). */
@@ -110,6 +117,11 @@ export class FaultPlan {
     const { loss, dup, reorder } = this.spec;
     this.sim.links.setDefaults({ loss, dup, reorder });
     this.sim.trace.record('faults.start', formatFaults(this.spec));
+    if (this.swarm) {
+      const timing = { latencyMs: this.span(0.1, 5), jitterMs: this.span(0, 10), reorderDelayMs: this.span(1, 50) };
+      this.sim.links.setDefaults(timing);
+      this.sim.trace.record('faults.swarm', ...Object.entries(timing).map(([k, v]) => `${k}=${v.toFixed(3)}`));
+    }
     if (this.spec.skew) {
       for (const n of this.sim.nodeNames()) this.sim.setClock(n, { rate: 1 + this.span(-MAX_DRIFT, MAX_DRIFT) });
     }

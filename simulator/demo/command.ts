@@ -11,6 +11,7 @@ interface RunFlags {
   duration: number;
   faults: FaultSpec;
   verbose: boolean;
+  swarm: boolean;
   bug?: 'ack-without-flush';
 }
 
@@ -25,6 +26,7 @@ export function runCommand(): Command {
     .option('--nodes <k>', 'number of nodes', optionParser(parseCount), 5)
     .option('--duration <d>', 'virtual run time, e.g. 60s', optionParser(parseDuration), 60_000)
     .option('--faults <list>', 'loss=0.1,dup=0.01,reorder,partition,crash,pause,clog,skew', optionParser(parseFaults), NO_FAULTS)
+    .option('--swarm', 'also draw the network timing (latency, jitter) from the seed', false)
     .option('--verbose', 'print every trace line and node log', false)
     .addOption(new Option('--bug <name>', 'inject a deliberate demo bug (to see a failing run)').choices(['ack-without-flush']).hideHelp())
     .action(async (flags: RunFlags) => {
@@ -41,10 +43,14 @@ async function runSeeds(flags: RunFlags): Promise<number> {
       durationMs: flags.duration,
       faults: flags.faults,
       verbose: flags.verbose,
+      swarm: flags.swarm,
       ackWithoutFlush: flags.bug === 'ack-without-flush',
     });
     const f = r.faults;
-    console.log(`seed=${seed} nodes=${flags.nodes} duration=${formatDuration(flags.duration)} faults=${formatFaults(flags.faults)}`);
+    console.log(
+      `seed=${seed} nodes=${flags.nodes} duration=${formatDuration(flags.duration)} faults=${formatFaults(flags.faults)}` +
+        (flags.swarm ? ' swarm' : ''),
+    );
     console.log(
       `events=${r.events} trace-lines=${r.traceLines} items=${r.items} acknowledged=${r.acknowledged} ` +
         `partitions=${f.partitions} crashes=${f.crashes} pauses=${f.pauses} clogs=${f.clogs} skews=${f.skews} ` +
@@ -54,7 +60,7 @@ async function runSeeds(flags: RunFlags): Promise<number> {
       console.log('last trace lines:');
       for (const line of r.tail.slice(-20)) console.log(`  ${line}`);
       for (const p of r.problems) console.log(`FAIL: ${p}`);
-      const replay = { seed, nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(flags.faults), bug: flags.bug };
+      const replay = { seed, nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(flags.faults), swarm: flags.swarm, bug: flags.bug };
       console.log(`replay: ${replayCommand('run', replay)}`);
       console.log(`trace=${r.hash}`);
       return 1;

@@ -8,6 +8,8 @@ export interface DemoOptions {
   readonly durationMs: number;
   readonly faults: FaultSpec;
   readonly verbose?: boolean;
+  /** Draw the network timing from the seed too (FaultPlanOptions.swarm). */
+  readonly swarm?: boolean;
   /** Inject the demo's deliberate durability bug (tests of the checker). */
   readonly ackWithoutFlush?: boolean;
   /** Scripted faults on top of the plan, set up once the nodes exist (sim.at(...) steps). */
@@ -38,7 +40,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const sim = new Simulation({ seed: options.seed, verbose: options.verbose ?? false });
   const names = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const acknowledged = new Set<string>();
-  const plan = new FaultPlan(sim, options.faults, { durationMs: options.durationMs });
+  const plan = new FaultPlan(sim, options.faults, { durationMs: options.durationMs, swarm: options.swarm ?? false });
   const hooks = {
     acknowledged: (item: string) => acknowledged.add(item),
     createUntil: plan.healAt,

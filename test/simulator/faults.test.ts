@@ -56,3 +56,18 @@ test('free-running mode: waitFor returns true when the condition holds, false at
   await sim.runFor(10);
   assert.equal(sim.now, 760, 'after stopFreeRun, runFor drives time again');
 });
+
+test('swarm draws the network timing from the seed, within its ranges', () => {
+  const timing = (seed: number) => {
+    const sim = new Simulation({ seed });
+    sim.addNode('n1', (p: NodePorts) => p);
+    new FaultPlan(sim, spec('none'), { durationMs: 10_000, swarm: true }).install();
+    return sim.links.defaultFaults;
+  };
+  const [a, b, c] = [timing(1), timing(1), timing(2)];
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  for (const t of [a, c]) {
+    assert.ok(t.latencyMs >= 0.1 && t.latencyMs <= 5 && t.jitterMs <= 10 && t.reorderDelayMs >= 1 && t.reorderDelayMs <= 50);
+  }
+});
