@@ -5,6 +5,7 @@ import { packr } from './codec.js';
 import { DurableLogStore, type LogStore } from './log-store.js';
 import { BlobSnapshotStore, type SnapshotStore } from './snapshot-store.js';
 import { DurableStableStore, type StableStore } from './stable-store.js';
+import { StagedStore } from './staged-store.js';
 
 const EMPTY_SNAPSHOT: Snapshot = { meta: { index: 0, term: 0, confState: { voters: [], learners: [] } }, data: new Uint8Array(0) };
 const HARD_STATE_KEY = 'hardState';
@@ -26,7 +27,8 @@ export class RaftStorage implements RaftLogStorage {
     private current: Snapshot,
   ) {}
 
-  static async open(store: DurableStore, blobs: BlobStore): Promise<RaftStorage> {
+  static async open(durable: DurableStore, blobs: BlobStore): Promise<RaftStorage> {
+    const store = new StagedStore(durable);
     const log = new DurableLogStore(store);
     const stable = new DurableStableStore(store);
     const snapshots = new BlobSnapshotStore(blobs);
