@@ -26,10 +26,10 @@ function editorOf(env: CtlIo['env']): string {
 }
 
 /** The real io of the amfctl process. */
-export function processCtlIo(base: CliIo = processIo()): CtlIo {
+export function processCtlIo(base: CliIo = processIo(), env: CtlIo['env'] = process.env): CtlIo {
   return {
     ...base,
-    env: process.env,
+    env,
     interactive: process.stdin.isTTY === true,
     confirm: async (question) => {
       const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -40,7 +40,7 @@ export function processCtlIo(base: CliIo = processIo()): CtlIo {
       }
     },
     edit: async (path) => {
-      const r = spawnSync('/bin/sh', ['-c', `${editorOf(process.env)} "$1"`, 'sh', path], { stdio: 'inherit' });
+      const r = spawnSync('/bin/sh', ['-c', `${editorOf(env)} "$1"`, 'sh', path], { stdio: 'inherit', env: { ...env } });
       return r.status ?? 1;
     },
     tempFile: async (name, text) => {
