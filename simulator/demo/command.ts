@@ -24,8 +24,12 @@ export function runCommand(): Command {
     .description('run the demo protocol (a gossip-replicated set) under injected faults and check it converges')
     .option('--seed <seeds>', 'seed, range A..B or list (default: a random seed)', optionParser(parseSeeds))
     .option('--nodes <k>', 'number of nodes', optionParser(parseCount), 5)
-    .option('--duration <d>', 'virtual run time, e.g. 60s', optionParser(parseDuration), 60_000)
-    .option('--faults <list>', 'loss=0.1,dup=0.01,reorder,partition,crash,pause,clog,skew', optionParser(parseFaults), NO_FAULTS)
+    .addOption(new Option('--duration <d>', 'virtual run time, e.g. 60s').argParser(optionParser(parseDuration)).default(60_000, '60s'))
+    .addOption(
+      new Option('--faults <list>', 'loss=0.1,dup=0.01,reorder,partition,crash,pause,clog,skew')
+        .argParser(optionParser(parseFaults))
+        .default(NO_FAULTS, 'none'),
+    )
     .option('--swarm', 'also draw the network timing (latency, jitter) from the seed', false)
     .option('--verbose', 'print every trace line and node log', false)
     .addOption(new Option('--bug <name>', 'inject a deliberate demo bug (to see a failing run)').choices(['ack-without-flush']).hideHelp())
