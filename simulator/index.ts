@@ -12,10 +12,12 @@
  */
 export { Simulation, type AppFactory, type CrashOptions, type SimulationOptions } from './simulation.js';
 export { Domain, Scheduler, SYSTEM, type ScheduledEvent } from './scheduler.js';
-export { SimClock, SIM_EPOCH_MS } from './clock.js';
 export { DEFAULT_LINK, LinkModel, parseAddress, type LinkFaults } from './network.js';
 export { DatagramFabric, DEFAULT_MAX_DATAGRAM } from './datagram.js';
 export { DEFAULT_STREAM_OPTIONS, StreamFabric, type StreamOptions } from './stream.js';
 export { DEFAULT_DISK_OPTIONS, SimDisk, compareKeys, type DiskOptions } from './storage.js';
 export { ProcessTable, ProgramRegistry, type ProcessContext, type SimProgram } from './process.js';
 export { Trace, fingerprint, fmtTime } from './trace.js';
+export { FaultPlan, NO_FAULTS, formatFaults, parseFaults, type FaultCounts, type FaultPlanOptions, type FaultSpec } from './faults.js';
+export { formatDuration, optionParser, parseDuration, parseSeeds, replayCommand } from './args.js';
+export { MachineTime, SimClock, SIM_EPOCH_MS } from './clock.js';
