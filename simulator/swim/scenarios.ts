@@ -65,9 +65,9 @@ export async function scenarioConverge(o: ScenarioOptions): Promise<ScenarioResu
   if (deaths > 0) violations.push(`(a) ${deaths} dead declarations while joining a healthy cluster`);
   const convergedS = (t ?? NaN) / 1000;
   o.print(`(a) converge: ${n} nodes join through n0 (joins spread over ${s(spread)} s), profile ${o.profile}`);
-  o.print('    nodes  join_window_s  converged_s  probe_periods  gossip_rounds  false_deaths  events');
+  o.print('    nodes  join_window_s  converged_s  after_last_join_s  probe_periods  gossip_rounds  false_deaths  events');
   o.print(
-    `    ${String(n).padStart(5)}  ${s(spread).padStart(13)}  ${convergedS.toFixed(2).padStart(11)}  ` +
+    `    ${String(n).padStart(5)}  ${s(spread).padStart(13)}  ${convergedS.toFixed(2).padStart(11)}  ${s((t ?? NaN) - spread).padStart(17)}  ` +
       `${((t ?? NaN) / config.probeIntervalMs).toFixed(0).padStart(13)}  ${((t ?? NaN) / config.gossipIntervalMs).toFixed(0).padStart(13)}  ` +
       `${String(deaths).padStart(12)}  ${c.sim.scheduler.executed}`,
   );
