@@ -66,8 +66,9 @@ class SimNode<A> {
  * injects faults (crash, restart, pause, partitions, clogging) and records a trace whose hash
  * identifies the run.
  *
- * Time only moves inside runFor/runUntil, which are async: after every event the microtask queue
- * is drained, so promise continuations run at the virtual time of the event that resolved them.
+ * Time only moves inside runFor/runUntil (or free-running mode), which are async: after every
+ * event that touched a promise the microtask queue is drained, so promise continuations run at the
+ * virtual time of the event that resolved them (simulator/microtasks.ts).
  */
 export class Simulation {
   readonly seed: number;
@@ -85,7 +86,7 @@ export class Simulation {
   private running = false;
   private freeRun: { stop: boolean; done: Promise<void> } | undefined;
   private waiters: Waiter[] = [];
-  /** App callbacks that threw (the port reported and went on); a test may require none. */
+  /** App callbacks that threw (the port reported and went on), the first 1 000; a test may require none. */
   readonly handlerErrors: Array<{ readonly node: string; readonly where: string; readonly error: unknown }> = [];
 
   constructor(private readonly options: SimulationOptions) {
@@ -105,7 +106,7 @@ export class Simulation {
         return d?.alive ? d : undefined;
       },
       handlerError: (node, where, error) => {
-        this.handlerErrors.push({ node, where, error });
+        if (this.handlerErrors.length < 1000) this.handlerErrors.push({ node, where, error });
         this.trace.record('handler-error', node, where);
         this.nodes.get(node)?.ports?.logger.error({ err: error }, `${where} threw`);
       },
