@@ -1,7 +1,7 @@
 /** The node's HTTP API: the server, the backend contract it serves, and helpers for adapters. */
 export type * from './backend.js';
 export { ApiServer, type ApiServerOptions } from './server.js';
-export { EventLog, adminEvent, configEvents, formatEvent, noticeEvents, type ApiEvent, type ApiEventKind, type EventBody, type EventValue } from './events.js';
+export { ChangeFeed, formatEvent, toApiEvent, type ApiEvent, type ApiEventKind, type ChangeSource } from './events.js';
 export { groupViews, nodeViews } from './views.js';
 export { planConfigChange, formatPlan, type ConfigChangePlan, type PlacedHa } from './plan.js';
 export type { HeartbeatLine } from './stream.js';

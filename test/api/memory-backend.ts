@@ -1,14 +1,16 @@
 /**
  * An in-memory ApiBackend for the API and CLI tests: the real AMF engine driven by the scripted
- * agent of src/amf/harness.ts, the real config loader/diff/plan, and an EventLog fed from the
- * engine's notices, on a virtual wall clock. No Raft: the "leader" is this node.
+ * agent of src/amf/harness.ts, the real config loader/diff/plan, and the cluster's change-log ring
+ * fed from the engine's notices the way the FSM feeds it, on a virtual wall clock. No Raft: the
+ * "leader" is this node.
  */
 import { Registry } from 'prom-client';
 import type { ApiBackend, BackendError, PutConfigResult, StatusView } from '../../src/api/backend.js';
-import { EventLog, adminEvent, configEvents, noticeEvents, type EventBody } from '../../src/api/events.js';
+import { ChangeFeed } from '../../src/api/events.js';
 import { planConfigChange } from '../../src/api/plan.js';
 import { groupViews, nodeViews } from '../../src/api/views.js';
 import { Harness } from '../../src/amf/harness.js';
+import { appendChanges, changesSince, modelChange, noticeChange, type ChangeDraft, type ChangeLogState } from '../../src/cluster/changelog.js';
 import { diffModels, loadConfig, type AmfModel } from '../../src/model/index.js';
 import { type Result, err, ok } from '../../src/util/result.js';
 
@@ -64,7 +66,8 @@ const notFound = (message: string): Result<never, BackendError> => err({ code: '
 
 export class MemoryBackend implements ApiBackend {
   readonly metrics = new Registry();
-  readonly log: EventLog;
+  readonly changes: ChangeLogState = { last: 0, records: [] };
+  readonly feed: ChangeFeed;
   readonly h: Harness;
   text: string;
   epoch = 1;
@@ -75,15 +78,21 @@ export class MemoryBackend implements ApiBackend {
   /** Read options seen, to check that ?consistent reaches the backend. */
   readonly consistentReads: boolean[] = [];
 
-  constructor(text = SAMPLE, ringCapacity = 1000) {
+  constructor(
+    text = SAMPLE,
+    private readonly ringCapacity = 1000,
+  ) {
     const model = MemoryBackend.parse(text);
     this.text = text;
-    this.log = new EventLog(ringCapacity);
+    this.feed = new ChangeFeed({ changes: (after) => changesSince(this.changes, after), lastSeq: () => this.changes.last });
     this.h = new Harness(model, (r) => {
-      for (const n of r.notices) for (const e of noticeEvents(n)) this.emit(e);
+      for (const n of r.notices) {
+        const c = noticeChange(n);
+        if (c) this.emit(c);
+      }
     });
     for (const node of model.nodes) {
-      this.emit({ entity: node.name, kind: 'membership', field: 'state', old: null, new: 'alive' });
+      this.emit({ entity: `node/${node.name}`, kind: 'membership', field: 'incarnation', old: null, new: 'i1 (joined)' });
       this.h.send({ kind: 'node-up', node: node.name });
     }
     this.h.advance(60_000);
@@ -95,13 +104,18 @@ export class MemoryBackend implements ApiBackend {
     return r.value;
   }
 
-  /** While set, events are held here instead of published (an admin op publishes only if valid). */
-  private held: EventBody[] | null = null;
+  /** While set, changes are held here instead of appended (an admin op logs only if valid). */
+  private held: ChangeDraft[] | null = null;
 
-  emit(body: EventBody): void {
-    if (this.held) return void this.held.push(body);
+  get lastSeq(): number {
+    return this.changes.last;
+  }
+
+  emit(draft: ChangeDraft): void {
+    if (this.held) return void this.held.push(draft);
     this.wall += 1;
-    this.log.append(body, this.wall);
+    appendChanges(this.changes, this.ringCapacity, this.wall, [draft]);
+    this.feed.notify();
   }
 
   /** A component failure reported by its agent, as the real one would. */
@@ -111,7 +125,7 @@ export class MemoryBackend implements ApiBackend {
   }
 
   nodeDown(node: string): void {
-    this.emit({ entity: node, kind: 'membership', field: 'state', old: 'alive', new: 'dead' });
+    this.emit({ entity: `node/${node}`, kind: 'membership', field: 'incarnation', old: 'i1', new: 'down (lease expired)' });
     this.h.send({ kind: 'node-down', node });
     this.h.advance(1000);
   }
@@ -126,7 +140,7 @@ export class MemoryBackend implements ApiBackend {
       members: this.h.model.nodes.map((n, i) => ({ name: n.name, address: `127.0.0.1:${7946 + i}`, state: this.h.state.nodes[n.name]?.up ? 'alive' : 'dead', incarnation: 1 })),
       pending: { proposals: 0, commands: 0, timers: this.h.timers.size },
       configEpoch: this.epoch,
-      lastEventSeq: this.log.lastSeq,
+      lastEventSeq: this.changes.last,
     };
   }
 
@@ -159,7 +173,7 @@ export class MemoryBackend implements ApiBackend {
     this.epoch++;
     this.text = text;
     this.h.model = loaded.value;
-    for (const e of configEvents(changes, this.epoch)) this.emit(e);
+    for (const c of [{ entity: 'config', kind: 'modify', field: 'epoch', old: String(this.epoch - 1), new: String(this.epoch) } as const, ...changes.map(modelChange)]) this.emit(c);
     this.h.send({ kind: 'config-changed' });
     this.h.advance(60_000);
     return ok({ kind: 'committed', epoch: this.epoch, changes });
@@ -175,7 +189,7 @@ export class MemoryBackend implements ApiBackend {
     this.held = null;
     if (e !== undefined) return err({ code: 'invalid-state', message: e });
     this.mutations++;
-    for (const body of [adminEvent(name, op), ...held]) this.emit(body);
+    for (const c of [{ entity: `${kind}/${name}`, kind: 'admin', field: 'op', old: null, new: op } as const, ...held]) this.emit(c);
     this.h.advance(60_000);
     return ok(undefined);
   }
@@ -189,6 +203,6 @@ export class MemoryBackend implements ApiBackend {
   }
 
   subscribe(since: number | null, onEvent: Parameters<ApiBackend['subscribe']>[1]) {
-    return this.log.subscribe(since, onEvent);
+    return this.feed.subscribe(since, onEvent);
   }
 }

@@ -205,19 +205,19 @@ test('events: a component failure is told in order; ?since resumes without gaps 
   const b = new MemoryBackend();
   const api = await startApi(b);
   try {
-    const start = b.log.lastSeq;
+    const start = b.lastSeq;
     const res = await api.req(`/v1/events?since=${start}`);
     assert.equal(res.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
     b.failComponent('SU_1', 'httpd');
-    const end = b.log.lastSeq;
+    const end = b.lastSeq;
     const story = await readLines(res, (l) => l['seq'] === end);
     assert.deepEqual(story.map((e) => e['seq']), Array.from({ length: end - start }, (_, i) => start + 1 + i));
     const lines = story.map((e) => `${e['entity']} ${e['kind']} ${e['field']} ${JSON.stringify(e['old'])}->${JSON.stringify(e['new'])}`);
     const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
     // The story: recovery decided, the component goes down and comes back.
-    const recovery = at(/^SU_1\/httpd escalation recovery null->"component-restart/);
-    const down = at(/^SU_1\/httpd modify presence "instantiated"->"restarting"/);
-    const up = at(/^SU_1\/httpd modify presence "restarting"->"instantiated"/);
+    const recovery = at(/^comp\/SU_1\/httpd escalation recovery null->"component-restart L0/);
+    const down = at(/^comp\/SU_1\/httpd modify presence "instantiated"->"restarting"/);
+    const up = at(/^comp\/SU_1\/httpd modify presence "restarting"->"instantiated"/);
     assert.ok(recovery >= 0 && down > recovery && up > down, lines.join('\n'));
     for (const e of story) assert.match(String(e['time']), /^2026-11-22T10:\d\d:\d\d\.\d{3}Z$/);
 
@@ -226,11 +226,11 @@ test('events: a component failure is told in order; ?since resumes without gaps 
     const part = await readLines(first, (l) => l['seq'] === 5);
     b.nodeDown('n1');
     const second = await api.req('/v1/events?since=5');
-    const last = b.log.lastSeq;
+    const last = b.lastSeq;
     const rest = await readLines(second, (l) => l['seq'] === last);
     const seqs = [...part, ...rest].map((e) => e['seq']);
     assert.deepEqual(seqs, Array.from({ length: last }, (_, i) => i + 1));
-    assert.ok(rest.some((e) => e['entity'] === 'SI_web' && e['field'] === 'assignment.SU_2' && e['new'] === 'active'), 'the SI moved to SU_2');
+    assert.ok(rest.some((e) => e['entity'] === 'si/SI_web' && e['field'] === 'su/SU_2' && e['new'] === 'active'), 'the SI moved to SU_2');
 
     const bad = await api.req('/v1/events?since=-1');
     assert.equal(bad.status, 400);
@@ -283,7 +283,7 @@ test('events: a reader that does not read is dropped with a final error line; th
     for (let i = 0; i < 200 && !/amfd_api_event_streams 1/.test(await (await api.req('/metrics')).text()); i++) await new Promise((r) => setTimeout(r, 10));
     // 40 MB of events, far beyond socket buffers: emitting must neither block nor buffer it all.
     const reason = 'x'.repeat(10_000);
-    for (let i = 0; i < 4000; i++) b.emit({ entity: 'SU_1', kind: 'modify', field: 'note', old: null, new: i, reason });
+    for (let i = 0; i < 4000; i++) b.emit({ entity: 'su/SU_1', kind: 'modify', field: 'note', old: null, new: `${i} ${reason}` });
     const metrics = await (await api.req('/metrics')).text();
     assert.match(metrics, /amfd_api_event_streams_dropped_total 1/);
     // The reader, reading at last, finds the final error line after what was already sent.

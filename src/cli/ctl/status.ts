@@ -25,7 +25,7 @@ const RECENT = 10;
 const LOOKBACK = 2000;
 
 function isFailure(e: ApiEvent): boolean {
-  return e.kind === 'escalation' || (e.field === 'oper' && e.new === 'disabled') || (e.field === 'presence' && /failed/.test(String(e.new))) || (e.kind === 'membership' && e.new === 'dead');
+  return e.kind === 'escalation' || (e.field === 'oper' && e.new === 'disabled') || (e.field === 'presence' && /failed/.test(String(e.new))) || (e.kind === 'membership' && /^down/.test(e.new ?? ''));
 }
 
 export async function loadStatus(client: ApiClient): Promise<Result<StatusSnapshot, ClientError>> {
