@@ -146,6 +146,11 @@ export class SwimCore {
     return this.self.name;
   }
 
+  /** This node's advertised address. */
+  get addr(): string {
+    return this.self.addr;
+  }
+
   get incarnation(): number {
     return this.self.incarnation;
   }

@@ -8,7 +8,7 @@ import type { SwimConfig } from './config.js';
 import { SwimCore, type CoreStats, type MemberView, type SwimEvent } from './core.js';
 import { Envelope } from './envelope.js';
 import { IV_SIZE, Keyring, TAG_SIZE } from './keyring.js';
-import { assembleBody, decodeBody, decodePushPull, encodePushPull, type MemberSnapshot, type MemberState } from './messages.js';
+import { assembleBody, decodeBody, decodePushPull, encodePushPull, WIRE_LIMITS, type MemberSnapshot, type MemberState } from './messages.js';
 import { createSwimMetrics, type DropReason, type SwimMetrics } from './metrics.js';
 
 export interface SwimPorts {
@@ -83,7 +83,9 @@ export class Memberlist {
   static async start(ports: SwimPorts, o: MemberlistOptions): Promise<Result<Memberlist, string>> {
     const keyring = Keyring.create(ports.random, o.keys ?? []);
     if (!keyring.ok) return err(`swim: ${keyring.error}`);
-    if (o.name.length === 0 || o.name.length > 128) return err('swim: name must be 1..128 characters');
+    if (o.name.length === 0 || o.name.length > WIRE_LIMITS.maxName) return err(`swim: name must be 1..${WIRE_LIMITS.maxName} characters`);
+    const metaMax = Math.min(o.config.metaMaxSize, WIRE_LIMITS.maxMeta);
+    if (o.meta && o.meta.length > metaMax) return err(`swim: metadata of ${o.meta.length} bytes exceeds ${metaMax}`);
     const bound = await bindBoth(ports, o.bind);
     if (!bound.ok) return bound;
     const { socket, listener } = bound.value;
@@ -112,9 +114,9 @@ export class Memberlist {
     return this.core.name;
   }
 
-  /** The address other members reach this one at. */
+  /** The address other members reach this one at (the advertise address, else the bound one). */
   get address(): string {
-    return this.socket.address;
+    return this.core.addr;
   }
 
   get healthScore(): number {
