@@ -10,7 +10,7 @@
  *
  * See docs/simulator.md for the fault model and the crash semantics.
  */
-export { Simulation, type AppFactory, type CrashOptions, type SimulationOptions } from './simulation.js';
+export { InvariantViolation, Simulation, type AppFactory, type CrashOptions, type SimulationOptions } from './simulation.js';
 export { Domain, Scheduler, SYSTEM, type ScheduledEvent } from './scheduler.js';
 export { DEFAULT_LINK, LinkModel, parseAddress, type LinkFaults } from './network.js';
 export { DatagramFabric, DEFAULT_MAX_DATAGRAM } from './datagram.js';

@@ -86,6 +86,7 @@ export class Simulation {
   private running = false;
   private freeRun: { stop: boolean; done: Promise<void> } | undefined;
   private waiters: Waiter[] = [];
+  private readonly invariants: Array<{ readonly name: string; readonly check: () => string | undefined }> = [];
   /** App callbacks that threw (the port reported and went on), the first 1 000; a test may require none. */
   readonly handlerErrors: Array<{ readonly node: string; readonly where: string; readonly error: unknown }> = [];
 
@@ -253,6 +254,15 @@ export class Simulation {
     this.trace.record('net.heal');
   }
 
+  /**
+   * Check `check` after every event (once its promise continuations ran): a returned message is a
+   * violation, and the running runFor/runUntil rejects with an InvariantViolation naming it, the
+   * virtual time and the seed. For global checkers (one leader per term, one ACTIVE per SI).
+   */
+  addInvariant(name: string, check: () => string | undefined): void {
+    this.invariants.push({ name, check });
+  }
+
   /** Run fn at now + delayMs as a system event (a scenario step: crash n1 at 10 s, ...). */
   at(delayMs: number, fn: () => void): void {
     this.scheduler.schedule(delayMs, SYSTEM, fn);
@@ -356,6 +366,13 @@ export class Simulation {
     const mark = promiseMark();
     if (!this.scheduler.step(until)) return false;
     if (promisesTouchedSince(mark)) await drain();
+    for (const inv of this.invariants) {
+      const violation = inv.check();
+      if (violation !== undefined) {
+        this.trace.record('invariant.violated', inv.name);
+        throw new InvariantViolation(inv.name, violation, this.now, this.seed);
+      }
+    }
     return true;
   }
 
@@ -407,6 +424,19 @@ export class Simulation {
       { level: 'debug', base: { node }, timestamp: () => `,"t":${fmtTime(this.scheduler.now)}` },
       { write: (s: string) => print(s.trimEnd()) },
     );
+  }
+}
+
+/** A global invariant failed: a bug in the system under test, found at `time` with `seed`. */
+export class InvariantViolation extends Error {
+  override name = 'InvariantViolation';
+  constructor(
+    readonly invariant: string,
+    readonly detail: string,
+    readonly time: number,
+    readonly seed: number,
+  ) {
+    super(`invariant '${invariant}' violated at ${fmtTime(time)} ms (seed ${seed}): ${detail}`);
   }
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { NodePorts } from '../../src/runtime/tokens.js';
-import { Simulation } from '../../simulator/index.js';
+import { InvariantViolation, Simulation } from '../../simulator/index.js';
 import { parseFaults, NO_FAULTS } from '../../simulator/faults.js';
 import { runDemo } from '../../simulator/demo/run.js';
 
@@ -189,4 +189,25 @@ test('the demo converges with skewed clocks and wall-clock steps', async () => {
   const r = await runDemo({ seed: 31, nodes: 5, durationMs: 40_000, faults: f.value });
   assert.deepEqual(r.problems, []);
   assert.ok(r.faults.skews > 0);
+});
+
+test('an invariant is checked after every event; a violation stops the run with its name, time and seed', async () => {
+  const sim = new Simulation({ seed: 9 });
+  sim.addNode('n1', (p) => new Ticker(p));
+  let checks = 0;
+  sim.addInvariant('fewer than 5 ticks', () => {
+    checks++;
+    const ticks = sim.app<Ticker>('n1')?.ticks ?? 0;
+    return ticks < 5 ? undefined : `n1 ticked ${ticks} times`;
+  });
+  await sim.runFor(450);
+  assert.ok(checks >= 4);
+  await assert.rejects(sim.runFor(1000), (e: unknown) => {
+    assert.ok(e instanceof InvariantViolation);
+    assert.equal(e.invariant, 'fewer than 5 ticks');
+    assert.equal(e.time, 500);
+    assert.equal(e.seed, 9);
+    assert.match(e.message, /violated at 500\.000 ms \(seed 9\): n1 ticked 5 times/);
+    return true;
+  });
 });
