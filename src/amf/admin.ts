@@ -3,7 +3,7 @@
  * them. Validation comes first: an invalid operation returns a message and changes nothing.
  */
 import type { AdminOp, AdminTarget } from './commands.js';
-import { type Ctx, markSuDirty, suAssignable, suPresence, suReadiness } from './context.js';
+import { type Ctx, markSuDirty, su, suAssignable, suPresence, suReadiness } from './context.js';
 import { setAssignment, stopComp } from './lifecycle.js';
 import { restartSu } from './recovery.js';
 import { newSuEscalation } from './state.js';
@@ -53,8 +53,8 @@ function apply(ctx: Ctx, op: AdminOp, t: AdminTarget): string | null {
 }
 
 function suOp(ctx: Ctx, op: AdminOp, name: string): string | null {
-  const st = ctx.s.sus[name];
-  if (!st) return 'no such SU';
+  if (!ctx.s.sus[name]) return 'no such SU';
+  const st = su(ctx, name);
   if (stateOps.includes(op)) {
     const next = nextAdmin(st.admin, op);
     if (!next.ok) return next.error;
@@ -168,7 +168,7 @@ function nodeOp(ctx: Ctx, op: AdminOp, name: string): string | null {
     if (!ns.up || ns.oper !== 'enabled' || ns.admin !== 'unlocked') return 'the node must be up, enabled and unlocked';
     const holding = sus.filter((s) => Object.values(ctx.s.sus[s]!.assignments).some((a) => a.ha === 'active') && suReadiness(ctx, s) === 'in-service');
     if (holding.length === 0) return 'no SU on the node holds an active assignment';
-    for (const s of holding) ctx.s.sus[s]!.evacuate = true;
+    for (const s of holding) su(ctx, s).evacuate = true;
   } else {
     return 'the operation does not apply to a node';
   }

@@ -4,13 +4,23 @@
  * missing. Choices follow SU rank (then config order) and SI rank (sponsors first).
  */
 import type { HaState } from './commands.js';
+import type { Assignment } from './state.js';
 import { type Ctx, suAssignable, suReadiness } from './context.js';
 import { removeAssignment, setAssignment } from './lifecycle.js';
 import { type Reduction, quota, reduce } from './reduction.js';
 import type { SgConfig } from '../model/types.js';
 import { unreachable } from '../util/assert.js';
 
-/** A read-mostly view of one SG used by the model planners. */
+interface Load {
+  active: number;
+  standby: number;
+  any: number;
+}
+
+/**
+ * A view of one SG for the model planners, with an index of its assignments (SI → SU → HA) kept
+ * in step with every change the planner makes: the planners ask these questions constantly.
+ */
 interface View {
   readonly ctx: Ctx;
   readonly sg: SgConfig;
@@ -20,22 +30,62 @@ interface View {
   readonly kept: readonly string[];
   /** Assignable SIs, sponsors first then by rank. */
   readonly sis: readonly string[];
+  readonly book: Map<string, Map<string, Assignment>>;
+  readonly loads: Map<string, Load>;
+}
+
+function count(l: Load, h: HaState, by: number): void {
+  l.any += by;
+  if (h === 'active') l.active += by;
+  else if (h === 'standby') l.standby += by;
+}
+
+function index(ctx: Ctx, sg: SgConfig): Pick<View, 'book' | 'loads'> {
+  const book = new Map<string, Map<string, Assignment>>();
+  const loads = new Map<string, Load>();
+  for (const u of sg.units) {
+    const l: Load = { active: 0, standby: 0, any: 0 };
+    loads.set(u.name, l);
+    const as = ctx.s.sus[u.name]!.assignments;
+    for (const si in as) {
+      const a = as[si]!;
+      let m = book.get(si);
+      if (!m) book.set(si, (m = new Map()));
+      m.set(u.name, a);
+      count(l, a.ha, 1);
+    }
+  }
+  return { book, loads };
+}
+
+function assign(v: View, su: string, si: string, h: HaState): void {
+  const old = v.book.get(si)?.get(su);
+  if (old) count(v.loads.get(su)!, old.ha, -1);
+  setAssignment(v.ctx, su, si, h);
+  let m = v.book.get(si);
+  if (!m) v.book.set(si, (m = new Map()));
+  m.set(su, v.ctx.s.sus[su]!.assignments[si]!);
+  count(v.loads.get(su)!, h, 1);
+}
+
+function unassign(v: View, su: string, si: string): void {
+  const old = v.book.get(si)?.get(su);
+  if (!old) return;
+  count(v.loads.get(su)!, old.ha, -1);
+  removeAssignment(v.ctx, su, si);
+  v.book.get(si)!.delete(su);
 }
 
 function ha(v: View, su: string, si: string): HaState | undefined {
-  return v.ctx.s.sus[su]!.assignments[si]?.ha;
+  return v.book.get(si)?.get(su)?.ha;
 }
 
-function load(v: View, su: string, which: HaState): number {
-  const as = v.ctx.s.sus[su]!.assignments;
-  let n = 0;
-  for (const si in as) if (as[si]!.ha === which) n++;
-  return n;
+function load(v: View, su: string, which: 'active' | 'standby'): number {
+  return v.loads.get(su)![which];
 }
 
 function holdsAny(v: View, su: string): boolean {
-  for (const _ in v.ctx.s.sus[su]!.assignments) return true;
-  return false;
+  return v.loads.get(su)!.any > 0;
 }
 
 function hosts(v: View, su: string, si: string): boolean {
@@ -47,7 +97,8 @@ function holders(v: View, si: string, which: HaState, among: readonly string[]):
 }
 
 function hasActive(v: View, si: string): boolean {
-  return v.sg.units.some((u) => ha(v, u.name, si) === 'active');
+  for (const a of v.book.get(si)?.values() ?? []) if (a.ha === 'active') return true;
+  return false;
 }
 
 /**
@@ -55,12 +106,10 @@ function hasActive(v: View, si: string): boolean {
  * quiescing assignment on an SU that is not assignable, or a quiesced one not yet confirmed.
  */
 function blocked(v: View, si: string): boolean {
-  for (const u of v.sg.units) {
-    const a = v.ctx.s.sus[u.name]!.assignments[si];
-    if (!a) continue;
+  for (const [su, a] of v.book.get(si) ?? []) {
     if (a.ha === 'quiescing') return true;
     if (a.ha === 'quiesced' && a.waiting.length > 0) return true;
-    if (a.ha === 'active' && !v.sus.includes(u.name)) return true;
+    if (a.ha === 'active' && !v.sus.includes(su)) return true;
   }
   return false;
 }
@@ -69,6 +118,7 @@ function blocked(v: View, si: string): boolean {
 function sponsorsActive(v: View, si: string): boolean {
   const cfg = v.ctx.idx.sis.get(si)!.cfg;
   return cfg.dependsOn.every((dep) => {
+    if (v.book.has(dep) || v.sis.includes(dep)) return hasActive(v, dep);
     const e = v.ctx.idx.sis.get(dep);
     return e !== undefined && e.sg.units.some((u) => v.ctx.s.sus[u.name]?.assignments[dep]?.ha === 'active');
   });
@@ -80,7 +130,7 @@ function wantActive(v: View): string[] {
 }
 
 /** Fill `sus` in order, each up to its quota of SIs from `left` (N+M distribution). */
-function fill(v: View, sus: readonly string[], slots: number, left: string[], max: number, which: HaState): void {
+function fill(v: View, sus: readonly string[], slots: number, left: string[], max: number, which: 'active' | 'standby'): void {
   let used = 0;
   for (const su of sus) {
     if (left.length === 0 || used >= slots) break;
@@ -89,7 +139,7 @@ function fill(v: View, sus: readonly string[], slots: number, left: string[], ma
     for (let i = 0; i < left.length && take > 0; ) {
       const si = left[i]!;
       if (hosts(v, su, si) && ha(v, su, si) === undefined) {
-        setAssignment(v.ctx, su, si, which);
+        assign(v, su, si, which);
         left.splice(i, 1);
         take--;
       } else i++;
@@ -104,14 +154,14 @@ function plan2n(v: View): void {
     v.sus.find((su) => load(v, su, 'standby') > 0) ??
     v.sus.find((su) => !holdsAny(v, su));
   if (activeSu === undefined) return;
-  for (const si of wantActive(v)) if (hosts(v, activeSu, si)) setAssignment(v.ctx, activeSu, si, 'active');
+  for (const si of wantActive(v)) if (hosts(v, activeSu, si)) assign(v, activeSu, si, 'active');
   if (v.sis.some((si) => v.ctx.s.sis[si]!.swapFrom !== null)) return;
   const standbySu =
     v.kept.find((su) => su !== activeSu && load(v, su, 'standby') > 0) ?? v.sus.find((su) => su !== activeSu && !holdsAny(v, su));
   if (standbySu === undefined) return;
   for (const si of v.sis) {
     if (ha(v, activeSu, si) !== 'active' || holders(v, si, 'standby', v.kept).length > 0) continue;
-    if (hosts(v, standbySu, si)) setAssignment(v.ctx, standbySu, si, 'standby');
+    if (hosts(v, standbySu, si)) assign(v, standbySu, si, 'standby');
   }
 }
 
@@ -143,13 +193,13 @@ function planNplusM(v: View): void {
       return (isActive || activeSus().length < sg.preferredActiveUnits) && load(v, su, 'active') < sg.maximumActiveInstances;
     });
     if (sb === undefined) continue;
-    setAssignment(v.ctx, sb, si, 'active');
+    assign(v, sb, si, 'active');
     promoted.add(sb);
   }
   // An N+M SU is all-active or all-standby: a promoted SU gives up its other standbys.
   for (const su of promoted) {
     for (const si of Object.keys(v.ctx.s.sus[su]!.assignments)) {
-      if (ha(v, su, si) === 'standby') removeAssignment(v.ctx, su, si);
+      if (ha(v, su, si) === 'standby') unassign(v, su, si);
     }
   }
   // 2. Actives: existing active SUs first, then free SUs, up to the reduction's count.
@@ -166,7 +216,7 @@ function planNplusM(v: View): void {
 }
 
 /** Candidates for a new assignment of `si`, best first: rank, then load, then config order. */
-function pick(v: View, si: string, which: HaState, max: number): string | undefined {
+function pick(v: View, si: string, which: 'active' | 'standby', max: number): string | undefined {
   const limit = v.sg.preferredAssignedUnits;
   const assignedUnits = v.kept.filter((su) => holdsAny(v, su)).length;
   let best: string | undefined;
@@ -191,7 +241,7 @@ function planNway(v: View): void {
   for (const si of wantActive(v)) {
     const sb = holders(v, si, 'standby', v.sus).find((su) => load(v, su, 'active') < ma);
     const target = sb ?? pick(v, si, 'active', ma);
-    if (target !== undefined) setAssignment(v.ctx, target, si, 'active');
+    if (target !== undefined) assign(v, target, si, 'active');
   }
   for (const si of v.sis) {
     if (!hasActive(v, si) || v.ctx.s.sis[si]!.swapFrom !== null) continue;
@@ -199,7 +249,7 @@ function planNway(v: View): void {
     while (holders(v, si, 'standby', v.kept).length < want) {
       const target = pick(v, si, 'standby', ms);
       if (target === undefined) break;
-      setAssignment(v.ctx, target, si, 'standby');
+      assign(v, target, si, 'standby');
     }
   }
 }
@@ -211,7 +261,7 @@ function planNwayActive(v: View): void {
     while (v.sg.units.filter((u) => ha(v, u.name, si) === 'active').length < want) {
       const target = pick(v, si, 'active', v.sg.maximumActiveInstances);
       if (target === undefined) break;
-      setAssignment(v.ctx, target, si, 'active');
+      assign(v, target, si, 'active');
     }
   }
 }
@@ -219,7 +269,7 @@ function planNwayActive(v: View): void {
 function planNoRedundancy(v: View): void {
   for (const si of wantActive(v)) {
     const target = v.sus.find((su) => !holdsAny(v, su) && hosts(v, su, si));
-    if (target !== undefined) setAssignment(v.ctx, target, si, 'active');
+    if (target !== undefined) assign(v, target, si, 'active');
   }
 }
 
@@ -236,6 +286,7 @@ export function planSg(ctx: Ctx, sg: SgConfig): void {
   const v: View = {
     ctx,
     sg,
+    ...index(ctx, sg),
     sus: ranked.filter((su) => suAssignable(ctx, su)),
     kept: ranked.filter((su) => suReadiness(ctx, su) === 'in-service'),
     sis: assignableSis(ctx, sg),

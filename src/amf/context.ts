@@ -4,7 +4,7 @@
  */
 import type { AmfCommand, AmfNotice, PresenceState, ReadinessState, SiAssignmentState } from './commands.js';
 import type { ModelIndex } from './model-index.js';
-import type { AmfState, SuState } from './state.js';
+import { type AmfState, type SuState, cloneSu } from './state.js';
 import { assert } from '../util/assert.js';
 
 export interface Ctx {
@@ -18,9 +18,28 @@ export interface Ctx {
   readonly dirty: Set<string>;
   /** Bumped by every mutation of an SU, so reconcile can tell when an SG has settled. */
   rev: number;
+  /** SGs reconciled in this step (their changes are reported as notices). */
+  readonly touched?: Set<string>;
+  /** SUs already copied into the draft (absent: the draft is private and writable as is). */
+  readonly owned?: Set<string>;
 }
 
+/**
+ * The SU's state, writable: the draft shares unchanged SUs with the input state (copy on write),
+ * so every mutation of an SU goes through here. Plain reads may use `ctx.s.sus[name]`.
+ */
 export function su(ctx: Ctx, name: string): SuState {
+  const st = ctx.s.sus[name];
+  assert(st !== undefined, `unknown SU ${name}`);
+  if (ctx.owned === undefined || ctx.owned.has(name)) return st;
+  const copy = cloneSu(st);
+  ctx.s.sus[name] = copy;
+  ctx.owned.add(name);
+  return copy;
+}
+
+/** The SU's state for reading only (it may be shared with the step's input). */
+export function peek(ctx: Ctx, name: string): SuState {
   const st = ctx.s.sus[name];
   assert(st !== undefined, `unknown SU ${name}`);
   return st;
@@ -32,24 +51,32 @@ export function markSuDirty(ctx: Ctx, name: string): void {
   ctx.rev++;
 }
 
-/** SU presence from its components (the spec aggregates, worst first). */
+/** SU presence from its components (the spec aggregates, worst first). Hot: no allocation. */
 export function suPresence(st: SuState): PresenceState {
   let all = 0;
   let inst = 0;
   let uninst = 0;
-  const seen = new Set<PresenceState>();
+  let termFailed = false;
+  let instFailed = false;
+  let restarting = false;
+  let terminating = false;
+  let instantiating = false;
   for (const c in st.comps) {
     const p = st.comps[c]!.presence;
     all++;
     if (p === 'instantiated') inst++;
     else if (p === 'uninstantiated') uninst++;
-    else seen.add(p);
+    else if (p === 'termination-failed') termFailed = true;
+    else if (p === 'instantiation-failed') instFailed = true;
+    else if (p === 'restarting') restarting = true;
+    else if (p === 'terminating') terminating = true;
+    else instantiating = true;
   }
-  if (seen.has('termination-failed')) return 'termination-failed';
-  if (seen.has('instantiation-failed')) return 'instantiation-failed';
-  if (seen.has('restarting')) return 'restarting';
-  if (seen.has('terminating')) return 'terminating';
-  if (seen.has('instantiating')) return 'instantiating';
+  if (termFailed) return 'termination-failed';
+  if (instFailed) return 'instantiation-failed';
+  if (restarting) return 'restarting';
+  if (terminating) return 'terminating';
+  if (instantiating) return 'instantiating';
   if (all === inst) return all === 0 ? 'uninstantiated' : 'instantiated';
   if (all === uninst) return 'uninstantiated';
   return inst > 0 ? 'instantiating' : 'uninstantiated';
@@ -68,7 +95,7 @@ export function nodeUsable(ctx: Ctx, node: string | null): boolean {
  * stopping while any of them is shutting down or a node switchover evacuates the SU.
  */
 export function suReadiness(ctx: Ctx, name: string): ReadinessState {
-  const st = su(ctx, name);
+  const st = peek(ctx, name);
   const sg = ctx.s.sgs[ctx.idx.sus.get(name)!.sg.name]!;
   if (st.oper !== 'enabled' || !nodeUsable(ctx, st.node)) return 'out-of-service';
   const p = suPresence(st);
@@ -82,12 +109,12 @@ export function suReadiness(ctx: Ctx, name: string): ReadinessState {
 
 /** An SU may be given new assignments: in service and fully instantiated (not mid-restart). */
 export function suAssignable(ctx: Ctx, name: string): boolean {
-  return suReadiness(ctx, name) === 'in-service' && suPresence(su(ctx, name)) === 'instantiated';
+  return suReadiness(ctx, name) === 'in-service' && suPresence(peek(ctx, name)) === 'instantiated';
 }
 
 /** Whether an SU should have its components running (instantiation wanted). */
 export function suShouldRun(ctx: Ctx, name: string): boolean {
-  const st = su(ctx, name);
+  const st = peek(ctx, name);
   if (st.oper !== 'enabled') return false;
   const sg = ctx.s.sgs[ctx.idx.sus.get(name)!.sg.name]!;
   if (st.admin === 'locked-instantiation' || sg.admin === 'locked-instantiation') return false;
@@ -96,32 +123,50 @@ export function suShouldRun(ctx: Ctx, name: string): boolean {
   return nodeUsable(ctx, st.node) && node!.admin !== 'locked-instantiation';
 }
 
-/** SI assignment state: fully assigned needs an active and the preferred standbys/actives. */
-export function siAssignmentState(ctx: Ctx, si: string): SiAssignmentState {
-  const e = ctx.idx.sis.get(si);
-  if (!e) return 'unassigned';
-  let active = 0;
-  let standby = 0;
-  for (const u of e.sg.units) {
-    const a = ctx.s.sus[u.name]?.assignments[si];
-    if (a?.ha === 'active') active++;
-    else if (a?.ha === 'standby') standby++;
+/**
+ * SI assignment state of every SI of an SG, in one pass over its SUs: fully assigned needs an
+ * active and the preferred standbys (or actives, N-Way-Active).
+ */
+export function siAssignmentStates(ctx: Ctx, sgName: string): Map<string, SiAssignmentState> {
+  const sg = ctx.idx.sgs.get(sgName);
+  const out = new Map<string, SiAssignmentState>();
+  if (!sg) return out;
+  const counts = new Map<string, { active: number; standby: number }>();
+  for (const u of sg.units) {
+    const as = ctx.s.sus[u.name]?.assignments ?? {};
+    for (const si in as) {
+      const c = counts.get(si) ?? { active: 0, standby: 0 };
+      counts.set(si, c);
+      if (as[si]!.ha === 'active') c.active++;
+      else if (as[si]!.ha === 'standby') c.standby++;
+    }
   }
-  if (active === 0) return 'unassigned';
-  const full = (() => {
-    switch (e.sg.model) {
+  for (const si of sg.sis) {
+    const c = counts.get(si.name) ?? { active: 0, standby: 0 };
+    let full: boolean;
+    switch (sg.model) {
       case '2n':
       case 'nplusm':
-        return standby >= 1;
+        full = c.standby >= 1;
+        break;
       case 'nway':
-        return standby >= e.cfg.preferredStandbyAssignments;
+        full = c.standby >= si.preferredStandbyAssignments;
+        break;
       case 'nwayactive':
-        return active >= e.cfg.preferredActiveAssignments;
+        full = c.active >= si.preferredActiveAssignments;
+        break;
       case 'noredundancy':
-        return true;
+        full = true;
+        break;
     }
-  })();
-  return full ? 'fully-assigned' : 'partially-assigned';
+    out.set(si.name, c.active === 0 ? 'unassigned' : full ? 'fully-assigned' : 'partially-assigned');
+  }
+  return out;
+}
+
+export function siAssignmentState(ctx: Ctx, si: string): SiAssignmentState {
+  const e = ctx.idx.sis.get(si);
+  return e ? (siAssignmentStates(ctx, e.sg.name).get(si) ?? 'unassigned') : 'unassigned';
 }
 
 export function setTimer(ctx: Ctx, id: string, at: number): void {

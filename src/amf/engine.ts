@@ -10,8 +10,8 @@ import { compUp, instantiateComp, removeAssignment } from './lifecycle.js';
 import { indexModel } from './model-index.js';
 import { reconcile } from './reconcile.js';
 import { nodeFailfast, nodeFailover, probationExpired, recoverFromError, timerIds } from './recovery.js';
-import { diffNotices, snapshot } from './snapshot.js';
-import { type AmfState, addMissingEntities, cloneState, newNodeState } from './state.js';
+import { diffNotices } from './snapshot.js';
+import { type AmfState, addMissingEntities, draftState, newNodeState } from './state.js';
 import type { AmfModel } from '../model/types.js';
 import { unreachable } from '../util/assert.js';
 
@@ -25,15 +25,15 @@ export interface StepResult {
 
 export function step(model: AmfModel, state: AmfState, input: AmfInput, now: number): StepResult {
   const idx = indexModel(model);
-  const ctx: Ctx = { idx, s: cloneState(state), now, commands: [], notices: [], dirty: new Set(), rev: 0 };
-  const before = snapshot(idx, state);
+  const touched = new Set<string>();
+  const ctx: Ctx = { idx, s: draftState(state), now, commands: [], notices: [], dirty: new Set(), rev: 0, touched, owned: new Set() };
   const error = handle(ctx, input);
   if (error !== null) return { state, commands: [], notices: [], error };
   for (let i = 0; ; i++) {
     reconcile(ctx);
-    if (!completeShutdowns(ctx) || i > 4) break;
+    if (!completeShutdowns(ctx, touched) || i > 4) break;
   }
-  ctx.notices.push(...diffNotices(before, snapshot(idx, ctx.s)));
+  ctx.notices.push(...diffNotices(idx, state, ctx.s, touched));
   return { state: ctx.s, commands: ctx.commands, notices: ctx.notices };
 }
 
@@ -156,8 +156,9 @@ function compInput(ctx: Ctx, input: CompInput): null {
 function retryTimer(ctx: Ctx, ref: string): null {
   const slash = ref.indexOf('/');
   const suName = ref.slice(0, slash);
-  const c = ctx.s.sus[suName]?.comps[ref.slice(slash + 1)];
-  if (!c || c.retryAt === null || ctx.now < c.retryAt) return null;
+  const peek = ctx.s.sus[suName]?.comps[ref.slice(slash + 1)];
+  if (!peek || peek.retryAt === null || ctx.now < peek.retryAt) return null;
+  const c = su(ctx, suName).comps[ref.slice(slash + 1)]!;
   c.retryAt = null;
   if (suShouldRun(ctx, suName) && ctx.s.sus[suName]!.node !== null) instantiateComp(ctx, suName, ref.slice(slash + 1), c.attempt + 1);
   else c.presence = 'uninstantiated';
@@ -191,8 +192,9 @@ function nodeDown(ctx: Ctx, node: string): null {
   }
   ns.up = false;
   ns.fencing = false;
-  for (const [name, st] of Object.entries(ctx.s.sus)) {
-    if (st.node !== node) continue;
+  for (const name of Object.keys(ctx.s.sus)) {
+    if (ctx.s.sus[name]!.node !== node) continue;
+    const st = su(ctx, name);
     for (const c of Object.values(st.comps)) {
       if (c.presence === 'termination-failed') c.oper = 'enabled';
       c.presence = 'uninstantiated';
@@ -227,40 +229,48 @@ function configChanged(ctx: Ctx): null {
   return null;
 }
 
-/** Shutting-down entities with nothing left assigned become locked. Returns whether any did. */
-function completeShutdowns(ctx: Ctx): boolean {
+/**
+ * Shutting-down entities with nothing left assigned become locked (only touched SGs can have
+ * released anything). Returns whether any did.
+ */
+function completeShutdowns(ctx: Ctx, touched: ReadonlySet<string>): boolean {
   const { s } = ctx;
-  const holds = (name: string): boolean => Object.keys(s.sus[name]!.assignments).length > 0;
-  let changed = false;
-  const lock = (obj: { admin: string }): void => {
-    obj.admin = 'locked';
-    changed = true;
+  const holds = (name: string): boolean => {
+    for (const _ in s.sus[name]!.assignments) return true;
+    return false;
   };
-  for (const [name, st] of Object.entries(s.sus)) {
-    if (st.admin === 'shutting-down' && !holds(name)) {
-      lock(st);
-      markSuDirty(ctx, name);
+  let changed = false;
+  for (const name of touched) {
+    const sg = ctx.idx.sgs.get(name);
+    const sgSt = s.sgs[name];
+    if (!sg || !sgSt) continue;
+    for (const u of sg.units) {
+      if (s.sus[u.name]!.admin === 'shutting-down' && !holds(u.name)) {
+        su(ctx, u.name).admin = 'locked';
+        markSuDirty(ctx, u.name);
+        changed = true;
+      }
     }
-  }
-  for (const [name, sg] of Object.entries(s.sgs)) {
-    const units = ctx.idx.sgs.get(name)?.units ?? [];
-    if (sg.admin === 'shutting-down' && !units.some((u) => holds(u.name))) {
-      lock(sg);
+    if (sgSt.admin === 'shutting-down' && !sg.units.some((u) => holds(u.name))) {
+      sgSt.admin = 'locked';
       ctx.dirty.add(name);
+      changed = true;
     }
-  }
-  for (const [name, si] of Object.entries(s.sis)) {
-    const e = ctx.idx.sis.get(name);
-    if (si.admin === 'shutting-down' && e && !e.sg.units.some((u) => s.sus[u.name]!.assignments[name])) {
-      lock(si);
-      ctx.dirty.add(e.sg.name);
+    for (const si of sg.sis) {
+      const st = s.sis[si.name]!;
+      if (st.admin === 'shutting-down' && !sg.units.some((u) => s.sus[u.name]!.assignments[si.name])) {
+        st.admin = 'locked';
+        ctx.dirty.add(name);
+        changed = true;
+      }
     }
   }
   for (const [name, ns] of Object.entries(s.nodes)) {
     if (ns.admin !== 'shutting-down') continue;
     if (!Object.entries(s.sus).some(([su, st]) => st.node === name && holds(su))) {
-      lock(ns);
+      ns.admin = 'locked';
       for (const sg of ctx.idx.sgs.keys()) ctx.dirty.add(sg);
+      changed = true;
     }
   }
   return changed;

@@ -36,10 +36,15 @@ export class Harness {
   readonly held: AmfCommand[] = [];
   private readonly queue: AmfInput[] = [];
 
+  /**
+   * `freeze`: deep-freeze every state handed to the engine, so a test fails if step ever writes
+   * to its input (the copy-on-write draft must copy first).
+   */
   constructor(
     public model: AmfModel,
     private readonly onStep: (r: StepRecord) => void = () => {},
     state?: AmfState,
+    private readonly freeze = false,
   ) {
     this.state = state ?? initialState(model);
   }
@@ -52,6 +57,7 @@ export class Harness {
     while (this.queue.length > 0) {
       if (--budget === 0) throw new Error('harness: the engine does not settle (100000 inputs)');
       const next = this.queue.shift()!;
+      if (this.freeze) deepFreeze(this.state);
       const r = step(this.model, this.state, next, this.now);
       this.state = r.state;
       this.onStep({ input: next, commands: r.commands, notices: r.notices, ...(r.error !== undefined ? { error: r.error } : {}) });
@@ -122,6 +128,12 @@ export class Harness {
         return;
     }
   }
+}
+
+function deepFreeze(o: object): void {
+  if (Object.isFrozen(o)) return;
+  Object.freeze(o);
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v as object);
 }
 
 /** The nodes to bring up so every SU can run: the model's nodes, else those SUs name, else one. */

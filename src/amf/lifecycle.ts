@@ -3,7 +3,7 @@
  * transitions that go with them. Every command to a component goes through here.
  */
 import type { HaState } from './commands.js';
-import { type Ctx, markSuDirty, su } from './context.js';
+import { type Ctx, markSuDirty, peek, su } from './context.js';
 import type { CompConfig } from '../model/types.js';
 import { assert } from '../util/assert.js';
 
@@ -45,12 +45,6 @@ export function stopComp(ctx: Ctx, suName: string, comp: string, how: { abrupt: 
   markSuDirty(ctx, suName);
 }
 
-/** Whether a component can be stopped now (something of it may be running). */
-export function compRunning(ctx: Ctx, suName: string, comp: string): boolean {
-  const p = su(ctx, suName).comps[comp]!.presence;
-  return p === 'instantiated' || p === 'instantiating';
-}
-
 /** The component came up: start its healthchecks and (re)send the CSIs its SU holds. */
 export function compUp(ctx: Ctx, suName: string, comp: string): void {
   const st = su(ctx, suName);
@@ -77,7 +71,7 @@ export function compUp(ctx: Ctx, suName: string, comp: string): void {
 
 /** Send one CSI set (the component must be instantiated). */
 export function sendCsiSet(ctx: Ctx, suName: string, si: string, csi: string, ha: HaState): void {
-  const st = su(ctx, suName);
+  const st = peek(ctx, suName);
   const h = ctx.idx.holders(suName, si)?.find((x) => x.csi === csi);
   assert(h !== undefined, `no holder for ${si}/${csi} in ${suName}`);
   ctx.commands.push({
@@ -95,7 +89,7 @@ export function sendCsiSet(ctx: Ctx, suName: string, si: string, csi: string, ha
 
 /** Components of `su` holding CSIs of `si` that are up to take callbacks. */
 export function liveHolders(ctx: Ctx, suName: string, si: string): { comp: string; csi: string }[] {
-  const st = su(ctx, suName);
+  const st = peek(ctx, suName);
   const out: { comp: string; csi: string }[] = [];
   for (const h of ctx.idx.holders(suName, si) ?? []) {
     if (st.comps[h.comp.name]!.presence === 'instantiated') out.push({ comp: h.comp.name, csi: h.csi });

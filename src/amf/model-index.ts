@@ -105,13 +105,14 @@ function build(model: AmfModel): ModelIndex {
       dependantSgs.set(sponsor, list);
     }
   }
-  const holderCache = new Map<string, readonly CsiHolder[] | null>();
+  const holderCache = new Map<string, Map<string, readonly CsiHolder[] | null>>();
   const holders = (su: string, si: string): readonly CsiHolder[] | null => {
-    const key = `${su}\u0000${si}`;
-    let h = holderCache.get(key);
+    let bySi = holderCache.get(su);
+    if (bySi === undefined) holderCache.set(su, (bySi = new Map()));
+    let h = bySi.get(si);
     if (h === undefined) {
       h = computeHolders(sus.get(su)?.cfg, sis.get(si)?.cfg);
-      holderCache.set(key, h);
+      bySi.set(si, h);
     }
     return h;
   };

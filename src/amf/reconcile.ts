@@ -5,7 +5,7 @@
  * SI swaps advance and the redundancy model assigns what is missing. Repeats until nothing changes.
  */
 import { planSg } from './assign.js';
-import { type Ctx, markSuDirty, nodeUsable, suReadiness, suShouldRun } from './context.js';
+import { type Ctx, markSuDirty, nodeUsable, su, suReadiness, suShouldRun } from './context.js';
 import { instantiateComp, removeAssignment, setAssignment, stopComp } from './lifecycle.js';
 import { newSuEscalation } from './state.js';
 import type { Assignment } from './state.js';
@@ -16,6 +16,7 @@ export function reconcile(ctx: Ctx): void {
   while (ctx.dirty.size > 0) {
     const name = ctx.dirty.values().next().value as string;
     const sg = ctx.idx.sgs.get(name);
+    ctx.touched?.add(name);
     const start = ctx.rev;
     for (let pass = 0; sg !== undefined; pass++) {
       assert(pass < 32, `reconcile of SG ${name} does not settle`);
@@ -33,7 +34,7 @@ function settle(ctx: Ctx, sg: SgConfig): void {
   for (const u of sg.units) {
     place(ctx, u.name);
     autoRepair(ctx, u.name);
-    const st = ctx.s.sus[u.name]!;
+    const st = su(ctx, u.name);
     for (const si of Object.keys(st.assignments)) dispose(ctx, u.name, si, st.assignments[si]!);
     if (st.evacuate && !Object.values(st.assignments).some((a) => a.ha !== 'standby')) {
       st.evacuate = false;
@@ -61,7 +62,7 @@ function started(ctx: Ctx, sg: SgConfig): boolean {
 
 /** Choose a node for an unplaced SU; release the node of an SU that is down on an unusable node. */
 function place(ctx: Ctx, suName: string): void {
-  const st = ctx.s.sus[suName]!;
+  const st = su(ctx, suName);
   const allDown = Object.values(st.comps).every((c) => c.presence === 'uninstantiated');
   if (st.node !== null) {
     const n = ctx.s.nodes[st.node];
@@ -91,10 +92,11 @@ function place(ctx: Ctx, suName: string): void {
 
 /** An SU failed over (saAmfSGAutoRepair): once its components are down it is enabled again. */
 function autoRepair(ctx: Ctx, suName: string): void {
-  const st = ctx.s.sus[suName]!;
-  if (st.oper !== 'disabled' || st.disabledCause !== 'failover') return;
-  if (Object.keys(st.assignments).length > 0) return;
-  if (!Object.values(st.comps).every((c) => c.presence === 'uninstantiated')) return;
+  const peek = ctx.s.sus[suName]!;
+  if (peek.oper !== 'disabled' || peek.disabledCause !== 'failover') return;
+  if (Object.keys(peek.assignments).length > 0) return;
+  if (!Object.values(peek.comps).every((c) => c.presence === 'uninstantiated')) return;
+  const st = su(ctx, suName);
   st.oper = 'enabled';
   st.disabledCause = null;
   st.escalation = newSuEscalation();

@@ -175,7 +175,7 @@ function susOn(ctx: Ctx, node: string): string[] {
 export function nodeFailover(ctx: Ctx, node: string): void {
   ctx.s.nodes[node]!.oper = 'disabled';
   for (const s of susOn(ctx, node)) {
-    const st = ctx.s.sus[s]!;
+    const st = su(ctx, s);
     for (const [name, c] of Object.entries(st.comps)) {
       if (c.presence === 'instantiated') stopComp(ctx, s, name, { abrupt: true, restart: false, reason: 'node-failover' });
       else if (c.presence === 'restarting') c.presence = 'terminating';
@@ -204,8 +204,8 @@ export function nodeFailfast(ctx: Ctx, node: string, reason: string): void {
 export function probationExpired(ctx: Ctx, id: string): boolean {
   const [kind, name] = [id.slice(0, id.indexOf(':')), id.slice(id.indexOf(':') + 1)];
   if (kind === 'comp-prob' || kind === 'su-prob') {
-    const esc = ctx.s.sus[name]?.escalation;
-    if (!esc) return false;
+    if (!ctx.s.sus[name]) return false;
+    const esc = su(ctx, name).escalation;
     if (kind === 'comp-prob' && esc.compProbationEnd !== null && ctx.now >= esc.compProbationEnd) {
       escalated(ctx, 'su', name, esc.level, 0, `component restart probation expired after ${esc.compRestarts} restart(s)`);
       esc.compRestarts = 0;

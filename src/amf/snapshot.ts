@@ -1,74 +1,63 @@
 /**
- * Observable states of every entity, flattened, so a step can report what changed as notices by
- * comparing before and after (one place, instead of a notice at every mutation).
+ * Notices of what a step changed, by comparing the input state with the new one for the nodes and
+ * the SGs the step touched (one place, instead of a notice at every mutation). Cost is
+ * proportional to the touched SGs, not to the cluster.
  */
-import type { AmfNotice, EntityKind, HaState } from './commands.js';
-import { type Ctx, siAssignmentState, suPresence, suReadiness } from './context.js';
+import type { AmfNotice, EntityKind } from './commands.js';
+import { type Ctx, siAssignmentStates, suPresence, suReadiness } from './context.js';
 import type { ModelIndex } from './model-index.js';
 import type { AmfState } from './state.js';
 
-export interface Snapshot {
-  /** `entity|name|attr` → value, in model order. */
-  readonly attrs: Map<string, string>;
-  /** `si|su` → HA state. */
-  readonly assignments: Map<string, HaState>;
+function viewOf(idx: ModelIndex, s: AmfState): Ctx {
+  return { idx, s, now: 0, commands: [], notices: [], dirty: new Set(), rev: 0 };
 }
 
-export function snapshot(idx: ModelIndex, s: AmfState): Snapshot {
-  const ctx: Ctx = { idx, s, now: 0, commands: [], notices: [], dirty: new Set(), rev: 0 };
-  const attrs = new Map<string, string>();
-  const put = (e: EntityKind, name: string, attr: string, v: string): void => void attrs.set(`${e}|${name}|${attr}`, v);
-  for (const [name, n] of Object.entries(s.nodes)) {
-    put('node', name, 'membership', n.up ? 'up' : 'down');
-    put('node', name, 'oper', n.oper);
-    put('node', name, 'admin', n.admin);
-  }
-  const assignments = new Map<string, HaState>();
-  for (const sg of idx.model.groups) {
-    const sgSt = s.sgs[sg.name];
-    if (sgSt) put('sg', sg.name, 'admin', sgSt.admin);
-    for (const u of sg.units) {
-      const st = s.sus[u.name];
-      if (!st) continue;
-      put('su', u.name, 'presence', suPresence(st));
-      put('su', u.name, 'oper', st.oper);
-      put('su', u.name, 'readiness', suReadiness(ctx, u.name));
-      put('su', u.name, 'admin', st.admin);
-      put('su', u.name, 'node', st.node ?? '-');
-      for (const [c, cs] of Object.entries(st.comps)) {
-        put('comp', `${u.name}/${c}`, 'presence', cs.presence);
-        put('comp', `${u.name}/${c}`, 'oper', cs.oper);
-      }
-      for (const [si, a] of Object.entries(st.assignments)) assignments.set(`${si}|${u.name}`, a.ha);
-    }
-    for (const si of sg.sis) {
-      const st = s.sis[si.name];
-      if (!st) continue;
-      put('si', si.name, 'admin', st.admin);
-      put('si', si.name, 'assignment', siAssignmentState(ctx, si.name));
-    }
-  }
-  return { attrs, assignments };
-}
-
-export function diffNotices(a: Snapshot, b: Snapshot): AmfNotice[] {
+export function diffNotices(idx: ModelIndex, before: AmfState, after: AmfState, sgs: Iterable<string>): AmfNotice[] {
   const out: AmfNotice[] = [];
-  for (const [key, to] of b.attrs) {
-    const from = a.attrs.get(key);
-    if (from === undefined || from === to) continue;
-    const [entity, name, attr] = key.split('|') as [EntityKind, string, string];
-    out.push({ kind: 'state-change', entity, name, attr, from, to });
+  const a = viewOf(idx, before);
+  const b = viewOf(idx, after);
+  const change = (entity: EntityKind, name: string, attr: string, from: string | undefined, to: string | undefined): void => {
+    if (from !== undefined && to !== undefined && from !== to) out.push({ kind: 'state-change', entity, name, attr, from, to });
+  };
+  for (const [name, n] of Object.entries(after.nodes)) {
+    const o = before.nodes[name];
+    if (!o || o === n) continue;
+    change('node', name, 'membership', o.up ? 'up' : 'down', n.up ? 'up' : 'down');
+    change('node', name, 'oper', o.oper, n.oper);
+    change('node', name, 'admin', o.admin, n.admin);
   }
-  for (const [key, to] of b.assignments) {
-    const from = a.assignments.get(key) ?? null;
-    if (from === to) continue;
-    const [si, su] = key.split('|') as [string, string];
-    out.push({ kind: 'assignment', si, su, from, to });
-  }
-  for (const [key, from] of a.assignments) {
-    if (b.assignments.has(key)) continue;
-    const [si, su] = key.split('|') as [string, string];
-    out.push({ kind: 'assignment', si, su, from, to: null });
+  for (const name of sgs) {
+    const sg = idx.sgs.get(name);
+    if (!sg) continue;
+    change('sg', name, 'admin', before.sgs[name]?.admin, after.sgs[name]?.admin);
+    for (const u of sg.units) {
+      const o = before.sus[u.name];
+      const n = after.sus[u.name];
+      if (!o || !n) continue;
+      change('su', u.name, 'presence', suPresence(o), suPresence(n));
+      change('su', u.name, 'oper', o.oper, n.oper);
+      change('su', u.name, 'readiness', suReadiness(a, u.name), suReadiness(b, u.name));
+      change('su', u.name, 'admin', o.admin, n.admin);
+      change('su', u.name, 'node', o.node ?? '-', n.node ?? '-');
+      for (const c in n.comps) {
+        change('comp', `${u.name}/${c}`, 'presence', o.comps[c]?.presence, n.comps[c]!.presence);
+        change('comp', `${u.name}/${c}`, 'oper', o.comps[c]?.oper, n.comps[c]!.oper);
+      }
+      for (const si in n.assignments) {
+        const from = o.assignments[si]?.ha ?? null;
+        const to = n.assignments[si]!.ha;
+        if (from !== to) out.push({ kind: 'assignment', si, su: u.name, from, to });
+      }
+      for (const si in o.assignments) {
+        if (!(si in n.assignments)) out.push({ kind: 'assignment', si, su: u.name, from: o.assignments[si]!.ha, to: null });
+      }
+    }
+    const was = siAssignmentStates(a, name);
+    const is = siAssignmentStates(b, name);
+    for (const si of sg.sis) {
+      change('si', si.name, 'admin', before.sis[si.name]?.admin, after.sis[si.name]?.admin);
+      change('si', si.name, 'assignment', was.get(si.name), is.get(si.name));
+    }
   }
   return out;
 }

@@ -122,25 +122,27 @@ export function addMissingEntities(model: AmfModel, state: AmfState): void {
   }
 }
 
-/** A deep copy, hand-written because step copies the state on every call (hot path). */
-export function cloneState(s: AmfState): AmfState {
+export function cloneSu(su: SuState): SuState {
+  const comps: Record<string, CompState> = {};
+  for (const c in su.comps) comps[c] = { ...su.comps[c]! };
+  const assignments: Record<string, Assignment> = {};
+  for (const a in su.assignments) {
+    const x = su.assignments[a]!;
+    assignments[a] = { ha: x.ha, waiting: x.waiting.slice() };
+  }
+  return { ...su, comps, assignments, escalation: { ...su.escalation } };
+}
+
+/**
+ * The draft of a step: small records copied, SUs shared with the input and copied on first write
+ * (see `su()` in context.ts), so a step costs what it touches, not the cluster size.
+ */
+export function draftState(s: AmfState): AmfState {
   const nodes: Record<string, NodeState> = {};
   for (const k in s.nodes) nodes[k] = { ...s.nodes[k]! };
   const sgs: Record<string, SgState> = {};
   for (const k in s.sgs) sgs[k] = { ...s.sgs[k]! };
   const sis: Record<string, SiState> = {};
   for (const k in s.sis) sis[k] = { ...s.sis[k]! };
-  const sus: Record<string, SuState> = {};
-  for (const k in s.sus) {
-    const su = s.sus[k]!;
-    const comps: Record<string, CompState> = {};
-    for (const c in su.comps) comps[c] = { ...su.comps[c]! };
-    const assignments: Record<string, Assignment> = {};
-    for (const a in su.assignments) {
-      const x = su.assignments[a]!;
-      assignments[a] = { ha: x.ha, waiting: x.waiting.slice() };
-    }
-    sus[k] = { ...su, comps, assignments, escalation: { ...su.escalation } };
-  }
-  return { nodes, sgs, sus, sis };
+  return { nodes, sgs, sis, sus: { ...s.sus } };
 }
