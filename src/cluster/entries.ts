@@ -46,6 +46,8 @@ export type ClusterEntry =
   /** An AMF timer armed at `at` fired (stale when it was re-armed or cancelled since). */
   | { readonly type: 'timer'; readonly time: number; readonly id: string; readonly at: number }
   | { readonly type: 'admin'; readonly time: number; readonly op: AdminOp; readonly target: AdminTarget }
+  /** An operator's error report on a component (`amfctl report-error`), as the component would send it. */
+  | { readonly type: 'operator-report'; readonly time: number; readonly input: AgentReport }
   /**
    * Fencing decisions: `condemned` (the leader stopped renewing the node's lease: it self-fences
    * when the lease runs out), `confirmed` (the fencing command reported the node off: it goes down
@@ -187,6 +189,12 @@ export function validateEntry(x: unknown): Result<ClusterEntry, string> {
       const target = validateTarget(x.target);
       if (!target.ok) return target;
       return ok({ type: 'admin', time, op: x.op as AdminOp, target: target.value });
+    }
+    case 'operator-report': {
+      const r = validateReport(x.input);
+      if (!r.ok) return err(`operator-report: ${r.error}`);
+      if (r.value.kind !== 'error-report') return err(`operator-report: only error-report, not ${r.value.kind}`);
+      return ok({ type: 'operator-report', time, input: r.value });
     }
     case 'fencing':
       if (!isStr(x.node) || !isStr(x.reason) || (x.action !== 'condemned' && x.action !== 'confirmed' && x.action !== 'failed')) return err('fencing: needs node, reason and action');

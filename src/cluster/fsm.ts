@@ -164,6 +164,10 @@ export class ClusterFsm implements FSM {
         changes.unshift({ entity, kind: 'admin', field: 'op', old: null, new: e.op });
         return { ok: true };
       }
+      case 'operator-report':
+        stepIn(e.input);
+        changes.unshift({ entity: `comp/${e.input.su}/${e.input.comp}`, kind: 'admin', field: 'error-report', old: null, new: e.input.kind === 'error-report' ? (e.input.reason ?? e.input.recovery) : e.input.kind });
+        return { ok: true };
       case 'fencing': {
         const n = s.nodes[e.node];
         changes.push({ entity: `node/${e.node}`, kind: 'membership', field: 'fencing', old: null, new: `${e.action}: ${e.reason}` });

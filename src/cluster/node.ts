@@ -6,11 +6,13 @@
  */
 import { Counter } from 'prom-client';
 import type { AdminOp, AdminTarget } from '../amf/commands.js';
+import type { Recovery } from '../model/types.js';
 import { resolveRaftConfig, type RaftConfig } from '../raft/config.js';
 import { Raft } from '../raft/driver/raft.js';
 import type { LeaderInfo } from '../raft/driver/types.js';
 import { StreamTransport } from '../raft/transport/stream-transport.js';
 import type { DatagramSocket } from '../runtime/ports/datagram.js';
+import type { StreamListener } from '../runtime/ports/stream.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import type { TimerHandle } from '../runtime/ports/clock.js';
 import type { NodePorts } from '../runtime/tokens.js';
@@ -18,9 +20,10 @@ import { Memberlist, PROFILES, type SwimConfig } from '../swim/index.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { ChangeRecord } from './changelog.js';
 import { changesSince } from './changelog.js';
-import { Director, type ProposeResult } from './director.js';
+import { Director } from './director.js';
 import type { ClusterEntry } from './entries.js';
 import type { CommandExecutor, Fencer } from './executor.js';
+import { forward, serveForwarded, type ClientRequest, type ClientResult } from './forward.js';
 import { bootstrapServers, nextMembershipChange, type MemberInfo } from './formation.js';
 import { ClusterFsm } from './fsm.js';
 import { NodeRuntime, type NodePhase } from './node-runtime.js';
@@ -54,7 +57,6 @@ export interface ClusterStatus {
   readonly nodes: Readonly<Record<string, { readonly up: boolean; readonly inc: string }>>;
 }
 
-export type ClientResult = ProposeResult | { readonly ok: false; readonly error: 'not-leader'; readonly leader: LeaderInfo | undefined };
 
 const SWIM_JOIN_RETRY_MS = 1000;
 const FORMATION_TICK_MS = 100;
@@ -67,6 +69,7 @@ export class ClusterNode {
   readonly runtime: NodeRuntime;
   readonly settings: ClusterSettings;
   private socket: DatagramSocket | undefined;
+  private rpcListener: StreamListener | undefined;
   private transport: StreamTransport | undefined;
   private readonly deadSince = new Map<string, number>();
   private readonly appliedListeners: Array<() => void> = [];
@@ -137,6 +140,13 @@ export class ClusterNode {
     if (!raftCfg.ok) return raftCfg;
     this.socket = await p.datagram.bind(o.bind.rpc);
     this.socket.onMessage((data, from) => this.onDatagram(data, from));
+    this.rpcListener = await p.stream.listen(o.bind.rpc);
+    this.rpcListener.onConnection((conn) =>
+      serveForwarded(conn, (req) => this.proposeHere(req), (why) => {
+        this.dropped.inc({ reason: 'bad-request' });
+        this.log.warn({ from: conn.remoteAddress, why }, 'refused a malformed forwarded request');
+      }),
+    );
     const rc = raftCfg.value;
     this.transport = await StreamTransport.listen(p.stream, o.bind.raft, p.clock, p.logger, p.metrics, {
       id: p.nodeName,
@@ -201,6 +211,7 @@ export class ClusterNode {
     await this.members?.shutdown();
     await this.raft?.shutdown();
     await this.transport?.close();
+    await this.rpcListener?.close();
     await this.socket?.close();
   }
 
@@ -230,18 +241,32 @@ export class ClusterNode {
     return changesSince(this.fsm.state.changes, afterSeq);
   }
 
-  /** Compare-and-set of the configuration; on a follower: not-leader with the leader to ask. */
+  /** Compare-and-set of the configuration, from any node (forwarded to the leader). */
   setConfig(text: string, expectEpoch: number): Promise<ClientResult> {
-    return this.propose({ type: 'config-set', time: this.ports.clock.wallTime(), text, expectEpoch });
+    return this.submit({ type: 'config-set', text, expectEpoch });
   }
 
+  /** An administrative operation, from any node. */
   admin(op: AdminOp, target: AdminTarget): Promise<ClientResult> {
-    return this.propose({ type: 'admin', time: this.ports.clock.wallTime(), op, target });
+    return this.submit({ type: 'admin', op, target });
   }
 
-  private propose(entry: ClusterEntry): Promise<ClientResult> {
-    if (this.raft?.state() !== 'leader') return Promise.resolve({ ok: false, error: 'not-leader', leader: this.raft?.leader() });
-    return this.director.propose(entry);
+  /** `amfctl report-error`: an error report on a component, as the component itself would send it. */
+  reportError(su: string, comp: string, recovery: Recovery, reason: string): Promise<ClientResult> {
+    return this.submit({ type: 'operator-report', input: { kind: 'error-report', su, comp, recovery, source: 'error-report', reason } });
+  }
+
+  /** A client write: proposed here on the leader, else forwarded to the leader. */
+  submit(req: ClientRequest): Promise<ClientResult> {
+    if (this.raft?.state() === 'leader') return this.proposeHere(req);
+    const to = this.leaderRpc();
+    if (to === undefined) return Promise.resolve({ ok: false, error: 'no-leader' });
+    return forward(this.ports.stream, this.ports.clock, to, req, this.settings.proposeTimeoutMs);
+  }
+
+  private proposeHere(req: ClientRequest): Promise<ClientResult> {
+    if (this.raft?.state() !== 'leader') return Promise.resolve({ ok: false, error: 'not-leader' });
+    return this.director.propose({ ...req, time: this.ports.clock.wallTime() } as ClusterEntry);
   }
 
   // Internals --------------------------------------------------------------------------------

@@ -133,4 +133,31 @@ describe('director on the simulator', () => {
     assert.equal(conf.filter((s) => s.suffrage === 'voter').length, 4);
     assert.equal(conf.filter((s) => s.suffrage === 'nonvoter').length, 1);
   });
+
+  it('client writes on a follower are forwarded to the leader: config compare-and-set, admin, operator error report', async () => {
+    const h = await ready(17);
+    const follower = h.apps().find((a) => a.node.raft?.state() !== 'leader')!;
+    const settle = async <T>(p: Promise<T>): Promise<T> => {
+      let out: { v: T } | undefined;
+      void p.then((v) => (out = { v }));
+      assert.ok(await h.sim.runUntil(() => out !== undefined, 5000), 'answered');
+      return out!.v;
+    };
+    const stale = await settle(follower.node.setConfig(clusterConfig(h.names, true), 0));
+    assert.deepEqual(stale, { ok: true, result: { ok: false, error: 'config epoch is 1, not 0' } });
+    const grown = await settle(follower.node.setConfig(clusterConfig(h.names, true), 1));
+    assert.deepEqual(grown, { ok: true, result: { ok: true, epoch: 2 } });
+    const bad = await settle(follower.node.admin('lock', { type: 'su', name: 'no-such-su' }));
+    assert.ok(bad.ok && !bad.result.ok, JSON.stringify(bad));
+    const [x] = activeOn(h);
+    const l = h.leader()!;
+    const su = Object.entries(l.node.fsm.assignments()[SI] ?? {}).find(([, ha]) => ha === 'active')![0];
+    const pid = h.world.comps(x!).get(`${su}/c`)!.pid;
+    const rep = await settle(follower.node.reportError(su, 'c', 'component-restart', 'operator says so'));
+    assert.deepEqual(rep, { ok: true, result: { ok: true } });
+    assert.ok(await h.sim.runUntil(() => (h.world.comps(x!).get(`${su}/c`)?.pid ?? pid) !== pid && activeOn(h).includes(x!), 5000), 'the component was restarted');
+    assert.ok(h.leader()!.node.changes(0).some((c) => c.kind === 'admin' && c.field === 'error-report' && c.new === 'operator says so'));
+    assert.ok(await h.sim.runUntil(() => h.convergence().length === 0, 20_000), h.convergence().join('; '));
+    assert.deepEqual(h.violations, []);
+  });
 });

@@ -5,6 +5,7 @@ import { decodeEntry, encodeEntry, type ClusterEntry } from '../../src/cluster/e
 import { ClusterFsm, decodeSnapshot } from '../../src/cluster/fsm.js';
 import { decodeWire, encodeWire } from '../../src/cluster/wire.js';
 import { changesSince } from '../../src/cluster/changelog.js';
+import { validateRequest } from '../../src/cluster/forward.js';
 
 const CONF = `node {
 	name = n1
@@ -170,6 +171,17 @@ describe('cluster FSM entries', () => {
     const r = fsm.applyEntry({ type: 'admin', time: t(), op: 'lock', target: { type: 'su', name: 'nope' } });
     assert.ok(!r.ok);
     assert.equal(JSON.stringify({ ...fsm.state, time: 0 }), JSON.stringify({ ...JSON.parse(before), time: 0 }));
+  });
+
+  it('operator-report: an error report on a component, logged as an admin change; only error reports pass', () => {
+    const fsm = formed();
+    assert.ok(fsm.applyEntry({ type: 'operator-report', time: t(), input: { kind: 'error-report', su: 'SU1', comp: 'c', recovery: 'component-restart', source: 'error-report', reason: 'op' } }).ok);
+    assert.ok(fsm.state.changes.records.some((c) => c.kind === 'escalation' && c.entity === 'comp/SU1/c'));
+    assert.ok(fsm.state.changes.records.some((c) => c.kind === 'admin' && c.field === 'error-report' && c.new === 'op'));
+    const other = decodeEntry(encodeEntry({ type: 'operator-report', time: 1, input: { kind: 'comp-terminated', su: 'SU1', comp: 'c' } }));
+    assert.ok(!other.ok);
+    assert.ok(!validateRequest({ type: 'membership', node: 'n1', change: 'down', inc: 'a', reason: 'x' }).ok, 'membership is not a client write');
+    assert.deepEqual(validateRequest({ type: 'admin', op: 'lock', target: { type: 'si', name: 'SI1' } }), { ok: true, value: { type: 'admin', op: 'lock', target: { type: 'si', name: 'SI1' } } });
   });
 
   it('fencing: condemned is recorded; confirmed takes the node down at once', () => {

@@ -1,0 +1,93 @@
+/**
+ * Client writes (configuration, admin operations, operator error reports) from any node to the
+ * Raft leader: one stream connection per request to the leader's rpc address, one request frame,
+ * one answer frame. The leader stamps the entry's time and proposes it. Writes are rare, so no
+ * connection is kept. Frames are validated; a malformed one gets an error answer or is dropped.
+ */
+import type { Clock } from '../runtime/ports/clock.js';
+import type { StreamConnection, StreamNetwork } from '../runtime/ports/stream.js';
+import { err, ok, type Result } from '../util/result.js';
+import { decode, encode } from './codec.js';
+import { validateEntry, type ClusterEntry } from './entries.js';
+import type { ApplyResult } from './fsm.js';
+
+export type ClientEntry = Extract<ClusterEntry, { type: 'config-set' | 'admin' | 'operator-report' }>;
+export type ClientRequest = ClientEntry extends infer E ? (E extends ClientEntry ? Omit<E, 'time'> : never) : never;
+
+/**
+ * `result`: the FSM's answer once committed (it may refuse: stale epoch, invalid config, invalid
+ * admin operation). `error`: not done, or unknown (`timeout`, `leadershipLost`: it may still commit).
+ */
+export type ClientResult = { readonly ok: true; readonly result: ApplyResult } | { readonly ok: false; readonly error: string };
+
+const CLIENT_TYPES = new Set(['config-set', 'admin', 'operator-report']);
+
+export function validateRequest(x: unknown): Result<ClientRequest, string> {
+  if (typeof x !== 'object' || x === null) return err('request: not an object');
+  const t = (x as { type?: unknown }).type;
+  if (typeof t !== 'string' || !CLIENT_TYPES.has(t)) return err(`request: type '${String(t)}' is not a client write`);
+  const e = validateEntry({ ...x, v: 1, time: 0 });
+  if (!e.ok) return e;
+  const { time: _time, ...req } = e.value as ClientEntry;
+  return ok(req as ClientRequest);
+}
+
+function validateResult(x: unknown): ClientResult | undefined {
+  if (typeof x !== 'object' || x === null) return undefined;
+  const r = x as Record<string, unknown>;
+  if (r.ok === false && typeof r.error === 'string') return { ok: false, error: r.error };
+  const a = r.result as Record<string, unknown> | undefined;
+  if (r.ok !== true || typeof a !== 'object' || a === null) return undefined;
+  if (a.ok === true) return { ok: true, result: typeof a.epoch === 'number' ? { ok: true, epoch: a.epoch } : { ok: true } };
+  if (a.ok === false && typeof a.error === 'string') return { ok: true, result: { ok: false, error: a.error } };
+  return undefined;
+}
+
+/** Serve forwarded writes on a connection: `handle` proposes (or says not-leader). */
+export function serveForwarded(conn: StreamConnection, handle: (req: ClientRequest) => Promise<ClientResult>, onBad: (why: string) => void): void {
+  conn.onFrame((frame) => {
+    const raw = decode(frame, 'forwarded request');
+    const req = raw.ok ? validateRequest(raw.value) : raw;
+    if (!req.ok) {
+      onBad(req.error);
+      conn.send(encode({ ok: false, error: `bad request: ${req.error}` }));
+      conn.close();
+      return;
+    }
+    void handle(req.value).then((r) => {
+      if (!conn.closed) conn.send(encode(r));
+      conn.close();
+    });
+  });
+}
+
+/** Send one write to `address` and wait for its answer (at most timeoutMs). */
+export async function forward(net: StreamNetwork, clock: Clock, address: string, req: ClientRequest, timeoutMs: number): Promise<ClientResult> {
+  const c = await net.connect(address, { timeoutMs });
+  if (!c.ok) return { ok: false, error: `leader unreachable: ${c.error.kind}` };
+  const conn = c.value;
+  const frame = encode(req);
+  if (frame.length > conn.maxFrameSize) {
+    conn.close();
+    return { ok: false, error: `request of ${frame.length} bytes exceeds the frame limit ${conn.maxFrameSize}` };
+  }
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (r: ClientResult): void => {
+      if (done) return;
+      done = true;
+      timer.cancel();
+      conn.close();
+      resolve(r);
+    };
+    // Unknown outcome: the leader may still commit it.
+    const timer = clock.setTimer(timeoutMs, () => finish({ ok: false, error: 'timeout' }));
+    conn.onFrame((f) => {
+      const raw = decode(f, 'forwarded answer');
+      const r = raw.ok ? validateResult(raw.value) : undefined;
+      finish(r ?? { ok: false, error: 'malformed answer from the leader' });
+    });
+    conn.onClose(() => finish({ ok: false, error: 'leadershipLost' }));
+    conn.send(frame);
+  });
+}
