@@ -14,7 +14,8 @@ import { EngineAdapter } from './engine-adapter.js';
  */
 export class StandaloneLoop {
   state: AmfState;
-  private readonly queue: AmfInput[] = [];
+  /** Inputs to step, each with the time it happened (a timer's due time at the earliest). */
+  private readonly queue: Array<{ input: AmfInput; at: number }> = [];
   private stepping = false;
   private readonly timers = new Map<string, TimerHandle>();
   private readonly adapter: EngineAdapter;
@@ -59,11 +60,15 @@ export class StandaloneLoop {
 
   /** An operator's action or a configuration change goes through here too. */
   input(input: AmfInput): void {
-    this.queue.push(input);
+    this.enqueue(input, this.clock.now());
+  }
+
+  private enqueue(input: AmfInput, at: number): void {
+    this.queue.push({ input, at });
     if (this.stepping) return;
     this.stepping = true;
     try {
-      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) this.stepOne(next);
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) this.stepOne(next.input, next.at);
     } finally {
       this.stepping = false;
     }
@@ -74,9 +79,9 @@ export class StandaloneLoop {
     this.input({ kind: 'config-changed' });
   }
 
-  private stepOne(input: AmfInput): void {
+  private stepOne(input: AmfInput, now: number): void {
     for (const o of this.inputObservers) o(input);
-    const r = step(this.model, this.state, input, this.clock.now());
+    const r = step(this.model, this.state, input, now);
     if (r.error !== undefined) this.log.warn({ input, error: r.error }, 'engine refused the input');
     this.state = r.state;
     for (const n of r.notices) {
@@ -93,10 +98,12 @@ export class StandaloneLoop {
     switch (cmd.kind) {
       case 'timer-set': {
         this.timers.get(cmd.id)?.cancel();
-        const id = cmd.id;
-        this.timers.set(id, this.clock.setTimer(Math.max(0, cmd.at - this.clock.now()), () => {
+        const { id, at } = cmd;
+        this.timers.set(id, this.clock.setTimer(Math.max(0, Math.ceil(at - this.clock.now())), () => {
           this.timers.delete(id);
-          this.input({ kind: 'timer-expired', id });
+          // Real timers may fire a fraction of a millisecond early: the engine must never see a
+          // timer expire before its due time, or it takes the expiry for a stale one.
+          this.enqueue({ kind: 'timer-expired', id }, Math.max(at, this.clock.now()));
         }));
         return;
       }

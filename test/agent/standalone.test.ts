@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { AmfCommand, AmfNotice } from '../../src/amf/commands.js';
 import { StandaloneLoop } from '../../src/agent/standalone.js';
-import { clock, counterConf, eventually, freePort, logger, makeDir, model, processes, startAgent } from './harness.js';
+import { clock, counterConf, eventually, freePort, logger, makeDir, model, processes, startAgent, writeScript } from './harness.js';
 
 describe('agent + engine on one node', () => {
   it('a failing command healthcheck triggers recovery: the engine restarts the component', async () => {
@@ -99,5 +99,63 @@ describe('agent + engine on one node', () => {
       await t.agent.cleanup('counter_b', 'counter', 'end');
       await t.close();
     }
+  });
+
+  it('instantiate retries: immediately without a delay, after instantiate_retry_delay with one; exit 200 stops retrying', async () => {
+    const dir = makeDir();
+    // Fails until it has run `ok_after` times; logs each attempt's time.
+    writeScript(dir, 'inst.sh', `n=$(($(cat ${dir}/count 2>/dev/null || echo 0) + 1)); echo $n > ${dir}/count\ndate +%s%N >> ${dir}/times\n[ $n -ge $(cat ${dir}/ok_after) ] && exit 0\nexit $(cat ${dir}/code)`);
+    const conf = (delay: number): string => `group {
+	name = g
+	model = noredundancy
+	clccli_path = ${dir}
+	unit {
+		name = su1
+		component {
+			name = c1
+			comptype = non_proxied_non_sa_aware
+			instantiate = inst.sh
+			instantiate_retries = 2
+			instantiate_retry_delay = ${delay}
+		}
+	}
+}
+`;
+    const run = async (delay: number, okAfter: number, code: number): Promise<{ attempts: number; gaps: number[]; presence: string | undefined }> => {
+      writeFileSync(join(dir, 'count'), '0');
+      writeFileSync(join(dir, 'times'), '');
+      writeFileSync(join(dir, 'ok_after'), String(okAfter));
+      writeFileSync(join(dir, 'code'), String(code));
+      const m = model(dir, conf(delay));
+      const t = await startAgent(dir, m);
+      const loop = new StandaloneLoop(m, t.agent, 'node1', clock, logger);
+      const engineView = (): string | undefined => loop.state.sus.su1?.comps.c1?.presence;
+      const settled = new Promise<void>((resolve) =>
+        loop.onNotice((n) => {
+          if (n.kind === 'state-change' && n.entity === 'comp' && n.attr === 'presence' && (n.to === 'instantiated' || n.to === 'instantiation-failed')) resolve();
+        }),
+      );
+      // The agent's timers are unref'd (the daemon's sockets keep it alive): hold the test open.
+      const keepAlive = setInterval(() => undefined, 1000);
+      loop.start();
+      await settled;
+      clearInterval(keepAlive);
+      loop.stop();
+      const times = readFileSync(join(dir, 'times'), 'utf8').trim().split('\n').map((x) => Number(BigInt(x) / 1_000_000n));
+      const presence = engineView();
+      await t.agent.stop();
+      return { attempts: times.length, gaps: times.slice(1).map((x, i) => x - times[i]!), presence };
+    };
+    const immediate = await run(0, 3, 1);
+    assert.equal(immediate.attempts, 3);
+    assert.equal(immediate.presence, 'instantiated');
+    const delayed = await run(300, 3, 1);
+    assert.equal(delayed.attempts, 3);
+    assert.ok(delayed.gaps.every((g) => g >= 290), `gaps ${delayed.gaps.join(',')} ms`);
+    assert.equal(delayed.presence, 'instantiated');
+    const exhausted = await run(0, 99, 1);
+    assert.equal(exhausted.attempts, 3, '1 + instantiate_retries attempts, then instantiation-failed');
+    const noRetry = await run(0, 99, 200);
+    assert.equal(noRetry.attempts, 1, 'exit 200: no retry');
   });
 });
