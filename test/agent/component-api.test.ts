@@ -289,6 +289,18 @@ describe('agent: component API healthchecks and protection groups', () => {
         { csi: 'csi1', members: [{ comp: dn2, haState: 'standby' }], changes: [{ comp: dn1, haState: 'active', change: 'removed' }] },
       ]);
       await c2.protectionGroupTrackStop('csi1');
+
+      // Quiescing: the CSI set is answered at once, quiescing-complete follows with its invocation.
+      let quiescingInvocation = -1;
+      c2.onCsiSet((d) => {
+        if (d.haState === 'quiescing') quiescingInvocation = d.invocation;
+      });
+      assert.ok((await t.agent.csiSet('su2', 'c2', { ...csi, haState: 'quiescing' })).ok);
+      assert.equal(await c2.haStateGet('csi1'), 'quiescing');
+      await assert.rejects(c2.quiescingComplete(quiescingInvocation + 100), (e: AmfApiError) => e.code === 'unknown-invocation');
+      await c2.quiescingComplete(quiescingInvocation);
+      const q = await t.waitFault((f) => f.kind === 'quiescing-complete');
+      assert.deepEqual(q, { kind: 'quiescing-complete', su: 'su2', comp: 'c2', si: 'si', csi: 'csi1' });
       await c2.unregister();
       c2.close();
       await sleep(50);
