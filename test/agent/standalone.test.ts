@@ -135,11 +135,8 @@ describe('agent + engine on one node', () => {
           if (n.kind === 'state-change' && n.entity === 'comp' && n.attr === 'presence' && (n.to === 'instantiated' || n.to === 'instantiation-failed')) resolve();
         }),
       );
-      // The agent's timers are unref'd (the daemon's sockets keep it alive): hold the test open.
-      const keepAlive = setInterval(() => undefined, 1000);
       loop.start();
       await settled;
-      clearInterval(keepAlive);
       loop.stop();
       const times = readFileSync(join(dir, 'times'), 'utf8').trim().split('\n').map((x) => Number(BigInt(x) / 1_000_000n));
       const presence = engineView();
