@@ -15,7 +15,7 @@ import type { Registry } from '../runtime/ports/observability.js';
 import type { Result } from '../util/result.js';
 
 export interface RaftView {
-  readonly role: 'leader' | 'follower' | 'candidate' | 'pre-candidate' | 'learner' | 'shutdown';
+  readonly role: 'leader' | 'follower' | 'candidate' | 'pre-candidate' | 'starting';
   readonly term: number;
   /** Node name of the leader this node knows, null during an election. */
   readonly leader: string | null;
@@ -120,8 +120,8 @@ export type AdminKind = 'node' | 'sg' | 'su' | 'si';
 
 /** Why a request the backend understood could not be done; the API maps codes to statuses. */
 export interface BackendError {
-  /** not-found → 404, invalid-state → 409, no-leader / unavailable → 503. */
-  readonly code: 'not-found' | 'invalid-state' | 'no-leader' | 'unavailable';
+  /** not-found → 404, invalid-state → 409, not-leader / no-leader / unavailable → 503. */
+  readonly code: 'not-found' | 'invalid-state' | 'not-leader' | 'no-leader' | 'unavailable';
   readonly message: string;
 }
 

@@ -30,7 +30,7 @@ export async function applyFile(client: ApiClient, file: string, opts: ApplyOpti
   }
   let epoch = opts.epoch;
   if (epoch === undefined) {
-    const cur = await client.get<ConfigView>('/v1/config?consistent');
+    const cur = await client.get<ConfigView>('/v1/config');
     if (!cur.ok) return fail(cur.error, io);
     epoch = cur.value.body.epoch;
   }

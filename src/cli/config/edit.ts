@@ -35,7 +35,7 @@ export function withErrorHeader(body: string, errors: readonly ConfigErrorView[]
 }
 
 export async function editConfig(client: ApiClient, yes: boolean, io: CtlIo): Promise<number> {
-  const cur = await client.get<ConfigView>('/v1/config?consistent');
+  const cur = await client.get<ConfigView>('/v1/config');
   if (!cur.ok) return fail(cur.error, io);
   const current = cur.value.body;
   const tmp = await io.tempFile('groups.conf', current.text);

@@ -1,0 +1,160 @@
+/**
+ * ApiBackend on a running cluster node (src/cluster): reads from the node's FSM replica, writes as
+ * proposals through Raft, events from the FSM's change log. The daemon builds it with the node,
+ * its metrics registry and a probe of the process (pid, uptime, memory).
+ *
+ * Writes go through the cluster node, which forwards them to the leader. `?consistent` reads are
+ * served by the leader after it confirms its leadership; a follower refuses them with
+ * `not-leader`, naming the leader (it cannot forward a read). The config compare-and-set makes
+ * local reads safe for read-modify-write: a stale epoch is refused at the leader.
+ */
+import type { AdminKind, ApiBackend, BackendError, ConfigView, GroupView, NodeView, PutConfigResult, ReadOptions, StatusView, SubscribeResult } from './backend.js';
+import { ChangeFeed, type ApiEvent } from './events.js';
+import { planConfigChange } from './plan.js';
+import { groupViews, nodeViews } from './views.js';
+import type { AdminOp, AdminTarget } from '../amf/commands.js';
+import type { ClientResult } from '../cluster/forward.js';
+import type { ClusterNode } from '../cluster/node.js';
+import { diffModels, loadConfig, type Recovery } from '../model/index.js';
+import type { Registry } from '../runtime/ports/observability.js';
+import { type Result, err, ok } from '../util/result.js';
+
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly uptimeSeconds: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+}
+
+export interface ClusterBackendOptions {
+  readonly node: ClusterNode;
+  readonly metrics: Registry;
+  readonly processInfo: () => ProcessInfo;
+  /** How long a consistent read waits for the leader to confirm itself. Default 2000. */
+  readonly verifyTimeoutMs?: number;
+}
+
+/** The file name config errors are reported against (as the FSM does). */
+const CONFIG_FILE = 'groups.conf';
+
+const ROLES: Readonly<Record<string, StatusView['raft']['role']>> = { leader: 'leader', follower: 'follower', candidate: 'candidate', preCandidate: 'pre-candidate' };
+
+export class ClusterApiBackend implements ApiBackend {
+  readonly metrics: Registry;
+  private readonly node: ClusterNode;
+  private readonly feed: ChangeFeed;
+
+  constructor(private readonly opts: ClusterBackendOptions) {
+    this.node = opts.node;
+    this.metrics = opts.metrics;
+    this.feed = new ChangeFeed({ changes: (after) => this.node.changes(after), lastSeq: () => this.node.fsm.state.changes.last });
+    this.node.onApplied(() => this.feed.notify());
+  }
+
+  async status(): Promise<StatusView> {
+    const st = this.node.status();
+    const raft = this.node.raft;
+    const stats = raft?.stats();
+    const fsm = this.node.fsm.state;
+    const p = this.opts.processInfo();
+    return {
+      node: st.node,
+      pid: p.pid,
+      uptimeSeconds: p.uptimeSeconds,
+      memory: { rssBytes: p.rssBytes, heapUsedBytes: p.heapUsedBytes },
+      raft: {
+        role: ROLES[st.raftState] ?? 'starting',
+        term: st.term,
+        leader: st.leader?.id ?? null,
+        commitIndex: typeof stats?.['commitIndex'] === 'number' ? stats['commitIndex'] : st.appliedIndex,
+        appliedIndex: st.appliedIndex,
+        voters: (raft?.getConfiguration() ?? []).filter((s) => s.suffrage === 'voter').map((s) => s.id),
+      },
+      members: (this.node.members?.members() ?? []).map((m) => ({ name: m.name, address: m.addr, state: m.state, incarnation: m.incarnation })),
+      pending: {
+        proposals: typeof stats?.['pendingApplies'] === 'number' ? stats['pendingApplies'] : 0,
+        commands: Object.values(fsm.pending).reduce((n, q) => n + q.length, 0),
+        timers: Object.keys(fsm.timers).length,
+      },
+      configEpoch: fsm.epoch,
+      lastEventSeq: fsm.changes.last,
+    };
+  }
+
+  private notLeader(): BackendError {
+    const leader = this.node.raft?.leader()?.id;
+    return leader
+      ? { code: 'not-leader', message: `this node is a follower; send the request to the leader ${leader} (amfctl --addr <its API address>)` }
+      : { code: 'no-leader', message: 'no leader is known (election in progress or no quorum); retry in a few seconds' };
+  }
+
+  /** Local reads as they are; consistent reads only on a leader that has just confirmed itself. */
+  private async readable(o: ReadOptions): Promise<BackendError | null> {
+    if (!o.consistent) return null;
+    const raft = this.node.raft;
+    if (raft?.state() !== 'leader') return this.notLeader();
+    const v = await raft.verifyLeader(this.opts.verifyTimeoutMs ?? 2000);
+    return v.ok ? null : { code: 'no-leader', message: `this node could not confirm it is still the leader (${v.error.kind}); retry in a few seconds` };
+  }
+
+  async nodes(o: ReadOptions): Promise<Result<readonly NodeView[], BackendError>> {
+    const e = await this.readable(o);
+    return e ? err(e) : ok(nodeViews(this.node.fsm.state.amf, this.node.raft?.leader()?.id ?? null));
+  }
+
+  async groups(o: ReadOptions): Promise<Result<readonly GroupView[], BackendError>> {
+    const e = await this.readable(o);
+    return e ? err(e) : ok(groupViews(this.node.fsm.model, this.node.fsm.state.amf));
+  }
+
+  async config(o: ReadOptions): Promise<Result<ConfigView, BackendError>> {
+    const e = await this.readable(o);
+    return e ? err(e) : ok({ text: this.node.fsm.state.configText, epoch: this.node.fsm.state.epoch });
+  }
+
+  async putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>> {
+    const loaded = loadConfig(text, CONFIG_FILE);
+    if (!loaded.ok) return ok({ kind: 'invalid', errors: loaded.error.map((e) => ({ file: e.file, line: e.line, col: e.col, message: e.message })) });
+    const fsm = this.node.fsm;
+    if (ifMatch !== fsm.state.epoch) return ok({ kind: 'stale', epoch: fsm.state.epoch });
+    const changes = diffModels(fsm.model, loaded.value);
+    if (dryRun) {
+      const plan = planConfigChange(fsm.model, fsm.state.amf, loaded.value);
+      return plan.ok ? ok({ kind: 'dry-run', epoch: fsm.state.epoch, changes, plan: plan.value }) : err({ code: 'invalid-state', message: plan.error });
+    }
+    const r = await this.node.setConfig(text, ifMatch);
+    const failed = this.failure(r);
+    if (failed) {
+      // The compare-and-set lost to a change committed after our check.
+      if (/^config epoch is \d+/.test(failed.message)) return ok({ kind: 'stale', epoch: this.node.fsm.state.epoch });
+      return err(failed);
+    }
+    return ok({ kind: 'committed', epoch: this.node.fsm.state.epoch, changes });
+  }
+
+  async admin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<void, BackendError>> {
+    const s = this.node.fsm.state.amf;
+    const known = { node: s.nodes, sg: s.sgs, su: s.sus, si: s.sis }[kind];
+    if (!(name in known)) return err({ code: 'not-found', message: `no ${kind} named ${name}; amfctl status lists them` });
+    const target: AdminTarget = { type: kind, name };
+    const failed = this.failure(await this.node.admin(op, target));
+    return failed ? err(failed) : ok(undefined);
+  }
+
+  async reportError(su: string, comp: string, recovery: Recovery, reason: string): Promise<Result<void, BackendError>> {
+    if (this.node.fsm.state.amf.sus[su]?.comps[comp] === undefined) return err({ code: 'not-found', message: `no component ${su}/${comp}; amfctl status lists them` });
+    const failed = this.failure(await this.node.reportError(su, comp, recovery, reason));
+    return failed ? err(failed) : ok(undefined);
+  }
+
+  subscribe(since: number | null, onEvent: (e: ApiEvent) => void): SubscribeResult {
+    return this.feed.subscribe(since, onEvent);
+  }
+
+  /** A proposal's outcome as a backend error (null when it was committed and applied). */
+  private failure(r: ClientResult): BackendError | null {
+    if (r.ok) return r.result.ok ? null : { code: 'invalid-state', message: r.result.error };
+    if (r.error === 'not-leader' || r.error === 'no-leader') return this.notLeader();
+    return { code: 'unavailable', message: `the proposal was not committed (${r.error}); check amfctl status and retry` };
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * ClusterApiBackend on real cluster nodes (SWIM, Raft, FSM, director) in the deterministic
+ * simulator: views, config compare-and-set with a dry-run plan, admin operations and error
+ * reports from a follower (forwarded to the leader), the event feed, consistent reads.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { ClusterApiBackend } from '../../src/api/cluster-backend.js';
+import type { ApiEvent } from '../../src/api/events.js';
+import { groupViews } from '../../src/api/views.js';
+import { ClusterHarness } from '../../simulator/cluster/harness.js';
+import { clusterConfig } from '../../simulator/cluster/scenario.js';
+
+function backendOf(h: ClusterHarness, name: string): ClusterApiBackend {
+  const app = h.app(name);
+  assert.ok(app);
+  return new ClusterApiBackend({ node: app.node, metrics: new Registry(), processInfo: () => ({ pid: 1, uptimeSeconds: 2, rssBytes: 3, heapUsedBytes: 4 }) });
+}
+
+/** Runs the simulation until the promise settles. */
+async function settle<T>(h: ClusterHarness, p: Promise<T>): Promise<T> {
+  let out: { v: T } | undefined;
+  void p.then((v) => (out = { v }));
+  assert.ok(await h.sim.runUntil(() => out !== undefined, 10_000), 'settled in virtual time');
+  return out!.v;
+}
+
+test('cluster backend: views, dry run, CAS from a follower, stale epoch, admin, error report, events, consistent reads', async () => {
+  const h = new ClusterHarness({ seed: 7, nodes: 3 });
+  assert.ok(await h.sim.runUntil(() => h.formed(), 30_000), 'formed');
+  const text = clusterConfig(h.names);
+  assert.ok(await h.setConfig(text));
+  const assigned = (): boolean => {
+    const n = h.leader()?.node;
+    return n !== undefined && groupViews(n.fsm.model, n.fsm.state.amf).every((g) => g.sis.every((s) => s.assignment !== 'unassigned'));
+  };
+  assert.ok(await h.sim.runUntil(() => assigned() && h.convergence().length === 0, 60_000), h.convergence().join('; '));
+  await h.sim.runFor(1000);
+  const leader = h.leader()!.node.name;
+  const follower = h.names.find((n) => n !== leader)!;
+  const f = backendOf(h, follower);
+
+  const status = await f.status();
+  assert.equal(status.node, follower);
+  assert.equal(status.raft.role, 'follower');
+  assert.equal(status.raft.leader, leader);
+  assert.equal(status.configEpoch, 1);
+  assert.equal(status.members.length, 3);
+
+  const groups = await f.groups({ consistent: false });
+  assert.ok(groups.ok);
+  const web = groups.value.find((g) => g.name === 'web')!;
+  assert.ok(web.sis.every((s) => s.assignment === 'fully-assigned'), JSON.stringify(web.sis));
+  const nodes = await f.nodes({ consistent: false });
+  assert.ok(nodes.ok && nodes.value.every((n) => n.up) && nodes.value.filter((n) => n.leader).length === 1);
+
+  const consistent = await f.config({ consistent: true });
+  assert.ok(!consistent.ok);
+  assert.equal(consistent.error.code, 'not-leader');
+  assert.match(consistent.error.message, new RegExp(`leader ${leader}`));
+  const l = backendOf(h, leader);
+  const onLeader = await settle(h, l.config({ consistent: true }));
+  assert.ok(onLeader.ok && onLeader.value.epoch === 1 && onLeader.value.text === text);
+
+  // Events: everything so far, then what the change below does.
+  const events: ApiEvent[] = [];
+  const sub = f.subscribe(0, (e) => events.push(e));
+  assert.equal(sub.kind, 'ok');
+  const before = events.length;
+  assert.ok(before > 0);
+  assert.deepEqual(events.map((e) => e.seq), Array.from({ length: before }, (_, i) => i + 1));
+
+  const next = clusterConfig(h.names, true);
+  const dry = await f.putConfig(next, 1, true);
+  assert.ok(dry.ok && dry.value.kind === 'dry-run');
+  assert.deepEqual(dry.value.changes.map((c) => `${c.op} ${c.entity.label}`).filter((c) => c.startsWith('add')), ['add web-extra']);
+  assert.ok(dry.value.plan.moves.some((m) => m.si === 'web-extra' && m.from.length === 0 && m.to.some((t) => t.ha === 'active')));
+
+  const bad = await f.putConfig(next.replace('model = 2n', 'modle = 2n'), 1, false);
+  assert.ok(bad.ok && bad.value.kind === 'invalid' && bad.value.errors[0]!.message.includes('did you mean "model"'));
+
+  const committed = await settle(h, f.putConfig(next, 1, false));
+  assert.ok(committed.ok && committed.value.kind === 'committed', JSON.stringify(committed));
+  await h.sim.runFor(2000);
+  assert.equal(h.app(follower)!.node.fsm.state.epoch, 2);
+  const stale = await settle(h, f.putConfig(text, 1, false));
+  assert.ok(stale.ok && stale.value.kind === 'stale' && stale.value.epoch === 2);
+  assert.ok(events.some((e) => e.entity === 'config' && e.field === 'epoch' && e.new === '2'));
+
+  const lock = await settle(h, f.admin('su', 'web3', 'lock'));
+  assert.ok(lock.ok, JSON.stringify(lock));
+  const again = await settle(h, f.admin('su', 'web3', 'lock'));
+  assert.ok(!again.ok && again.error.code === 'invalid-state');
+  const missing = await f.admin('su', 'nope', 'lock');
+  assert.ok(!missing.ok && missing.error.code === 'not-found');
+
+  const active = Object.entries(h.leader()!.node.fsm.state.amf.sus).find(([, s]) => s.assignments['web-ip']?.ha === 'active')![0];
+  const report = await settle(h, f.reportError(active, 'c', 'component-restart', 'operator test'));
+  assert.ok(report.ok, JSON.stringify(report));
+  await h.sim.runFor(5000);
+  assert.ok(events.some((e) => e.entity === `comp/${active}/c` && e.kind === 'admin' && e.field === 'error-report'));
+  assert.ok(events.some((e) => e.entity === `comp/${active}/c` && e.kind === 'escalation'));
+  // No gaps, no duplicates.
+  assert.deepEqual(events.map((e) => e.seq), Array.from({ length: events.length }, (_, i) => i + 1));
+  if (sub.kind === 'ok') sub.subscription.cancel();
+  assert.deepEqual(h.violations, []);
+});
