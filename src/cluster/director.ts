@@ -32,6 +32,8 @@ export interface DirectorDeps {
   readonly send: (to: DatagramAddress, data: Uint8Array) => void;
   /** SWIM says the node is dead or left (it may still be alive behind a partition). */
   readonly isDead: (node: string) => boolean;
+  /** The node is a live SWIM member (renewals from anyone else are ignored). */
+  readonly isMember: (node: string) => boolean;
   readonly fencer?: Fencer;
 }
 
@@ -63,7 +65,7 @@ export class Director {
   private readonly fenceFailed = new Set<string>();
   private ticker: TimerHandle | undefined;
   private readonly log: Logger;
-  private readonly m: { grants: Counter; downs: Counter; proposals: Counter<'type' | 'outcome'> };
+  private readonly m: { grants: Counter; downs: Counter; ignored: Counter; proposals: Counter<'type' | 'outcome'> };
 
   constructor(private readonly d: DirectorDeps) {
     this.log = d.logger.child({ module: 'cluster.director' });
@@ -71,6 +73,7 @@ export class Director {
     this.m = {
       grants: new Counter({ name: 'amf_cluster_lease_grants_total', help: 'Lease renewals granted by this node as leader', registers }),
       downs: new Counter({ name: 'amf_cluster_node_down_total', help: 'Node incarnations declared down by this node as leader', registers }),
+      ignored: new Counter({ name: 'amf_cluster_renewals_ignored_total', help: 'Renewals from names that are not live SWIM members', registers }),
       proposals: new Counter({ name: 'amf_cluster_proposals_total', help: 'Entries proposed by the director', labelNames: ['type', 'outcome'], registers }),
     };
   }
@@ -133,6 +136,10 @@ export class Director {
 
   onRenew(msg: RenewMsg, from: DatagramAddress): void {
     if (this.leaderSince === undefined) return;
+    if (!this.d.isMember(msg.node)) {
+      this.m.ignored.inc();
+      return;
+    }
     const now = this.d.clock.now();
     this.lastHeard.set(msg.node, now);
     const n = this.d.fsm.state.nodes[msg.node];

@@ -8,8 +8,6 @@ import type { NodeMeta } from './wire.js';
 export interface MemberInfo {
   readonly name: string;
   readonly alive: boolean;
-  /** Local clock time SWIM declared it dead or left (undefined while alive). */
-  readonly deadSince: number | undefined;
   readonly meta: NodeMeta | undefined;
 }
 
@@ -32,13 +30,15 @@ export type MembershipChange =
   | { readonly kind: 'removeServer'; readonly id: string };
 
 /**
- * The leader's next Raft membership change: remove a voter dead longer than the grace period,
+ * The leader's next Raft membership change: remove a voter dead longer than the grace period
+ * (`deadSince`: local time SWIM declared it dead or left; kept after SWIM forgets the member),
  * else add an alive member that is missing (voter while there are fewer than maxVoters, else
  * non-voter), else promote a non-voter into a free voter seat. One change at a time.
  */
 export function nextMembershipChange(
   config: readonly Server[],
   members: readonly MemberInfo[],
+  deadSince: ReadonlyMap<string, number>,
   self: string,
   maxVoters: number,
   graceMs: number,
@@ -47,8 +47,8 @@ export function nextMembershipChange(
   const byName = new Map(members.map((m) => [m.name, m]));
   const voters = config.filter((s) => s.suffrage !== 'nonvoter');
   for (const v of voters) {
-    const m = byName.get(v.id);
-    if (v.id !== self && m && !m.alive && m.deadSince !== undefined && now - m.deadSince >= graceMs) return { kind: 'removeServer', id: v.id };
+    const since = deadSince.get(v.id);
+    if (v.id !== self && byName.get(v.id)?.alive !== true && since !== undefined && now - since >= graceMs) return { kind: 'removeServer', id: v.id };
   }
   const inConfig = new Set(config.map((s) => s.id));
   const candidates = members.filter((m) => m.alive && m.meta !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

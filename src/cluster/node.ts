@@ -112,6 +112,10 @@ export class ClusterNode {
       settings,
       send,
       isDead: (node) => this.deadSince.has(node),
+      isMember: (node) => {
+        const st = this.members?.member(node)?.state;
+        return st === 'alive' || st === 'suspect';
+      },
       ...(options.fencer ? { fencer: options.fencer } : {}),
     });
     this.runtime = new NodeRuntime({
@@ -275,7 +279,6 @@ export class ClusterNode {
     return (this.members?.members() ?? []).map((m) => ({
       name: m.name,
       alive: m.state === 'alive' || m.state === 'suspect',
-      deadSince: this.deadSince.get(m.name),
       meta: decodeMeta(m.meta),
     }));
   }
@@ -314,7 +317,7 @@ export class ClusterNode {
     this.teachPeerAddresses(raft, members);
     if (!formed) return this.maybeBootstrap(raft, members);
     if (raft.state() !== 'leader' || this.changingMembership) return;
-    const change = nextMembershipChange(raft.getConfiguration(), members, this.name, this.settings.maxVoters, this.settings.deadVoterGraceMs, this.ports.clock.now());
+    const change = nextMembershipChange(raft.getConfiguration(), members, this.deadSince, this.name, this.settings.maxVoters, this.settings.deadVoterGraceMs, this.ports.clock.now());
     if (!change) return;
     this.changingMembership = true;
     this.log.info({ change }, 'raft membership change');
