@@ -40,10 +40,14 @@ export async function readJson(req: IncomingMessage, limit: number, emptyOk: boo
   if (Number.isFinite(declared) && declared > limit) return err(tooLarge);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return err(tooLarge);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) return err(tooLarge);
+      chunks.push(chunk);
+    }
+  } catch (e) {
+    return err(apiError(400, 'bad-request', `the request body could not be read: ${e instanceof Error ? e.message : String(e)}`));
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') {

@@ -275,3 +275,18 @@ test('connection failures: wrong token exits 4, no node exits 3, each with what 
   assert.ok(!c.ok);
   assert.match(c.error.message, /cannot read the API token from \/nonexistent\/token .*AMFCTL_TOKEN/);
 });
+
+test('status: with an event ring shorter than its lookback, recent failures come from the oldest kept event', async () => {
+  const b = new MemoryBackend(SAMPLE, 10);
+  b.failComponent('SU_1', 'httpd');
+  assert.ok(b.changes.records[0]!.seq > 1, 'the ring has dropped old events');
+  const api = await startApi(b);
+  try {
+    const io = testIo(api);
+    const s = await loadStatus(await client(io));
+    assert.ok(s.ok);
+    assert.ok(s.value.recent.some((e) => e.entity === 'comp/SU_1/httpd' && e.kind === 'escalation'));
+  } finally {
+    await api.close();
+  }
+});

@@ -34,12 +34,16 @@ export async function loadStatus(client: ApiClient): Promise<Result<StatusSnapsh
   if (!nodes.ok) return nodes;
   if (!groups.ok) return groups;
   const recent: ApiEvent[] = [];
-  const since = Math.max(0, status.value.body.lastEventSeq - LOOKBACK);
-  const r = await client.stream(`/v1/events?since=${since}&follow=0`, (line) => {
+  const collect = (line: Record<string, unknown>): void => {
     if (typeof line['seq'] === 'number' && isFailure(line as unknown as ApiEvent)) recent.push(line as unknown as ApiEvent);
-  });
-  // An event ring shorter than the lookback only means fewer recent failures to show.
-  if (!r.ok && !(r.error.kind === 'http' && r.error.code === 'events-gone')) return err(r.error);
+  };
+  let r = await client.stream(`/v1/events?since=${Math.max(0, status.value.body.lastEventSeq - LOOKBACK)}&follow=0`, collect);
+  // The node keeps fewer events than the lookback: read from the oldest it has.
+  if (!r.ok && r.error.kind === 'http' && r.error.code === 'events-gone') {
+    const oldest = (r.error.details as { oldest?: number } | null)?.oldest ?? 1;
+    r = await client.stream(`/v1/events?since=${Math.max(0, oldest - 1)}&follow=0`, collect);
+  }
+  if (!r.ok) return err(r.error);
   return ok({ status: status.value.body, nodes: nodes.value.body.nodes, groups: groups.value.body.groups, recent: recent.slice(-RECENT) });
 }
 
