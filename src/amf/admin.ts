@@ -3,7 +3,7 @@
  * them. Validation comes first: an invalid operation returns a message and changes nothing.
  */
 import type { AdminOp, AdminTarget } from './commands.js';
-import { type Ctx, markSuDirty, su, suAssignable, suPresence, suReadiness } from './context.js';
+import { type Ctx, markSuDirty, si as siMut, su, suAssignable, suPresence, suReadiness } from './context.js';
 import { setAssignment, stopComp } from './lifecycle.js';
 import { restartSu } from './recovery.js';
 import { newSuEscalation } from './state.js';
@@ -97,9 +97,9 @@ function sgOp(ctx: Ctx, op: AdminOp, name: string): string | null {
 }
 
 function siOp(ctx: Ctx, op: AdminOp, name: string): string | null {
-  const st = ctx.s.sis[name];
   const e = ctx.idx.sis.get(name);
-  if (!st || !e) return 'no such SI';
+  if (!ctx.s.sis[name] || !e) return 'no such SI';
+  const st = siMut(ctx, name);
   if (op === 'lock' || op === 'unlock' || op === 'shutdown') {
     const next = nextAdmin(st.admin, op);
     if (!next.ok) return next.error;
@@ -145,7 +145,7 @@ function siSwap(ctx: Ctx, si: string): string | null {
     if (actives >= sg.maximumActiveInstances) return `${to} already holds its maximum of active SIs`;
   }
   for (const x of swapped) {
-    ctx.s.sis[x]!.swapFrom = from;
+    siMut(ctx, x).swapFrom = from;
     setAssignment(ctx, from, x, 'quiesced');
   }
   return null;

@@ -4,7 +4,7 @@
  */
 import type { AmfCommand, AmfNotice, PresenceState, ReadinessState, SiAssignmentState } from './commands.js';
 import type { ModelIndex } from './model-index.js';
-import { type AmfState, type SuState, cloneSu } from './state.js';
+import { type AmfState, type SiState, type SuState, cloneSu } from './state.js';
 import { assert } from '../util/assert.js';
 
 export interface Ctx {
@@ -20,7 +20,7 @@ export interface Ctx {
   rev: number;
   /** SGs reconciled in this step (their changes are reported as notices). */
   readonly touched?: Set<string>;
-  /** SUs already copied into the draft (absent: the draft is private and writable as is). */
+  /** SUs (by name) and SIs (`si:name`) already copied into the draft (absent: the draft is private and writable as is). */
   readonly owned?: Set<string>;
 }
 
@@ -36,6 +36,25 @@ export function su(ctx: Ctx, name: string): SuState {
   ctx.s.sus[name] = copy;
   ctx.owned.add(name);
   return copy;
+}
+
+/** The SI's state, writable (copy on write, as for SUs). */
+export function si(ctx: Ctx, name: string): SiState {
+  const st = ctx.s.sis[name];
+  assert(st !== undefined, `unknown SI ${name}`);
+  if (ctx.owned === undefined || ctx.owned.has(`si:${name}`)) return st;
+  ownSiRecord(ctx);
+  const copy = { ...st };
+  ctx.s.sis[name] = copy;
+  ctx.owned.add(`si:${name}`);
+  return copy;
+}
+
+/** The draft shares the input's SI record until the first SI write; then it gets its own. */
+export function ownSiRecord(ctx: Ctx): void {
+  if (ctx.owned === undefined || ctx.owned.has('si-record')) return;
+  ctx.s.sis = { ...ctx.s.sis };
+  ctx.owned.add('si-record');
 }
 
 /** The SU's state for reading only (it may be shared with the step's input). */

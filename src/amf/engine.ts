@@ -5,7 +5,7 @@
  */
 import { adminOp } from './admin.js';
 import type { AmfCommand, AmfInput, AmfNotice } from './commands.js';
-import { type Ctx, markSuDirty, nodeUsable, su, suShouldRun } from './context.js';
+import { type Ctx, markSuDirty, nodeUsable, ownSiRecord, si, su, suShouldRun } from './context.js';
 import { compUp, instantiateComp, removeAssignment } from './lifecycle.js';
 import { indexModel } from './model-index.js';
 import { reconcile } from './reconcile.js';
@@ -211,6 +211,8 @@ function nodeDown(ctx: Ctx, node: string): null {
 }
 
 function configChanged(ctx: Ctx): null {
+  ownSiRecord(ctx);
+  for (const name of Object.keys(ctx.s.sus)) su(ctx, name); // new components are added in place
   const { idx, s } = ctx;
   addMissingEntities(idx.model, s);
   for (const [name, st] of Object.entries(s.sus)) {
@@ -256,10 +258,9 @@ function completeShutdowns(ctx: Ctx, touched: ReadonlySet<string>): boolean {
       ctx.dirty.add(name);
       changed = true;
     }
-    for (const si of sg.sis) {
-      const st = s.sis[si.name]!;
-      if (st.admin === 'shutting-down' && !sg.units.some((u) => s.sus[u.name]!.assignments[si.name])) {
-        st.admin = 'locked';
+    for (const x of sg.sis) {
+      if (s.sis[x.name]!.admin === 'shutting-down' && !sg.units.some((u) => s.sus[u.name]!.assignments[x.name])) {
+        si(ctx, x.name).admin = 'locked';
         ctx.dirty.add(name);
         changed = true;
       }

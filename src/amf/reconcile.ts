@@ -5,10 +5,11 @@
  * SI swaps advance and the redundancy model assigns what is missing. Repeats until nothing changes.
  */
 import { planSg } from './assign.js';
-import { type Ctx, markSuDirty, nodeUsable, su, suReadiness, suShouldRun } from './context.js';
+import { type Ctx, markSuDirty, nodeUsable, si as siMut, su, suReadiness, suShouldRun } from './context.js';
 import { instantiateComp, removeAssignment, setAssignment, stopComp } from './lifecycle.js';
 import { newSuEscalation } from './state.js';
 import type { Assignment } from './state.js';
+import type { ReadinessState } from './commands.js';
 import type { SgConfig } from '../model/types.js';
 import { assert } from '../util/assert.js';
 
@@ -35,7 +36,8 @@ function settle(ctx: Ctx, sg: SgConfig): void {
     place(ctx, u.name);
     autoRepair(ctx, u.name);
     const st = su(ctx, u.name);
-    for (const si of Object.keys(st.assignments)) dispose(ctx, u.name, si, st.assignments[si]!);
+    const r = suReadiness(ctx, u.name);
+    for (const si of Object.keys(st.assignments)) dispose(ctx, u.name, r, si, st.assignments[si]!);
     if (st.evacuate && !Object.values(st.assignments).some((a) => a.ha !== 'standby')) {
       st.evacuate = false;
       markSuDirty(ctx, u.name);
@@ -109,12 +111,11 @@ type Disposition = 'keep' | 'evacuate' | 'quiescing' | 'quiesce' | 'abrupt' | 'f
 
 const strength: Record<Disposition, number> = { keep: 0, evacuate: 1, quiescing: 2, quiesce: 3, abrupt: 4, fenced: 5 };
 
-function disposition(ctx: Ctx, suName: string, si: string, a: Assignment): Disposition {
+function disposition(ctx: Ctx, suName: string, r: ReadinessState, si: string, a: Assignment): Disposition {
   const st = ctx.s.sus[suName]!;
   const holders = ctx.idx.holders(suName, si);
   if (holders === null) return 'quiesce'; // the SI left the configuration
   let d: Disposition = 'keep';
-  const r = suReadiness(ctx, suName);
   if (r === 'stopping') {
     const e = ctx.idx.sus.get(suName)!;
     const shutting = [st.admin, ctx.s.sgs[e.sg.name]!.admin, ctx.s.nodes[st.node!]!.admin].includes('shutting-down');
@@ -141,9 +142,9 @@ function sponsorsActive(ctx: Ctx, si: string): boolean {
   });
 }
 
-function dispose(ctx: Ctx, suName: string, si: string, a: Assignment): void {
+function dispose(ctx: Ctx, suName: string, r: ReadinessState, si: string, a: Assignment): void {
   const st = ctx.s.sus[suName]!;
-  switch (disposition(ctx, suName, si, a)) {
+  switch (disposition(ctx, suName, r, si, a)) {
     case 'keep':
       // A confirmed quiesced assignment outlives its cause only as the first half of a swap.
       if (a.ha === 'quiesced' && a.waiting.length === 0 && ctx.s.sis[si]!.swapFrom !== suName) removeAssignment(ctx, suName, si);
@@ -196,9 +197,9 @@ function runOrStop(ctx: Ctx, suName: string): void {
  * active, the old active becomes standby. If nothing could take over, the old active resumes.
  */
 function advanceSwap(ctx: Ctx, sg: SgConfig, si: string): void {
-  const siSt = ctx.s.sis[si]!;
-  const from = siSt.swapFrom;
+  const from = ctx.s.sis[si]!.swapFrom;
   if (from === null) return;
+  const siSt = siMut(ctx, si);
   const a = ctx.s.sus[from]?.assignments[si];
   if (a === undefined || a.ha !== 'quiesced' || suReadiness(ctx, from) !== 'in-service') {
     siSt.swapFrom = null;

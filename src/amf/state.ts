@@ -134,15 +134,14 @@ export function cloneSu(su: SuState): SuState {
 }
 
 /**
- * The draft of a step: small records copied, SUs shared with the input and copied on first write
- * (see `su()` in context.ts), so a step costs what it touches, not the cluster size.
+ * The draft of a step: nodes and SGs copied, SUs and SIs shared with the input and copied on
+ * first write (see `su()` and `si()` in context.ts), so a step costs what it touches.
  */
 export function draftState(s: AmfState): AmfState {
   const nodes: Record<string, NodeState> = {};
   for (const k in s.nodes) nodes[k] = { ...s.nodes[k]! };
   const sgs: Record<string, SgState> = {};
   for (const k in s.sgs) sgs[k] = { ...s.sgs[k]! };
-  const sis: Record<string, SiState> = {};
-  for (const k in s.sis) sis[k] = { ...s.sis[k]! };
-  return { nodes, sgs, sis, sus: { ...s.sus } };
+  // `sis` stays shared until an SI is written (most steps write none): see si() in context.ts.
+  return { nodes, sgs, sis: s.sis, sus: { ...s.sus } };
 }
