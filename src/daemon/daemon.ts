@@ -1,0 +1,253 @@
+/**
+ * The composition root of one amfd process: real ports in a per-node tsyringe container, the node
+ * agent behind the cluster's CommandExecutor, the cluster node (SWIM, Raft, FSM, director, lease),
+ * the HTTP API over the cluster node, the first-bootstrap groups.conf, and the ordered shutdown.
+ */
+import 'reflect-metadata';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
+import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import { NodeAgent } from '../agent/agent.js';
+import { ClusterApiBackend } from '../api/cluster-backend.js';
+import { ApiServer } from '../api/server.js';
+import { createClusterNode, type ClusterNode } from '../cluster/node.js';
+import { loadConfig } from '../model/index.js';
+import { createNodeContainer } from '../runtime/container.js';
+import { createNodePorts } from '../runtime/node/index.js';
+import { NodeFileSystem } from '../runtime/node/files.js';
+import { NodeHttpServerFactory } from '../runtime/node/http.js';
+import type { TimerHandle } from '../runtime/ports/clock.js';
+import type { HttpListener } from '../runtime/ports/http.js';
+import type { Logger } from '../runtime/ports/observability.js';
+import { TOKENS, type NodePorts } from '../runtime/tokens.js';
+import { PROFILES } from '../swim/index.js';
+import { assert } from '../util/assert.js';
+import { err, ok, type Result } from '../util/result.js';
+import { AgentExecutor } from './agent-executor.js';
+import type { DaemonConfig } from './config.js';
+import { CommandFencer } from './fencer.js';
+import { killOwned, OWNER_VAR } from './orphans.js';
+
+/** Daemon-level services in the node's container, next to the port tokens. */
+export const DAEMON_TOKENS = {
+  Config: Symbol('DaemonConfig') as InjectionToken<DaemonConfig>,
+  Ports: Symbol('NodePorts') as InjectionToken<NodePorts>,
+  Agent: Symbol('NodeAgent') as InjectionToken<NodeAgent>,
+  Executor: Symbol('AgentExecutor') as InjectionToken<AgentExecutor>,
+  ClusterNode: Symbol('ClusterNode') as InjectionToken<ClusterNode>,
+  ApiServer: Symbol('ApiServer') as InjectionToken<ApiServer>,
+} as const;
+
+/** Written to `<data_dir>/amfd.addr.json` once listening: how tools and tests find this node. */
+export interface AddressFile {
+  readonly node: string;
+  readonly pid: number;
+  readonly swim: string;
+  readonly api: string;
+  readonly tls: boolean;
+}
+
+const BOOTSTRAP_CONFIG_RETRY_MS = 500;
+const LEADERSHIP_TRANSFER_MS = 2000;
+const GROUPS_CONF_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Environment every component and script starts with (nothing else of the daemon's leaks in). */
+function baseEnv(cfg: DaemonConfig): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_OPTIONS']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  env['AMFD_NODE_NAME'] = cfg.nodeName;
+  env[OWNER_VAR] = ownerTag(cfg);
+  return env;
+}
+
+export function ownerTag(cfg: Pick<DaemonConfig, 'nodeName' | 'dataDir'>): string {
+  return `${cfg.nodeName}@${cfg.dataDir}`;
+}
+
+/**
+ * Build the node's container: the real ports (createNodeContainer), then the daemon's services as
+ * factories over them, each resolved once (the container is per process, so cached instances are
+ * per node).
+ */
+export function createDaemonContainer(cfg: DaemonConfig, ports: NodePorts): Result<DependencyContainer, string[]> {
+  const c = createNodeContainer(ports);
+  c.registerInstance(DAEMON_TOKENS.Config, cfg);
+  c.registerInstance(DAEMON_TOKENS.Ports, ports);
+  const empty = loadConfig('', 'groups.conf');
+  assert(empty.ok, 'the empty configuration is valid');
+  const env = baseEnv(cfg);
+  const agent = new NodeAgent(
+    {
+      clock: c.resolve(TOKENS.Clock),
+      random: c.resolve(TOKENS.Random).fork('agent'),
+      processes: c.resolve(TOKENS.ProcessRunner),
+      files: new NodeFileSystem(),
+      stream: c.resolve(TOKENS.StreamNetwork),
+      logger: c.resolve(TOKENS.Logger),
+      metrics: c.resolve(TOKENS.Metrics),
+    },
+    empty.value,
+    { socketPath: cfg.componentSocket, baseEnv: env },
+  );
+  c.registerInstance(DAEMON_TOKENS.Agent, agent);
+  const owner = ownerTag(cfg);
+  const executor = new AgentExecutor({ agent, nodeName: cfg.nodeName, logger: ports.logger, killOrphans: () => Promise.resolve(killOwned(owner)) });
+  c.registerInstance(DAEMON_TOKENS.Executor, executor);
+  const node = createClusterNode(ports, {
+    bind: { swim: cfg.swim.bind, raft: cfg.raftBind, rpc: cfg.rpcBind },
+    join: cfg.join,
+    executor,
+    ...(cfg.fencingCommand === '' ? {} : { fencer: new CommandFencer(cfg.fencingCommand, ports.processes, env, ports.logger) }),
+    settings: { bootstrapExpect: cfg.bootstrapExpect, maxVoters: cfg.maxVoters, leaseMs: cfg.leaseMs, leasePolicy: cfg.leasePolicy },
+    swim: PROFILES[cfg.swim.profile],
+  });
+  if (!node.ok) return node;
+  c.registerInstance(DAEMON_TOKENS.ClusterNode, node.value);
+  const started = Date.now();
+  const backend = new ClusterApiBackend({
+    node: node.value,
+    metrics: ports.metrics,
+    processInfo: () => {
+      const m = process.memoryUsage();
+      return { pid: process.pid, uptimeSeconds: Math.round((Date.now() - started) / 1000), rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+    },
+  });
+  c.registerInstance(DAEMON_TOKENS.ApiServer, new ApiServer({ backend, clock: ports.clock, logger: ports.logger, token: cfg.api.token }));
+  return ok(c);
+}
+
+export class Daemon {
+  private listener: HttpListener | undefined;
+  private bootstrapTimer: TimerHandle | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly log: Logger;
+  readonly node: ClusterNode;
+  private readonly agent: NodeAgent;
+  private readonly executor: AgentExecutor;
+  private readonly api: ApiServer;
+
+  private constructor(
+    readonly cfg: DaemonConfig,
+    readonly ports: NodePorts,
+    readonly container: DependencyContainer,
+  ) {
+    this.log = ports.logger.child({ module: 'daemon' });
+    this.node = container.resolve(DAEMON_TOKENS.ClusterNode);
+    this.agent = container.resolve(DAEMON_TOKENS.Agent);
+    this.executor = container.resolve(DAEMON_TOKENS.Executor);
+    this.api = container.resolve(DAEMON_TOKENS.ApiServer);
+  }
+
+  /** Check the first-bootstrap groups.conf, build every service (nothing bound yet). */
+  static create(cfg: DaemonConfig, logDestination?: DestinationStream): Result<Daemon, string[]> {
+    if (cfg.groupsConf !== '') {
+      const checked = readGroupsConf(cfg.groupsConf);
+      if (!checked.ok) return checked;
+    }
+    mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+    const ports = createNodePorts({
+      nodeName: cfg.nodeName,
+      dataDir: cfg.dataDir,
+      logLevel: cfg.logLevel,
+      ...(logDestination === undefined ? {} : { logDestination }),
+    });
+    const c = createDaemonContainer(cfg, ports);
+    return c.ok ? ok(new Daemon(cfg, ports, c.value)) : c;
+  }
+
+  get apiAddress(): string | undefined {
+    return this.listener?.address;
+  }
+
+  /** Bind and start everything; the API last, once the node can answer. */
+  async start(): Promise<Result<void, string>> {
+    const a = await this.agent.start();
+    if (!a.ok) return err(`component API: ${a.error}`);
+    const n = await this.node.start();
+    if (!n.ok) return err(`cluster: ${n.error}`);
+    const [host, port] = splitHostPort(this.cfg.api.bind);
+    try {
+      this.listener = await new NodeHttpServerFactory().listen({ host, port, ...(this.cfg.api.tls ? { tls: this.cfg.api.tls } : {}) }, this.api.handler);
+    } catch (e) {
+      return err(`api.bind ${this.cfg.api.bind}: ${(e as Error).message}`);
+    }
+    const addr: AddressFile = { node: this.cfg.nodeName, pid: process.pid, swim: this.node.members?.address ?? this.cfg.swim.bind, api: this.listener.address, tls: this.cfg.api.tls !== undefined };
+    writeFileSync(join(this.cfg.dataDir, 'amfd.addr.json'), `${JSON.stringify(addr)}\n`);
+    this.log.info({ api: this.listener.address, swim: addr.swim, raft: this.cfg.raftBind, rpc: this.cfg.rpcBind, join: this.cfg.join }, 'amfd started');
+    if (this.cfg.groupsConf !== '') this.bootstrapConfig();
+    return ok(undefined);
+  }
+
+  /**
+   * Until the cluster has a configuration, propose the groups.conf as epoch 0 → 1. The proposal is
+   * a compare-and-set on epoch 0, so every node of a fresh cluster may try: one wins, the others
+   * are refused, and a cluster that has a configuration is never overwritten.
+   */
+  private bootstrapConfig(): void {
+    const tick = (): void => {
+      this.bootstrapTimer = undefined;
+      if (this.stopping || this.node.fsm.state.epoch > 0) return;
+      const text = readGroupsConf(this.cfg.groupsConf);
+      if (!text.ok) {
+        this.log.error({ errors: text.error }, 'groups_conf became invalid; not bootstrapping the configuration');
+        return;
+      }
+      void this.node.setConfig(text.value, 0).then((r) => {
+        if (r.ok && r.result.ok) this.log.info({ file: this.cfg.groupsConf }, 'initial configuration committed');
+        else if (this.node.fsm.state.epoch === 0) this.bootstrapTimer = this.ports.clock.setTimer(BOOTSTRAP_CONFIG_RETRY_MS, tick);
+      });
+    };
+    this.bootstrapTimer = this.ports.clock.setTimer(0, tick);
+  }
+
+  /**
+   * Graceful stop, idempotent: stop serving the API (streams get their last line), hand Raft
+   * leadership over, leave SWIM and stop the cluster node, then stop the components (policy
+   * `stop`) or leave them running unsupervised (`freeze`), close the component API and the store.
+   */
+  shutdown(reason: string): Promise<void> {
+    this.stopping ??= this.doShutdown(reason);
+    return this.stopping;
+  }
+
+  private async doShutdown(reason: string): Promise<void> {
+    this.log.info({ reason }, 'shutting down');
+    this.bootstrapTimer?.cancel();
+    this.api.close();
+    await this.listener?.close();
+    const raft = this.node.raft;
+    if (raft?.state() === 'leader') {
+      const t = await raft.leadershipTransfer(LEADERSHIP_TRANSFER_MS);
+      this.log.info({ result: t.ok ? { leader: t.value.id } : t.error }, 'leadership transfer');
+    }
+    await this.node.stop();
+    if (this.cfg.leasePolicy === 'stop') await this.executor.resetAll();
+    else this.log.warn('lease policy freeze: components are left running unsupervised');
+    await this.agent.stop();
+    await this.ports.store.close();
+    rmSync(join(this.cfg.dataDir, 'amfd.addr.json'), { force: true });
+    this.log.info('stopped');
+  }
+}
+
+function splitHostPort(addr: string): [string, number] {
+  const i = addr.lastIndexOf(':');
+  return [addr.slice(0, i).replace(/^\[|\]$/g, ''), Number(addr.slice(i + 1))];
+}
+
+/** The groups.conf text, refused with every located error when it does not validate. */
+function readGroupsConf(path: string): Result<string, string[]> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return err([`groups_conf: cannot read ${path}: ${(e as Error).message}`]);
+  }
+  if (text.length > GROUPS_CONF_MAX_BYTES) return err([`groups_conf: ${path} is larger than ${GROUPS_CONF_MAX_BYTES} bytes`]);
+  const loaded = loadConfig(text, path);
+  return loaded.ok ? ok(text) : err(loaded.error.map((e) => `${e.file}:${e.line}:${e.col}: ${e.message}`));
+}
