@@ -20,7 +20,7 @@ export interface RaftNodeHooks {
   /** A fatal start-up error (a bug): the harness reports it as a violation. */
   onError?(node: string, error: string): void;
   /** Replace the node's store (checker self-tests inject broken durability here). */
-  wrapStore?(store: DurableStore): DurableStore;
+  wrapStore?(store: DurableStore, ports: NodePorts): DurableStore;
 }
 
 /** Records every apply, then hands the entry to the real FSM. */
@@ -76,7 +76,7 @@ export class RaftSimNode {
       id: p.nodeName,
       clock: p.clock,
       random: p.random.fork('raft'),
-      store: hooks.wrapStore ? hooks.wrapStore(p.store) : p.store,
+      store: hooks.wrapStore ? hooks.wrapStore(p.store, p) : p.store,
       blobs: p.blobs,
       transport,
       fsm,

@@ -27,7 +27,7 @@ export interface RaftSeedOptions {
   readonly print?: (line: string) => void;
   /**
    * Checker self-test: break the system on purpose and expect violations. 'no-fsync' makes
-   * flush() a no-op (acknowledged writes die with a crash); 'stale-read' makes followers
+   * flush() lie (acknowledged writes die with a crash); 'stale-read' makes followers
    * answer reads from their local state.
    */
   readonly mutation?: Mutation;
@@ -36,9 +36,21 @@ export interface RaftSeedOptions {
 export type Mutation = 'no-fsync' | 'stale-read';
 export const MUTATIONS: readonly Mutation[] = ['no-fsync', 'stale-read'];
 
-/** flush() returns at once: the write is visible but durable only by luck. */
-function noFsync(store: DurableStore): DurableStore {
-  return { get: (n, k) => store.get(n, k), range: (n, o) => store.range(n, o), write: (ops) => store.write(ops), flush: () => Promise.resolve(), close: () => store.close() };
+/**
+ * A disk whose write cache lies: flush() resolves at once, the data reaches the platter a second
+ * later. A crash loses up to a second of acknowledged writes (votes, log entries).
+ */
+function noFsync(store: DurableStore, ports: NodePorts): DurableStore {
+  return {
+    get: (n, k) => store.get(n, k),
+    range: (n, o) => store.range(n, o),
+    write: (ops) => store.write(ops),
+    flush: () => {
+      ports.clock.setTimer(1000, () => void store.flush());
+      return Promise.resolve();
+    },
+    close: () => store.close(),
+  };
 }
 
 export const RAFT_SEED_DEFAULTS = { nodes: 5, durationMs: 20_000, clients: 4, livenessBoundMs: 5000 } as const;

@@ -1,18 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Simulation } from '../../simulator/index.js';
-import { RaftSimNode, raftAddress } from '../../simulator/raft/node.js';
+import { RaftSimNode, raftAddress, type RaftNodeHooks } from '../../simulator/raft/node.js';
+import type { DurableStore } from '../../src/runtime/ports/storage.js';
 import type { RaftConfig } from '../../src/raft/config.js';
 import type { Observation } from '../../src/raft/driver/types.js';
 import { encodeKv, type KvOutput } from '../../src/raft/testing/kv.js';
 import type { NodePorts } from '../../src/runtime/tokens.js';
 
 /** A cluster of the real driver on the simulator (virtual time: these tests take no wall-clock waits). */
-function cluster(seed: number, n = 3, config: Partial<RaftConfig> = {}) {
+function cluster(seed: number, n = 3, config: Partial<RaftConfig> = {}, hooks: RaftNodeHooks = {}) {
   const sim = new Simulation({ seed });
   const names = Array.from({ length: n }, (_, i) => `n${i + 1}`);
   const servers = names.map((id) => ({ id, address: raftAddress(id) }));
-  for (const name of names) sim.addNode(name, (ports: NodePorts) => new RaftSimNode(ports, servers, {}, config));
+  for (const name of names) sim.addNode(name, (ports: NodePorts) => new RaftSimNode(ports, servers, hooks, config));
   const app = (name: string) => sim.app<RaftSimNode>(name);
   const raft = (name: string) => app(name)!.raft!;
   const leader = () => sim.nodeNames().find((nm) => app(nm)?.raft?.state() === 'leader');
@@ -199,4 +200,29 @@ test('hostile frames on the raft port close that connection, are counted, and ne
   const bad = await c.sim.ports(f).metrics.getSingleMetric('raft_transport_bad_frames_total')!.get();
   assert.equal(bad.values.reduce((a, v) => a + v.value, 0), 2);
   assert.ok((await c.settle(c.raft(lid).apply(write('still', 'fine'), 1000))).ok);
+});
+
+test('persist before acknowledge: while followers cannot finish a flush, nothing commits', async () => {
+  const held = new Set<string>();
+  const waiting: Array<() => void> = [];
+  const gate = (store: DurableStore, ports: NodePorts): DurableStore => ({
+    get: (n, k) => store.get(n, k),
+    range: (n, o) => store.range(n, o),
+    write: (ops) => store.write(ops),
+    flush: () => (held.has(ports.nodeName) ? new Promise<void>((r) => waiting.push(r)).then(() => store.flush()) : store.flush()),
+    close: () => store.close(),
+  });
+  const c = cluster(11, 3, {}, { wrapStore: gate });
+  const lid = await c.elect();
+  await c.sim.runFor(300);
+  for (const n of c.names) if (n !== lid) held.add(n);
+  let done = false;
+  const p = c.raft(lid).apply(write('k', 'v'), 5000);
+  void p.then(() => (done = true));
+  await c.sim.runFor(1000);
+  assert.equal(done, false, 'committed although no follower made the entry durable');
+  held.clear();
+  for (const r of waiting.splice(0)) r();
+  assert.ok(await c.sim.runUntil(() => done, 2000));
+  assert.ok((await p).ok);
 });

@@ -111,7 +111,11 @@ export class Raft {
       this.addresses.set(id, address);
       this.saveAddresses();
     });
-    deps.transport.onPeerStatus((id, up) => this.emit({ type: up ? 'heartbeatResumed' : 'heartbeatFailed', id }));
+    deps.transport.onPeerStatus((id, up) => {
+      // Stop pipelining into a peer we cannot reach; the core probes it again on the next heartbeat.
+      if (!up && !this.stopped) this.node.reportUnreachable(id);
+      this.emit({ type: up ? 'heartbeatResumed' : 'heartbeatFailed', id });
+    });
     this.ticker = deps.clock.setInterval(config.tickMs, () => {
       if (this.stopped) return;
       this.node.tick();
