@@ -93,6 +93,8 @@ export class ComponentController {
   /** Quiescing callbacks awaiting quiescing-complete, by invocation. */
   private readonly quiescing = new Map<number, CsiAssignment>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Cuts short an instantiation in progress (waiting for a registration or a script). */
+  private abortStart: ((reason: string) => void) | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -221,7 +223,13 @@ export class ComponentController {
     });
   }
 
+  /**
+   * Cleanup does not queue behind a hung component: it cuts short the callbacks in flight and an
+   * instantiation in progress, so the abrupt stop runs as soon as those have unwound.
+   */
   cleanup(reason: string): Promise<Result<void, string>> {
+    this.session?.failPending();
+    this.abortStart?.(`cut short by cleanup (${reason})`);
     return this.serialize(async () => this.finish(await this.stop('cleanup', reason)));
   }
 
@@ -451,12 +459,15 @@ export class ComponentController {
         const started = startScript(this.ctx.processes, this.log, { argv: argv.value, env: this.env('instantiate', extra), timeoutMs: c.instantiateTimeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
         if (!started.ok) return fail(started.error);
         this.scriptGroup = started.value.process.pid;
+        const script = started.value.process;
+        if (!this.saAware) this.abortStart = () => script.killGroup('SIGKILL');
         const exitFailure = started.value.done.then((o) => {
           assert(o.kind === 'exited');
           return o.exit.code === 0 ? undefined : `instantiate ${describeExit(o.exit)}`;
         });
         if (this.saAware) return this.awaitRegistration(gen, exitFailure.then((r) => r ?? new Promise<never>(() => {})));
         const o = await started.value.done;
+        this.abortStart = undefined;
         assert(o.kind === 'exited');
         if (o.exit.code === 0) return ok(undefined);
         return fail(`instantiate ${describeExit(o.exit)}`, o.exit.code === NO_RETRY_EXIT);
@@ -468,15 +479,16 @@ export class ComponentController {
   private awaitRegistration(gen: number, failure: Promise<string>): Promise<Result<void, InstantiateFailure>> {
     const timeoutMs = this.config.instantiateTimeoutMs;
     return new Promise((resolve) => {
-      const timer = this.ctx.clock.setTimer(timeoutMs, () => resolve(err({ reason: `no registration within the instantiate timeout (${timeoutMs} ms)`, noRetry: false })));
-      void this.registered.promise.then(() => {
+      const settle = (r: Result<void, InstantiateFailure>): void => {
         timer.cancel();
-        resolve(gen === this.generation ? ok(undefined) : err({ reason: 'superseded', noRetry: false }));
-      });
-      void failure.then((reason) => {
-        timer.cancel();
-        resolve(err({ reason, noRetry: false }));
-      });
+        this.abortStart = undefined;
+        resolve(r);
+      };
+      const fail = (reason: string): void => settle(err({ reason, noRetry: false }));
+      const timer = this.ctx.clock.setTimer(timeoutMs, () => fail(`no registration within the instantiate timeout (${timeoutMs} ms)`));
+      this.abortStart = fail;
+      void this.registered.promise.then(() => (gen === this.generation ? settle(ok(undefined)) : fail('superseded')));
+      void failure.then(fail);
     });
   }
 

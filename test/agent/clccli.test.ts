@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { eventually, makeDir, model, processes, startAgent, writeScript } from './harness.js';
+import { eventually, makeDir, model, processes, sleep, startAgent, writeScript } from './harness.js';
 
 /** The openais B.01.01 test/clc_cli_script, adapted only in where it keeps its pidfile. */
 const OPENAIS_SCRIPT = `
@@ -120,7 +120,7 @@ describe('agent: CLC-CLI', () => {
     try {
       assert.ok((await t.agent.instantiate('su1', 'c1')).ok);
       const pid = pidOf(dir);
-      await eventually(() => false, 50); // let the monitor pick the pid up
+      await sleep(50); // let the monitor pick the pid up
       process.kill(pid, 'SIGKILL');
       const f = await t.waitFault((x) => x.kind === 'error-report', 2000);
       assert.equal(f.kind, 'error-report');
@@ -203,6 +203,22 @@ describe('agent: CLC-CLI', () => {
       const stop = await t.agent.activeMonitor('su1', 'c1', 'am_stop');
       assert.ok(!stop.ok && /am_stop exited 1/.test(stop.error));
       assert.deepEqual(readFileSync(join(dir, 'am.log'), 'utf8').trim().split('\n'), ['am_start', 'am_stop']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a cleanup cuts short an instantiate script in progress', async () => {
+    const dir = setup();
+    writeScript(join(dir, 'clc'), 'hang.sh', 'sleep 1000');
+    const t = await startAgent(dir, model(dir, conf('\t\t\tinstantiate = hang.sh\n\t\t\tinstantiate_timeout = 600000')));
+    try {
+      const instantiating = t.agent.instantiate('su1', 'c1');
+      await sleep(100); // the script is running
+      assert.ok((await t.agent.cleanup('su1', 'c1', 'admin')).ok);
+      const r = await instantiating;
+      assert.ok(!r.ok);
+      assert.match(r.error.reason, /killed by SIGKILL/, 'killed, not left to its 10-minute timeout');
     } finally {
       await t.close();
     }

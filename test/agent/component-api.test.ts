@@ -182,12 +182,33 @@ describe('agent: component API input validation', () => {
       assert.deepEqual(await client.protectionGroupTrack('csi1', 'current'), [{ comp: dn, haState: 'active' }]);
       assert.equal(t.faults.length, 0, 'none of the bad input became a fault of the component');
 
-      // A second registration is refused while the first holds; a failing CSI set is a failure.
+      // A CSI set answered FAILED is a failure.
       client.onCsiSet(() => {
         throw new Error('no');
       });
       const refused = await t.agent.csiSet('su1', 'c1', { si: 'si', csi: 'csi1', csiType: 't', haState: 'standby', attributes: [] });
       assert.ok(!refused.ok && /FAILED/.test(refused.error));
+
+      // A hung CSI set callback does not hold up a cleanup.
+      client.onCsiSet(() => new Promise<void>(() => {}));
+      const hung = t.agent.csiSet('su1', 'c1', { si: 'si', csi: 'csi1', csiType: 't', haState: 'quiesced', attributes: [] });
+      await sleep(50);
+      assert.ok((await t.agent.cleanup('su1', 'c1', 'hung')).ok);
+      const cut = await hung;
+      assert.ok(!cut.ok);
+      assert.match(cut.error, /disconnected/, 'the cleanup cut the callback short instead of letting it time out');
+      assert.equal(t.faults.length, 0, 'a component the agent stops is not reported dead');
+    } finally {
+      await t.agent.cleanup('su1', 'c1', 'end');
+      await t.close();
+    }
+  });
+
+  it('closing the connection without unregister is a component death', async () => {
+    const dir = makeDir();
+    const t = await startAgent(dir, model(dir, `group {\n\tname = g\n\tmodel = 2n\n${fakeComp('su1', 'c1', dir)}}\n`));
+    try {
+      const client = await registerFake(t, 'su1', 'c1');
       client.close();
       const gone = await t.waitFault((f) => f.kind === 'error-report');
       assert.ok(gone.kind === 'error-report' && gone.source === 'process-died', 'closing without unregister is a component death');
