@@ -1,4 +1,5 @@
 import { assert } from '../../util/assert.js';
+import { check } from './check.js';
 import type { Entry, RaftLogStorage, Snapshot } from './types.js';
 
 /**
@@ -55,7 +56,7 @@ export class RaftLog {
   constructor(readonly storage: RaftLogStorage, applied: number) {
     this.unstable = new Unstable(storage.lastIndex() + 1);
     const snapIndex = storage.snapshot().meta.index;
-    assert(storage.firstIndex() - 1 <= snapIndex, `storage: log compacted through ${storage.firstIndex() - 1} beyond its snapshot ${snapIndex}`);
+    check(storage.firstIndex() - 1 <= snapIndex, () => `storage: log compacted through ${storage.firstIndex() - 1} beyond its snapshot ${snapIndex}`);
     // A snapshot only ever holds committed entries.
     this.committed = snapIndex;
     this.applied = Math.max(applied, 0);
@@ -92,7 +93,7 @@ export class RaftLog {
 
   /** Entries [lo, hi), at least one (if any) and then up to maxBytes of data. lo >= firstIndex(). */
   entries(lo: number, hi: number, maxBytes = Infinity): Entry[] {
-    assert(lo >= this.firstIndex() && hi <= this.lastIndex() + 1 && lo <= hi, `entries [${lo},${hi}) out of range`);
+    check(lo >= this.firstIndex() && hi <= this.lastIndex() + 1 && lo <= hi, () => `entries [${lo},${hi}) out of range`);
     const out: Entry[] = [];
     const off = this.unstable.offset;
     if (lo < off) out.push(...this.storage.entries(lo, Math.min(hi, off)));
@@ -114,8 +115,8 @@ export class RaftLog {
   append(ents: readonly Entry[]): number {
     const first = ents[0];
     if (first === undefined) return this.lastIndex();
-    assert(first.index - 1 >= this.committed, `append at ${first.index} would rewrite committed ${this.committed}`);
-    assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
+    check(first.index - 1 >= this.committed, () => `append at ${first.index} would rewrite committed ${this.committed}`);
+    check(first.index <= this.lastIndex() + 1, () => `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
   }
@@ -147,7 +148,7 @@ export class RaftLog {
     const lastNew = prevIndex + ents.length;
     const ci = this.findConflict(ents);
     if (ci !== 0) {
-      assert(ci > this.committed, `conflict at ${ci} with committed entry (committed ${this.committed})`);
+      check(ci > this.committed, () => `conflict at ${ci} with committed entry (committed ${this.committed})`);
       this.append(ents.slice(ci - prevIndex - 1));
     }
     this.commitTo(Math.min(commit, lastNew));
@@ -156,7 +157,7 @@ export class RaftLog {
 
   commitTo(index: number): void {
     if (index <= this.committed) return;
-    assert(index <= this.lastIndex(), `commit ${index} beyond last index ${this.lastIndex()}`);
+    check(index <= this.lastIndex(), () => `commit ${index} beyond last index ${this.lastIndex()}`);
     this.committed = index;
   }
 
@@ -181,7 +182,7 @@ export class RaftLog {
   }
 
   appliedTo(index: number): void {
-    assert(index <= this.committed && index >= this.applied, `applied ${index} outside [${this.applied}, ${this.committed}]`);
+    check(index <= this.committed && index >= this.applied, () => `applied ${index} outside [${this.applied}, ${this.committed}]`);
     this.applied = index;
   }
 

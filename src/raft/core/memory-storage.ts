@@ -1,4 +1,5 @@
 import { assert } from '../../util/assert.js';
+import { check } from './check.js';
 import type { ConfState, Entry, HardState, RaftLogStorage, Snapshot } from './types.js';
 
 const EMPTY_SNAPSHOT: Snapshot = { meta: { index: 0, term: 0, confState: { voters: [], learners: [] } }, data: new Uint8Array(0) };
@@ -32,13 +33,13 @@ export class MemoryStorage implements RaftLogStorage {
   term(i: number): number {
     const off = this.dummy().index;
     const e = this.ents[i - off];
-    assert(i >= off && e !== undefined, `term(${i}) outside [${off}, ${this.lastIndex()}]`);
+    check(i >= off && e !== undefined, () => `term(${i}) outside [${off}, ${this.lastIndex()}]`);
     return e.term;
   }
 
   entries(lo: number, hi: number): Entry[] {
     const off = this.dummy().index;
-    assert(lo > off && hi <= this.lastIndex() + 1 && lo <= hi, `entries [${lo},${hi}) outside storage`);
+    check(lo > off && hi <= this.lastIndex() + 1 && lo <= hi, () => `entries [${lo},${hi}) outside storage`);
     return this.ents.slice(lo - off, hi - off);
   }
 
@@ -51,9 +52,10 @@ export class MemoryStorage implements RaftLogStorage {
     const first = ents[0];
     if (first === undefined) return;
     const off = this.dummy().index;
-    assert(first.index > off, `append at ${first.index} into compacted log (first ${off + 1})`);
-    assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
-    this.ents = this.ents.slice(0, first.index - off).concat(ents);
+    check(first.index > off, () => `append at ${first.index} into compacted log (first ${off + 1})`);
+    check(first.index <= this.lastIndex() + 1, () => `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
+    this.ents.length = first.index - off; // drop any conflicting suffix
+    for (const e of ents) this.ents.push(e);
   }
 
   setHardState(hs: HardState): void {
@@ -69,7 +71,7 @@ export class MemoryStorage implements RaftLogStorage {
 
   /** Record a locally taken snapshot at index (which must be in the log). */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
-    assert(index >= this.snap.meta.index && index <= this.lastIndex(), `snapshot at ${index} out of range`);
+    check(index >= this.snap.meta.index && index <= this.lastIndex(), () => `snapshot at ${index} out of range`);
     this.snap = { meta: { index, term: this.term(index), confState }, data };
     return this.snap;
   }
@@ -78,7 +80,7 @@ export class MemoryStorage implements RaftLogStorage {
   compact(index: number): void {
     const off = this.dummy().index;
     if (index <= off) return;
-    assert(index <= this.lastIndex(), `compact ${index} beyond last ${this.lastIndex()}`);
+    check(index <= this.lastIndex(), () => `compact ${index} beyond last ${this.lastIndex()}`);
     const d = this.ents[index - off] as Entry;
     this.ents = [{ index: d.index, term: d.term, type: 'noop', data: new Uint8Array(0) }, ...this.ents.slice(index - off + 1)];
   }

@@ -1,4 +1,5 @@
 import { assert } from '../../util/assert.js';
+import { check } from './check.js';
 import { err, ok, type Result } from '../../util/result.js';
 import { applyConfChange, decodeConfChange, encodeConfChange } from './confchange.js';
 import { resolveConfig, type Config, type ResolvedConfig } from './config.js';
@@ -80,11 +81,11 @@ export class Raft {
     const hs = storage.initialState().hardState;
     const snap = storage.snapshot();
     const applied = this.cfg.applied ?? snap.meta.index;
-    assert(applied >= snap.meta.index, `applied ${applied} is behind the snapshot ${snap.meta.index}`);
+    check(applied >= snap.meta.index, () => `applied ${applied} is behind the snapshot ${snap.meta.index}`);
     this.log = new RaftLog(storage, applied);
-    assert(hs.commit <= this.log.lastIndex(), `stored commit ${hs.commit} beyond last index ${this.log.lastIndex()}`);
+    check(hs.commit <= this.log.lastIndex(), () => `stored commit ${hs.commit} beyond last index ${this.log.lastIndex()}`);
     this.log.commitTo(hs.commit);
-    assert(applied <= this.log.committed, `applied ${applied} beyond commit ${this.log.committed}`);
+    check(applied <= this.log.committed, () => `applied ${applied} beyond commit ${this.log.committed}`);
     this.term = hs.term;
     this.vote = hs.vote;
     if (this.log.lastTerm() > hs.term) {
@@ -105,7 +106,7 @@ export class Raft {
 
   private reset(term: number): void {
     if (this.term !== term) {
-      assert(term > this.term, `term went back from ${this.term} to ${term}`);
+      check(term > this.term, () => `term went back from ${this.term} to ${term}`);
       this.term = term;
       this.vote = '';
       this.incoming = null;
@@ -871,10 +872,10 @@ export class Raft {
   /** Cheap structural invariants, checked once per Ready (a failure is a bug in the core). */
   assertInvariants(): void {
     const log = this.log;
-    assert(log.applied <= log.committed, `applied ${log.applied} > committed ${log.committed}`);
-    assert(log.committed <= log.lastIndex(), `committed ${log.committed} > last index ${log.lastIndex()}`);
+    check(log.applied <= log.committed, () => `applied ${log.applied} > committed ${log.committed}`);
+    check(log.committed <= log.lastIndex(), () => `committed ${log.committed} > last index ${log.lastIndex()}`);
     assert(log.firstIndex() <= log.lastIndex() + 1, 'first index beyond last index + 1');
-    assert(log.lastTerm() <= this.term, `last log term ${log.lastTerm()} above current term ${this.term}`);
+    check(log.lastTerm() <= this.term, () => `last log term ${log.lastTerm()} above current term ${this.term}`);
     assert(this.role !== 'candidate' || this.vote === this.id, 'a candidate votes for itself');
     assert((this.role === 'leader') === (this.lead === this.id), 'lead is self exactly when leader');
     if (this.role === 'leader') {
@@ -883,8 +884,8 @@ export class Raft {
       if (self !== undefined) assert(self.match <= log.lastIndex() && self.match < log.unstable.offset, 'leader counts only its durable log');
       else assert(!this.conf.voters.includes(this.id), 'a voting leader tracks itself');
       for (const pr of this.progress.values()) {
-        assert(pr.match < pr.next, `progress ${pr.id}: match ${pr.match} >= next ${pr.next}`);
-        assert(pr.match <= log.lastIndex(), `progress ${pr.id}: match beyond the leader's log`);
+        check(pr.match < pr.next, () => `progress ${pr.id}: match ${pr.match} >= next ${pr.next}`);
+        check(pr.match <= log.lastIndex(), () => `progress ${pr.id}: match beyond the leader's log`);
       }
     } else {
       assert(this.progress.size === 0, 'only a leader tracks progress');

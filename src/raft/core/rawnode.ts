@@ -1,4 +1,5 @@
 import { assert } from '../../util/assert.js';
+import { check } from './check.js';
 import type { Result } from '../../util/result.js';
 import type { Config } from './config.js';
 import { Raft } from './raft.js';
@@ -160,7 +161,7 @@ export class RawNode {
    * dummy entry).
    */
   compact(meta: SnapshotMeta): number {
-    assert(meta.index <= this.raft.log.committed, `compact at ${meta.index} beyond commit ${this.raft.log.committed}`);
+    check(meta.index <= this.raft.log.committed, () => `compact at ${meta.index} beyond commit ${this.raft.log.committed}`);
     return Math.max(0, meta.index - this.raft.cfg.trailingLogs);
   }
 

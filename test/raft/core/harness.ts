@@ -62,9 +62,17 @@ export class Net {
 
   constructor(readonly opts: CoreOptions = {}) {}
 
-  log(line: string): void {
-    if (process.env.DEBUG_TRANSCRIPT === '1') console.log(line);
-    if (!this.quiet) this.out.push(line);
+  /** Record a transcript line; a function is only evaluated when someone will read the line. */
+  log(line: string | (() => string)): void {
+    const debug = process.env.DEBUG_TRANSCRIPT === '1';
+    if (this.quiet && !debug) return;
+    const text = typeof line === 'string' ? line : line();
+    if (debug) console.log(text);
+    if (!this.quiet) this.out.push(text);
+  }
+
+  private get tracing(): boolean {
+    return !this.quiet || process.env.DEBUG_TRANSCRIPT === '1';
   }
 
   /** Bootstrap `ids` as the initial voters (each writes the same bootstrap log). */
@@ -129,17 +137,18 @@ export class Net {
     if (sendFirst) for (const m of rd.messages) this.queue.push(m);
     const stop = crashAfter ?? 3;
     const parts: string[] = [];
-    if (rd.softState) parts.push(`${rd.softState.role}${rd.softState.leader ? ` lead=${rd.softState.leader}` : ''}`);
-    if (rd.hardState) parts.push(`hs term=${rd.hardState.term} vote=${rd.hardState.vote || '-'} commit=${rd.hardState.commit}`);
+    const tr = this.tracing;
+    if (tr && rd.softState) parts.push(`${rd.softState.role}${rd.softState.leader ? ` lead=${rd.softState.leader}` : ''}`);
+    if (tr && rd.hardState) parts.push(`hs term=${rd.hardState.term} vote=${rd.hardState.vote || '-'} commit=${rd.hardState.commit}`);
     const nodeTerm = rd.hardState?.term ?? n.raw.status().hardState.term;
     if (rd.snapshot && stop >= 1) {
-      parts.push(`install snapshot ${rd.snapshot.meta.index}/${rd.snapshot.meta.term} ${rd.snapshot.data.length}B`);
+      if (tr) parts.push(`install snapshot ${rd.snapshot.meta.index}/${rd.snapshot.meta.term} ${rd.snapshot.data.length}B`);
       n.storage.applySnapshot(rd.snapshot);
       n.applied = JSON.parse(dec.decode(rd.snapshot.data)) as SimNode['applied'];
       for (const a of n.applied) this.hooks.onApply?.(id, a, nodeTerm);
     }
     if (rd.entries.length > 0 && stop >= 2) {
-      parts.push(`append ${fmtEntries(rd.entries)}`);
+      if (tr) parts.push(`append ${fmtEntries(rd.entries)}`);
       n.storage.append(rd.entries);
     }
     if (rd.hardState && stop >= 3) n.storage.setHardState(rd.hardState);
@@ -149,7 +158,7 @@ export class Net {
       return true;
     }
     if (!sendFirst) for (const m of rd.messages) this.queue.push(m);
-    if (rd.committedEntries.length > 0) parts.push(`apply ${fmtEntries(rd.committedEntries)}`);
+    if (tr && rd.committedEntries.length > 0) parts.push(`apply ${fmtEntries(rd.committedEntries)}`);
     for (const e of rd.committedEntries) {
       if (e.type !== 'normal') continue;
       const a = { index: e.index, term: e.term, data: dec.decode(e.data) };
@@ -158,12 +167,12 @@ export class Net {
     }
     if (rd.softState?.role === 'leader') this.hooks.onLeader?.(id, nodeTerm);
     for (const r of rd.readStates) {
-      parts.push(`read ${r.context}@${r.index}`);
+      if (tr) parts.push(`read ${r.context}@${r.index}`);
       n.readStates.push(r);
       this.hooks.onRead?.(id, r);
     }
     n.raw.advance(rd);
-    if (rd.committedEntries.some((e) => e.type === 'confChange')) {
+    if (tr && rd.committedEntries.some((e) => e.type === 'confChange')) {
       const cs = n.raw.confState;
       parts.push(`conf voters=${cs.voters.join(',')} learners=${cs.learners.join(',') || '-'}`);
     }
@@ -185,10 +194,10 @@ export class Net {
     for (const m of batch) {
       const target = this.nodes.get(m.to);
       if (this.cut.has(`${m.from}->${m.to}`) || target === undefined) {
-        this.log(`  drop ${fmtMsg(m)}`);
+        this.log(() => `  drop ${fmtMsg(m)}`);
         continue;
       }
-      this.log(`  ${fmtMsg(m)}`);
+      this.log(() => `  ${fmtMsg(m)}`);
       const r = target.raw.step(m);
       assert.ok(r.ok, r.ok ? '' : r.error);
       n++;
