@@ -6,7 +6,9 @@
  */
 import { reduce } from '../../src/amf/index.js';
 import { createClusterNode, type ClusterNode } from '../../src/cluster/node.js';
+import type { Fencer } from '../../src/cluster/executor.js';
 import type { ClusterSettings } from '../../src/cluster/options.js';
+import { ok, type Result } from '../../src/util/result.js';
 import type { NodePorts } from '../../src/runtime/tokens.js';
 import { Simulation, type SimulationOptions } from '../simulation.js';
 import { ComponentWorld, SimExecutor } from './components.js';
@@ -21,7 +23,7 @@ export class ClusterSimApp {
   readonly executor: SimExecutor;
   error: string | undefined;
 
-  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>) {
+  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, fencer?: Fencer) {
     const name = ports.nodeName;
     this.executor = new SimExecutor(world, name, ports.processes, ports.clock);
     const r = createClusterNode(ports, {
@@ -29,6 +31,7 @@ export class ClusterSimApp {
       join: names.map((n) => `${n}:${SWIM_PORT}`),
       executor: this.executor,
       settings,
+      ...(fencer ? { fencer } : {}),
     });
     if (!r.ok) throw new Error(r.error.join('; '));
     this.node = r.value;
@@ -43,6 +46,8 @@ export interface ClusterHarnessOptions {
   readonly nodes: number;
   readonly settings?: Partial<ClusterSettings>;
   readonly sim?: Partial<SimulationOptions>;
+  /** A STONITH device: powers a node's machine off (sim.crash) and confirms. */
+  readonly fencing?: boolean;
 }
 
 export class ClusterHarness {
@@ -60,7 +65,22 @@ export class ClusterHarness {
     this.world = new ComponentWorld(this.sim, () => this.check());
     this.names = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const settings = { bootstrapExpect: Math.min(3, o.nodes), ...o.settings };
-    for (const name of this.names) this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings));
+    const fencer: Fencer | undefined = o.fencing ? { fence: (node) => this.powerOff(node) } : undefined;
+    for (const name of this.names) this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer));
+  }
+
+  /** Fences performed (node names, in order). */
+  readonly fenced: string[] = [];
+
+  private powerOff(node: string): Promise<Result<void, string>> {
+    // A power switch answers after a short delay; the machine is off when it says so.
+    return new Promise((resolve) =>
+      this.sim.at(50, () => {
+        if (this.sim.isUp(node)) this.sim.crash(node);
+        this.fenced.push(node);
+        resolve(ok(undefined));
+      }),
+    );
   }
 
   app(name: string): ClusterSimApp | undefined {

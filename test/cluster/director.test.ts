@@ -160,4 +160,51 @@ describe('director on the simulator', () => {
     assert.ok(await h.sim.runUntil(() => h.convergence().length === 0, 20_000), h.convergence().join('; '));
     assert.deepEqual(h.violations, []);
   });
+
+  it('fencing: a lost node is powered off and its SIs move at once, without waiting for its lease', async () => {
+    const h = new ClusterHarness({ seed: 18, nodes: 5, fencing: true, settings: { lostAfterMs: 400 } });
+    assert.ok(await h.sim.runUntil(() => h.formed(), 20_000));
+    assert.ok(await h.setConfig(clusterConfig(h.names)));
+    assert.ok(await h.sim.runUntil(() => h.convergence().length === 0, 20_000));
+    const [x] = activeOn(h);
+    assert.ok(x);
+    h.sim.isolate(x);
+    const t0 = h.sim.now;
+    assert.ok(await h.sim.runUntil(() => activeOn(h).some((n) => n !== x), 10_000), 'failover');
+    const dt = h.sim.now - t0;
+    assert.deepEqual(h.fenced, [x]);
+    assert.ok(!h.sim.isUp(x), 'the fenced node is off');
+    assert.ok(dt < leaseMs, `failover after ${dt} ms: fencing did not shortcut the lease wait`);
+    assert.ok(h.leader()!.node.changes(0).some((c) => c.entity === `node/${x}` && c.field === 'fencing' && c.new?.startsWith('confirmed')));
+    h.sim.heal();
+    await converged(h);
+    assert.deepEqual(h.violations, []);
+  });
+
+  it('repeated component failures escalate: restarts (L0), then SU failover to the standby', async () => {
+    const h = await ready(19);
+    const text = clusterConfig(h.names).replace('\tmodel = 2n\n', '\tmodel = 2n\n\tcomponent_restart_max = 1\n\tunit_restart_max = 1\n');
+    assert.ok(await h.setConfig(text), 'config with low restart limits');
+    assert.ok(await h.sim.runUntil(() => h.convergence().length === 0, 10_000));
+    const [x] = activeOn(h);
+    assert.ok(x);
+    const su = Object.entries(h.leader()!.node.fsm.assignments()[SI] ?? {}).find(([, ha]) => ha === 'active')![0];
+    let kills = 0;
+    while (activeOn(h).includes(x) && kills < 6) {
+      const c = h.world.comps(x).get(`${su}/c`);
+      if (c) {
+        h.sim.processTable(x).signal(c.pid, 'SIGKILL');
+        kills++;
+      }
+      await h.sim.runUntil(() => {
+        const now = h.world.comps(x).get(`${su}/c`);
+        return activeOn(h).some((n) => n !== x) || (now !== undefined && now.pid !== c?.pid && activeOn(h).includes(x));
+      }, 5000);
+    }
+    assert.ok(activeOn(h).length === 1 && activeOn(h)[0] !== x, `after ${kills} kills the SI moved: ${activeOn(h).join(',')}`);
+    const log = h.leader()!.node.changes(0).filter((c) => c.kind === 'escalation' && c.entity === `comp/${su}/c`).map((c) => c.new ?? '');
+    assert.ok(log.some((l) => l.startsWith('component-restart L0')), JSON.stringify(log));
+    assert.ok(log.some((l) => /failover/.test(l)), JSON.stringify(log));
+    assert.deepEqual(h.violations, []);
+  });
 });
