@@ -181,6 +181,8 @@ function planNplusM(v: View): void {
   const sg = v.sg;
   const red = nplusmReduction(sg, v.sis.length, v.sus.length);
   const activeSus = (): string[] => v.kept.filter((su) => load(v, su, 'active') > 0);
+  // SUs on their way out still hold actives until they are down; they count toward Pa.
+  const leaving = sg.units.filter((u) => !v.kept.includes(u.name) && load(v, u.name, 'active') > 0).length;
   // 1. Standbys of SIs that lost their active take over, within Pa and Ma.
   const promoted = new Set<string>();
   // A standby SU is promoted for all the SIs it backs of a failed SU at once, so it waits while
@@ -190,7 +192,7 @@ function planNplusM(v: View): void {
     const sb = holders(v, si, 'standby', v.sus).find((su) => {
       if (waits(su)) return false;
       const isActive = load(v, su, 'active') > 0;
-      return (isActive || activeSus().length < sg.preferredActiveUnits) && load(v, su, 'active') < sg.maximumActiveInstances;
+      return (isActive || activeSus().length + leaving < sg.preferredActiveUnits) && load(v, su, 'active') < sg.maximumActiveInstances;
     });
     if (sb === undefined) continue;
     assign(v, sb, si, 'active');
@@ -206,7 +208,8 @@ function planNplusM(v: View): void {
   const actives = activeSus();
   const free = (): string[] => v.sus.filter((su) => !holdsAny(v, su));
   const orphans = wantActive(v).filter((si) => !holders(v, si, 'standby', v.kept).some(waits));
-  fill(v, [...actives, ...free()], Math.max(red.active, actives.length), orphans, sg.maximumActiveInstances, 'active');
+  const slots = Math.min(Math.max(red.active, actives.length), Math.max(actives.length, sg.preferredActiveUnits - leaving));
+  fill(v, [...actives, ...free()], slots, orphans, sg.maximumActiveInstances, 'active');
   // 3. Standbys for actively assigned SIs, on SUs with no active assignment (not during a swap:
   // the old active SU becomes the standby).
   if (v.sis.some((si) => v.ctx.s.sis[si]!.swapFrom !== null)) return;

@@ -153,7 +153,7 @@ export function runScenario(model: AmfModel, events: string): string[] {
     for (const n of notes) out.push(`    ${n}`);
     for (const c of r.commands) out.push(`    ${fmtCommand(c)}`);
   };
-  const h = new Harness(model, record);
+  const h = new Harness(model, record, undefined, true);
   const tops = new Set<AmfInput>();
   const send = (...inputs: AmfInput[]): void => {
     for (const i of inputs) tops.add(i);
