@@ -24,8 +24,12 @@ export interface PidWatch {
  */
 export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRunner, pidfiles: readonly string[], pollMs: number, onDeath: (pid: number) => void): PidWatch {
   let pid: number | undefined;
+  let ticks = 0;
   const poll = (): void => {
     if (pid === undefined) {
+      // Looking for the pidfile is a file read per name: do it every tenth tick only (a component
+      // that never writes one, as openais allows, must not cost 100 reads a second).
+      if (ticks++ % 10 !== 0) return;
       for (const path of pidfiles) {
         const text = files.readText(path, 64);
         const candidate = text.ok ? parsePid(text.value) : undefined;
