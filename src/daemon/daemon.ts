@@ -49,6 +49,7 @@ export interface AddressFile {
 }
 
 const BOOTSTRAP_CONFIG_RETRY_MS = 500;
+const BOOTSTRAP_WAIT_FOR_NODES_MS = 10_000;
 const LEADERSHIP_TRANSFER_MS = 2000;
 const GROUPS_CONF_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -188,9 +189,16 @@ export class Daemon {
    * are refused, and a cluster that has a configuration is never overwritten.
    */
   private bootstrapConfig(): void {
+    const since = this.ports.clock.now();
     const tick = (): void => {
       this.bootstrapTimer = undefined;
       if (this.stopping || this.node.fsm.state.epoch > 0) return;
+      // Give the bootstrap servers a moment to be up, so the first placement spreads the SUs.
+      const up = Object.values(this.node.fsm.state.nodes).filter((n) => n.up).length;
+      if (up < this.cfg.bootstrapExpect && this.ports.clock.now() - since < BOOTSTRAP_WAIT_FOR_NODES_MS) {
+        this.bootstrapTimer = this.ports.clock.setTimer(BOOTSTRAP_CONFIG_RETRY_MS / 5, tick);
+        return;
+      }
       const text = readGroupsConf(this.cfg.groupsConf);
       if (!text.ok) {
         this.log.error({ errors: text.error }, 'groups_conf became invalid; not bootstrapping the configuration');

@@ -15,7 +15,7 @@ function environOf(pid: number): string | undefined {
   }
 }
 
-/** Pids (not ours) whose environment has `name=value` exactly, or `name=` + a value containing `part` when given. */
+/** Pids (not ours) whose environment holds variable `name` with a value `match` accepts. */
 export function findMarked(name: string, match: (value: string) => boolean): number[] {
   let entries: string[];
   try {

@@ -1,0 +1,63 @@
+/**
+ * `npm start` (scripts/start.mjs): a 3-node amfd cluster on 127.0.0.1 with
+ * conf/examples/groups.conf, each node's data dir and log under a work dir, then
+ * `amfctl status --watch` on node n1. Ctrl-C (or SIGTERM) stops amfctl, then every amfd
+ * gracefully, then kills anything of the cluster still alive, and removes the work dir.
+ *
+ * --headless: no amfctl; writes <work>/cluster.json (nodes, API addresses, pids, token file) and
+ * prints `amfd-start ready <path>`, then runs until signalled (what the launcher test drives).
+ * --work-dir DIR (kept afterwards), --nodes N (default 3), --groups FILE.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LocalCluster, ROOT } from './local-cluster.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const headless = process.argv.includes('--headless') || process.env['AMFD_START_HEADLESS'] === '1';
+const given = arg('--work-dir');
+const workDir = given ? resolve(given) : mkdtempSync(join(tmpdir(), 'amfd-'));
+const nodes = Number(arg('--nodes') ?? '3');
+const groupsConf = resolve(arg('--groups') ?? join(ROOT, 'conf/examples/groups.conf'));
+const say = (s: string): void => void process.stdout.write(`${s}\n`);
+
+const cluster = await LocalCluster.prepare({ workDir, nodes, groupsConf });
+cluster.startAll();
+const first = cluster.nodes[0]!;
+say(`amfd: ${nodes} nodes on 127.0.0.1, work dir ${workDir} (logs: <node>.log)`);
+for (const n of cluster.nodes) say(`  ${n.name}  API http://${n.api}  pid ${n.process?.pid ?? '?'}`);
+say(`amfctl: AMFCTL_ADDR=${first.api} AMFCTL_TOKEN_FILE=${cluster.tokenFile} node bin/amfctl.js status`);
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (stopping) process.exit(1);
+  stopping = true;
+  say('amfd: stopping the cluster…');
+  await cluster.stop();
+  const left = cluster.strays();
+  if (!given) rmSync(workDir, { recursive: true, force: true });
+  say(left.length === 0 ? 'amfd: stopped, no processes left' : `amfd: WARNING processes left: ${left.join(' ')}`);
+  process.exit(left.length === 0 ? code : 1);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+if (headless) {
+  const file = join(workDir, 'cluster.json');
+  writeFileSync(file, `${JSON.stringify({ token: cluster.token, tokenFile: cluster.tokenFile, nodes: cluster.nodes.map((n) => ({ name: n.name, api: n.api, pid: n.process?.pid, dataDir: n.dataDir, log: n.log })) }, null, 2)}\n`);
+  say(`amfd-start ready ${file}`);
+  setInterval(() => undefined, 1 << 30);
+} else {
+  // amfctl shares our terminal: Ctrl-C reaches it and us; it exits, we stop the cluster.
+  const ctl = spawn(process.execPath, [join(ROOT, 'bin/amfctl.js'), 'status', '--watch'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, AMFCTL_ADDR: first.api, AMFCTL_TOKEN_FILE: cluster.tokenFile },
+  });
+  ctl.on('exit', () => void stop(0));
+}
