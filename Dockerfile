@@ -37,11 +37,12 @@ COPY conf ./conf
 RUN ln -s /opt/amfd/bin/amfd.js /usr/local/bin/amfd \
  && ln -s /opt/amfd/bin/amfctl.js /usr/local/bin/amfctl
 VOLUME ["/var/lib/amfd"]
-# The HTTP API (gossip and Raft ports are set in amfd.json; publish them for multi-host clusters).
-EXPOSE 8570/tcp
+# API, SWIM (UDP and TCP), Raft, cluster RPC (UDP and TCP): the defaults of conf/amfd.json.
+EXPOSE 7950/tcp 7946/tcp 7946/udp 7947/tcp 7948/tcp 7948/udp
 USER amfd
-# /ping needs no token. AMFD_API_PORT must match the API port in the config when it is changed.
+# /ping needs no token; where the API listens is in the address file amfd writes at start-up.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.AMFD_API_PORT || '8570') + '/ping').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const a = JSON.parse(require('fs').readFileSync((process.env.AMFD_DATA_DIR || '/var/lib/amfd') + '/amfd.addr.json', 'utf8')); require(a.tls ? 'https' : 'http').get((a.tls ? 'https://' : 'http://') + a.api + '/ping', { rejectUnauthorized: false, timeout: 2000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "/opt/amfd/bin/amfd.js", "--config", "/etc/amfd/amfd.json"]
+# Configuration: conf/amfd.json (relative to the working directory), then AMFD_* variables, then flags.
+CMD ["node", "/opt/amfd/bin/amfd.js"]

@@ -4,9 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { loadDaemonConfig } from '../../src/daemon/config.js';
 import { loadConfig } from '../../src/model/index.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -75,9 +77,11 @@ test('Dockerfile: multi-stage on node:20-bookworm-slim, non-root, /var/lib/amfd 
   const cmd = exec('CMD');
   assert.equal(cmd[0], 'node');
   assert.equal(cmd[1], '/opt/amfd/bin/amfd.js');
+  assert.ok(existsSync(join(root, 'bin/amfd.js')) && existsSync(join(root, 'conf/amfd.json')), 'the entry and the default config it reads');
   const health = exec('HEALTHCHECK');
   assert.equal(health[0], 'node');
   assert.match(health[2]!, /\/ping/);
+  assert.match(health[2]!, /amfd\.addr\.json/);
   // The healthcheck script itself is valid JavaScript.
   assert.doesNotThrow(() => new Function(health[2]!));
   assert.match(final.find((i) => i.op === 'HEALTHCHECK')!.args, /--interval=\d+s .*--timeout=\d+s/);
@@ -104,7 +108,9 @@ test('compose.yaml: three amfd nodes, each with its own data volume, the API on 
     assert.deepEqual(s.volumes, [`${name}-data:/var/lib/amfd`]);
     assert.ok(`${name}-data` in doc.volumes);
     assert.equal(s.ports.length, 1);
-    assert.match(s.ports[0]!, /^127\.0\.0\.1:857\d:8570$/);
+    assert.match(s.ports[0]!, /^127\.0\.0\.1:795\d:7950$/);
+    assert.equal(s.environment['AMFD_SWIM_BIND'], `${name}:7946`);
+    assert.equal(s.environment['AMFD_API_TOKEN_FILE'], '/run/secrets/api_token');
     ports.add(s.ports[0]!);
     assert.deepEqual(s.secrets, ['api_token']);
   });
@@ -112,4 +118,22 @@ test('compose.yaml: three amfd nodes, each with its own data volume, the API on 
   const conf = loadConfig(doc.configs['groups']!.content, 'compose.yaml:groups');
   assert.ok(conf.ok, conf.ok ? '' : conf.error.join('\n'));
   assert.deepEqual(conf.value.nodes.map((n) => n.name), ['n1', 'n2', 'n3']);
+
+  // Each node's environment is a valid amfd configuration over the image's conf/amfd.json (the
+  // secret and the config file are stood in for by temp files).
+  const dir = mkdtempSync(join(tmpdir(), 'amfd-compose-test-'));
+  try {
+    writeFileSync(join(dir, 'token'), 'secret\n');
+    writeFileSync(join(dir, 'groups.conf'), doc.configs['groups']!.content);
+    for (const name of names) {
+      const env = { ...doc.services[name]!.environment, AMFD_API_TOKEN_FILE: join(dir, 'token'), AMFD_GROUPS_CONF: join(dir, 'groups.conf'), AMFD_DATA_DIR: join(dir, name) };
+      const cfg = loadDaemonConfig({ argv: [], env, cwd: root, defaultFile: 'conf/amfd.json' });
+      assert.ok(cfg.ok, cfg.ok ? '' : cfg.error.join('\n'));
+      assert.equal(cfg.value.nodeName, env['AMFD_NODE_NAME']);
+      assert.deepEqual(cfg.value.join, ['amfd1:7946', 'amfd2:7946', 'amfd3:7946']);
+      assert.equal(cfg.value.api.bind, '0.0.0.0:7950');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

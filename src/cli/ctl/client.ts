@@ -10,8 +10,10 @@ import { EXIT } from './exit.js';
 import type { CtlIo } from './io.js';
 import { type Result, err, ok } from '../../util/result.js';
 
-export const DEFAULT_ADDR = '127.0.0.1:8570';
-export const DEFAULT_TOKEN_FILE = '/var/lib/amfd/api-token';
+/** amfd's default api.bind. */
+export const DEFAULT_ADDR = '127.0.0.1:7950';
+/** The api.token_file of the packaged conf/amfd.json. */
+export const DEFAULT_TOKEN_FILE = '/etc/amfd/api-token';
 
 export type ClientError =
   | { readonly kind: 'connect'; readonly message: string }
