@@ -126,7 +126,7 @@ test('compose.yaml: three amfd nodes, each with its own data volume, the API on 
     writeFileSync(join(dir, 'token'), 'secret\n');
     writeFileSync(join(dir, 'groups.conf'), doc.configs['groups']!.content);
     for (const name of names) {
-      const env = { ...doc.services[name]!.environment, AMFD_API_TOKEN_FILE: join(dir, 'token'), AMFD_GROUPS_CONF: join(dir, 'groups.conf'), AMFD_DATA_DIR: join(dir, name) };
+      const env: Record<string, string> = { ...doc.services[name]!.environment, AMFD_API_TOKEN_FILE: join(dir, 'token'), AMFD_GROUPS_CONF: join(dir, 'groups.conf'), AMFD_DATA_DIR: join(dir, name) };
       const cfg = loadDaemonConfig({ argv: [], env, cwd: root, defaultFile: 'conf/amfd.json' });
       assert.ok(cfg.ok, cfg.ok ? '' : cfg.error.join('\n'));
       assert.equal(cfg.value.nodeName, env['AMFD_NODE_NAME']);
