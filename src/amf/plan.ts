@@ -4,7 +4,7 @@
  * node up and the listed SUs failing to instantiate (the `amfctl config plan` view).
  */
 import { assignableSis, nplusmReduction } from './assign.js';
-import type { HaState } from './commands.js';
+import type { AmfInput, HaState } from './commands.js';
 import { type Ctx, suAssignable } from './context.js';
 import { Harness, nodesOf } from './harness.js';
 import { indexModel } from './model-index.js';
@@ -46,7 +46,7 @@ export function computePlan(model: AmfModel, down: readonly string[]): Result<Gr
   for (const su of down) {
     for (const comp of indexModel(model).sus.get(su)!.cfg.components) h.script.failInstantiate.set(`${su}/${comp.name}`, Infinity);
   }
-  for (const node of nodesOf(model)) h.send({ kind: 'node-up', node });
+  h.send(...nodesOf(model).map((node): AmfInput => ({ kind: 'node-up', node })));
   // Let instantiation retries (timers) run out.
   for (let i = 0; i < 100 && h.timers.size > 0; i++) h.advance(Math.max(...h.timers.values()) - h.now);
   return ok(describeGroups(model, h.state));
