@@ -1,0 +1,110 @@
+/**
+ * Helpers of the real-process tests: a LocalCluster with a light groups.conf of sample-worker
+ * components, views of who is ACTIVE where (from the API), polling, and component kills.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GroupView } from '../../src/api/backend.js';
+import { LocalCluster, ROOT } from '../../src/daemon/local-cluster.js';
+import { findMarked, OWNER_VAR } from '../../src/daemon/orphans.js';
+
+const WORKER = `/bin/sh ${join(ROOT, 'conf/examples/sample-worker')}`;
+
+function unit(name: string, nodes: string, rank: number): string {
+  return `\tunit {\n\t\tname = ${name}\n\t\tnodes = ${nodes}\n\t\trank = ${rank}\n\t\tcomponent {\n\t\t\tname = worker\n\t\t\tcommand = ${WORKER}\n\t\t\tcsi_type_name {\n\t\t\t\tname = t\n\t\t\t}\n\t\t}\n\t}\n`;
+}
+
+function si(name: string): string {
+  return `\tserviceinstance {\n\t\tname = ${name}\n\t\tcsi_descriptor {\n\t\t\tcsi_name = ${name}-csi\n\t\t\ttype_name = t\n\t\t}\n\t}\n`;
+}
+
+/** N+M (2+1) `web` with SIs web-a, web-b and 2N `db` with SI db-main; restarts escalate fast. */
+export function testGroupsConf(): string {
+  const nodes = 'node {\n\tname = n1\n}\nnode {\n\tname = n2\n}\nnode {\n\tname = n3\n}\n';
+  const esc = '\tcomponent_restart_max = 1\n\tcomponent_restart_probation = 60s\n\tunit_restart_max = 1\n\tunit_restart_probation = 60s\n';
+  const web = `group {\n\tname = web\n\tmodel = nplusm\n\tpreferred-active-units = 2\n\tpreferred-standby-units = 1\n\tmaximum-active-instances = 1\n\tmaximum-standby-instances = 2\n${esc}${unit('web1', 'n1 n2 n3', 1)}${unit('web2', 'n2 n3 n1', 2)}${unit('web3', 'n3 n1 n2', 3)}${si('web-a')}${si('web-b')}}\n`;
+  const db = `group {\n\tname = db\n\tmodel = 2n\n${esc}${unit('db1', 'n2 n3 n1', 1)}${unit('db2', 'n3 n1 n2', 2)}${si('db-main')}}\n`;
+  return nodes + web + db;
+}
+
+export const ALL_SIS = ['web-a', 'web-b', 'db-main'];
+
+export async function startTestCluster(prefix: string, extra?: Record<string, unknown>): Promise<LocalCluster> {
+  const workDir = mkdtempSync(join(tmpdir(), `amfd-e2e-${prefix}-`));
+  const groups = join(workDir, 'groups.conf');
+  writeFileSync(groups, testGroupsConf());
+  const c = await LocalCluster.prepare({ workDir, nodes: 3, groupsConf: groups, logLevel: 'info', ...(extra ? { extra } : {}) });
+  c.startAll();
+  return c;
+}
+
+export async function stopTestCluster(c: LocalCluster, keepOnFailure: boolean): Promise<number[]> {
+  await c.stop();
+  const left = c.strays();
+  if (!keepOnFailure) rmSync(c.o.workDir, { recursive: true, force: true });
+  return left;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** SI → the SUs (with nodes) that hold it ACTIVE, as one node's replica says. */
+export function actives(groups: readonly GroupView[]): Map<string, Array<{ su: string; node: string | null }>> {
+  const out = new Map<string, Array<{ su: string; node: string | null }>>();
+  for (const g of groups) for (const s of g.sis) out.set(s.name, s.assignments.filter((a) => a.ha === 'active').map((a) => ({ su: a.su, node: a.node })));
+  return out;
+}
+
+export async function groupsOn(c: LocalCluster, node: string): Promise<readonly GroupView[] | undefined> {
+  return (await c.get<{ groups: GroupView[] }>(node, '/v1/groups'))?.groups;
+}
+
+/** The leader's view: every SI with exactly one ACTIVE on a node in `allowed`. */
+export async function allActiveOn(c: LocalCluster, via: readonly string[], allowed: readonly string[]): Promise<Map<string, string> | undefined> {
+  for (const n of via) {
+    const st = await c.get<{ raft: { role: string } }>(n, '/status');
+    if (st?.raft.role !== 'leader') continue;
+    const g = await groupsOn(c, n);
+    if (!g) return undefined;
+    const out = new Map<string, string>();
+    for (const [si, list] of actives(g)) {
+      const node = list[0]?.node;
+      if (list.length !== 1 || !node || !allowed.includes(node)) return undefined;
+      out.set(si, node);
+    }
+    return ALL_SIS.every((s) => out.has(s)) ? out : undefined;
+  }
+  return undefined;
+}
+
+export async function leaderOf(c: LocalCluster, via: readonly string[]): Promise<string | undefined> {
+  for (const n of via) {
+    const st = await c.get<{ raft: { role: string; leader: string | null } }>(n, '/status');
+    if (st?.raft.leader) return st.raft.leader;
+  }
+  return undefined;
+}
+
+/** The group-leading pid of component `su/worker` of this cluster (a sample-worker shell). */
+export function componentPid(c: LocalCluster, su: string): number | undefined {
+  const dn = `safComp=worker,safSu=${su},`;
+  const pids = findMarked('SA_AMF_COMPONENT_DN', (v) => v.startsWith(dn)).filter((p) => findMarked(OWNER_VAR, (v) => v.includes(`@${c.o.workDir}/`)).includes(p));
+  return pids.find((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === p;
+    } catch {
+      return false;
+    }
+  });
+}
