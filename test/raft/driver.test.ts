@@ -226,3 +226,18 @@ test('persist before acknowledge: while followers cannot finish a flush, nothing
   assert.ok(await c.sim.runUntil(() => done, 2000));
   assert.ok((await p).ok);
 });
+
+test('observers: heartbeat failure and resumption of a crashed follower, leader change after a transfer', async () => {
+  const c = cluster(12);
+  const lid = await c.elect();
+  const seen: Observation[] = [];
+  c.raft(lid).observe((o) => seen.push(o));
+  const f = c.names.find((n) => n !== lid)!;
+  c.sim.crash(f);
+  assert.ok(await c.sim.runUntil(() => seen.some((o) => o.type === 'heartbeatFailed' && o.id === f), 3000), 'no heartbeatFailed');
+  c.sim.start(f);
+  assert.ok(await c.sim.runUntil(() => seen.some((o) => o.type === 'heartbeatResumed' && o.id === f), 3000), 'no heartbeatResumed');
+  await c.settle(c.raft(lid).leadershipTransfer(2000, f));
+  assert.ok(seen.some((o) => o.type === 'leader' && o.leader?.id === f));
+  assert.ok(seen.some((o) => o.type === 'state' && o.state === 'follower'));
+});
