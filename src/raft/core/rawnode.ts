@@ -147,8 +147,11 @@ export class RawNode {
       log.stableTo(last.index, last.term);
       if (log.matchTerm(last.index, last.term)) this.raft.stable(last.index);
     }
+    // A snapshot received while this Ready was handled already carries the membership of
+    // everything it covers; replaying older conf changes on top of it would corrupt it.
+    const superseded = log.unstable.snapshot?.meta.index ?? 0;
     for (const e of rd.committedEntries) {
-      this.raft.applyEntryConf(e);
+      if (e.index > superseded) this.raft.applyEntryConf(e);
       log.appliedTo(e.index);
     }
   }

@@ -123,12 +123,15 @@ export class Net {
    * Process the pending Ready of one node: persist, send, apply, advance. Like the driver, a
    * leader whose Ready changes neither term nor vote sends before persisting (the permitted
    * exception of the Ready contract). With crashAfter the node crashes part-way: after 0 (nothing
-   * durable), 1 (snapshot), 2 (entries) or 3 (hard state) of the persistence steps.
+   * durable), 1 (snapshot), 2 (entries) or 3 (hard state) of the persistence steps. `meanwhile`
+   * runs between taking the Ready and handling it.
    */
-  ready(id: NodeId, crashAfter?: number): boolean {
+  ready(id: NodeId, crashAfter?: number, meanwhile?: () => void): boolean {
     const n = this.node(id);
     if (!n.raw.hasReady()) return false;
     const rd = n.raw.ready();
+    // An asynchronous driver keeps stepping messages while it writes a Ready.
+    meanwhile?.();
     const hs = n.storage.hardState;
     const sendFirst =
       n.raw.status().softState.role === 'leader' &&

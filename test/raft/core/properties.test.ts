@@ -136,8 +136,12 @@ export function runScenario({ seed, nodes, steps }: Scenario): void {
       if (q.length > 0) q.splice(rnd.int(0, q.length), 1); // drop
     } else if (r < 0.42) {
       if (q.length > 0) q.push(q[rnd.int(0, q.length)] as (typeof q)[number]); // duplicate
-    } else if (r < 0.62) {
+    } else if (r < 0.55) {
       net.ready(pick(ids));
+    } else if (r < 0.62) {
+      // Messages arrive while the Ready is being written (as with the real, asynchronous driver).
+      const id = pick(ids);
+      net.ready(id, undefined, () => net.deliver((m) => m.to === id && rnd.chance(0.5)));
     } else if (r < 0.72) {
       net.readyAll();
     } else if (r < 0.82) {
