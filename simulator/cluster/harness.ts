@@ -121,6 +121,8 @@ export class ClusterHarness {
         });
         await this.sim.runUntil(() => done !== undefined, 5000);
         if (done) return true;
+        // Refused at once (an election, a transfer in progress): let time pass before retrying.
+        await this.sim.runFor(100);
       } else await this.sim.runFor(200);
     }
     return false;
