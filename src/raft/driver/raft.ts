@@ -454,7 +454,7 @@ export class Raft {
     const voteOrTermChanged = rd.hardState !== null && (rd.hardState.term !== this.persisted.term || rd.hardState.vote !== this.persisted.vote);
     const sendFirst = this.soft.role === 'leader' && !voteOrTermChanged && rd.snapshot === null;
     if (sendFirst) this.send(rd.messages);
-    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+    if (rd.snapshot && !(await this.installSnapshot(rd.snapshot))) return;
     this.storage.log.storeLogs(rd.entries);
     if (rd.hardState) {
       this.storage.setHardState(rd.hardState);
@@ -499,10 +499,17 @@ export class Raft {
     }
   }
 
-  private async installSnapshot(snap: Snapshot): Promise<void> {
+  /** False when the snapshot cannot be read: the node stops rather than run with a wrong state. */
+  private async installSnapshot(snap: Snapshot): Promise<boolean> {
+    try {
+      this.restoreFrom(snap);
+    } catch (e) {
+      this.log.error({ index: snap.meta.index, error: String(e) }, 'snapshot from the leader is unreadable; stopping this raft node');
+      await this.shutdown();
+      return false;
+    }
     await this.storage.snapshots.save(snap);
     this.storage.installSnapshot(snap);
-    this.restoreFrom(snap);
     this.appliedConf = snap.meta.confState;
     this.saveAddresses();
     this.m.snapshots.inc({ kind: 'installed' });
@@ -514,6 +521,7 @@ export class Raft {
       w.resolve(err({ kind: 'leadershipLost' }));
       this.waiters.delete(index);
     }
+    return true;
   }
 
   /** Load the FSM and the address book from a snapshot (or start empty for index 0). */
@@ -521,11 +529,14 @@ export class Raft {
     const saved = this.storage.stable.get(ADDRS_KEY);
     if (saved) for (const [id, a] of Object.entries(packr.unpack(saved) as Record<string, string>)) this.addresses.set(id, a);
     if (snap.data.length > 0) {
-      const v = packr.unpack(snap.data) as { fsm?: unknown; addresses?: Record<string, string> };
-      for (const [id, a] of Object.entries(v.addresses ?? {})) this.addresses.set(id, a);
-      const data = toBytes(v.fsm);
-      assert(data, 'raft: snapshot without FSM data');
+      const v = packr.unpack(snap.data) as { fsm?: unknown; addresses?: unknown } | null;
+      const data = toBytes(v?.fsm);
+      if (!data) throw new Error('snapshot without FSM data');
       if (snap.meta.index > 0) this.deps.fsm.restore(data);
+      const addrs = v?.addresses;
+      if (typeof addrs === 'object' && addrs !== null) {
+        for (const [id, a] of Object.entries(addrs)) if (typeof a === 'string') this.addresses.set(id, a);
+      }
     }
     this.applied = snap.meta.index;
   }
