@@ -1,0 +1,191 @@
+/**
+ * The API and amfctl against a real `amfd` process (single-node dev mode, bootstrap_expect 1) on
+ * 127.0.0.1: every endpoint, a component's failure told in order by the event stream, ?since
+ * resume, 401, refused bodies changing nothing, amfctl status/apply/admin; then a clean stop
+ * with no process left behind.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readLines } from './helpers.js';
+import type { GroupView } from '../../src/api/backend.js';
+import { ApiClient } from '../../src/cli/ctl/client.js';
+import { EXIT } from '../../src/cli/ctl/exit.js';
+import { processCtlIo } from '../../src/cli/ctl/io.js';
+import { showStatus } from '../../src/cli/ctl/status.js';
+import { applyFile } from '../../src/cli/config/apply.js';
+import { runAdmin } from '../../src/cli/ctl/admin.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const TOKEN = 'daemon-test-token';
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+    const udp = await new Promise<boolean>((resolve) => {
+      const u = createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (udp) return port;
+  }
+}
+
+function groupsConf(dir: string): string {
+  const unit = (name: string, rank: number): string => `\tunit {
+\t\tname = ${name}
+\t\tnode = n1
+\t\trank = ${rank}
+\t\tcomponent {
+\t\t\tname = server
+\t\t\tcommand = /bin/sh -c "echo $$ > ${dir}/${name}.pid; exec sleep 600"
+\t\t\trecovery_on_error = component-restart
+\t\t\tcsi_type_name {
+\t\t\t\tname = web
+\t\t\t}
+\t\t}
+\t}
+`;
+  return `node {\n\tname = n1\n}\ngroup {\n\tname = web\n\tmodel = 2n\n${unit('SU_1', 1)}${unit('SU_2', 2)}\tserviceinstance {\n\t\tname = web_si\n\t\tcsi_descriptor {\n\t\t\tcsi_name = vip\n\t\t\ttype_name = web\n\t\t}\n\t}\n}\n`;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until<T>(what: string | (() => string), f: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('real amfd: endpoints, failure story, resume, auth, refused bodies, amfctl, clean stop', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'amfd-api-daemon-'));
+  writeFileSync(join(dir, 'groups.conf'), groupsConf(dir));
+  const [swim, raft, rpc] = [await freePort(), await freePort(), await freePort()];
+  const args = ['bin/amfd.js', '--node-name', 'n1', '--data-dir', join(dir, 'data'), '--swim-bind', `127.0.0.1:${swim}`, '--raft-bind', `127.0.0.1:${raft}`, '--rpc-bind', `127.0.0.1:${rpc}`, '--api-bind', '127.0.0.1:0', '--bootstrap-expect', '1', '--groups-conf', join(dir, 'groups.conf'), '--log-level', 'warn'];
+  // Run in the temp dir so that the repository's conf/amfd.json is not read.
+  const daemon = spawn(process.execPath, [join(root, 'bin/amfd.js'), ...args.slice(1)], { cwd: dir, env: { ...process.env, AMFD_API_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  daemon.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
+  try {
+    const addrFile = join(dir, 'data', 'amfd.addr.json');
+    const api = await until(() => `amfd to start (${stderr})`, () => (existsSync(addrFile) ? (JSON.parse(readFileSync(addrFile, 'utf8')) as { api: string }).api : undefined));
+    const base = `http://${api}`;
+    const req = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers as Record<string, string> | undefined) } });
+    const groups = async (): Promise<GroupView[]> => ((await (await req('/v1/groups')).json()) as { groups: GroupView[] }).groups;
+    await until('web_si fully assigned', async () => ((await groups())[0]?.sis[0]?.assignment === 'fully-assigned' ? true : undefined));
+
+    await t.test('every endpoint answers; 401 without the token', async () => {
+      assert.deepEqual(await (await fetch(`${base}/ping`)).json(), { ping: 'pong' });
+      for (const path of ['/status', '/metrics', '/v1/nodes', '/v1/groups', '/v1/groups/web', '/v1/sis/web_si', '/v1/config', '/v1/events']) {
+        assert.equal((await fetch(`${base}${path}`)).status, 401, path);
+      }
+      const status = (await (await req('/status')).json()) as { node: string; raft: { role: string; leader: string }; configEpoch: number; pid: number };
+      assert.equal(status.node, 'n1');
+      assert.equal(status.raft.role, 'leader');
+      assert.equal(status.configEpoch, 1);
+      assert.equal(status.pid, daemon.pid);
+      const nodes = ((await (await req('/v1/nodes')).json()) as { nodes: { name: string; up: boolean; leader: boolean }[] }).nodes;
+      assert.deepEqual(nodes.map((n) => [n.name, n.up, n.leader]), [['n1', true, true]]);
+      const web = (await (await req('/v1/groups/web')).json()) as GroupView;
+      assert.deepEqual(web.units.map((u) => [u.name, u.readiness, u.assignments]), [['SU_1', 'in-service', [{ si: 'web_si', ha: 'active' }]], ['SU_2', 'in-service', [{ si: 'web_si', ha: 'standby' }]]]);
+      assert.equal(((await (await req('/v1/sis/web_si')).json()) as { assignment: string }).assignment, 'fully-assigned');
+      const cfg = await req('/v1/config?consistent');
+      assert.equal(cfg.headers.get('etag'), '"1"');
+      assert.equal(((await cfg.json()) as { text: string }).text, groupsConf(dir));
+      const metrics = await (await req('/metrics')).text();
+      assert.match(metrics, /amfd_api_requests_total/);
+      assert.match(metrics, /raft/);
+    });
+
+    await t.test('bad JSON, wrong types, oversized bodies: 4xx with a clear message and no change', async () => {
+      const put = (body: string) => req('/v1/config', { method: 'PUT', body, headers: { 'content-type': 'application/json', 'if-match': '1' } });
+      for (const [body, status] of [['{"text":', 400], ['{"text": 1}', 400], [JSON.stringify({ text: 'x'.repeat(2 * 1024 * 1024) }), 413], [JSON.stringify({ text: 'group {' }), 422]] as const) {
+        const res = await put(body);
+        assert.equal(res.status, status, body.slice(0, 40));
+        const e = ((await res.json()) as { error: { message: string } }).error;
+        assert.ok(e.message.length > 20, e.message);
+      }
+      const admin = await req('/v1/admin/su/SU_1/explode', { method: 'POST' });
+      assert.equal(admin.status, 400);
+      assert.equal(((await (await req('/status')).json()) as { configEpoch: number }).configEpoch, 1);
+    });
+
+    await t.test('a component failure, told in order; ?since resumes without gaps or duplicates', async () => {
+      const start = ((await (await req('/status')).json()) as { lastEventSeq: number }).lastEventSeq;
+      const stream = await req(`/v1/events?since=${start}`);
+      const pid = Number(readFileSync(join(dir, 'SU_1.pid'), 'utf8'));
+      assert.ok(alive(pid));
+      process.kill(pid, 'SIGKILL');
+      const story = await readLines(stream, (l) => l['entity'] === 'comp/SU_1/server' && l['field'] === 'presence' && l['new'] === 'instantiated');
+      const lines = story.filter((l) => 'seq' in l).map((l) => `${l['entity']} ${l['kind']} ${l['field']} ${String(l['old'])}->${String(l['new'])}`);
+      const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
+      const recovery = at(/^comp\/SU_1\/server escalation recovery null->component-restart/);
+      const down = at(/^comp\/SU_1\/server modify presence instantiated->/);
+      const up = at(/^comp\/SU_1\/server modify presence \S+->instantiated/);
+      assert.ok(recovery >= 0 && down >= 0 && up > down, lines.join('\n'));
+      const seqs = story.filter((l) => 'seq' in l).map((l) => l['seq'] as number);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => start + 1 + i));
+
+      // Resume: the first three events, then from the third on; equal to one read of all of them.
+      const all = (await readLines(await req('/v1/events?since=0&follow=0'), () => false)).map((l) => l['seq']);
+      const head = await readLines(await req('/v1/events?since=0'), (l) => l['seq'] === 3);
+      const rest = await readLines(await req('/v1/events?since=3&follow=0'), () => false);
+      assert.deepEqual([...head, ...rest].map((l) => l['seq']), all);
+      assert.deepEqual(all, Array.from({ length: all.length }, (_, i) => i + 1));
+    });
+
+    await t.test('amfctl: status --json matches /v1/groups; a stale apply is refused; admin works', async () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io = { ...processCtlIo(undefined, { AMFCTL_ADDR: api, AMFCTL_TOKEN: TOKEN }), interactive: false, stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) };
+      const c = await ApiClient.create({}, io);
+      assert.ok(c.ok);
+      await until('SU_1 back in service', async () => ((await groups())[0]?.units[0]?.readiness === 'in-service' ? true : undefined));
+      assert.equal(await showStatus(c.value, true, io), EXIT.ok);
+      assert.deepEqual((JSON.parse(out.join('')) as { groups: unknown }).groups, await groups());
+      const file = join(dir, 'new.conf');
+      writeFileSync(file, groupsConf(dir).replace('rank = 2', 'rank = 3'));
+      assert.equal(await applyFile(c.value, file, { plan: false, yes: true, epoch: 0 }, io), EXIT.conflict);
+      assert.match(err.join(''), /the config changed since you read it \(epoch 0, now epoch 1\)/);
+      assert.equal(await applyFile(c.value, file, { plan: false, yes: true }, io), EXIT.ok, err.join(''));
+      assert.equal(((await (await req('/status')).json()) as { configEpoch: number }).configEpoch, 2);
+      assert.equal(await runAdmin(c.value, 'lock', 'SU_2', io), EXIT.ok, err.join(''));
+      await until('SU_2 locked', async () => ((await groups())[0]?.units[1]?.admin === 'locked' ? true : undefined));
+    });
+
+    const pids = ['SU_1', 'SU_2'].map((su) => Number(readFileSync(join(dir, `${su}.pid`), 'utf8')));
+    daemon.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+    await until('components stopped', () => (pids.every((p) => !alive(p)) ? true : undefined), 10_000);
+  } finally {
+    if (daemon.exitCode === null && daemon.signalCode === null) {
+      daemon.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
