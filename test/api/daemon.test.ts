@@ -177,6 +177,46 @@ test('real amfd: endpoints, failure story, resume, auth, refused bodies, amfctl,
       await until('SU_2 locked', async () => ((await groups())[0]?.units[1]?.admin === 'locked' ? true : undefined));
     });
 
+    await t.test('amfctl binary: status screen, config edit with an EDITOR script (invalid first save), events', async () => {
+      const run = (argv: string[], env: Record<string, string> = {}) =>
+        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+          const p = spawn(process.execPath, [join(root, 'bin/amfctl.js'), ...argv], { cwd: dir, env: { ...process.env, AMFCTL_ADDR: api, AMFCTL_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          let err = '';
+          p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+          p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+          p.once('exit', (code) => resolve({ code, out, err }));
+        });
+      const status = await run(['status']);
+      assert.equal(status.code, 0, status.err);
+      assert.match(status.out, /amfd on n1: raft leader/);
+      assert.match(status.out, /Group web \(2n, unlocked\)/);
+      assert.match(status.out, /Recent failures and escalations:\n.*SU_1\/server escalation: recovery added/);
+
+      const editor = join(dir, 'editor.sh');
+      writeFileSync(
+        editor,
+        `#!/bin/sh\nn=$(cat "${dir}/count" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "${dir}/count"\ncase $n in\n1) sed -i 's/model = 2n/modle = 2n/' "$1" ;;\n2) grep -q '# amfctl:' "$1" && sed -i -e 's/modle = 2n/model = 2n/' -e 's/rank = 3/rank = 4/' "$1" ;;\nesac\n`,
+        { mode: 0o755 },
+      );
+      const edit = await run(['config', 'edit', '--yes'], { EDITOR: editor });
+      assert.equal(edit.code, 0, edit.err);
+      assert.match(edit.err, /1 error in the edited config; reopening the editor/);
+      assert.match(edit.out, /SU_2 modify: rank changed :: 3 -> 4/);
+      assert.match(edit.out, /applied: config epoch 3/);
+
+      const events = await run(['events', '--since', '0', '--no-follow']);
+      assert.equal(events.code, 0, events.err);
+      assert.match(events.out, /^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] SU_1\/server modify: presence changed :: "instantiated" -> "restarting"$/m);
+      assert.match(events.out, /^\[[^\]]+\] config modify: epoch changed :: "2" -> "3"$/m);
+
+      const denied = await run(['ping'], { AMFCTL_TOKEN: 'wrong' });
+      assert.equal(denied.code, 0, 'ping needs no token');
+      const refused = await run(['members'], { AMFCTL_TOKEN: 'wrong' });
+      assert.equal(refused.code, EXIT.unauthorized);
+      assert.match(refused.err, /--token-file/);
+    });
+
     const pids = ['SU_1', 'SU_2'].map((su) => Number(readFileSync(join(dir, `${su}.pid`), 'utf8')));
     daemon.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
