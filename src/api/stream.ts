@@ -65,6 +65,11 @@ export class EventStream {
       return { ok: true };
     }
     this.res.on('close', () => this.finish('closed'));
+    // A reader that went away before we got here never sends 'close' again.
+    if (this.res.destroyed) {
+      this.finish('closed');
+      return { ok: true };
+    }
     this.timer = this.clock.setInterval(this.opts.heartbeatMs, () => this.heartbeat());
     for (const e of backlog) this.event(e);
     return { ok: true };
