@@ -26,6 +26,7 @@ import { assert } from '../util/assert.js';
 import { err, ok, type Result } from '../util/result.js';
 import { AgentExecutor } from './agent-executor.js';
 import type { DaemonConfig } from './config.js';
+import { PartitionHook } from './faults.js';
 import { CommandFencer } from './fencer.js';
 import { killOwned, OWNER_VAR } from './orphans.js';
 
@@ -135,6 +136,7 @@ export class Daemon {
     readonly cfg: DaemonConfig,
     readonly ports: NodePorts,
     readonly container: DependencyContainer,
+    private readonly hook: PartitionHook | undefined,
   ) {
     this.log = ports.logger.child({ module: 'daemon' });
     this.node = container.resolve(DAEMON_TOKENS.ClusterNode);
@@ -144,20 +146,24 @@ export class Daemon {
   }
 
   /** Check the first-bootstrap groups.conf, build every service (nothing bound yet). */
-  static create(cfg: DaemonConfig, logDestination?: DestinationStream): Result<Daemon, string[]> {
+  static create(cfg: DaemonConfig, logDestination?: DestinationStream, faultFile?: string): Result<Daemon, string[]> {
     if (cfg.groupsConf !== '') {
       const checked = readGroupsConf(cfg.groupsConf);
       if (!checked.ok) return checked;
     }
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-    const ports = createNodePorts({
+    const real = createNodePorts({
       nodeName: cfg.nodeName,
       dataDir: cfg.dataDir,
       logLevel: cfg.logLevel,
       ...(logDestination === undefined ? {} : { logDestination }),
     });
+    const hook = faultFile ? new PartitionHook(faultFile) : undefined;
+    if (hook) real.logger.warn({ faultFile }, 'test fault hook enabled: traffic to the peers listed in AMFD_FAULT_FILE is cut');
+    const ports = hook ? hook.wrap(real) : real;
     const c = createDaemonContainer(cfg, ports);
-    return c.ok ? ok(new Daemon(cfg, ports, c.value)) : c;
+    if (!c.ok) hook?.stop();
+    return c.ok ? ok(new Daemon(cfg, ports, c.value, hook)) : c;
   }
 
   get apiAddress(): string | undefined {
@@ -237,6 +243,7 @@ export class Daemon {
     else this.log.warn('lease policy freeze: components are left running unsupervised');
     await this.agent.stop();
     await this.ports.store.close();
+    this.hook?.stop();
     rmSync(join(this.cfg.dataDir, 'amfd.addr.json'), { force: true });
     this.log.info('stopped');
   }

@@ -33,6 +33,8 @@ export interface LocalClusterOptions {
   readonly groupsConf: string;
   readonly logLevel?: string;
   readonly leaseMs?: number;
+  /** The amfd entry script; default bin/amfd.js (compiled dist/ when built, else tsx). */
+  readonly entry?: string;
   /** Extra settings merged into every node's JSON config. */
   readonly extra?: Record<string, unknown>;
 }
@@ -114,7 +116,7 @@ export class LocalCluster {
   startNode(name: string, env: Record<string, string> = {}): ChildProcess {
     const n = this.node(name);
     const out = openSync(n.log, 'a');
-    const child = spawn(process.execPath, [join(ROOT, 'bin/amfd.js'), '--config', join(this.o.workDir, `${name}.json`)], {
+    const child = spawn(process.execPath, [this.o.entry ?? join(ROOT, 'bin/amfd.js'), '--config', join(this.o.workDir, `${name}.json`)], {
       cwd: ROOT,
       env: { ...process.env, ...env, [LAUNCH_VAR]: this.o.workDir },
       stdio: ['ignore', out, out],
@@ -175,7 +177,9 @@ export class LocalCluster {
     const running = this.nodes.map((n) => n.process).filter((p): p is ChildProcess => p !== undefined && p.exitCode === null && p.signalCode === null);
     const exited = running.map((p) => new Promise<void>((resolve) => p.once('exit', () => resolve())));
     for (const p of running) if (p.pid !== undefined) process.kill(p.pid, 'SIGTERM');
-    await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, graceMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(exited), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
     for (let round = 0; round < 20; round++) {
       const left = this.strays();
       if (left.length === 0) return;

@@ -27,7 +27,7 @@ const cfg = loaded.value;
 
 // Synchronous destination: the fatal line is written before process.exit.
 const destination = pino.destination({ dest: 1, sync: true });
-const made = Daemon.create(cfg, destination);
+const made = Daemon.create(cfg, destination, process.env['AMFD_FAULT_FILE'] || undefined);
 if (!made.ok) {
   process.stderr.write(`amfd: cannot start:\n${made.error.map((e) => `  - ${e}`).join('\n')}\n`);
   process.exit(2);

@@ -42,7 +42,7 @@ export async function startTestCluster(prefix: string, extra?: Record<string, un
 export async function stopTestCluster(c: LocalCluster, keepOnFailure: boolean): Promise<number[]> {
   await c.stop();
   const left = c.strays();
-  if (!keepOnFailure) rmSync(c.o.workDir, { recursive: true, force: true });
+  if (!keepOnFailure && process.env["AMFD_E2E_KEEP"] !== "1") rmSync(c.o.workDir, { recursive: true, force: true });
   return left;
 }
 

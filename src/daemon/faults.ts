@@ -1,0 +1,88 @@
+/**
+ * The partition fault hook of the real-process tests (not for production): with
+ * AMFD_FAULT_FILE=<path>, the daemon reads a JSON array of peer addresses ("host:port") from that
+ * file every 100 ms and cuts itself off from them: datagrams to and from them are dropped,
+ * connections to them are refused, and open connections to them are closed. A connection a
+ * blocked peer opened to us is cut by that peer's own hook, so a partition is written to the files
+ * of both sides. Network namespaces would do the same below the process, but need non-loopback
+ * addresses; the house rule keeps tests on 127.0.0.1 (see docs in test/e2e/partition.test.ts).
+ */
+import { readFileSync } from 'node:fs';
+import type { DatagramNetwork, DatagramSocket } from '../runtime/ports/datagram.js';
+import type { StreamConnection, StreamNetwork } from '../runtime/ports/stream.js';
+import type { NodePorts } from '../runtime/tokens.js';
+import { err, ok } from '../util/result.js';
+
+const POLL_MS = 100;
+
+export class PartitionHook {
+  private blocked = new Set<string>();
+  private readonly outgoing = new Set<StreamConnection>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly file: string) {
+    this.reload();
+    this.timer = setInterval(() => this.reload(), POLL_MS);
+    this.timer.unref();
+  }
+
+  isBlocked(addr: string): boolean {
+    return this.blocked.has(addr);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private reload(): void {
+    let list: unknown;
+    try {
+      list = JSON.parse(readFileSync(this.file, 'utf8'));
+    } catch {
+      list = [];
+    }
+    this.blocked = new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
+    for (const c of [...this.outgoing]) if (this.blocked.has(c.remoteAddress)) c.close();
+  }
+
+  /** The node's ports with the datagram and stream networks behind this hook. */
+  wrap(ports: NodePorts): NodePorts {
+    return { ...ports, datagram: this.datagram(ports.datagram), stream: this.stream(ports.stream) };
+  }
+
+  private datagram(inner: DatagramNetwork): DatagramNetwork {
+    return {
+      bind: async (address): Promise<DatagramSocket> => {
+        const s = await inner.bind(address);
+        return {
+          get address() {
+            return s.address;
+          },
+          maxDatagramSize: s.maxDatagramSize,
+          send: (to, data) => (this.isBlocked(to) ? ok(undefined) : s.send(to, data)),
+          onMessage: (h) => s.onMessage((data, from) => (this.isBlocked(from) ? undefined : h(data, from))),
+          close: () => s.close(),
+        };
+      },
+    };
+  }
+
+  private stream(inner: StreamNetwork): StreamNetwork {
+    return {
+      listen: (address) => inner.listen(address),
+      connect: async (address, options) => {
+        if (this.isBlocked(address)) return err({ kind: 'unreachable', address, detail: 'partitioned by AMFD_FAULT_FILE' });
+        const r = await inner.connect(address, options);
+        if (!r.ok) return r;
+        const conn = r.value;
+        if (this.isBlocked(address)) {
+          conn.close();
+          return err({ kind: 'unreachable', address, detail: 'partitioned by AMFD_FAULT_FILE' });
+        }
+        this.outgoing.add(conn);
+        conn.onClose(() => this.outgoing.delete(conn));
+        return ok(conn);
+      },
+    };
+  }
+}

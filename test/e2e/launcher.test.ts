@@ -1,0 +1,71 @@
+/**
+ * `npm start`'s launcher run headless (issue 9 "Must show"): every SI of conf/examples/groups.conf
+ * assigned, one amfd killed and its SIs moved, then a clean stop with no stray process.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { GroupView } from '../../src/api/backend.js';
+import { LAUNCH_VAR, ROOT } from '../../src/daemon/local-cluster.js';
+import { findMarked, OWNER_VAR } from '../../src/daemon/orphans.js';
+import { actives, sleep, waitFor } from './harness.js';
+
+interface ClusterFile {
+  readonly token: string;
+  readonly nodes: ReadonlyArray<{ name: string; api: string; pid: number }>;
+}
+
+test('npm start launcher, headless: all SIs assigned, a node killed, its SIs move, clean stop', { timeout: 120_000 }, async () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'amfd-e2e-start-'));
+  const launcher = spawn(process.execPath, [join(ROOT, 'scripts/start.mjs'), '--headless', '--work-dir', workDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  launcher.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+  const strays = (): number[] => [...findMarked(LAUNCH_VAR, (v) => v === workDir), ...findMarked(OWNER_VAR, (v) => v.includes(`@${workDir}/`))];
+  try {
+    const file = await waitFor('the launcher ready line', 30_000, async () => /amfd-start ready (\S+)/.exec(out)?.[1]);
+    const cluster = JSON.parse(readFileSync(file, 'utf8')) as ClusterFile;
+    const names = cluster.nodes.map((n) => n.name);
+    const groups = async (name: string): Promise<readonly GroupView[] | undefined> => {
+      const n = cluster.nodes.find((x) => x.name === name)!;
+      try {
+        const r = await fetch(`http://${n.api}/v1/groups`, { headers: { authorization: `Bearer ${cluster.token}` }, signal: AbortSignal.timeout(2000) });
+        return r.ok ? ((await r.json()) as { groups: GroupView[] }).groups : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const placement = async (via: readonly string[]): Promise<Map<string, string> | undefined> => {
+      for (const n of via) {
+        const g = await groups(n);
+        if (!g) continue;
+        const m = new Map<string, string>();
+        for (const [si, list] of actives(g)) if (list.length === 1 && list[0]!.node) m.set(si, list[0]!.node);
+        const all = g.flatMap((x) => x.sis.map((s) => s.name));
+        return all.length > 0 && all.every((s) => m.has(s)) ? m : undefined;
+      }
+      return undefined;
+    };
+    const before = await waitFor('every SI of conf/examples/groups.conf active', 60_000, () => placement(names));
+    assert.deepEqual([...before.keys()].sort(), ['counter_si', 'web-a', 'web-b']);
+    const victim = cluster.nodes.find((n) => [...before.values()].includes(n.name))!;
+    process.kill(victim.pid, 'SIGKILL');
+    const survivors = names.filter((n) => n !== victim.name);
+    const after = await waitFor('the SIs moved to the survivors', 30_000, async () => {
+      const p = await placement(survivors);
+      return p && [...p.values()].every((n) => n !== victim.name) ? p : undefined;
+    });
+    assert.equal(after.size, before.size);
+  } finally {
+    launcher.kill('SIGTERM');
+    const code = await exited;
+    await sleep(200);
+    const left = strays();
+    rmSync(workDir, { recursive: true, force: true });
+    assert.equal(code, 0, `launcher exit status (output:\n${out})`);
+    assert.deepEqual(left, [], 'no amfd or component process is left');
+  }
+});
