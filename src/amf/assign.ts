@@ -294,7 +294,17 @@ export function planSg(ctx: Ctx, sg: SgConfig): void {
     kept: ranked.filter((su) => suReadiness(ctx, su) === 'in-service'),
     sis: assignableSis(ctx, sg),
   };
-  switch (sg.model) {
+  // A dependant SI can only be placed once its sponsor is: plan again while that made progress.
+  for (let round = 0; ; round++) {
+    const before = ctx.rev;
+    plan(v);
+    if (ctx.rev === before || round > 8) return;
+    if (!v.sis.some((si) => ctx.idx.sis.get(si)!.cfg.dependsOn.length > 0 && !hasActive(v, si))) return;
+  }
+}
+
+function plan(v: View): void {
+  switch (v.sg.model) {
     case '2n':
       return plan2n(v);
     case 'nplusm':
@@ -306,6 +316,6 @@ export function planSg(ctx: Ctx, sg: SgConfig): void {
     case 'noredundancy':
       return planNoRedundancy(v);
     default:
-      return unreachable(sg.model, 'redundancy model');
+      return unreachable(v.sg.model, 'redundancy model');
   }
 }

@@ -19,10 +19,16 @@ export function reconcile(ctx: Ctx): void {
     const sg = ctx.idx.sgs.get(name);
     ctx.touched?.add(name);
     const start = ctx.rev;
+    // The planner runs again only if something changed since it last ran.
+    let planned = -1;
     for (let pass = 0; sg !== undefined; pass++) {
       assert(pass < 32, `reconcile of SG ${name} does not settle`);
       const before = ctx.rev;
       settle(ctx, sg);
+      if (started(ctx, sg) && ctx.rev !== planned) {
+        planSg(ctx, sg);
+        planned = ctx.rev;
+      }
       if (ctx.rev === before) break;
     }
     ctx.dirty.delete(name);
@@ -35,17 +41,16 @@ function settle(ctx: Ctx, sg: SgConfig): void {
   for (const u of sg.units) {
     place(ctx, u.name);
     autoRepair(ctx, u.name);
-    const st = su(ctx, u.name);
+    const st = ctx.s.sus[u.name]!;
     const r = suReadiness(ctx, u.name);
     for (const si of Object.keys(st.assignments)) dispose(ctx, u.name, r, si, st.assignments[si]!);
-    if (st.evacuate && !Object.values(st.assignments).some((a) => a.ha !== 'standby')) {
-      st.evacuate = false;
+    if (st.evacuate && !Object.values(ctx.s.sus[u.name]!.assignments).some((a) => a.ha !== 'standby')) {
+      su(ctx, u.name).evacuate = false;
       markSuDirty(ctx, u.name);
     }
     runOrStop(ctx, u.name);
   }
   for (const si of sg.sis) advanceSwap(ctx, sg, si.name);
-  if (started(ctx, sg)) planSg(ctx, sg);
 }
 
 /** The SG has started once no SU of it is being instantiated on a usable node. */
@@ -64,13 +69,12 @@ function started(ctx: Ctx, sg: SgConfig): boolean {
 
 /** Choose a node for an unplaced SU; release the node of an SU that is down on an unusable node. */
 function place(ctx: Ctx, suName: string): void {
-  const st = su(ctx, suName);
-  const allDown = Object.values(st.comps).every((c) => c.presence === 'uninstantiated');
-  if (st.node !== null) {
-    const n = ctx.s.nodes[st.node];
-    const unusable = !nodeUsable(ctx, st.node) || n?.admin === 'locked-instantiation';
-    if (!(unusable && allDown && Object.keys(st.assignments).length === 0)) return;
-    st.node = null;
+  const peekSt = ctx.s.sus[suName]!;
+  if (peekSt.node !== null && nodeUsable(ctx, peekSt.node) && ctx.s.nodes[peekSt.node]!.admin !== 'locked-instantiation') return;
+  const allDown = Object.values(peekSt.comps).every((c) => c.presence === 'uninstantiated');
+  if (peekSt.node !== null) {
+    if (!(allDown && Object.keys(peekSt.assignments).length === 0)) return;
+    su(ctx, suName).node = null;
     markSuDirty(ctx, suName);
   }
   if (!allDown || !suShouldRun(ctx, suName)) return;
@@ -88,7 +92,7 @@ function place(ctx: Ctx, suName: string): void {
     }
   }
   if (best === null) return;
-  st.node = best;
+  su(ctx, suName).node = best;
   markSuDirty(ctx, suName);
 }
 

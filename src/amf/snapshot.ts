@@ -34,14 +34,23 @@ export function diffNotices(idx: ModelIndex, before: AmfState, after: AmfState, 
       const o = before.sus[u.name];
       const n = after.sus[u.name];
       if (!o || !n) continue;
+      // An SU the step did not write can only have changed readiness (through its node or SG).
+      const readiness = suReadiness(b, u.name);
+      if (o === n) {
+        change('su', u.name, 'readiness', suReadiness(a, u.name), readiness);
+        continue;
+      }
       change('su', u.name, 'presence', suPresence(o), suPresence(n));
       change('su', u.name, 'oper', o.oper, n.oper);
-      change('su', u.name, 'readiness', suReadiness(a, u.name), suReadiness(b, u.name));
+      change('su', u.name, 'readiness', suReadiness(a, u.name), readiness);
       change('su', u.name, 'admin', o.admin, n.admin);
       change('su', u.name, 'node', o.node ?? '-', n.node ?? '-');
       for (const c in n.comps) {
-        change('comp', `${u.name}/${c}`, 'presence', o.comps[c]?.presence, n.comps[c]!.presence);
-        change('comp', `${u.name}/${c}`, 'oper', o.comps[c]?.oper, n.comps[c]!.oper);
+        const oc = o.comps[c];
+        const nc = n.comps[c]!;
+        if (!oc || (oc.presence === nc.presence && oc.oper === nc.oper)) continue;
+        change('comp', `${u.name}/${c}`, 'presence', oc.presence, nc.presence);
+        change('comp', `${u.name}/${c}`, 'oper', oc.oper, nc.oper);
       }
       for (const si in n.assignments) {
         const from = o.assignments[si]?.ha ?? null;
