@@ -39,11 +39,11 @@ export function reconcile(ctx: Ctx): void {
 
 function settle(ctx: Ctx, sg: SgConfig): void {
   for (const u of sg.units) {
-    place(ctx, u.name);
-    autoRepair(ctx, u.name);
     const st = ctx.s.sus[u.name]!;
     const r = suReadiness(ctx, u.name);
     for (const si of Object.keys(st.assignments)) dispose(ctx, u.name, r, si, st.assignments[si]!);
+    autoRepair(ctx, u.name);
+    place(ctx, u.name);
     if (st.evacuate && !Object.values(ctx.s.sus[u.name]!.assignments).some((a) => a.ha !== 'standby')) {
       su(ctx, u.name).evacuate = false;
       markSuDirty(ctx, u.name);
