@@ -4,23 +4,12 @@
  * the agent's server and the client library in src/client, so the two cannot drift apart.
  */
 import { z } from 'zod';
-import type { Recovery } from '../model/types.js';
+import { RECOVERIES } from '../model/types.js';
 import { err, ok, type Result } from '../util/result.js';
 
 export const PROTOCOL_VERSION = 1;
 /** The largest frame either side accepts; the transport closes a connection that sends a bigger one. */
 export const MAX_FRAME_BYTES = 64 * 1024;
-
-const RECOVERIES = [
-  'no-recommendation',
-  'component-restart',
-  'component-failover',
-  'node-switchover',
-  'node-failover',
-  'node-failfast',
-  'cluster-reset',
-  'application-restart',
-] as const satisfies readonly Recovery[];
 
 const HA_STATES = ['active', 'standby', 'quiescing', 'quiesced'] as const;
 export type WireHaState = (typeof HA_STATES)[number];

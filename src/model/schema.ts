@@ -2,6 +2,8 @@
  * What may appear where in a groups.conf: blocks, their keys and the type of each value. The
  * checker walks a document against this table; the model builder gives the values meaning.
  */
+import { RECOVERIES } from './types.js';
+
 export type ValueType =
   /** Any text (one quoted string, or the rest of the line). */
   | { readonly kind: 'string' }
@@ -50,16 +52,8 @@ export const REDUNDANCY_MODELS = ['2n', 'nplusm', 'nway', 'nwayactive', 'noredun
 export const COMP_CATEGORIES = ['sa_aware', 'proxied_pre', 'proxied_non_pre', 'non_proxied_non_sa_aware'] as const;
 /** Admin states a config may ask for (shutting-down is only reached by an admin operation). */
 export const CONFIG_ADMIN_STATES = ['unlocked', 'locked', 'locked-instantiation'] as const;
-export const RECOVERIES = [
-  'no-recommendation',
-  'component-restart',
-  'component-failover',
-  'node-switchover',
-  'node-failover',
-  'node-failfast',
-  'cluster-reset',
-  'application-restart',
-] as const;
+/** Re-exported for the modules that import it from here. */
+export { RECOVERIES };
 export const HEALTHCHECK_INVOCATIONS = ['amf', 'component', 'command'] as const;
 
 const adminState = oneOf(...CONFIG_ADMIN_STATES);

@@ -21,16 +21,18 @@ export type CompCategory = 'sa_aware' | 'proxied_pre' | 'proxied_non_pre' | 'non
 
 export type AdminState = 'unlocked' | 'locked' | 'locked-instantiation' | 'shutting-down';
 
-/** The AMF specification's recommended recoveries (SaAmfRecommendedRecoveryT). */
-export type Recovery =
-  | 'no-recommendation'
-  | 'component-restart'
-  | 'component-failover'
-  | 'node-switchover'
-  | 'node-failover'
-  | 'node-failfast'
-  | 'cluster-reset'
-  | 'application-restart';
+/** The AMF specification's recommended recoveries (SaAmfRecommendedRecoveryT): their one home. */
+export const RECOVERIES = [
+  'no-recommendation',
+  'component-restart',
+  'component-failover',
+  'node-switchover',
+  'node-failover',
+  'node-failfast',
+  'cluster-reset',
+  'application-restart',
+] as const;
+export type Recovery = (typeof RECOVERIES)[number];
 
 export type HealthcheckInvocation = 'amf' | 'component' | 'command';
 
