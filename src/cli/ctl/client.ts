@@ -32,9 +32,15 @@ export interface ConnectionOptions {
   readonly ca?: string;
 }
 
-/** Adds the connection options every command that talks to amfd takes. */
+/**
+ * Adds the connection options every command that talks to amfd takes, and makes argument errors
+ * exit with EXIT.usage (commander would exit 1, which amfctl reserves for refusals).
+ */
 export function withConnection(cmd: Command): Command {
   return cmd
+    .exitOverride((e) => {
+      if (e.exitCode !== 0) process.exit(EXIT.usage);
+    })
     .addOption(new Option('--addr <addr>', `the amfd API, host:port or an http(s):// URL (env AMFCTL_ADDR; default ${DEFAULT_ADDR})`))
     .addOption(new Option('--token-file <path>', `file holding the API token (env AMFCTL_TOKEN or AMFCTL_TOKEN_FILE; default ${DEFAULT_TOKEN_FILE})`))
     .addOption(new Option('--ca <path>', 'CA certificate (PEM) to trust for an https:// address (env AMFCTL_CACERT)'));
