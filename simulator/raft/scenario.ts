@@ -67,9 +67,13 @@ export interface RaftSeedResult {
   readonly unknownPartitions: number;
   readonly traceHash: string;
   readonly traceTail: readonly string[];
+  /** Snapshots taken and installed from a leader, summed over the servers' last incarnations. */
+  readonly snapshots: { taken: number; installed: number };
 }
 
 const KEYS = ['a', 'b', 'c', 'd', 'e'];
+const SIM_SNAPSHOT_THRESHOLD = 300;
+const SIM_TRAILING_LOGS = 20;
 /** A client gives up on a request after this long and records it as indeterminate. */
 const CLIENT_TIMEOUT_MS = 1500;
 
@@ -123,7 +127,9 @@ export async function runRaftSeed(o: RaftSeedOptions): Promise<RaftSeedResult> {
       }
     },
   };
-  for (const name of names) sim.addNode(name, (ports: NodePorts) => new RaftSimNode(ports, servers, hooks));
+  // Small snapshot settings, so that snapshots, compaction and InstallSnapshot happen under faults.
+  const config = { snapshotThreshold: SIM_SNAPSHOT_THRESHOLD, trailingLogs: SIM_TRAILING_LOGS };
+  for (const name of names) sim.addNode(name, (ports: NodePorts) => new RaftSimNode(ports, servers, hooks, config));
 
   const plan = new FaultPlan(sim, o.faults, { durationMs: o.durationMs, meanGapMs: 1500 });
   plan.install();
@@ -235,7 +241,18 @@ export async function runRaftSeed(o: RaftSeedOptions): Promise<RaftSeedResult> {
   }
   const unknownPartitions = lin.partitions.filter((p) => p.verdict === 'unknown').length;
 
+  const snapshots = { taken: 0, installed: 0 };
+  for (const n of names) {
+    if (!sim.isUp(n)) continue;
+    const m = await sim.ports(n).metrics.getSingleMetric('raft_snapshots_total')?.get();
+    for (const v of m?.values ?? []) {
+      if (v.labels.kind === 'taken') snapshots.taken += v.value;
+      if (v.labels.kind === 'installed') snapshots.installed += v.value;
+    }
+  }
+
   return {
+    snapshots,
     seed: o.seed,
     violations: checker.violations,
     ops: counts,
