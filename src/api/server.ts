@@ -35,7 +35,12 @@ interface Request {
   readonly query: URLSearchParams;
 }
 
-type Outcome = { status: number; body: unknown; headers?: Record<string, string> } | ApiError | 'streaming';
+type Outcome =
+  | { status: number; body: unknown; headers?: Record<string, string> }
+  /** A non-JSON reply (Prometheus text). */
+  | { status: number; text: string; contentType: string }
+  | ApiError
+  | 'streaming';
 
 interface Route {
   readonly method: string;
@@ -135,7 +140,7 @@ export class ApiServer {
       this.log.error({ err: e, method, url: req.url }, 'API request failed');
       outcome = apiError(500, 'internal', 'internal error (logged on the node); retry, and report it if it persists');
     }
-    const status = outcome === 'streaming' ? 200 : isApiError(outcome) ? outcome.status : outcome.status;
+    const status = outcome === 'streaming' ? 200 : outcome.status;
     if (outcome !== 'streaming' && !res.headersSent) {
       if (isApiError(outcome)) {
         const extra: Record<string, string> = {};
@@ -144,6 +149,9 @@ export class ApiServer {
         if (outcome.status === 413) extra['connection'] = 'close';
         if (outcome.status === 405 && Array.isArray(outcome.details)) extra['allow'] = (outcome.details as string[]).join(', ');
         sendError(res, outcome, extra);
+      } else if ('text' in outcome) {
+        res.writeHead(outcome.status, { 'content-type': outcome.contentType, 'cache-control': 'no-store' });
+        res.end(outcome.text);
       } else {
         sendJson(res, outcome.status, outcome.body, outcome.headers);
       }
@@ -213,12 +221,7 @@ export class ApiServer {
     return [
       r('GET', '/ping', 'ping', async () => ok200({ ping: 'pong' }), false),
       r('GET', '/status', 'status', async () => ok200(await b.status())),
-      r('GET', '/metrics', 'metrics', async ({ res }) => {
-        const text = await b.metrics.metrics();
-        res.writeHead(200, { 'content-type': b.metrics.contentType, 'cache-control': 'no-store' });
-        res.end(text);
-        return { status: 200, body: null };
-      }),
+      r('GET', '/metrics', 'metrics', async () => ({ status: 200, text: await b.metrics.metrics(), contentType: b.metrics.contentType })),
       r('GET', '/v1/nodes', 'nodes', reads((o) => b.nodes(o), (nodes) => ok200({ nodes }))),
       r('GET', '/v1/groups', 'groups', reads((o) => b.groups(o), (groups) => ok200({ groups }))),
       r(
