@@ -34,6 +34,8 @@ const DEFAULTS: Omit<AgentSettings, 'socketPath' | 'baseEnv'> = {
 };
 
 type Tracking = 'changes' | 'changes-only';
+/** CSIs one connection may track at once: any name is accepted, so the table needs a bound. */
+export const MAX_TRACKED_CSIS = 256;
 
 /**
  * The node agent: runs this node's components (CLC-CLI, supervised commands, OCF agents), serves
@@ -197,7 +199,7 @@ export class NodeAgent {
   }
 
   private disconnected(session: Session): void {
-    for (const t of this.trackers.values()) t.delete(session);
+    this.untrack(session);
     if (session.comp !== undefined) this.controllers.get(session.comp)?.disconnected(session);
   }
 
@@ -207,6 +209,7 @@ export class NodeAgent {
     switch (r.type) {
       case 'unregister':
         c.unregister(session);
+        this.untrack(session);
         session.comp = undefined;
         return ok(undefined);
       case 'healthcheck-start':
@@ -230,6 +233,9 @@ export class NodeAgent {
       case 'pg-track': {
         if (r.flags !== 'current') {
           const t = this.trackers.get(r.csi) ?? new Map<Session, Tracking>();
+          if (!t.has(session) && this.trackedBy(session) >= MAX_TRACKED_CSIS) {
+            return err({ code: 'bad-state', message: `this connection already tracks ${MAX_TRACKED_CSIS} CSIs` });
+          }
           t.set(session, r.flags);
           this.trackers.set(r.csi, t);
           this.lastPg.set(r.csi, this.pgMembers(r.csi));
@@ -237,8 +243,28 @@ export class NodeAgent {
         return ok(r.flags === 'changes-only' ? undefined : { members: this.pgMembers(r.csi) });
       }
       case 'pg-track-stop':
-        return this.trackers.get(r.csi)?.delete(session) ? ok(undefined) : err({ code: 'bad-state', message: `CSI ${r.csi} is not being tracked on this connection` });
+        return this.untrack(session, r.csi) ? ok(undefined) : err({ code: 'bad-state', message: `CSI ${r.csi} is not being tracked on this connection` });
     }
+  }
+
+  private trackedBy(session: Session): number {
+    let n = 0;
+    for (const t of this.trackers.values()) if (t.has(session)) n++;
+    return n;
+  }
+
+  /** Stop a session tracking one CSI (or all); a CSI nobody tracks leaves the tables. True if any stopped. */
+  private untrack(session: Session, csi?: string): boolean {
+    let stopped = false;
+    for (const [name, t] of this.trackers) {
+      if (csi !== undefined && name !== csi) continue;
+      stopped = t.delete(session) || stopped;
+      if (t.size === 0) {
+        this.trackers.delete(name);
+        this.lastPg.delete(name);
+      }
+    }
+    return stopped;
   }
 
   /** The protection group of a CSI as this node sees it: the local components that hold it. */

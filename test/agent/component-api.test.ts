@@ -4,6 +4,7 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type AmfApiError, AmfClient, type CsiDescriptor } from '../../src/client/index.js';
+import { MAX_TRACKED_CSIS } from '../../src/agent/agent.js';
 import type { StreamConnection } from '../../src/runtime/ports/stream.js';
 import { counterConf, eventually, freePort, makeDir, model, processes, sleep, startAgent, streamNetwork } from './harness.js';
 
@@ -310,6 +311,15 @@ describe('agent: component API healthchecks and protection groups', () => {
         { csi: 'csi1', members: [{ comp: dn2, haState: 'standby' }], changes: [{ comp: dn1, haState: 'active', change: 'removed' }] },
       ]);
       await c2.protectionGroupTrackStop('csi1');
+      await assert.rejects(c2.protectionGroupTrackStop('csi1'), (e: AmfApiError) => e.code === 'bad-state');
+
+      // Any CSI name may be tracked, so one connection's table is bounded.
+      for (let i = 0; i < MAX_TRACKED_CSIS; i++) await c2.protectionGroupTrack(`t${i}`, 'changes-only');
+      await assert.rejects(c2.protectionGroupTrack('one-more', 'changes'), (e: AmfApiError) => e.code === 'bad-state' && /tracks 256 CSIs/.test(e.message));
+      await c2.protectionGroupTrack('t0', 'changes');
+      await c1.protectionGroupTrack('one-more', 'changes');
+      await c2.protectionGroupTrackStop('t0');
+      await c2.protectionGroupTrack('one-more', 'changes-only');
 
       // Quiescing: the CSI set is answered at once, quiescing-complete follows with its invocation.
       let quiescingInvocation = -1;
