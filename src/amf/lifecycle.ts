@@ -102,14 +102,19 @@ export function setAssignment(ctx: Ctx, suName: string, si: string, ha: HaState)
   const st = su(ctx, suName);
   const live = liveHolders(ctx, suName, si);
   for (const h of live) sendCsiSet(ctx, suName, si, h.csi, ha);
-  st.assignments[si] = { ha, waiting: live.map((h) => h.csi) };
+  const csis: Record<string, string> = {};
+  for (const h of ctx.idx.holders(suName, si) ?? []) csis[h.csi] = h.comp.name;
+  st.assignments[si] = { ha, waiting: live.map((h) => h.csi), csis };
   markSuDirty(ctx, suName);
 }
 
 /** Remove an SU–SI assignment: CSI remove to every live holder (dead ones have lost it anyway). */
 export function removeAssignment(ctx: Ctx, suName: string, si: string): void {
   const st = su(ctx, suName);
-  for (const h of liveHolders(ctx, suName, si)) {
+  // The SI may have left the configuration: use the components recorded at assignment time.
+  const recorded = Object.entries(st.assignments[si]?.csis ?? {}).map(([csi, comp]) => ({ comp, csi }));
+  const holders = ctx.idx.holders(suName, si) === null ? recorded.filter((h) => st.comps[h.comp]?.presence === 'instantiated') : liveHolders(ctx, suName, si);
+  for (const h of holders) {
     ctx.commands.push({ kind: 'csi-remove', node: st.node!, su: suName, comp: h.comp, si, csi: h.csi });
   }
   delete st.assignments[si];

@@ -19,6 +19,11 @@ export interface CompState {
 export interface Assignment {
   ha: HaState;
   waiting: string[];
+  /**
+   * CSI → component at assignment time (never mutated): lets the engine take CSIs away from their
+   * components even after a configuration change removed the SI.
+   */
+  csis?: Readonly<Record<string, string>>;
 }
 
 /** Why an SU is operationally disabled (null while enabled). */
@@ -128,7 +133,7 @@ export function cloneSu(su: SuState): SuState {
   const assignments: Record<string, Assignment> = {};
   for (const a in su.assignments) {
     const x = su.assignments[a]!;
-    assignments[a] = { ha: x.ha, waiting: x.waiting.slice() };
+    assignments[a] = { ...x, waiting: x.waiting.slice() };
   }
   return { ...su, comps, assignments, escalation: { ...su.escalation } };
 }
