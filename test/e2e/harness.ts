@@ -30,12 +30,19 @@ export function testGroupsConf(): string {
 
 export const ALL_SIS = ['web-a', 'web-b', 'db-main'];
 
-export async function startTestCluster(prefix: string, extra?: Record<string, unknown>): Promise<LocalCluster> {
+/** The partition hook's file of a node (src/daemon/faults.ts). */
+export const faultFile = (c: LocalCluster, node: string): string => join(c.o.workDir, `${node}.faults.json`);
+
+/** Start a 3-node cluster; with `faults`, each node reads its partition hook file (empty at first). */
+export async function startTestCluster(prefix: string, faults = false): Promise<LocalCluster> {
   const workDir = mkdtempSync(join(tmpdir(), `amfd-e2e-${prefix}-`));
   const groups = join(workDir, 'groups.conf');
   writeFileSync(groups, testGroupsConf());
-  const c = await LocalCluster.prepare({ workDir, nodes: 3, groupsConf: groups, logLevel: 'info', ...(extra ? { extra } : {}) });
-  c.startAll();
+  const c = await LocalCluster.prepare({ workDir, nodes: 3, groupsConf: groups, logLevel: 'info' });
+  for (const n of c.nodes) {
+    if (faults) writeFileSync(faultFile(c, n.name), '[]');
+    c.startNode(n.name, faults ? { AMFD_FAULT_FILE: faultFile(c, n.name) } : {});
+  }
   return c;
 }
 
@@ -95,10 +102,11 @@ export async function leaderOf(c: LocalCluster, via: readonly string[]): Promise
   return undefined;
 }
 
-/** The group-leading pid of component `su/worker` of this cluster (a sample-worker shell). */
-export function componentPid(c: LocalCluster, su: string): number | undefined {
+/** The group-leading pid of component `su/worker` of this cluster (a sample-worker shell), on `node` if given. */
+export function componentPid(c: LocalCluster, su: string, node?: string): number | undefined {
   const dn = `safComp=worker,safSu=${su},`;
-  const pids = findMarked('SA_AMF_COMPONENT_DN', (v) => v.startsWith(dn)).filter((p) => findMarked(OWNER_VAR, (v) => v.includes(`@${c.o.workDir}/`)).includes(p));
+  const owned = new Set(findMarked(OWNER_VAR, (v) => (node === undefined ? v.includes(`@${c.o.workDir}/`) : v === `${node}@${join(c.o.workDir, node)}`)));
+  const pids = findMarked('SA_AMF_COMPONENT_DN', (v) => v.startsWith(dn)).filter((p) => owned.has(p));
   return pids.find((p) => {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
