@@ -130,8 +130,14 @@ function name(v: unknown): v is string {
   return isStr(v, WIRE_LIMITS.maxName);
 }
 
-function addr(v: unknown): v is string {
-  return isStr(v, WIRE_LIMITS.maxAddr);
+/**
+ * "host:port" with a port of 1..65535: a member address we will send to. Port 0 would make Node's
+ * dgram send throw synchronously, so one hostile alive or indirect-ping must not get that far.
+ */
+function isAddr(v: unknown): v is string {
+  if (!isStr(v, WIRE_LIMITS.maxAddr)) return false;
+  const port = /.:(\d{1,5})$/.exec(v)?.[1];
+  return port !== undefined && Number(port) >= 1 && Number(port) <= 65535;
 }
 
 function badField(t: unknown, field: string): Result<never, string> {
@@ -153,7 +159,7 @@ function toMessage(raw: unknown): Result<SwimMessage, string> {
       if (raw.length !== 6) return badField(t, 'length');
       if (!isU32(a)) return badField(t, 'seq');
       if (!name(b)) return badField(t, 'target');
-      if (!addr(c)) return badField(t, 'targetAddr');
+      if (!isAddr(c)) return badField(t, 'targetAddr');
       if (typeof d !== 'boolean') return badField(t, 'nack');
       if (!name(e)) return badField(t, 'source');
       return ok({ type: 'indirect-ping', seq: a, target: b, targetAddr: c, nack: d, source: e });
@@ -166,7 +172,7 @@ function toMessage(raw: unknown): Result<SwimMessage, string> {
       if (raw.length !== 5) return badField(t, 'length');
       if (!isU32(a)) return badField(t, 'incarnation');
       if (!name(b)) return badField(t, 'node');
-      if (!addr(c)) return badField(t, 'addr');
+      if (!isAddr(c)) return badField(t, 'addr');
       if (!isBytes(d, WIRE_LIMITS.maxMeta)) return badField(t, 'meta');
       return ok({ type: 'alive', incarnation: a, node: b, addr: c, meta: d });
     case TYPE.suspect:
@@ -216,7 +222,7 @@ export function decodePushPull(bytes: Uint8Array): Result<PushPull, string> {
     if (!Array.isArray(item) || item.length !== 5) return err(`push-pull: member ${i} is not a 5-item array`);
     const [name, addr, incarnation, state, meta] = item as unknown[];
     if (!isStr(name, WIRE_LIMITS.maxName)) return err(`push-pull: member ${i}: bad name`);
-    if (!isStr(addr, WIRE_LIMITS.maxAddr)) return err(`push-pull: member ${i}: bad addr`);
+    if (!isAddr(addr)) return err(`push-pull: member ${i}: bad addr`);
     if (!isU32(incarnation)) return err(`push-pull: member ${i}: bad incarnation`);
     const st = typeof state === 'number' ? STATES[state] : undefined;
     if (st === undefined) return err(`push-pull: member ${i}: bad state`);

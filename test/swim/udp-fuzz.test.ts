@@ -135,3 +135,28 @@ test('binding the wildcard address without an advertise address is refused with 
   assert.equal(r.ok, false);
   assert.match(r.ok ? '' : r.error, /advertise/);
 });
+
+test('authentic packets naming a member address with port 0 are refused, not sent to (Node dgram would throw)', async () => {
+  const cfg = swimConfig('lan', { label: LABEL });
+  assert.ok(cfg.ok);
+  const pa = realPorts('a');
+  const a = await Memberlist.start(pa, { name: 'a', bind: '127.0.0.1:0', config: cfg.value, keys: [KEY] });
+  assert.ok(a.ok);
+  const attacker = createSocket('udp4');
+  try {
+    const [host, port] = [a.value.address.split(':')[0] as string, Number(a.value.address.split(':')[1])];
+    const good = envelope(LABEL, [KEY]);
+    const packets = [
+      // Relayed at once: a ping to 127.0.0.1:0 would throw out of the socket's message handler.
+      encodeMessage({ type: 'indirect-ping', seq: 1, target: 'ghost', targetAddr: '127.0.0.1:0', nack: true, source: 'm' }),
+      // Would become a member that the next probe round sends to.
+      encodeMessage({ type: 'alive', incarnation: 1, node: 'ghost', addr: '127.0.0.1:0', meta: new Uint8Array(0) }),
+    ].map((m) => good.wrap(assembleBody([m])));
+    for (const p of packets) await new Promise<void>((resolve) => attacker.send(p, port, host, () => resolve()));
+    await waitFor(async () => (await counter(pa, 'swim_packets_dropped_total', { reason: 'decode' })) === 2, 'both packets to be dropped');
+    assert.equal(a.value.member('ghost'), undefined);
+  } finally {
+    attacker.close();
+    await a.value.shutdown();
+  }
+});

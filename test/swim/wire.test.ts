@@ -15,14 +15,15 @@ import {
 
 const name = fc.string({ minLength: 1, maxLength: 40 });
 const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+const address = fc.tuple(name, fc.integer({ min: 1, max: 65535 })).map(([h, p]) => `${h}:${p}`);
 const blob = (max: number) => fc.uint8Array({ maxLength: max });
 
 const message: fc.Arbitrary<SwimMessage> = fc.oneof(
   fc.record({ type: fc.constant('ping' as const), seq: u32, target: name, source: name }),
-  fc.record({ type: fc.constant('indirect-ping' as const), seq: u32, target: name, targetAddr: name, nack: fc.boolean(), source: name }),
+  fc.record({ type: fc.constant('indirect-ping' as const), seq: u32, target: name, targetAddr: address, nack: fc.boolean(), source: name }),
   fc.record({ type: fc.constant('ack' as const), seq: u32 }),
   fc.record({ type: fc.constant('nack' as const), seq: u32 }),
-  fc.record({ type: fc.constant('alive' as const), incarnation: u32, node: name, addr: name, meta: blob(64) }),
+  fc.record({ type: fc.constant('alive' as const), incarnation: u32, node: name, addr: address, meta: blob(64) }),
   fc.record({ type: fc.constant('suspect' as const), incarnation: u32, node: name, from: name }),
   fc.record({ type: fc.constant('dead' as const), incarnation: u32, node: name, from: name }),
   fc.record({ type: fc.constant('user' as const), from: name, payload: blob(4000) }),
@@ -147,4 +148,14 @@ test('envelope: label, mode and tampering are checked; IVs come from the injecte
   assert.equal(reason(mk('y', [key(1)]).unwrap(relabelled)), 'decrypt');
   assert.deepEqual(mk('x', [key(1)], 5).wrap(body), mk('x', [key(1)], 5).wrap(body), 'same seed, same bytes');
   assert.equal(mk('x', [key(1)]).overhead, 3 + 1 + 28);
+});
+
+test('member addresses must end in a port of 1..65535', () => {
+  const alive = (addr: string) => decodeBody(assembleBody([encodeMessage({ type: 'alive', incarnation: 1, node: 'x', addr, meta: new Uint8Array(0) })])).ok;
+  assert.equal(alive('10.0.0.1:7946'), true);
+  assert.equal(alive('n3:65535'), true);
+  for (const bad of ['10.0.0.1:0', '10.0.0.1:65536', '10.0.0.1', ':7946', '10.0.0.1:', 'x:123456']) assert.equal(alive(bad), false, bad);
+  const pp = (addr: string) => decodePushPull(encodePushPull({ join: false, members: [{ name: 'x', addr, incarnation: 1, state: 'alive', meta: new Uint8Array(0) }] })).ok;
+  assert.equal(pp('10.0.0.1:1'), true);
+  assert.equal(pp('10.0.0.1:0'), false);
 });
