@@ -85,7 +85,6 @@ export class NodeAgent {
   /** Stop serving (components keep running; stop them first with terminate/cleanup if wanted). */
   async stop(): Promise<void> {
     await this.server.close();
-    this.ports.files.remove(this.settings.socketPath);
   }
 
   /**

@@ -90,6 +90,7 @@ export interface ComponentApiHandler {
  */
 export class ComponentApiServer {
   private listener: StreamListener | undefined;
+  private path: string | undefined;
   private nextSession = 1;
   private readonly sessions = new Set<Session>();
   private readonly badFrames: Counter<'reason'>;
@@ -109,8 +110,12 @@ export class ComponentApiServer {
     this.connections = new Gauge({ name: 'amf_agent_ipc_connections', help: 'Open component API connections', registers: [metrics] });
   }
 
-  /** Listen on a Unix socket path, replacing a stale socket file, with mode 0600. */
+  /** Listen on a Unix socket path, replacing a stale socket (never another kind of file), with mode 0600. */
   async listen(path: string): Promise<Result<void, string>> {
+    const existing = this.files.stat(path);
+    if (existing.ok && (existing.value.isFile || existing.value.isDirectory)) {
+      return { ok: false, error: `component API socket ${path}: a ${existing.value.isFile ? 'regular file' : 'directory'} is there, not a stale socket; refusing to replace it` };
+    }
     const removed = this.files.remove(path);
     if (!removed.ok) return { ok: false, error: `component API socket ${path}: cannot remove the old file (${removed.error.kind})` };
     let listener: StreamListener;
@@ -125,6 +130,7 @@ export class ComponentApiServer {
       return { ok: false, error: `component API socket ${path}: chmod 0600 failed (${chmod.error.kind})` };
     }
     this.listener = listener;
+    this.path = path;
     listener.onConnection((conn) => this.accept(conn));
     this.log.info({ path }, 'component API listening');
     return { ok: true, value: undefined };
@@ -134,6 +140,9 @@ export class ComponentApiServer {
     for (const s of this.sessions) s.close();
     await this.listener?.close();
     this.listener = undefined;
+    // Only a socket this server created is removed.
+    if (this.path !== undefined) this.files.remove(this.path);
+    this.path = undefined;
   }
 
   private accept(conn: StreamConnection): void {

@@ -103,6 +103,14 @@ async function rawPeer(socketPath: string): Promise<RawPeer> {
 }
 
 describe('agent: component API input validation', () => {
+  it('refuses to replace a file that is not a socket at the socket path, and leaves it alone', async () => {
+    const dir = makeDir();
+    const precious = join(dir, 'precious');
+    writeFileSync(precious, 'keep');
+    await assert.rejects(startAgent(dir, model(dir, counterConf(dir, 1)), { socketPath: precious }), /a regular file is there, not a stale socket/);
+    assert.equal(readFileSync(precious, 'utf8'), 'keep');
+  });
+
   it('refuses malformed, oversized, out-of-order and unauthorised frames with clear errors and keeps serving the others', async () => {
     const dir = makeDir();
     const t = await startAgent(
