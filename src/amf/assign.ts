@@ -32,6 +32,8 @@ interface View {
   readonly sis: readonly string[];
   readonly book: Map<string, Map<string, Assignment>>;
   readonly loads: Map<string, Load>;
+  /** SIs that may not get a new active (see `isBlocked`); the planners never change this. */
+  readonly blocked: ReadonlySet<string>;
 }
 
 function count(l: Load, h: HaState, by: number): void {
@@ -105,13 +107,17 @@ function hasActive(v: View, si: string): boolean {
  * An SI is blocked from getting a new active while another SU may still serve it: an active or
  * quiescing assignment on an SU that is not assignable, or a quiesced one not yet confirmed.
  */
-function blocked(v: View, si: string): boolean {
-  for (const [su, a] of v.book.get(si) ?? []) {
+function isBlocked(book: View['book'], assignable: ReadonlySet<string>, si: string): boolean {
+  for (const [su, a] of book.get(si) ?? []) {
     if (a.ha === 'quiescing') return true;
     if (a.ha === 'quiesced' && a.waiting.length > 0) return true;
-    if (a.ha === 'active' && !v.sus.includes(su)) return true;
+    if (a.ha === 'active' && !assignable.has(su)) return true;
   }
   return false;
+}
+
+function blocked(v: View, si: string): boolean {
+  return v.blocked.has(si);
 }
 
 /** Every SI this one depends on has an active assignment. */
@@ -187,14 +193,21 @@ function planNplusM(v: View): void {
   const promoted = new Set<string>();
   // A standby SU is promoted for all the SIs it backs of a failed SU at once, so it waits while
   // any SI it backs is still held by an SU being stopped.
-  const waits = (su: string): boolean => v.sis.some((x) => ha(v, su, x) === 'standby' && blocked(v, x));
+  const waiting = new Map<string, boolean>();
+  const waits = (su: string): boolean => {
+    let w = waiting.get(su);
+    if (w === undefined) waiting.set(su, (w = v.blocked.size > 0 && v.sis.some((x) => ha(v, su, x) === 'standby' && blocked(v, x))));
+    return w;
+  };
+  let activeCount = activeSus().length + leaving;
   for (const si of wantActive(v)) {
     const sb = holders(v, si, 'standby', v.sus).find((su) => {
       if (waits(su)) return false;
       const isActive = load(v, su, 'active') > 0;
-      return (isActive || activeSus().length + leaving < sg.preferredActiveUnits) && load(v, su, 'active') < sg.maximumActiveInstances;
+      return (isActive || activeCount < sg.preferredActiveUnits) && load(v, su, 'active') < sg.maximumActiveInstances;
     });
     if (sb === undefined) continue;
+    if (load(v, sb, 'active') === 0) activeCount++;
     assign(v, sb, si, 'active');
     promoted.add(sb);
   }
@@ -286,13 +299,19 @@ export function assignableSis(ctx: Ctx, sg: SgConfig): string[] {
 
 export function planSg(ctx: Ctx, sg: SgConfig): void {
   const ranked = ctx.idx.rankedSus.get(sg.name) ?? [];
+  const { book, loads } = index(ctx, sg);
+  const sus = ranked.filter((su) => suAssignable(ctx, su));
+  const assignable = new Set(sus);
+  const sis = assignableSis(ctx, sg);
   const v: View = {
     ctx,
     sg,
-    ...index(ctx, sg),
-    sus: ranked.filter((su) => suAssignable(ctx, su)),
+    book,
+    loads,
+    sus,
     kept: ranked.filter((su) => suReadiness(ctx, su) === 'in-service'),
-    sis: assignableSis(ctx, sg),
+    sis,
+    blocked: new Set(sis.filter((si) => isBlocked(book, assignable, si))),
   };
   // A dependant SI can only be placed once its sponsor is: plan again while that made progress.
   for (let round = 0; ; round++) {
