@@ -4,7 +4,8 @@
  *
  * Lease: the node counts from the moment it SENT the renewal the leader granted, so its lease ends
  * before the leader (which counts from when it received the renewal, plus a drift margin) believes
- * it has. The node executes commands only while it holds the lease. When the lease runs out:
+ * it has. The node executes commands only while it holds the lease, and starts stopping a stop
+ * budget before the lease ends (the executor's watchdog kills at the end). When it runs out:
  * - policy `stop`: stop every component, then come back as a new incarnation (the leader declares
  *   the old one down at once when the new one speaks: it proves the old one is gone);
  * - policy `freeze`: keep the components running unsupervised (no commands executed) until the
@@ -48,7 +49,7 @@ export class NodeRuntime {
   phase: NodePhase = 'resetting';
   /** This incarnation's id ('' while resetting). */
   inc = '';
-  /** Local clock time the lease ends. */
+  /** Local clock time this node stops acting: its lease end minus the stop budget. */
   leaseUntil = -Infinity;
   private seq = 0;
   private readonly sentAt = new Map<number, number>();
@@ -108,10 +109,12 @@ export class NodeRuntime {
     const sent = this.sentAt.get(g.seq);
     if (g.inc !== this.inc || sent === undefined || (this.phase !== 'joining' && this.phase !== 'active' && this.phase !== 'frozen')) return;
     this.outbox = this.outbox.filter((r) => r.seq > g.reportSeq);
-    const until = sent + this.d.settings.leaseMs;
+    const end = sent + this.d.settings.leaseMs;
+    // Act only until the stop budget before the end, so stopping is done by the end.
+    const until = end - this.d.settings.stopBudgetMs;
     if (until <= this.leaseUntil) return;
     this.leaseUntil = until;
-    if (this.d.settings.leasePolicy === 'stop') this.d.executor.leaseUntil?.(until);
+    if (this.d.settings.leasePolicy === 'stop') this.d.executor.leaseUntil?.(end);
     if (this.phase !== 'active') this.log.info({ inc: this.inc, phase: this.phase }, 'lease granted');
     this.phase = 'active';
     this.expiry?.cancel();

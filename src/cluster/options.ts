@@ -17,6 +17,11 @@ export interface ClusterSettings {
    * scheduling delays. Default 100 (8% of the default lease; quartz drifts 0.01%).
    */
   readonly leaseMarginMs: number;
+  /**
+   * A node starts stopping its components this long before its lease ends, so that stopping
+   * (cleanup scripts, kills) is done by the lease end; the watchdog kills at the lease end. Default 200.
+   */
+  readonly stopBudgetMs: number;
   /** The leader treats a node it has not heard from for this long as lost. Default = leaseMs. */
   readonly lostAfterMs: number;
   /** What a node does when its lease runs out. Default `stop`. */
@@ -41,6 +46,7 @@ export const CLUSTER_DEFAULTS: ClusterSettings = {
   leaseMs: 1200,
   renewIntervalMs: 150,
   leaseMarginMs: 100,
+  stopBudgetMs: 200,
   lostAfterMs: 1200,
   leasePolicy: 'stop',
   bootstrapExpect: 3,
@@ -64,6 +70,7 @@ export function resolveClusterSettings(partial: Partial<ClusterSettings> = {}): 
   if (s.leasePolicy !== 'stop' && s.leasePolicy !== 'freeze') errors.push(`cluster: leasePolicy must be 'stop' or 'freeze', got '${String(s.leasePolicy)}'`);
   if (!Number.isInteger(s.bootstrapExpect)) errors.push('cluster: bootstrapExpect must be an integer');
   if (!Number.isInteger(s.maxVoters) || s.maxVoters < s.bootstrapExpect) errors.push(`cluster: maxVoters (${s.maxVoters}) must be an integer >= bootstrapExpect (${s.bootstrapExpect})`);
+  if (s.stopBudgetMs + s.renewIntervalMs * 3 > s.leaseMs) errors.push(`cluster: stopBudgetMs (${s.stopBudgetMs}) + 3 renew intervals must fit in leaseMs (${s.leaseMs})`);
   if (s.renewIntervalMs * 3 > s.leaseMs) errors.push(`cluster: renewIntervalMs (${s.renewIntervalMs}) must be at most a third of leaseMs (${s.leaseMs})`);
   return errors.length > 0 ? err(errors) : ok(s);
 }
