@@ -226,7 +226,7 @@ export class NodeAgent {
         this.log.info({ comp: c.entry.dn }, 'error cleared by the component');
         return ok(undefined);
       case 'ha-state-get': {
-        const a = c.csis.get(r.csi);
+        const a = c.assignmentOf(r.csi);
         return a ? ok({ haState: a.haState }) : err({ code: 'not-assigned', message: `${c.entry.dn} holds no assignment for CSI ${r.csi}` });
       }
       case 'pg-track': {
@@ -270,7 +270,7 @@ export class NodeAgent {
   private pgMembers(csi: string): PgMember[] {
     const members: PgMember[] = [];
     for (const c of this.controllers.values()) {
-      const a = c.csis.get(csi);
+      const a = c.assignmentOf(csi);
       if (a) members.push({ comp: c.entry.dn, haState: a.haState });
     }
     return members.sort((x, y) => (x.comp < y.comp ? -1 : x.comp > y.comp ? 1 : 0));

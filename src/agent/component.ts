@@ -63,6 +63,10 @@ export interface InstantiateFailure {
 /** OpenSAF's INSTANTIATE exit code meaning "do not retry". */
 export const NO_RETRY_EXIT = 200;
 
+function csiKey(si: string, csi: string): string {
+  return `${si}/${csi}`;
+}
+
 /** A deferred value, settled once. */
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
@@ -89,7 +93,8 @@ export class ComponentController {
   private scriptGroup: number | undefined;
   private pidWatch: PidWatch | undefined;
   private readonly healthchecks = new Map<string, Healthcheck>();
-  readonly csis = new Map<string, CsiAssignment>();
+  /** The CSI assignments held, by `si/csi` (CSI names are unique only within their SI). */
+  private readonly csis = new Map<string, CsiAssignment>();
   /** Quiescing callbacks awaiting quiescing-complete, by invocation. */
   private readonly quiescing = new Map<number, CsiAssignment>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -126,6 +131,12 @@ export class ComponentController {
   /** The component's process, when the agent knows it (supervised child or pidfile). */
   get pid(): number | undefined {
     return this.child?.pid ?? this.pidWatch?.pid;
+  }
+
+  /** The assignment of a CSI by name (the component API names CSIs without their SI): the first held. */
+  assignmentOf(csi: string): CsiAssignment | undefined {
+    for (const a of this.csis.values()) if (a.csi === csi) return a;
+    return undefined;
   }
 
   get registeredSession(): Session | undefined {
@@ -258,7 +269,7 @@ export class ComponentController {
           return err(`CSI set ${assignment.csi} ${assignment.haState}: ${o === 'failed' ? 'the component answered FAILED' : o}`);
         }
       }
-      this.csis.set(assignment.csi, assignment);
+      this.csis.set(csiKey(assignment.si, assignment.csi), assignment);
       this.ctx.assignmentsChanged(this.entry);
       return ok(undefined);
     });
@@ -267,11 +278,12 @@ export class ComponentController {
   csiRemove(si: string, csi: string): Promise<Result<void, string>> {
     return this.serialize(async () => {
       let r: Result<void, string> = ok(undefined);
-      if (this.saAware && this.session && this.csis.has(csi)) {
+      const key = csiKey(si, csi);
+      if (this.saAware && this.session && this.csis.has(key)) {
         const o = await this.session.invoke({ type: 'csi-remove', si, csi }, this.ctx.settings.callbackTimeoutMs).outcome;
         if (o !== 'ok') r = err(`CSI remove ${csi}: ${o}`);
       }
-      if (this.csis.delete(csi)) this.ctx.assignmentsChanged(this.entry);
+      if (this.csis.delete(key)) this.ctx.assignmentsChanged(this.entry);
       return r;
     });
   }

@@ -340,6 +340,11 @@ describe('agent: component API healthchecks and protection groups', () => {
       await c2.quiescingComplete(quiescingInvocation);
       const q = await t.waitFault((f) => f.kind === 'quiescing-complete');
       assert.deepEqual(q, { kind: 'quiescing-complete', su: 'su2', comp: 'c2', si: 'si', csi: 'csi1' });
+
+      // CSI names are unique only within their SI: removing si/csi1 leaves si2/csi1 held.
+      assert.ok((await t.agent.csiSet('su2', 'c2', { ...csi, si: 'si2', haState: 'active' })).ok);
+      assert.ok((await t.agent.csiRemove('su2', 'c2', 'si', 'csi1')).ok);
+      assert.equal(await c2.haStateGet('csi1'), 'active');
       await c2.unregister();
       c2.close();
       await sleep(50);
