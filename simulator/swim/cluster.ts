@@ -32,7 +32,7 @@ export class SwimCluster {
   readonly names: string[] = [];
   private readonly lists = new Map<string, Memberlist>();
   private readonly observers: Array<(o: Observation) => void> = [];
-  private failures: string[] = [];
+  private readonly bootFailures: string[] = [];
 
   constructor(private readonly options: SwimClusterOptions) {
     this.sim = new Simulation({ seed: options.seed, traceKeep: 0, ...(options.link ? { link: options.link } : {}) });
@@ -59,7 +59,7 @@ export class SwimCluster {
       ...(this.options.keys ? { keys: this.options.keys } : {}),
     });
     if (!r.ok) {
-      this.failures.push(`${name}: ${r.error}`);
+      this.bootFailures.push(`${name}: ${r.error}`);
       return;
     }
     const ml = r.value;
@@ -97,9 +97,13 @@ export class SwimCluster {
     return true;
   }
 
-  /** Boot failures (bind errors); a scenario fails when there are any. */
-  bootFailures(): string[] {
-    return this.failures;
+  /**
+   * Boot failures (bind errors) and app callbacks that threw (the simulated socket reports them and
+   * goes on, as the Node one does); a scenario fails when there are any. Call it at the end.
+   */
+  failures(): string[] {
+    const threw = this.sim.handlerErrors.map((e) => `${e.node}: ${e.where} threw: ${String((e.error as Error | undefined)?.stack ?? e.error)}`);
+    return [...this.bootFailures, ...threw.slice(0, 3)];
   }
 
   /** Sum a core statistic or the health score over the running nodes. */

@@ -60,7 +60,7 @@ export async function scenarioConverge(o: ScenarioOptions): Promise<ScenarioResu
   });
   const spread = Math.min(5000, n * 5);
   const t = await joinAll(c, n, spread, 180_000);
-  const violations: string[] = [...c.bootFailures()];
+  const violations: string[] = c.failures();
   if (t === undefined) violations.push(`(a) ${n} nodes did not converge within 180 s of virtual time`);
   if (deaths > 0) violations.push(`(a) ${deaths} dead declarations while joining a healthy cluster`);
   const convergedS = (t ?? NaN) / 1000;
@@ -79,9 +79,8 @@ export async function scenarioDetect(o: ScenarioOptions): Promise<ScenarioResult
   const n = o.nodes ?? 100;
   const config = profileConfig(o.profile);
   const c = new SwimCluster({ seed: o.seed, config });
-  const violations: string[] = [...c.bootFailures()];
   const t = await joinAll(c, n, 2000, 120_000);
-  if (t === undefined) return { violations: [...violations, `(b) ${n} nodes did not converge before the crash`], figures: {} };
+  if (t === undefined) return { violations: [...c.failures(), `(b) ${n} nodes did not converge before the crash`], figures: {} };
   await c.sim.runFor(5000);
   const rnd = Xoshiro128.fromSeed(o.seed).fork('swim-b');
   const victim = NAME(rnd.int(1, n));
@@ -99,6 +98,7 @@ export async function scenarioDetect(o: ScenarioOptions): Promise<ScenarioResult
   const survivors = c.names.filter((x) => x !== victim);
   await c.sim.runUntil(() => deadAt.size === survivors.length, 120_000);
   await c.sim.runFor(2000);
+  const violations = c.failures();
   const missing = survivors.filter((x) => !deadAt.has(x));
   if (missing.length > 0) violations.push(`(b) ${missing.length} survivors never declared ${victim} dead (e.g. ${missing.slice(0, 5).join(',')})`);
   if (falseDeaths > 0) violations.push(`(b) ${falseDeaths} dead declarations about members that did not crash`);
@@ -150,7 +150,7 @@ async function falsePositiveRun(o: ScenarioOptions, lifeguard: boolean, model: S
   const c = new SwimCluster({ seed: o.seed, config });
   const fp: FalsePositives = { aboutHealthy: 0, aboutStalled: 0, healthyHit: 0, refutes: 0, maxHealth: 0 };
   const t = await joinAll(c, n, 2000, 120_000);
-  if (t === undefined) return { fp, violations: [`(c) ${n} nodes did not converge before the faults`] };
+  if (t === undefined) return { fp, violations: [...c.failures(), `(c) ${n} nodes did not converge before the faults`] };
   c.sim.links.setDefaults({ loss: 0.05 });
   // The same stall schedule for Lifeguard on and off: drawn from its own stream.
   const rnd = Xoshiro128.fromSeed(o.seed).fork('swim-c-stalls');
@@ -181,7 +181,8 @@ async function falsePositiveRun(o: ScenarioOptions, lifeguard: boolean, model: S
   const healed = await c.sim.runUntil(() => c.converged(c.names), 120_000);
   fp.healthyHit = hit.size;
   fp.refutes = c.sum((ml) => ml.stats().refutes);
-  const violations = healed ? [] : [`(c) ${model} lifeguard=${lifeguard}: membership did not reconverge within 120 s after the faults stopped`];
+  const violations = c.failures();
+  if (!healed) violations.push(`(c) ${model} lifeguard=${lifeguard}: membership did not reconverge within 120 s after the faults stopped`);
   return { fp, violations };
 }
 
@@ -219,7 +220,7 @@ export async function scenarioPartition(o: ScenarioOptions): Promise<ScenarioRes
   const config = profileConfig(o.profile);
   const c = new SwimCluster({ seed: o.seed, config });
   const t = await joinAll(c, n, 1000, 120_000);
-  if (t === undefined) return { violations: [`(d) ${n} nodes did not converge before the partition`], figures: {} };
+  if (t === undefined) return { violations: [...c.failures(), `(d) ${n} nodes did not converge before the partition`], figures: {} };
   const half = c.names.slice(0, Math.floor(n / 2));
   const other = c.names.slice(Math.floor(n / 2));
   const partitionMs = 2 * config.gossipToTheDeadMs;
@@ -231,7 +232,7 @@ export async function scenarioPartition(o: ScenarioOptions): Promise<ScenarioRes
   c.sim.heal();
   const merged = await c.sim.runUntil(() => c.converged(c.names), 300_000);
   const mergeMs = c.sim.now - healAt;
-  const violations: string[] = [];
+  const violations = c.failures();
   if (!sides) violations.push('(d) the halves did not each settle on their own side during the partition');
   if (!merged) violations.push('(d) membership did not merge back within 300 s of the heal');
   o.print(`(d) partition: ${n} nodes split ${half.length}/${other.length} for ${s(partitionMs)} s (beyond gossipToTheDead), then healed`);
