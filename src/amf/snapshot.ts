@@ -26,15 +26,23 @@ export function diffNotices(idx: ModelIndex, before: AmfState, after: AmfState, 
     change('node', name, 'oper', o.oper, n.oper);
     change('node', name, 'admin', o.admin, n.admin);
   }
+  const nodeSame = (n: string | null): boolean => {
+    if (n === null) return true;
+    const x = before.nodes[n];
+    const y = after.nodes[n];
+    return x === y || (x !== undefined && y !== undefined && x.up === y.up && x.oper === y.oper && x.admin === y.admin);
+  };
   for (const name of sgs) {
     const sg = idx.sgs.get(name);
     if (!sg) continue;
+    const sgSame = before.sgs[name]?.admin === after.sgs[name]?.admin;
     change('sg', name, 'admin', before.sgs[name]?.admin, after.sgs[name]?.admin);
     for (const u of sg.units) {
       const o = before.sus[u.name];
       const n = after.sus[u.name];
       if (!o || !n) continue;
       // An SU the step did not write can only have changed readiness (through its node or SG).
+      if (o === n && sgSame && nodeSame(n.node)) continue; // nothing it depends on changed
       const readiness = suReadiness(b, u.name);
       if (o === n) {
         change('su', u.name, 'readiness', suReadiness(a, u.name), readiness);
