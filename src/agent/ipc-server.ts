@@ -120,7 +120,7 @@ export class ComponentApiServer {
     if (!removed.ok) return { ok: false, error: `component API socket ${path}: cannot remove the old file (${removed.error.kind})` };
     let listener: StreamListener;
     try {
-      listener = await this.network.listen(`unix:${path}`);
+      listener = await this.network.listen(`unix:${path}`, { maxFrameSize: MAX_FRAME_BYTES });
     } catch (e) {
       return { ok: false, error: `component API socket ${path}: ${e instanceof Error ? e.message : String(e)}` };
     }

@@ -82,3 +82,30 @@ test('oversized frames are counted on the node registry', async () => {
   r.value.close();
   await listener.close();
 });
+
+test('a listener may accept smaller frames than its network (never larger)', async () => {
+  const net = new NodeStreamNetwork({ ...quietPorts(), maxFrameSize: 1000 });
+  const small = await net.listen('127.0.0.1:0', { maxFrameSize: 100 });
+  const big = await net.listen('127.0.0.1:0', { maxFrameSize: 5000 });
+  const seen: string[] = [];
+  const record = (name: string) => (c: StreamConnection): void => {
+    seen.push(`${name} max=${c.maxFrameSize}`);
+    c.onFrame((f) => seen.push(`${name} frame ${f.length}`));
+    c.onClose((i) => seen.push(`${name} closed ${i.reason}`));
+  };
+  small.onConnection(record('small'));
+  big.onConnection(record('big'));
+  const a = await net.connect(small.address, { timeoutMs: 2000 });
+  const b = await net.connect(big.address, { timeoutMs: 2000 });
+  assert.ok(a.ok && b.ok);
+  a.value.send(new Uint8Array(100));
+  a.value.send(new Uint8Array(101));
+  b.value.send(new Uint8Array(1001));
+  await realHarness.waitFor(() => seen.filter((s) => s.includes('closed')).length === 2, 2000, 'both closed');
+  assert.deepEqual(seen.filter((s) => s.startsWith('small')), ['small max=100', 'small frame 100', 'small closed frame-too-large']);
+  assert.deepEqual(seen.filter((s) => s.startsWith('big')), ['big max=1000', 'big closed frame-too-large']);
+  a.value.close();
+  b.value.close();
+  await small.close();
+  await big.close();
+});

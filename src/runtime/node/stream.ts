@@ -3,7 +3,7 @@ import { connect as netConnect, createServer, type Server, type Socket } from 'n
 import { assert } from '../../util/assert.js';
 import { err, ok, type Result } from '../../util/result.js';
 import type { Logger, Registry } from '../ports/observability.js';
-import type { StreamAddress, StreamCloseInfo, StreamConnectError, StreamConnection, StreamListener, StreamNetwork } from '../ports/stream.js';
+import type { ListenOptions, StreamAddress, StreamCloseInfo, StreamConnectError, StreamConnection, StreamListener, StreamNetwork } from '../ports/stream.js';
 import { formatInet, parseAddress, type ParsedAddress } from './address.js';
 import { FrameDecoder, frameHeader, MAX_FRAME_LENGTH } from './framing.js';
 import { counter } from './metrics.js';
@@ -43,7 +43,9 @@ export class NodeStreamNetwork implements StreamNetwork {
     this.events = streamEvents(options.metrics);
   }
 
-  async listen(address: StreamAddress): Promise<StreamListener> {
+  async listen(address: StreamAddress, options: ListenOptions = {}): Promise<StreamListener> {
+    const maxFrameSize = Math.min(options.maxFrameSize ?? this.maxFrameSize, this.maxFrameSize);
+    assert(Number.isInteger(maxFrameSize) && maxFrameSize > 0, `bad listen maxFrameSize ${maxFrameSize}`);
     const parsed = parseAddress(address, true);
     if (parsed === undefined) throw new Error(`stream: cannot listen on ${JSON.stringify(address)}: expected "a.b.c.d:port" or "unix:/path"`);
     if (parsed.kind === 'unix') await removeStaleSocket(parsed.path);
@@ -67,7 +69,7 @@ export class NodeStreamNetwork implements StreamNetwork {
       assert(a !== null && typeof a === 'object', 'tcp listener without an address');
       bound = formatInet(a.address, a.port);
     }
-    return new NodeStreamListener(server, bound, parsed, (socket) => this.wrap(socket, parsed), this.log);
+    return new NodeStreamListener(server, bound, parsed, (socket) => this.wrap(socket, parsed, maxFrameSize), this.log);
   }
 
   async connect(address: StreamAddress, options: { readonly timeoutMs: number }): Promise<Result<StreamConnection, StreamConnectError>> {
@@ -94,13 +96,13 @@ export class NodeStreamNetwork implements StreamNetwork {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(ok(this.wrap(socket, parsed)));
+        resolve(ok(this.wrap(socket, parsed, this.maxFrameSize)));
       });
     });
   }
 
-  private wrap(socket: Socket, parsed: ParsedAddress): NodeStreamConnection {
-    return new NodeStreamConnection(socket, parsed, this.maxFrameSize, this.log, this.events);
+  private wrap(socket: Socket, parsed: ParsedAddress, maxFrameSize: number): NodeStreamConnection {
+    return new NodeStreamConnection(socket, parsed, maxFrameSize, this.log, this.events);
   }
 }
 

@@ -46,7 +46,15 @@ export interface StreamListener {
   close(): Promise<void>;
 }
 
+export interface ListenOptions {
+  /**
+   * The largest frame accepted on this listener's connections, when it should be smaller than the
+   * network's own limit (a local API with small messages need not buffer a 16 MiB frame to refuse it).
+   */
+  readonly maxFrameSize?: number;
+}
+
 export interface StreamNetwork {
-  listen(address: StreamAddress): Promise<StreamListener>;
+  listen(address: StreamAddress, options?: ListenOptions): Promise<StreamListener>;
   connect(address: StreamAddress, options: { readonly timeoutMs: number }): Promise<Result<StreamConnection, StreamConnectError>>;
 }
