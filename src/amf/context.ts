@@ -20,7 +20,10 @@ export interface Ctx {
   rev: number;
   /** SGs reconciled in this step (their changes are reported as notices). */
   readonly touched?: Set<string>;
-  /** SUs (by name) and SIs (`si:name`) already copied into the draft (absent: the draft is private and writable as is). */
+  /**
+   * What the draft already owns: `su:NAME`, `si:NAME` (copied entries), `#su`, `#si` (copied
+   * records). Absent: the draft is private and writable as is.
+   */
   readonly owned?: Set<string>;
 }
 
@@ -31,10 +34,11 @@ export interface Ctx {
 export function su(ctx: Ctx, name: string): SuState {
   const st = ctx.s.sus[name];
   assert(st !== undefined, `unknown SU ${name}`);
-  if (ctx.owned === undefined || ctx.owned.has(name)) return st;
+  if (ctx.owned === undefined || ctx.owned.has(`su:${name}`)) return st;
+  ownSuRecord(ctx);
   const copy = cloneSu(st);
   ctx.s.sus[name] = copy;
-  ctx.owned.add(name);
+  ctx.owned.add(`su:${name}`);
   return copy;
 }
 
@@ -50,11 +54,18 @@ export function si(ctx: Ctx, name: string): SiState {
   return copy;
 }
 
+/** The draft shares the input's SU record until the first SU write; then it gets its own. */
+export function ownSuRecord(ctx: Ctx): void {
+  if (ctx.owned === undefined || ctx.owned.has('#su')) return;
+  ctx.s.sus = { ...ctx.s.sus };
+  ctx.owned.add('#su');
+}
+
 /** The draft shares the input's SI record until the first SI write; then it gets its own. */
 export function ownSiRecord(ctx: Ctx): void {
-  if (ctx.owned === undefined || ctx.owned.has('si-record')) return;
+  if (ctx.owned === undefined || ctx.owned.has('#si')) return;
   ctx.s.sis = { ...ctx.s.sis };
-  ctx.owned.add('si-record');
+  ctx.owned.add('#si');
 }
 
 /** The SU's state for reading only (it may be shared with the step's input). */

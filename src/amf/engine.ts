@@ -5,7 +5,7 @@
  */
 import { adminOp } from './admin.js';
 import type { AmfCommand, AmfInput, AmfNotice } from './commands.js';
-import { type Ctx, markSuDirty, nodeUsable, ownSiRecord, si, su, suShouldRun } from './context.js';
+import { type Ctx, markSuDirty, nodeUsable, ownSiRecord, ownSuRecord, si, su, suShouldRun } from './context.js';
 import { compUp, instantiateComp, removeAssignment } from './lifecycle.js';
 import { indexModel } from './model-index.js';
 import { reconcile } from './reconcile.js';
@@ -212,6 +212,7 @@ function nodeDown(ctx: Ctx, node: string): null {
 
 function configChanged(ctx: Ctx): null {
   ownSiRecord(ctx);
+  ownSuRecord(ctx);
   for (const name of Object.keys(ctx.s.sus)) su(ctx, name); // new components are added in place
   const { idx, s } = ctx;
   addMissingEntities(idx.model, s);

@@ -147,6 +147,7 @@ export function draftState(s: AmfState): AmfState {
   for (const k in s.nodes) nodes[k] = { ...s.nodes[k]! };
   const sgs: Record<string, SgState> = {};
   for (const k in s.sgs) sgs[k] = { ...s.sgs[k]! };
-  // `sis` stays shared until an SI is written (most steps write none): see si() in context.ts.
-  return { nodes, sgs, sis: s.sis, sus: { ...s.sus } };
+  // The SU and SI records stay shared until the first write to one of their entries: see su()
+  // and si() in context.ts.
+  return { nodes, sgs, sis: s.sis, sus: s.sus };
 }
