@@ -570,7 +570,7 @@ export class ComponentController {
       this.log.info({ pid: child.pid, signal: exit.signal, code: exit.code }, 'supervised process terminated');
       return ok(undefined);
     }
-    child.killGroup('SIGKILL');
+    this.killGroupOf(child.pid);
     const gone = await this.within(child.exited.then(() => true), timeoutMs, false);
     if (!gone) return err(`process ${child.pid} still there ${timeoutMs} ms after SIGKILL`);
     this.child = undefined;
@@ -599,10 +599,19 @@ export class ComponentController {
 
   /** Whatever the instantiate script and the component left running is killed on cleanup. */
   private killLeftovers(pid: number | undefined): void {
-    if (this.scriptGroup !== undefined) this.ctx.processes.signal(-this.scriptGroup, 'SIGKILL');
+    if (this.scriptGroup !== undefined) this.killGroupOf(this.scriptGroup);
     this.scriptGroup = undefined;
     if (pid !== undefined && this.ctx.processes.isAlive(pid)) this.ctx.processes.signal(pid, 'SIGKILL');
-    this.child?.killGroup('SIGKILL');
+    if (this.child) this.killGroupOf(this.child.pid);
+  }
+
+  /**
+   * SIGKILL a process group we started, even after its leader exited (RunningProcess.killGroup is
+   * then a no-op): a leader killed -9 leaves its children in the group. While they live, the
+   * group id keeps the pid from being reused, so the signal cannot reach a stranger's group.
+   */
+  private killGroupOf(pgid: number): void {
+    this.ctx.processes.signal(-pgid, 'SIGKILL');
   }
 
   private dropSession(): void {

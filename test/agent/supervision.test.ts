@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, makeDir, model, processes, sleep, startAgent } from './harness.js';
@@ -19,6 +19,23 @@ ${component}
 	}
 }
 `;
+}
+
+/** Live (not zombie) processes in a process group, from /proc. */
+function groupMembers(pgid: number): number {
+  let n = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== 'Z' && Number(fields[2]) === pgid) n++;
+  }
+  return n;
 }
 
 describe('agent: supervised commands', () => {
@@ -44,6 +61,24 @@ describe('agent: supervised commands', () => {
     }
   });
 
+  it('cleanup after the leader was killed -9 still kills what it left in its group', async () => {
+    const dir = makeDir();
+    const t = await startAgent(dir, model(dir, conf('\t\t\tcommand = /bin/sh -c "sleep 1000 & wait"')));
+    try {
+      assert.ok((await t.agent.instantiate('su1', 'c1')).ok);
+      const pid = t.agent.pid('su1', 'c1');
+      assert.ok(pid !== undefined);
+      assert.ok(await eventually(() => groupMembers(pid) === 2), 'sh and its sleep');
+      process.kill(pid, 'SIGKILL');
+      await t.waitFault((x) => x.kind === 'error-report');
+      assert.equal(groupMembers(pid), 1, 'the orphaned sleep is still in the group');
+      assert.ok((await t.agent.cleanup('su1', 'c1', 'restart')).ok);
+      assert.ok(await eventually(() => groupMembers(pid) === 0), 'cleanup left the orphan running');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('terminate is SIGTERM with a timeout, then SIGKILL of the group', async () => {
     const dir = makeDir();
     const t = await startAgent(dir, model(dir, conf(`\t\t\tcommand = /bin/sh -c "trap '' TERM; sleep 1000 & wait"\n\t\t\tterminate_timeout = 300`)));
@@ -54,6 +89,7 @@ describe('agent: supervised commands', () => {
       await sleep(50);
       assert.ok((await t.agent.terminate('su1', 'c1')).ok);
       assert.ok(await eventually(() => !processes.isAlive(pid)));
+      assert.ok(await eventually(() => groupMembers(pid) === 0), 'the sleep ignoring nothing died with its group');
       assert.equal(t.faults.length, 0);
     } finally {
       await t.close();
