@@ -42,6 +42,12 @@ export interface UserMessage {
 const BIND_ATTEMPTS = 8;
 /** At most one warning per drop reason per this period (the metric counts every drop). */
 const DROP_LOG_PERIOD_MS = 10_000;
+/**
+ * Push-pull connections served at once (memberlist's maxPushPullRequests): each may hold a frame
+ * of up to maxFrameSize for streamTimeoutMs, so without a cap a flood of connections is unbounded
+ * memory. Legitimate load is about one per member per push-pull interval, plus joins.
+ */
+export const MAX_SERVED_PUSH_PULLS = 128;
 
 /**
  * The SWIM driver: runs a SwimCore over the runtime ports. Datagrams carry probes and gossip,
@@ -57,6 +63,7 @@ export class Memberlist {
   private readonly eventListeners: Array<(e: SwimEvent) => void> = [];
   private readonly userListeners: Array<(m: UserMessage) => void> = [];
   private readonly openConnections = new Set<StreamConnection>();
+  private served = 0;
   private readonly lastDropLog = new Map<DropReason, number>();
 
   private constructor(
@@ -309,10 +316,16 @@ export class Memberlist {
   /** The server side: answer with our state (taken before merging theirs), merge, let the client close. */
   private onConnection(c: StreamConnection): void {
     if (this.stopped) return c.close();
+    if (this.served >= MAX_SERVED_PUSH_PULLS) {
+      this.drop('busy', c.remoteAddress, `push-pull: ${this.served} connections already being served`);
+      return c.close();
+    }
+    this.served++;
     this.openConnections.add(c);
     const timer = this.ports.clock.setTimer(this.config.streamTimeoutMs, () => c.close());
     c.onClose(() => {
       timer.cancel();
+      this.served--;
       this.openConnections.delete(c);
     });
     let answered = false;

@@ -4,7 +4,8 @@ import type { CoreStats } from './core.js';
 import type { MemberState } from './messages.js';
 
 /** Why an incoming packet or frame was thrown away (the `reason` label). */
-export type DropReason = 'version' | 'label' | 'plaintext' | 'encrypted' | 'decrypt' | 'truncated' | 'decode' | 'stopped';
+/** `busy`: a push-pull connection refused because MAX_SERVED_PUSH_PULLS were already being served. */
+export type DropReason = 'version' | 'label' | 'plaintext' | 'encrypted' | 'decrypt' | 'truncated' | 'decode' | 'stopped' | 'busy';
 
 export interface SwimMetrics {
   readonly packetsReceived: Counter;
