@@ -47,6 +47,13 @@ describe('agent: the SA-aware counter-service sample', () => {
       assert.equal((await httpGet(port, '/value')).counter, 2, 'the standby kept a copy of the counter');
       assert.ok((await t.agent.cleanup('counter_a', 'counter', 'failover')).ok);
 
+      // A standby CSI set with a bad port attribute is refused, not a crash of the follower.
+      assert.ok((await t.agent.instantiate('counter_a', 'counter')).ok);
+      const refused = await t.agent.csiSet('counter_a', 'counter', { ...csi, attributes: [{ name: 'port', value: 'none' }], haState: 'standby' });
+      assert.ok(!refused.ok && /FAILED/.test(refused.error), JSON.stringify(refused));
+      await sleep(300);
+      assert.equal(t.faults.filter((f) => f.su === 'counter_a').length, 1, 'the refused standby is still running');
+
       const pidB = t.agent.pid('counter_b', 'counter');
       assert.ok(pidB !== undefined);
       process.kill(pidB, 'SIGUSR1');

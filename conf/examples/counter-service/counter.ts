@@ -72,8 +72,10 @@ async function main(): Promise<void> {
     const port = Number(csi.attributes.port);
     say(`CSI set ${csi.csi} ${csi.haState}`);
     await stopServing();
+    const needsPort = csi.haState === 'active' || csi.haState === 'standby';
+    // Checked for standby too: http.get throws on a bad port, which would crash the follower's timer.
+    if (needsPort && (!Number.isInteger(port) || port <= 0 || port > 65535)) throw new Error(`bad port attribute ${csi.attributes.port}`);
     if (csi.haState === 'active') {
-      if (!Number.isInteger(port) || port <= 0) throw new Error(`bad port attribute ${csi.attributes.port}`);
       await serve(port);
     } else if (csi.haState === 'standby') {
       follow(port);
