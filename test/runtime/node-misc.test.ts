@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FileBlobStore } from '../../src/runtime/node/blob-store.js';
@@ -72,6 +72,10 @@ test('blobs: temp files of an interrupted write are invisible and cleaned up; wr
     assert.deepEqual(await reopened.list(), ['snap']);
     await assert.rejects(blobs.write('x.tmp', new Uint8Array(1)), /bad blob name/);
     assert.deepEqual(await blobs.read('snap'), new Uint8Array([1, 2, 3]));
+    // A write that fails (here the rename: a non-empty directory is in the way) leaves no temp file.
+    mkdirSync(join(dir, 'blocked', 'inside'), { recursive: true });
+    await assert.rejects(blobs.write('blocked', new Uint8Array([4])));
+    assert.deepEqual(readdirSync(dir).sort(), ['blocked', 'snap']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -22,14 +22,20 @@ export class FileBlobStore implements BlobStore {
   async write(name: string, data: Uint8Array): Promise<void> {
     checkName(name);
     const tmp = join(this.dir, `.${name}.${process.pid}.${this.seq++}${TMP_SUFFIX}`);
-    const fh = await open(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, join(this.dir, name));
+    } catch (e) {
+      // A failed write (disk full, a directory in the way) leaves no temp file behind to fill the disk.
+      await unlink(tmp).catch(() => undefined);
+      throw e;
     }
-    await rename(tmp, join(this.dir, name));
     await this.syncDir();
   }
 
