@@ -54,17 +54,24 @@ export function si(ctx: Ctx, name: string): SiState {
   return copy;
 }
 
+/** A shallow copy of a large record: a key loop is about twice as fast as spread on V8. */
+function copyRecord<T>(src: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(src)) out[k] = src[k]!;
+  return out;
+}
+
 /** The draft shares the input's SU record until the first SU write; then it gets its own. */
 export function ownSuRecord(ctx: Ctx): void {
   if (ctx.owned === undefined || ctx.owned.has('#su')) return;
-  ctx.s.sus = { ...ctx.s.sus };
+  ctx.s.sus = copyRecord(ctx.s.sus);
   ctx.owned.add('#su');
 }
 
 /** The draft shares the input's SI record until the first SI write; then it gets its own. */
 export function ownSiRecord(ctx: Ctx): void {
   if (ctx.owned === undefined || ctx.owned.has('#si')) return;
-  ctx.s.sis = { ...ctx.s.sis };
+  ctx.s.sis = copyRecord(ctx.s.sis);
   ctx.owned.add('#si');
 }
 
