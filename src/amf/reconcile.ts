@@ -184,7 +184,8 @@ function runOrStop(ctx: Ctx, suName: string): void {
   const st = ctx.s.sus[suName]!;
   if (st.node === null) return;
   if (suShouldRun(ctx, suName)) {
-    for (const [name, c] of Object.entries(st.comps)) {
+    for (const name in st.comps) {
+      const c = st.comps[name]!;
       if (c.presence === 'uninstantiated' && c.retryAt === null) instantiateComp(ctx, suName, name, 1);
     }
     return;
