@@ -31,13 +31,15 @@ export function periodicHealthcheck(clock: Clock, periodMs: number, maxDurationM
     timer = clock.setTimer(maxDurationMs, () => {
       if (!answered) fail(`no answer within maximum_duration ${maxDurationMs} ms`);
     });
-    void probe().then((r) => {
+    const settle = (r: ProbeResult): void => {
       if (stopped || answered) return;
       answered = true;
       timer?.cancel();
       if (!r.healthy) fail(r.reason);
       else timer = clock.setTimer(periodMs, round);
-    });
+    };
+    // A probe that throws is a bug; it fails this healthcheck instead of escaping as an unhandled rejection.
+    void probe().then(settle, (e: unknown) => settle({ healthy: false, reason: `the probe failed to run: ${e instanceof Error ? e.message : String(e)}` }));
   };
   timer = clock.setTimer(periodMs, round);
   return {

@@ -143,6 +143,14 @@ describe('agent: healthcheck timing (virtual clock)', () => {
     assert.equal(failures.length, 1);
   });
 
+  it('a probe that rejects (a bug) is a reported failure, not an unhandled rejection', async () => {
+    const clock = new ManualClock();
+    const failures: string[] = [];
+    periodicHealthcheck(clock, 100, 50, () => Promise.reject(new Error('boom')), (r) => failures.push(r));
+    await clock.advance(100);
+    assert.deepEqual(failures, ['the probe failed to run: boom']);
+  });
+
   it('component-invoked: each healthy confirm re-arms the period; silence or FAILED fails', async () => {
     const clock = new ManualClock();
     const failures: string[] = [];
