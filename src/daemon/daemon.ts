@@ -4,7 +4,7 @@
  * the HTTP API over the cluster node, the first-bootstrap groups.conf, and the ordered shutdown.
  */
 import 'reflect-metadata';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
@@ -54,6 +54,10 @@ const BOOTSTRAP_CONFIG_RETRY_MS = 500;
 const BOOTSTRAP_WAIT_FOR_NODES_MS = 10_000;
 const LEADERSHIP_TRANSFER_MS = 2000;
 const GROUPS_CONF_MAX_BYTES = 4 * 1024 * 1024;
+const HANDOVER_MS = 5000;
+const HANDOVER_SETTLE_MS = 1000;
+/** Present while this node is locked by its own graceful shutdown (see handOver). */
+const UNLOCK_MARKER = 'unlock-on-start';
 
 /** Environment every component and script starts with (nothing else of the daemon's leaks in). */
 function baseEnv(cfg: DaemonConfig): Record<string, string> {
@@ -189,6 +193,7 @@ export class Daemon {
     writeFileSync(join(this.cfg.dataDir, 'amfd.addr.json'), `${JSON.stringify(addr)}\n`);
     this.log.info({ api: this.listener.address, swim: addr.swim, raft: this.cfg.raftBind, rpc: this.cfg.rpcBind, join: this.cfg.join }, 'amfd started');
     if (this.cfg.groupsConf !== '') this.bootstrapConfig();
+    this.unlockAfterRestart();
     return ok(undefined);
   }
 
@@ -222,9 +227,67 @@ export class Daemon {
   }
 
   /**
-   * Graceful stop, idempotent: stop serving the API (streams get their last line), hand Raft
-   * leadership over, leave SWIM and stop the cluster node, then stop the components (policy
-   * `stop`) or leave them running unsupervised (`freeze`), close the component API and the store.
+   * Policy `stop`: hand this node's assignments over before leaving, by locking the node (the AMF
+   * switches its SIs over to the standbys: no lease wait, no double active), bounded by
+   * HANDOVER_MS. The lock is replicated, so a marker file makes the next start unlock the node.
+   */
+  private async handOver(): Promise<void> {
+    const me = this.cfg.nodeName;
+    if (assignedSus(this.node, me).length === 0 || this.node.fsm.state.amf.nodes[me]?.admin !== 'unlocked') return;
+    const sus = this.node.fsm.state.amf.sus;
+    const mine = [...new Set(assignedSus(this.node, me).flatMap((su) => Object.entries(sus[su]?.assignments ?? {}).filter(([, a]) => a.ha === 'active').map(([si]) => si)))];
+    const r = await this.node.admin('lock', { type: 'node', name: me });
+    const failed = !r.ok ? r.error : !r.result.ok ? r.result.error : undefined;
+    if (failed !== undefined) {
+      this.log.warn({ error: failed }, 'hand-over: locking this node failed; its SIs move after the lease instead');
+      return;
+    }
+    writeFileSync(join(this.cfg.dataDir, UNLOCK_MARKER), `${me}\n`);
+    const sleep = (): Promise<void> => new Promise<void>((wake) => this.ports.clock.setTimer(50, wake));
+    const released = (): boolean => assignedSus(this.node, me).length === 0;
+    const done = (): boolean => released() && mine.every((si) => activeElsewhere(this.node, si, me));
+    // First this node's SUs give their assignments up; then the standbys elsewhere take them over
+    // (not when an SI's only other SU is on this node too: it waits for the node to leave).
+    const until = this.ports.clock.now() + HANDOVER_MS;
+    while (!released() && this.ports.clock.now() < until) await sleep();
+    const settle = Math.min(until, this.ports.clock.now() + HANDOVER_SETTLE_MS);
+    while (!done() && this.ports.clock.now() < settle) await sleep();
+    const left = assignedSus(this.node, me);
+    if (done()) this.log.info({ sis: mine }, 'hand-over: every SI of this node was switched over');
+    else this.log.warn({ sus: left, sis: mine }, 'hand-over incomplete within its bound; the rest is stopped with the node');
+  }
+
+  /** After a graceful stop locked this node: unlock it once the cluster has it up again. */
+  private unlockAfterRestart(): void {
+    const marker = join(this.cfg.dataDir, UNLOCK_MARKER);
+    if (!existsSync(marker)) return;
+    const me = this.cfg.nodeName;
+    const tick = (): void => {
+      if (this.stopping) return;
+      const n = this.node.fsm.state.amf.nodes[me];
+      if (n?.admin === 'unlocked') {
+        rmSync(marker, { force: true });
+        return;
+      }
+      if (!this.node.fsm.state.nodes[me]?.up || n === undefined) {
+        this.ports.clock.setTimer(BOOTSTRAP_CONFIG_RETRY_MS, tick);
+        return;
+      }
+      void this.node.admin('unlock', { type: 'node', name: me }).then((r) => {
+        if (r.ok && r.result.ok) {
+          rmSync(marker, { force: true });
+          this.log.info('unlocked this node (it was locked by its last graceful shutdown)');
+        } else this.ports.clock.setTimer(BOOTSTRAP_CONFIG_RETRY_MS, tick);
+      });
+    };
+    tick();
+  }
+
+  /**
+   * Graceful stop, idempotent: stop serving the API (streams get their last line), hand the SIs
+   * over (policy `stop`), hand Raft leadership over, leave SWIM and stop the cluster node, then
+   * stop the components (`stop`) or leave them running unsupervised (`freeze`), close the
+   * component API and the store.
    */
   shutdown(reason: string): Promise<void> {
     this.stopping ??= this.doShutdown(reason);
@@ -236,6 +299,7 @@ export class Daemon {
     this.bootstrapTimer?.cancel();
     this.api.close();
     await this.listener?.close();
+    if (this.cfg.leasePolicy === 'stop') await this.handOver();
     const raft = this.node.raft;
     if (raft?.state() === 'leader') {
       const t = await raft.leadershipTransfer(LEADERSHIP_TRANSFER_MS);
@@ -250,6 +314,18 @@ export class Daemon {
     rmSync(join(this.cfg.dataDir, 'amfd.addr.json'), { force: true });
     this.log.info('stopped');
   }
+}
+
+/** SUs placed on `node` that hold any SI assignment, in the local replica. */
+function assignedSus(daemonNode: ClusterNode, node: string): string[] {
+  return Object.entries(daemonNode.fsm.state.amf.sus)
+    .filter(([, su]) => su.node === node && Object.keys(su.assignments).length > 0)
+    .map(([name]) => name);
+}
+
+/** Whether SI `si` is held ACTIVE by an SU on a node other than `node`. */
+function activeElsewhere(daemonNode: ClusterNode, si: string, node: string): boolean {
+  return Object.values(daemonNode.fsm.state.amf.sus).some((su) => su.node !== node && su.assignments[si]?.ha === 'active');
 }
 
 function splitHostPort(addr: string): [string, number] {

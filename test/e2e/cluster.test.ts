@@ -129,5 +129,28 @@ describe('amfd cluster of real processes', { timeout: 150_000 }, () => {
     assert.ok(newLeader && newLeader !== leader);
     assert.ok(done.has(si));
     assert.deepEqual(doubles, []);
+    c.startNode(leader);
+    await waitFor(`${leader} up again`, 30_000, async () => {
+      const nodes = await c.get<{ nodes: Array<{ name: string; up: boolean }> }>(survivors[0]!, '/v1/nodes');
+      return nodes?.nodes.find((x) => x.name === leader)?.up ? true : undefined;
+    });
+  });
+
+  step('SIGTERM: the node hands its SIs over (node lock) and leaves; restarted, it is unlocked again', async () => {
+    const placed = await waitFor('every SI active', 30_000, () => allActiveOn(c, NODES, NODES));
+    const victim = [...placed.values()][0]!;
+    const others = NODES.filter((n) => n !== victim);
+    const exited = new Promise<void>((resolve) => c.node(victim).process!.once('exit', () => resolve()));
+    c.kill(victim, 'SIGTERM');
+    await exited;
+    // Handed over (or, for an SI whose standby SU sat on the same node, moved after it left).
+    await waitFor('every SI active on the other nodes', 15_000, () => allActiveOn(c, others, others));
+    assert.deepEqual(doubles, []);
+    c.startNode(victim);
+    await waitFor(`${victim} up and unlocked`, 30_000, async () => {
+      const nodes = await c.get<{ nodes: Array<{ name: string; up: boolean; admin: string }> }>(others[0]!, '/v1/nodes');
+      const n = nodes?.nodes.find((x) => x.name === victim);
+      return n?.up && n.admin === 'unlocked' ? true : undefined;
+    });
   });
 });
