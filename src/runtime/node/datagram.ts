@@ -87,7 +87,8 @@ class NodeDatagramSocket implements DatagramSocket {
       return err({ kind: 'too-large', size: data.byteLength, max: this.maxDatagramSize });
     }
     const dest = parseAddress(to, false);
-    if (dest?.kind !== 'inet') {
+    // Port 0 is valid to bind but not to send to: node:dgram would throw ERR_SOCKET_BAD_PORT.
+    if (dest?.kind !== 'inet' || dest.port === 0) {
       this.errors.inc({ kind: 'bad-address' });
       return err({ kind: 'bad-address', address: to });
     }

@@ -75,6 +75,7 @@ export class NodeStreamNetwork implements StreamNetwork {
   async connect(address: StreamAddress, options: { readonly timeoutMs: number }): Promise<Result<StreamConnection, StreamConnectError>> {
     const parsed = parseAddress(address, true);
     if (parsed === undefined) return err({ kind: 'unreachable', address, detail: 'unparsable address' });
+    if (parsed.kind === 'inet' && parsed.port === 0) return err({ kind: 'unreachable', address, detail: 'port 0 cannot be connected to' });
     const socket = parsed.kind === 'unix' ? netConnect({ path: parsed.path }) : netConnect({ host: parsed.host, port: parsed.port });
     return new Promise((resolve) => {
       const fail = (e: StreamConnectError): void => {

@@ -70,6 +70,10 @@ export function datagramSuite(name: string, makeFixture: () => Promise<DatagramF
         const r = sa.send('no port here', new Uint8Array(1));
         assert.ok(!r.ok);
         assert.equal(r.error.kind, 'bad-address');
+        // Port 0 can be bound (pick any) but never sent to: a peer naming it must not crash us.
+        const zero = sa.send(sa.address.replace(/:\d+$/, ':0'), new Uint8Array(1));
+        assert.ok(!zero.ok);
+        assert.equal(zero.error.kind, 'bad-address');
       } finally {
         await sa.close();
       }
