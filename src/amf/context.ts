@@ -5,6 +5,7 @@
 import type { AmfCommand, AmfNotice, PresenceState, ReadinessState, SiAssignmentState } from './commands.js';
 import type { ModelIndex } from './model-index.js';
 import { type AmfState, type SiState, type SuState, cloneSu } from './state.js';
+import type { SgConfig, SiConfig } from '../model/types.js';
 import { assert } from '../util/assert.js';
 
 export interface Ctx {
@@ -160,50 +161,33 @@ export function suShouldRun(ctx: Ctx, name: string): boolean {
   return nodeUsable(ctx, st.node) && node!.admin !== 'locked-instantiation';
 }
 
-/**
- * SI assignment state of every SI of an SG, in one pass over its SUs: fully assigned needs an
- * active and the preferred standbys (or actives, N-Way-Active).
- */
-export function siAssignmentStates(ctx: Ctx, sgName: string): Map<string, SiAssignmentState> {
-  const sg = ctx.idx.sgs.get(sgName);
-  const out = new Map<string, SiAssignmentState>();
-  if (!sg) return out;
-  const counts = new Map<string, { active: number; standby: number }>();
-  for (const u of sg.units) {
-    const as = ctx.s.sus[u.name]?.assignments ?? {};
-    for (const si in as) {
-      const c = counts.get(si) ?? { active: 0, standby: 0 };
-      counts.set(si, c);
-      if (as[si]!.ha === 'active') c.active++;
-      else if (as[si]!.ha === 'standby') c.standby++;
-    }
-  }
-  for (const si of sg.sis) {
-    const c = counts.get(si.name) ?? { active: 0, standby: 0 };
-    let full: boolean;
-    switch (sg.model) {
-      case '2n':
-      case 'nplusm':
-        full = c.standby >= 1;
-        break;
-      case 'nway':
-        full = c.standby >= si.preferredStandbyAssignments;
-        break;
-      case 'nwayactive':
-        full = c.active >= si.preferredActiveAssignments;
-        break;
-      case 'noredundancy':
-        full = true;
-        break;
-    }
-    out.set(si.name, c.active === 0 ? 'unassigned' : full ? 'fully-assigned' : 'partially-assigned');
-  }
-  return out;
-}
-
+/** SI assignment state: fully assigned needs an active and the preferred standbys (or actives, N-Way-Active). */
 export function siAssignmentState(ctx: Ctx, si: string): SiAssignmentState {
   const e = ctx.idx.sis.get(si);
-  return e ? (siAssignmentStates(ctx, e.sg.name).get(si) ?? 'unassigned') : 'unassigned';
+  if (!e) return 'unassigned';
+  let active = 0;
+  let standby = 0;
+  for (const u of e.sg.units) {
+    const h = ctx.s.sus[u.name]?.assignments[si]?.ha;
+    if (h === 'active') active++;
+    else if (h === 'standby') standby++;
+  }
+  if (active === 0) return 'unassigned';
+  return fullyAssigned(e.sg, e.cfg, active, standby) ? 'fully-assigned' : 'partially-assigned';
+}
+
+function fullyAssigned(sg: SgConfig, si: SiConfig, active: number, standby: number): boolean {
+  switch (sg.model) {
+    case '2n':
+    case 'nplusm':
+      return standby >= 1;
+    case 'nway':
+      return standby >= si.preferredStandbyAssignments;
+    case 'nwayactive':
+      return active >= si.preferredActiveAssignments;
+    case 'noredundancy':
+      return true;
+  }
 }
 
 export function setTimer(ctx: Ctx, id: string, at: number): void {

@@ -4,7 +4,7 @@
  * proportional to the touched SGs, not to the cluster.
  */
 import type { AmfNotice, EntityKind } from './commands.js';
-import { type Ctx, siAssignmentStates, suPresence, suReadiness } from './context.js';
+import { type Ctx, siAssignmentState, suPresence, suReadiness } from './context.js';
 import type { ModelIndex } from './model-index.js';
 import type { AmfState } from './state.js';
 
@@ -36,6 +36,8 @@ export function diffNotices(idx: ModelIndex, before: AmfState, after: AmfState, 
     const sg = idx.sgs.get(name);
     if (!sg) continue;
     const sgSame = before.sgs[name]?.admin === after.sgs[name]?.admin;
+    // Only SIs whose assignments changed can change assignment state.
+    const moved = new Set<string>();
     change('sg', name, 'admin', before.sgs[name]?.admin, after.sgs[name]?.admin);
     for (const u of sg.units) {
       const o = before.sus[u.name];
@@ -63,17 +65,21 @@ export function diffNotices(idx: ModelIndex, before: AmfState, after: AmfState, 
       for (const si in n.assignments) {
         const from = o.assignments[si]?.ha ?? null;
         const to = n.assignments[si]!.ha;
-        if (from !== to) out.push({ kind: 'assignment', si, su: u.name, from, to });
+        if (from === to) continue;
+        out.push({ kind: 'assignment', si, su: u.name, from, to });
+        moved.add(si);
       }
       for (const si in o.assignments) {
-        if (!(si in n.assignments)) out.push({ kind: 'assignment', si, su: u.name, from: o.assignments[si]!.ha, to: null });
+        if (si in n.assignments) continue;
+        out.push({ kind: 'assignment', si, su: u.name, from: o.assignments[si]!.ha, to: null });
+        moved.add(si);
       }
     }
-    const was = siAssignmentStates(a, name);
-    const is = siAssignmentStates(b, name);
     for (const si of sg.sis) {
-      change('si', si.name, 'admin', before.sis[si.name]?.admin, after.sis[si.name]?.admin);
-      change('si', si.name, 'assignment', was.get(si.name), is.get(si.name));
+      const x = before.sis[si.name];
+      const y = after.sis[si.name];
+      if (x !== y) change('si', si.name, 'admin', x?.admin, y?.admin);
+      if (moved.has(si.name) && x && y) change('si', si.name, 'assignment', siAssignmentState(a, si.name), siAssignmentState(b, si.name));
     }
   }
   return out;
