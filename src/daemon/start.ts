@@ -33,10 +33,13 @@ say(`amfd: ${nodes} nodes on 127.0.0.1, work dir ${workDir} (logs: <node>.log)`)
 for (const n of cluster.nodes) say(`  ${n.name}  API http://${n.api}  pid ${n.process?.pid ?? '?'}`);
 say(`amfctl: AMFCTL_ADDR=${first.api} AMFCTL_TOKEN_FILE=${cluster.tokenFile} node bin/amfctl.js status`);
 
-let stopping = false;
-async function stop(code: number): Promise<never> {
-  if (stopping) process.exit(1);
-  stopping = true;
+let stopping: Promise<never> | undefined;
+/** Idempotent: Ctrl-C reaches amfctl and us, so both its exit and the signal call this. */
+function stop(code: number): Promise<never> {
+  stopping ??= doStop(code);
+  return stopping;
+}
+async function doStop(code: number): Promise<never> {
   say('amfd: stopping the cluster…');
   await cluster.stop();
   const left = cluster.strays();
@@ -44,8 +47,14 @@ async function stop(code: number): Promise<never> {
   say(left.length === 0 ? 'amfd: stopped, no processes left' : `amfd: WARNING processes left: ${left.join(' ')}`);
   process.exit(left.length === 0 ? code : 1);
 }
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
+let signals = 0;
+function onSignal(): void {
+  // A second signal while stopping: give up waiting (the amfds got SIGTERM already).
+  if (++signals > 1) process.exit(1);
+  void stop(0);
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 if (headless) {
   const file = join(workDir, 'cluster.json');
