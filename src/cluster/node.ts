@@ -33,6 +33,10 @@ import { decodeMeta, decodeWire, encodeMeta } from './wire.js';
 export interface ClusterNodeOptions {
   /** Bind addresses ("host:port") of the three endpoints. */
   readonly bind: { readonly swim: string; readonly raft: string; readonly rpc: string };
+  /** Addresses announced to peers when they differ from the bound ones (NAT, 0.0.0.0 binds). */
+  readonly advertise?: { readonly swim?: string; readonly raft?: string; readonly rpc?: string };
+  /** SWIM keyring (AES-256-GCM, 32 bytes each, the first one primary); none: gossip in clear. */
+  readonly swimKeys?: readonly Uint8Array[];
   /** SWIM addresses of members to join through (empty: wait to be joined). */
   readonly join: readonly string[];
   readonly executor: CommandExecutor;
@@ -179,7 +183,9 @@ export class ClusterNode {
       name: p.nodeName,
       bind: o.bind.swim,
       config: o.swim ?? PROFILES['lan-fast'],
-      meta: encodeMeta({ raft: this.transport.localAddress, rpc: this.socket.address, formed: this.formed }),
+      meta: this.meta(),
+      ...(o.advertise?.swim ? { advertise: o.advertise.swim } : {}),
+      ...(o.swimKeys ? { keys: o.swimKeys } : {}),
     });
     if (!ml.ok) return ml;
     this.members = ml.value;
@@ -283,10 +289,15 @@ export class ClusterNode {
     }));
   }
 
+  private meta(): Uint8Array {
+    const adv = this.options.advertise;
+    return encodeMeta({ raft: adv?.raft ?? this.transport!.localAddress, rpc: adv?.rpc ?? this.socket!.address, formed: this.formed });
+  }
+
   private leaderRpc(): string | undefined {
     const id = this.raft?.leader()?.id;
     if (id === undefined || id === '') return undefined;
-    if (id === this.name) return this.socket?.address;
+    if (id === this.name) return this.options.advertise?.rpc ?? this.socket?.address;
     const m = this.members?.member(id);
     return m ? decodeMeta(m.meta)?.rpc : undefined;
   }
@@ -311,7 +322,7 @@ export class ClusterNode {
     const formed = raft.getConfiguration().length > 0;
     if (formed !== this.formed) {
       this.formed = formed;
-      ml.setMeta(encodeMeta({ raft: this.transport!.localAddress, rpc: this.socket!.address, formed }));
+      ml.setMeta(this.meta());
     }
     const members = this.memberInfos();
     this.teachPeerAddresses(raft, members);
