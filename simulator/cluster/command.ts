@@ -3,6 +3,7 @@ import type { LeasePolicy } from '../../src/cluster/options.js';
 import { err, ok, type Result } from '../../src/util/result.js';
 import { formatDuration, optionParser, parseDuration, parseSeeds, replayCommand } from '../args.js';
 import { formatFaults, parseFaults, type FaultSpec } from '../faults.js';
+import type { AgentKind } from './harness.js';
 import { CLUSTER_SEED_DEFAULTS, runClusterSeed } from './scenario.js';
 
 export interface ClusterFlags {
@@ -13,6 +14,8 @@ export interface ClusterFlags {
   faults?: FaultSpec;
   /** Checker self-test: `freeze` keeps actives running without a lease, so violations are expected. */
   leasePolicy: LeasePolicy;
+  /** Unset: sim (the simulator's executor); real: the daemon's node agent. */
+  agent?: AgentKind;
   verbose: boolean;
 }
 
@@ -30,6 +33,7 @@ export function clusterCommand(): Command {
     .option('--duration <d>', 'virtual length of the fault plan per seed (chaos, then heal)', optionParser(parseDuration), CLUSTER_SEED_DEFAULTS.durationMs)
     .option('--faults <list>', 'loss[=p],dup[=p],reorder[=p],partition,crash,pause,clog,skew', optionParser(parseFaults))
     .option('--lease-policy <policy>', "stop (default) or freeze (checker self-test: violations expected)", optionParser(parsePolicy), 'stop')
+    .option('--agent <kind>', 'sim (default: simulated executor) or real (the daemon\'s node agent with supervised command components)', optionParser(parseAgent), 'sim')
     .option('--verbose', 'print every trace line and node log', false)
     .action(async (flags: ClusterFlags) => {
       process.exitCode = await runClusterSeeds(flags);
@@ -44,7 +48,7 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
   const cold: number[] = [];
   let worstConverge = 0;
   for (const seed of flags.seeds) {
-    const r = await runClusterSeed({ seed, nodes: flags.nodes, faults, durationMs: flags.duration, convergeMs: CLUSTER_SEED_DEFAULTS.convergeMs, verbose: flags.verbose, print, settings: { leasePolicy: flags.leasePolicy } });
+    const r = await runClusterSeed({ seed, nodes: flags.nodes, faults, durationMs: flags.duration, convergeMs: CLUSTER_SEED_DEFAULTS.convergeMs, verbose: flags.verbose, print, settings: { leasePolicy: flags.leasePolicy }, ...(flags.agent ? { agent: flags.agent } : {}) });
     t.downs += r.nodeDowns;
     t.activations += r.activations;
     t.crashes += r.faults.crashes;
@@ -64,7 +68,7 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
       for (const line of r.traceTail.slice(-15)) print(`    ${line}`);
       for (const v of r.violations.slice(0, 10)) print(`  VIOLATION: ${v}`);
       if (r.violations.length > 10) print(`  … and ${r.violations.length - 10} more violations`);
-      const replay = { seeds: String(seed), nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(faults), 'lease-policy': flags.leasePolicy === 'stop' ? undefined : flags.leasePolicy };
+      const replay = { seeds: String(seed), nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(faults), 'lease-policy': flags.leasePolicy === 'stop' ? undefined : flags.leasePolicy, agent: flags.agent === 'real' ? 'real' : undefined };
       print(`  replay: ${replayCommand('cluster', replay)}`);
     }
   }
@@ -85,6 +89,10 @@ const DEFAULT_FAULTS: FaultSpec = (() => {
 function parseNodes(text: string): Result<number, string> {
   const n = Number(text);
   return Number.isInteger(n) && n >= 3 && n <= 50 ? ok(n) : err(`bad node count '${text}' (3..50)`);
+}
+
+function parseAgent(text: string): Result<AgentKind, string> {
+  return text === 'sim' || text === 'real' ? ok(text) : err(`bad agent '${text}' (sim or real)`);
 }
 
 function parsePolicy(text: string): Result<LeasePolicy, string> {

@@ -14,6 +14,8 @@ import type { ProcessRunner, RunningProcess } from '../../src/runtime/ports/proc
 import type { Simulation } from '../simulation.js';
 
 export const COMPONENT_PROGRAM = 'sim:component';
+/** The same program under the path a `command = …` component names (the real-agent path). */
+export const COMPONENT_COMMAND = '/usr/libexec/amf-sim/component';
 const WATCHDOG_PROGRAM = 'sim:watchdog';
 
 export interface RunningComp {
@@ -34,6 +36,7 @@ export class ComponentWorld {
     readonly onActive: () => void = () => undefined,
   ) {
     sim.programs.register(COMPONENT_PROGRAM, () => undefined);
+    sim.programs.register(COMPONENT_COMMAND, () => undefined);
     sim.programs.register(WATCHDOG_PROGRAM, (ctx) => {
       const node = ctx.argv[1] ?? '';
       ctx.after(Number(ctx.argv[2]), () => {
@@ -76,8 +79,25 @@ export class ComponentWorld {
     return out;
   }
 
-  spawnWatchdog(runner: ProcessRunner, node: string, ms: number): RunningProcess | undefined {
-    const r = runner.spawn({ argv: [WATCHDOG_PROGRAM, node, String(Math.max(0, ms))], env: {} });
+  /** Record a component process (spawned by whichever executor) under `su/comp`; it leaves the table when it exits. */
+  track(node: string, key: string, p: RunningProcess): RunningComp {
+    const comps = this.comps(node);
+    const c: RunningComp = { pid: p.pid, csis: new Map() };
+    comps.set(key, c);
+    void p.exited.then(() => {
+      if (comps.get(key)?.pid === p.pid) comps.delete(key);
+    });
+    return c;
+  }
+
+  /**
+   * Re-arm a node's watchdog for a lease ending at `deadline` (local ms; not finite: none held):
+   * the old watchdog is killed and a new process kills every component of the node at the deadline.
+   */
+  rearmWatchdog(old: RunningProcess | undefined, runner: ProcessRunner, clock: Clock, node: string, deadline: number): RunningProcess | undefined {
+    old?.killGroup('SIGKILL');
+    if (!Number.isFinite(deadline)) return undefined;
+    const r = runner.spawn({ argv: [WATCHDOG_PROGRAM, node, String(Math.max(0, deadline - clock.now()))], env: {} });
     return r.ok ? r.value : undefined;
   }
 }
@@ -105,8 +125,7 @@ export class SimExecutor implements CommandExecutor {
 
   /** The daemon's lease now ends at this local time: re-arm the watchdog for it. */
   leaseUntil(deadline: number): void {
-    this.watchdog?.killGroup('SIGKILL');
-    this.watchdog = Number.isFinite(deadline) ? this.world.spawnWatchdog(this.processes, this.node, deadline - this.clock.now()) : undefined;
+    this.watchdog = this.world.rearmWatchdog(this.watchdog, this.processes, this.clock, this.node, deadline);
   }
 
   resetAll(): Promise<void> {
@@ -133,9 +152,8 @@ export class SimExecutor implements CommandExecutor {
         const p = this.processes.spawn({ argv: [COMPONENT_PROGRAM, key], env: {} });
         if (!p.ok) return this.report({ kind: 'comp-instantiate-failed', su, comp, reason: p.error.kind });
         const pid = p.value.pid;
-        comps.set(key, { pid, csis: new Map() });
+        this.world.track(this.node, key, p.value);
         void p.value.exited.then(() => {
-          if (comps.get(key)?.pid === pid) comps.delete(key);
           if (this.expectedExit.delete(pid)) return;
           for (const l of this.listeners) l({ kind: 'error-report', su, comp, recovery: 'no-recommendation', source: 'process-died', reason: 'process died' });
         });

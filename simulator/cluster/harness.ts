@@ -6,12 +6,17 @@
  */
 import { reduce } from '../../src/amf/index.js';
 import { createClusterNode, type ClusterNode } from '../../src/cluster/node.js';
-import type { Fencer } from '../../src/cluster/executor.js';
+import type { CommandExecutor, Fencer } from '../../src/cluster/executor.js';
 import type { ClusterSettings } from '../../src/cluster/options.js';
 import { ok, type Result } from '../../src/util/result.js';
 import type { NodePorts } from '../../src/runtime/tokens.js';
+import { SimFileSystem } from '../files.js';
 import { Simulation, type SimulationOptions } from '../simulation.js';
 import { ComponentWorld, SimExecutor } from './components.js';
+import { RealAgentExecutor } from './real-agent.js';
+
+/** Which executor runs the components: the simulator's own, or the daemon's node agent. */
+export type AgentKind = 'sim' | 'real';
 
 export const SWIM_PORT = 7946;
 export const RAFT_PORT = 7000;
@@ -20,12 +25,13 @@ export const RPC_PORT = 7100;
 /** One node's application: the cluster node and its simulated components. */
 export class ClusterSimApp {
   readonly node: ClusterNode;
-  readonly executor: SimExecutor;
+  readonly executor: CommandExecutor;
   error: string | undefined;
 
-  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, fencer?: Fencer) {
+  /** files: the machine's file system, needed by the real agent only. */
+  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, fencer?: Fencer, files?: SimFileSystem) {
     const name = ports.nodeName;
-    this.executor = new SimExecutor(world, name, ports.processes, ports.clock);
+    this.executor = files ? new RealAgentExecutor(world, name, ports, files) : new SimExecutor(world, name, ports.processes, ports.clock);
     const r = createClusterNode(ports, {
       bind: { swim: `${name}:${SWIM_PORT}`, raft: `${name}:${RAFT_PORT}`, rpc: `${name}:${RPC_PORT}` },
       join: names.map((n) => `${n}:${SWIM_PORT}`),
@@ -48,6 +54,8 @@ export interface ClusterHarnessOptions {
   readonly sim?: Partial<SimulationOptions>;
   /** A STONITH device: powers a node's machine off (sim.crash) and confirms. */
   readonly fencing?: boolean;
+  /** Default 'sim'. 'real': every node runs the daemon's AgentExecutor/NodeAgent (components must be `command = …`, see scenario.ts). */
+  readonly agent?: AgentKind;
 }
 
 export class ClusterHarness {
@@ -66,8 +74,26 @@ export class ClusterHarness {
     this.names = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const settings = { bootstrapExpect: Math.min(3, o.nodes), ...o.settings };
     const fencer: Fencer | undefined = o.fencing ? { fence: (node) => this.powerOff(node) } : undefined;
-    for (const name of this.names) this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer));
+    for (const name of this.names) {
+      if (o.agent !== 'real') {
+        this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer));
+        continue;
+      }
+      const files = new SimFileSystem();
+      this.files.set(name, files);
+      let machine: unknown;
+      this.sim.addNode(name, (ports) => {
+        // A new machine domain means the machine itself rebooted: its tmpfs is gone.
+        const now = this.sim.processTable(name).machine;
+        if (machine !== undefined && machine !== now) files.reboot();
+        machine = now;
+        return new ClusterSimApp(ports, this.world, this.names, settings, fencer, files);
+      });
+    }
   }
+
+  /** Per machine file systems (real agent only). */
+  readonly files = new Map<string, SimFileSystem>();
 
   /** Fences performed (node names, in order). */
   readonly fenced: string[] = [];

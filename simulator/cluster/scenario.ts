@@ -5,7 +5,8 @@
  */
 import { FaultPlan, type FaultCounts, type FaultSpec } from '../faults.js';
 import type { ClusterSettings } from '../../src/cluster/options.js';
-import { ClusterHarness } from './harness.js';
+import { COMPONENT_COMMAND } from './components.js';
+import { ClusterHarness, type AgentKind } from './harness.js';
 
 export interface ClusterSeedOptions {
   readonly seed: number;
@@ -19,6 +20,8 @@ export interface ClusterSeedOptions {
   readonly print?: (line: string) => void;
   /** Overrides of the cluster settings (e.g. leasePolicy 'freeze': the checker must then find double actives). */
   readonly settings?: Partial<ClusterSettings>;
+  /** Default 'sim'; 'real' runs the daemon's node agent with `command = …` components. */
+  readonly agent?: AgentKind;
 }
 
 export const CLUSTER_SEED_DEFAULTS = { nodes: 5, durationMs: 30_000, convergeMs: 30_000 } as const;
@@ -40,15 +43,16 @@ export interface ClusterSeedResult {
   readonly traceTail: readonly string[];
 }
 
-function unit(name: string, nodes: string, rank: number): string {
+function unit(name: string, nodes: string, rank: number, agent: AgentKind): string {
+  // The real agent supervises a scripted program that runs until killed; the sim executor needs no scripts.
+  const how = agent === 'real' ? `command = ${COMPONENT_COMMAND} ${name}/c` : 'instantiate = clc\n\t\t\tcleanup = clc';
   return `	unit {
 		name = ${name}
 		nodes = ${nodes}
 		rank = ${rank}
 		component {
 			name = c
-			instantiate = clc
-			cleanup = clc
+			${how}
 			csi_type_name {
 				name = t
 			}
@@ -73,17 +77,17 @@ function si(name: string): string {
  * they are re-homed) and an N+M group (2+1) with one SU pinned per node. `extraSi` adds an SI: the
  * configuration change made during the faults.
  */
-export function clusterConfig(names: readonly string[], extraSi = false): string {
+export function clusterConfig(names: readonly string[], extraSi = false, agent: AgentKind = 'sim'): string {
   const nodes = names.map((n) => `node {\n\tname = ${n}\n}\n`).join('');
   const rot = (i: number): string => [...names.slice(i), ...names.slice(0, i)].join(' ');
-  const web = `group {\n\tname = web\n\tmodel = 2n\n${unit('web1', rot(0), 1)}${unit('web2', rot(1), 2)}${unit('web3', rot(2), 3)}${si('web-ip')}${si('web-app')}${extraSi ? si('web-extra') : ''}}\n`;
-  const dbUnits = names.slice(0, 4).map((n, i) => unit(`db${i + 1}`, n, i + 1)).join('');
+  const web = `group {\n\tname = web\n\tmodel = 2n\n${unit('web1', rot(0), 1, agent)}${unit('web2', rot(1), 2, agent)}${unit('web3', rot(2), 3, agent)}${si('web-ip')}${si('web-app')}${extraSi ? si('web-extra') : ''}}\n`;
+  const dbUnits = names.slice(0, 4).map((n, i) => unit(`db${i + 1}`, n, i + 1, agent)).join('');
   const db = `group {\n\tname = db\n\tmodel = nplusm\n\tpreferred-active-units = 2\n\tpreferred-standby-units = 1\n\tmaximum-active-instances = 1\n\tmaximum-standby-instances = 2\n${dbUnits}${si('db-a')}${si('db-b')}}\n`;
   return nodes + web + (names.length >= 4 ? db : '');
 }
 
 export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeedResult> {
-  const h = new ClusterHarness({ seed: o.seed, nodes: o.nodes, ...(o.settings ? { settings: o.settings } : {}), sim: { verbose: o.verbose ?? false, ...(o.print ? { print: o.print } : {}) } });
+  const h = new ClusterHarness({ seed: o.seed, nodes: o.nodes, ...(o.settings ? { settings: o.settings } : {}), ...(o.agent ? { agent: o.agent } : {}), sim: { verbose: o.verbose ?? false, ...(o.print ? { print: o.print } : {}) } });
   const { sim } = h;
   const violations = h.violations;
   const start = sim.now;
@@ -91,7 +95,7 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
   let convergeMs: number | undefined;
   let faults: FaultCounts = { partitions: 0, crashes: 0, pauses: 0, clogs: 0, skews: 0 };
   if (!(await sim.runUntil(() => h.formed(), 20_000))) violations.push('formation: no leader with every node in its configuration after 20 s');
-  else if (!(await h.setConfig(clusterConfig(h.names)))) violations.push('the first configuration did not commit');
+  else if (!(await h.setConfig(clusterConfig(h.names, false, o.agent)))) violations.push('the first configuration did not commit');
   else if (!(await sim.runUntil(() => h.convergence().length === 0, 20_000))) violations.push(`cold start: not converged after 20 s: ${h.convergence().slice(0, 3).join('; ')}`);
   else coldStartMs = sim.now - start;
 
@@ -101,7 +105,7 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
     // A configuration change in the middle of the chaos: once committed, it must survive.
     const changeAt = sim.now + (plan.healAt - sim.now) / 2;
     await sim.runFor(changeAt - sim.now);
-    await h.setConfig(clusterConfig(h.names, true), Math.max(0, plan.healAt - sim.now));
+    await h.setConfig(clusterConfig(h.names, true, o.agent), Math.max(0, plan.healAt - sim.now));
     if (sim.now < plan.healAt) await sim.runFor(plan.healAt - sim.now);
     faults = plan.counts;
     // The plan restarts what it crashed; a node still down at the heal comes back now.

@@ -1,0 +1,103 @@
+/**
+ * The real node agent in the whole-cluster simulation (`amf-sim cluster --agent real`): the
+ * daemon's AgentExecutor over a NodeAgent on the node's simulated ports. Components are
+ * `command = …` components running a scripted program until killed, so crashes and kills reach
+ * the agent through its own passive monitoring (the supervised child's exit).
+ *
+ * Around the agent, this executor plays the parts the daemon's ReapingExecutor plays on a real
+ * machine, with the simulator's lease watchdog: a watchdog PROCESS of the machine (it keeps
+ * running while the daemon is paused or hung) kills the node's components when the lease runs
+ * out, and resetAll also kills component processes left by an earlier daemon incarnation, which
+ * a fresh agent does not know. The checker's truth is the ComponentWorld table: component pids
+ * recorded at spawn, CSIs recorded when the agent reports them set.
+ */
+import { NodeAgent } from '../../src/agent/agent.js';
+import { AgentExecutor } from '../../src/cluster/agent-executor.js';
+import type { AgentReport } from '../../src/cluster/entries.js';
+import type { CommandExecutor } from '../../src/cluster/executor.js';
+import type { AmfCommand } from '../../src/amf/commands.js';
+import { loadConfig } from '../../src/model/index.js';
+import type { AmfModel } from '../../src/model/types.js';
+import type { ProcessRunner, RunningProcess } from '../../src/runtime/ports/process.js';
+import type { NodePorts } from '../../src/runtime/tokens.js';
+import { assert } from '../../src/util/assert.js';
+import type { SimFileSystem } from '../files.js';
+import { COMPONENT_COMMAND, type ComponentWorld } from './components.js';
+
+/**
+ * Where the agent would serve the component API. The simulated StreamNetwork has no `unix:`
+ * addresses, so the agent is not started (no listener): only non-SA-aware components can run.
+ */
+const SOCKET_DIR = '/run/amfd';
+
+export class RealAgentExecutor implements CommandExecutor {
+  readonly agent: NodeAgent;
+  private readonly inner: AgentExecutor;
+  private watchdog: RunningProcess | undefined;
+
+  constructor(
+    private readonly world: ComponentWorld,
+    private readonly node: string,
+    private readonly ports: NodePorts,
+    files: SimFileSystem,
+  ) {
+    const empty = loadConfig('', 'groups.conf');
+    assert(empty.ok, 'the empty configuration is valid');
+    // Component processes are recorded in the world table as they are spawned: it is the truth
+    // the checker reads, and what survives this daemon.
+    const processes: ProcessRunner = {
+      spawn: (o) => {
+        const r = ports.processes.spawn(o);
+        if (r.ok && o.argv[0] === COMPONENT_COMMAND) world.track(node, o.argv[1] ?? '', r.value);
+        return r;
+      },
+      isAlive: (pid) => ports.processes.isAlive(pid),
+      signal: (pid, sig) => ports.processes.signal(pid, sig),
+    };
+    this.agent = new NodeAgent(
+      { clock: ports.clock, random: ports.random.fork('agent'), processes, files, stream: ports.stream, logger: ports.logger, metrics: ports.metrics },
+      empty.value,
+      { socketPath: `${SOCKET_DIR}/${node}.sock`, baseEnv: { PATH: '/usr/bin:/bin' } },
+    );
+    this.inner = new AgentExecutor(this.agent, node, empty.value, ports.logger);
+    // First listener: the world table is updated before the cluster node hears the report.
+    this.inner.onReport((r) => this.observe(r));
+  }
+
+  execute(cmd: AmfCommand): void {
+    this.inner.execute(cmd);
+  }
+
+  onReport(listener: (r: AgentReport) => void): void {
+    this.inner.onReport(listener);
+  }
+
+  setModel(model: AmfModel): void {
+    this.inner.setModel(model);
+  }
+
+  leaseUntil(deadline: number): void {
+    this.watchdog = this.world.rearmWatchdog(this.watchdog, this.ports.processes, this.ports.clock, this.node, deadline);
+  }
+
+  /** The agent's cleanup of every component it may run, then the orphans of earlier incarnations. */
+  async resetAll(): Promise<void> {
+    await this.inner.resetAll();
+    this.world.killAll(this.node);
+  }
+
+  private observe(r: AgentReport): void {
+    if (r.kind !== 'csi-set-done' && r.kind !== 'csi-remove-done') return;
+    const comp = this.world.comps(this.node).get(`${r.su}/${r.comp}`);
+    if (!comp) return;
+    if (r.kind === 'csi-remove-done') {
+      comp.csis.delete(`${r.si}/${r.csi}`);
+      return;
+    }
+    comp.csis.set(`${r.si}/${r.csi}`, r.haState);
+    if (r.haState === 'active') {
+      this.world.activations++;
+      this.world.onActive();
+    }
+  }
+}
