@@ -44,7 +44,10 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
   const faults = flags.faults ?? DEFAULT_FAULTS;
   let violations = 0;
   let failedSeeds = 0;
-  const t = { downs: 0, activations: 0, crashes: 0, partitions: 0, pauses: 0 };
+  const t = { downs: 0, activations: 0, crashes: 0, partitions: 0, pauses: 0, compKills: 0, daemonCrashes: 0, errorReports: 0 };
+  // The real agent's extra faults are printed only on that path (the default lines stay as they were).
+  const real = flags.agent === 'real';
+  const agentFaults = (k: number, d: number, e: number): string => (real ? ` agent=real comp_kills=${k} daemon_crashes=${d} agent_error_reports=${e}` : '');
   const cold: number[] = [];
   let worstConverge = 0;
   for (const seed of flags.seeds) {
@@ -54,12 +57,15 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
     t.crashes += r.faults.crashes;
     t.partitions += r.faults.partitions;
     t.pauses += r.faults.pauses;
+    t.compKills += r.componentFaults.compKills;
+    t.daemonCrashes += r.componentFaults.daemonCrashes;
+    t.errorReports += r.agentErrorReports;
     if (r.coldStartMs !== undefined) cold.push(r.coldStartMs);
     worstConverge = Math.max(worstConverge, r.convergeMs ?? Infinity);
     const ms = (x: number | undefined): string => (x === undefined ? 'none' : x.toFixed(0));
     print(
       `seed=${seed} cold_start_ms=${ms(r.coldStartMs)} converge_ms=${ms(r.convergeMs)} epoch=${r.configEpoch} node_downs=${r.nodeDowns} activations=${r.activations} ` +
-        `partitions=${r.faults.partitions} crashes=${r.faults.crashes} pauses=${r.faults.pauses} violations=${r.violations.length} trace=${r.traceHash.slice(0, 16)}`,
+        `partitions=${r.faults.partitions} crashes=${r.faults.crashes} pauses=${r.faults.pauses}${agentFaults(r.componentFaults.compKills, r.componentFaults.daemonCrashes, r.agentErrorReports)} violations=${r.violations.length} trace=${r.traceHash.slice(0, 16)}`,
     );
     if (r.violations.length > 0) {
       violations += r.violations.length;
@@ -75,7 +81,7 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
   const coldMax = cold.length > 0 ? Math.max(...cold).toFixed(0) : 'none';
   print(
     `cluster seeds=${flags.seeds.length} violations=${violations} failed_seeds=${failedSeeds} node_downs=${t.downs} activations=${t.activations} ` +
-      `crashes=${t.crashes} partitions=${t.partitions} pauses=${t.pauses} max_cold_start_ms=${coldMax} max_converge_ms=${Number.isFinite(worstConverge) ? worstConverge.toFixed(0) : 'none'}`,
+      `crashes=${t.crashes} partitions=${t.partitions} pauses=${t.pauses} max_cold_start_ms=${coldMax} max_converge_ms=${Number.isFinite(worstConverge) ? worstConverge.toFixed(0) : 'none'}${agentFaults(t.compKills, t.daemonCrashes, t.errorReports)}`,
   );
   return violations > 0 ? 1 : 0;
 }

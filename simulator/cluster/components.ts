@@ -28,6 +28,8 @@ export interface RunningComp {
 export class ComponentWorld {
   /** Active CSI assignments made (a measure of how much failover a run exercised). */
   activations = 0;
+  /** Error reports a node agent raised by itself (real-agent path: a supervised process died). */
+  agentErrorReports = 0;
   private readonly nodes = new Map<string, Map<string, RunningComp>>();
 
   constructor(

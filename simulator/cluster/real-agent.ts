@@ -87,6 +87,7 @@ export class RealAgentExecutor implements CommandExecutor {
   }
 
   private observe(r: AgentReport): void {
+    if (r.kind === 'error-report') this.world.agentErrorReports++;
     if (r.kind !== 'csi-set-done' && r.kind !== 'csi-remove-done') return;
     const comp = this.world.comps(this.node).get(`${r.su}/${r.comp}`);
     if (!comp) return;

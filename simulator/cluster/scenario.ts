@@ -5,6 +5,7 @@
  */
 import { FaultPlan, type FaultCounts, type FaultSpec } from '../faults.js';
 import type { ClusterSettings } from '../../src/cluster/options.js';
+import { ComponentFaults, type ComponentFaultCounts } from './component-faults.js';
 import { COMPONENT_COMMAND } from './components.js';
 import { ClusterHarness, type AgentKind } from './harness.js';
 
@@ -30,6 +31,10 @@ export interface ClusterSeedResult {
   readonly seed: number;
   readonly violations: readonly string[];
   readonly faults: FaultCounts;
+  /** Real agent only: component kills and daemon-only crashes injected. */
+  readonly componentFaults: ComponentFaultCounts;
+  /** Real agent only: error reports the node agents raised (their passive monitoring at work). */
+  readonly agentErrorReports: number;
   /** Virtual ms from cold start to every SI assigned. */
   readonly coldStartMs: number | undefined;
   /** Virtual ms from the heal to convergence. */
@@ -94,6 +99,7 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
   let coldStartMs: number | undefined;
   let convergeMs: number | undefined;
   let faults: FaultCounts = { partitions: 0, crashes: 0, pauses: 0, clogs: 0, skews: 0 };
+  let componentFaults: ComponentFaultCounts = { compKills: 0, daemonCrashes: 0 };
   if (!(await sim.runUntil(() => h.formed(), 20_000))) violations.push('formation: no leader with every node in its configuration after 20 s');
   else if (!(await h.setConfig(clusterConfig(h.names, false, o.agent)))) violations.push('the first configuration did not commit');
   else if (!(await sim.runUntil(() => h.convergence().length === 0, 20_000))) violations.push(`cold start: not converged after 20 s: ${h.convergence().slice(0, 3).join('; ')}`);
@@ -102,12 +108,15 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
   if (coldStartMs !== undefined) {
     const plan = new FaultPlan(sim, o.faults, { durationMs: o.durationMs });
     plan.install();
+    const compFaults = o.agent === 'real' ? new ComponentFaults(sim, h.world, plan.healAt) : undefined;
+    compFaults?.install();
     // A configuration change in the middle of the chaos: once committed, it must survive.
     const changeAt = sim.now + (plan.healAt - sim.now) / 2;
     await sim.runFor(changeAt - sim.now);
     await h.setConfig(clusterConfig(h.names, true, o.agent), Math.max(0, plan.healAt - sim.now));
     if (sim.now < plan.healAt) await sim.runFor(plan.healAt - sim.now);
     faults = plan.counts;
+    if (compFaults) componentFaults = compFaults.counts;
     // The plan restarts what it crashed; a node still down at the heal comes back now.
     await sim.runFor(100);
     for (const n of h.names) if (!sim.isUp(n)) sim.start(n);
@@ -122,11 +131,13 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
     seed: o.seed,
     violations,
     faults,
+    componentFaults,
     coldStartMs,
     convergeMs,
     configEpoch: leader?.node.fsm.state.epoch ?? 0,
     nodeDowns: leader?.node.changes(0).filter((c) => c.field === 'incarnation' && c.new?.startsWith('down')).length ?? 0,
     activations: h.world.activations,
+    agentErrorReports: h.world.agentErrorReports,
     traceHash: sim.traceHash(),
     traceTail: sim.trace.tail(),
   };
