@@ -158,7 +158,11 @@ export class Daemon {
       const checked = readGroupsConf(cfg.groupsConf);
       if (!checked.ok) return checked;
     }
-    mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      return err([`data_dir: cannot create ${cfg.dataDir}: ${(e as Error).message}`]);
+    }
     const real = createNodePorts({
       nodeName: cfg.nodeName,
       dataDir: cfg.dataDir,
