@@ -18,25 +18,39 @@ type Callback = Extract<ServerFrame, { invocation: number }>;
 type CallbackBody = Callback extends infer C ? (C extends Callback ? Omit<C, 'v' | 'invocation'> : never) : never;
 export type Request = Exclude<ClientFrame, { type: 'register' | 'response' }>;
 
+/**
+ * Frames a connection may have queued beyond the transport's high-water mark: a component that
+ * stops reading (while still sending requests) is cut off instead of growing the agent's memory.
+ */
+export const MAX_SEND_BACKLOG = 256;
+
 /** One connection of a component to the agent. */
 export class Session {
   /** The component key (`su/comp`) once registered. */
   comp: string | undefined;
   private nextInvocation = 1;
   private readonly pending = new Map<number, (outcome: CallbackOutcome) => void>();
+  /** Frames sent since the transport last drained while above its high-water mark. */
+  private backlog = 0;
 
   constructor(
     readonly id: number,
     private readonly conn: StreamConnection,
     private readonly clock: Clock,
-  ) {}
+    private readonly overflow: (session: Session) => void = () => undefined,
+  ) {
+    conn.onDrain(() => (this.backlog = 0));
+  }
 
   get closed(): boolean {
     return this.conn.closed;
   }
 
   send(frame: ServerFrame): void {
-    this.conn.send(encodeFrame(frame));
+    if (this.conn.closed || this.conn.send(encodeFrame(frame))) return;
+    if (++this.backlog <= MAX_SEND_BACKLOG) return;
+    this.overflow(this);
+    this.conn.close();
   }
 
   /** Send a callback and wait for its `response` (or the timeout, or the connection closing). */
@@ -146,7 +160,10 @@ export class ComponentApiServer {
   }
 
   private accept(conn: StreamConnection): void {
-    const session = new Session(this.nextSession++, conn, this.clock);
+    const session = new Session(this.nextSession++, conn, this.clock, (s) => {
+      this.badFrames.inc({ reason: 'slow-reader' });
+      this.log.warn({ session: s.id, comp: s.comp }, `component API: more than ${MAX_SEND_BACKLOG} frames queued for a connection that does not read; closing it`);
+    });
     this.sessions.add(session);
     this.connections.inc();
     conn.onFrame((frame) => this.onFrame(session, frame));

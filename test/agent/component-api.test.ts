@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type AmfApiError, AmfClient, type CsiDescriptor } from '../../src/client/index.js';
@@ -110,6 +111,35 @@ async function rawPeer(socketPath: string): Promise<RawPeer> {
 }
 
 describe('agent: component API input validation', () => {
+  it('a connection that sends but never reads is cut off after a bounded backlog; others are served', async () => {
+    const dir = makeDir();
+    const t = await startAgent(dir, model(dir, counterConf(dir, 1)));
+    const sock = createConnection(t.socketPath);
+    try {
+      await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+      // The agent closing on us makes our own pending write fail with EPIPE: expected here.
+      sock.on('error', () => undefined);
+      const gone = new Promise<boolean>((resolve) => sock.on('close', () => resolve(true)));
+      sock.pause();
+      const frame = new TextEncoder().encode(JSON.stringify({ v: 1, type: 'error-clear', id: 1 }));
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(frame.length);
+      const requests = 20_000;
+      sock.write(Buffer.concat(Array.from({ length: requests }, () => [header, frame]).flat()));
+      // Each request is refused with a reply nobody reads, until the agent gives up on the reader.
+      const other = await rawPeer(t.socketPath);
+      await sleep(500);
+      other.send({ v: 1, type: 'error-clear', id: 9 });
+      assert.equal((await other.next()).code, 'not-registered', 'the others are still served');
+      sock.resume();
+      assert.ok(await Promise.race([gone, sleep(8000).then(() => false)]), 'the agent did not close the connection');
+      other.conn.close();
+    } finally {
+      sock.destroy();
+      await t.close();
+    }
+  });
+
   it('refuses to replace a file that is not a socket at the socket path, and leaves it alone', async () => {
     const dir = makeDir();
     const precious = join(dir, 'precious');
