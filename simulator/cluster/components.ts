@@ -84,6 +84,9 @@ export class ComponentWorld {
   /** Record a component process (spawned by whichever executor) under `su/comp`; it leaves the table when it exits. */
   track(node: string, key: string, p: RunningProcess): RunningComp {
     const comps = this.comps(node);
+    // A live process already under this name (left by an earlier daemon) stays visible to the checker.
+    const old = comps.get(key);
+    if (old && old.pid !== p.pid && this.sim.processTable(node).livePids().includes(old.pid)) comps.set(`${key}#${old.pid}`, old);
     const c: RunningComp = { pid: p.pid, csis: new Map() };
     comps.set(key, c);
     void p.exited.then(() => {

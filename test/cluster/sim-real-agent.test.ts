@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runClusterSeeds } from '../../simulator/cluster/command.js';
 import { ClusterHarness } from '../../simulator/cluster/harness.js';
-import { CLUSTER_SEED_DEFAULTS, runClusterSeed } from '../../simulator/cluster/scenario.js';
+import { CLUSTER_SEED_DEFAULTS, clusterConfig, runClusterSeed } from '../../simulator/cluster/scenario.js';
 import { parseFaults } from '../../simulator/faults.js';
 import { SimFileSystem } from '../../simulator/files.js';
 
@@ -71,4 +71,25 @@ test('SimFileSystem: files, directories, modes, bounded reads', () => {
   assert.ok(fs.remove('/a/b/run.sh').ok);
   assert.ok(fs.remove('/a/b/run.sh').ok, 'removing a missing file is ok');
   assert.equal(fs.isExecutable('/a/b'), false);
+});
+
+test('real agent: a daemon that crashes and restarts at once leaves no untracked component running (reaped at restart or by the lease watchdog)', async () => {
+  const h = new ClusterHarness({ seed: 2, nodes: 3, agent: 'real' });
+  assert.ok(await h.sim.runUntil(() => h.formed(), 20_000));
+  assert.ok(await h.setConfig(clusterConfig(h.names, false, 'real')));
+  assert.ok(await h.sim.runUntil(() => h.convergence().length === 0, 20_000), h.convergence().join('; '));
+  for (const n of h.names) {
+    const before = h.sim.processTable(n).livePids().length;
+    h.sim.crash(n, { keepProcesses: true });
+    h.sim.start(n);
+    assert.ok(await h.sim.runUntil(() => h.convergence().length === 0, 30_000), `${n}: ${h.convergence().join('; ')} (${before} processes before)`);
+  }
+  await h.sim.runFor(2000);
+  assert.deepEqual(h.violations, []);
+  // Every live component process is one the checker knows, under its own name (no orphans kept aside).
+  for (const n of h.names) {
+    const live = new Set(h.sim.processTable(n).livePids());
+    const known = [...h.world.comps(n)].filter(([, c]) => live.has(c.pid));
+    assert.ok(known.every(([k]) => !k.includes('#')), `${n}: orphans ${known.map(([k]) => k).join(',')}`);
+  }
 });
