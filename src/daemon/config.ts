@@ -32,9 +32,9 @@ interface Props {
   node_name: string;
   data_dir: string;
   log_level: LogLevel;
-  swim: { bind: string; profile: 'lan' | 'lan-fast' | 'wan'; keyring: string[] };
-  raft: { bind: string };
-  rpc: { bind: string };
+  swim: { bind: string; profile: 'lan' | 'lan-fast' | 'wan'; keyring: string[]; advertise: string };
+  raft: { bind: string; advertise: string };
+  rpc: { bind: string; advertise: string };
   join: string[];
   bootstrap_expect: number;
   max_voters: number;
@@ -51,15 +51,18 @@ const schema: convict.Schema<Props> = {
   data_dir: { doc: 'State directory (Raft log, snapshots).', format: String, default: '/var/lib/amfd', env: 'AMFD_DATA_DIR', arg: 'data-dir' },
   log_level: { doc: 'pino log level.', format: [...LOG_LEVELS], default: 'info' as (typeof LOG_LEVELS)[number], env: 'AMFD_LOG_LEVEL', arg: 'log-level' },
   swim: {
-    bind: { doc: 'SWIM gossip (UDP + TCP push-pull) address, also the one advertised.', format: hostPort('swim.bind'), default: '127.0.0.1:7946', env: 'AMFD_SWIM_BIND', arg: 'swim-bind' },
+    bind: { doc: 'SWIM gossip (UDP + TCP push-pull) address.', format: hostPort('swim.bind'), default: '127.0.0.1:7946', env: 'AMFD_SWIM_BIND', arg: 'swim-bind' },
     profile: { doc: 'SWIM timing profile.', format: ['lan', 'lan-fast', 'wan'], default: 'lan-fast' as 'lan' | 'lan-fast' | 'wan', env: 'AMFD_SWIM_PROFILE', arg: 'swim-profile' },
     keyring: { doc: 'AES-256-GCM gossip keys (base64, 32 bytes), the first one encrypts.', format: stringList, default: [] as string[], env: 'AMFD_SWIM_KEYRING', sensitive: true },
+    advertise: { doc: 'SWIM address announced to peers when it differs from bind (required with a wildcard bind).', format: String, default: '', env: 'AMFD_SWIM_ADVERTISE', arg: 'swim-advertise' },
   },
   raft: {
-    bind: { doc: 'Raft TCP address, also the one advertised.', format: hostPort('raft.bind'), default: '127.0.0.1:7947', env: 'AMFD_RAFT_BIND', arg: 'raft-bind' },
+    bind: { doc: 'Raft TCP address.', format: hostPort('raft.bind'), default: '127.0.0.1:7947', env: 'AMFD_RAFT_BIND', arg: 'raft-bind' },
+    advertise: { doc: 'Raft address announced to peers when it differs from bind.', format: String, default: '', env: 'AMFD_RAFT_ADVERTISE', arg: 'raft-advertise' },
   },
   rpc: {
     bind: { doc: 'Cluster RPC address (lease UDP + forwarded writes TCP).', format: hostPort('rpc.bind'), default: '127.0.0.1:7948', env: 'AMFD_RPC_BIND', arg: 'rpc-bind' },
+    advertise: { doc: 'RPC address announced to peers when it differs from bind.', format: String, default: '', env: 'AMFD_RPC_ADVERTISE', arg: 'rpc-advertise' },
   },
   join: { doc: 'SWIM addresses to join through (comma separated in env).', format: stringList, default: [] as string[], env: 'AMFD_JOIN' },
   bootstrap_expect: { doc: 'Servers that bootstrap Raft together (1: single-node dev mode).', format: 'nat', default: 3, env: 'AMFD_BOOTSTRAP_EXPECT', arg: 'bootstrap-expect' },
@@ -90,6 +93,8 @@ export interface DaemonConfig {
   readonly swim: { readonly bind: string; readonly profile: 'lan' | 'lan-fast' | 'wan'; readonly keys: readonly Uint8Array[] };
   readonly raftBind: string;
   readonly rpcBind: string;
+  /** Addresses announced to peers, where they differ from the bound ones. */
+  readonly advertise: { readonly swim?: string; readonly raft?: string; readonly rpc?: string };
   readonly join: readonly string[];
   readonly bootstrapExpect: number;
   readonly maxVoters: number;
@@ -244,9 +249,16 @@ function check(p: Props, s: ConfigSources, file: string | undefined): Result<Dae
   if (p.bootstrap_expect < 1) errors.push('bootstrap_expect: must be at least 1');
   if (p.max_voters < p.bootstrap_expect) errors.push(`max_voters: ${p.max_voters} is below bootstrap_expect ${p.bootstrap_expect}`);
   if (p.lease.timeout_ms < 300) errors.push(`lease.timeout_ms: ${p.lease.timeout_ms} is too short (at least 300, above a Raft election)`);
-  // The cluster layer advertises the address it bound: a wildcard would be unreachable to peers.
-  for (const [key, v] of [['swim.bind', p.swim.bind], ['raft.bind', p.raft.bind], ['rpc.bind', p.rpc.bind]] as const) {
-    if (isWildcard(v)) errors.push(`${key}: '${v}' is a wildcard; bind the address peers reach this node at (it is also advertised)`);
+  // Peers need a reachable address: a wildcard bind must say which one to advertise.
+  for (const [key, v, adv] of [['swim', p.swim.bind, p.swim.advertise], ['raft', p.raft.bind, p.raft.advertise], ['rpc', p.rpc.bind, p.rpc.advertise]] as const) {
+    if (adv !== '') {
+      try {
+        hostPort(`${key}.advertise`)(adv);
+        if (isWildcard(adv)) errors.push(`${key}.advertise: '${adv}' is a wildcard; give the address peers reach this node at`);
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    } else if (isWildcard(v)) errors.push(`${key}.bind: '${v}' is a wildcard; set ${key}.advertise to the address peers reach this node at`);
   }
   const ports = [p.swim.bind, p.raft.bind, p.rpc.bind, p.api.bind];
   if (new Set(ports).size !== ports.length && !ports.some((a) => a.endsWith(':0'))) errors.push(`swim.bind, raft.bind, rpc.bind and api.bind must differ (got ${ports.join(', ')})`);
@@ -292,6 +304,11 @@ function check(p: Props, s: ConfigSources, file: string | undefined): Result<Dae
     swim: { bind: p.swim.bind, profile: p.swim.profile, keys },
     raftBind: p.raft.bind,
     rpcBind: p.rpc.bind,
+    advertise: {
+      ...(p.swim.advertise === '' ? {} : { swim: p.swim.advertise }),
+      ...(p.raft.advertise === '' ? {} : { raft: p.raft.advertise }),
+      ...(p.rpc.advertise === '' ? {} : { rpc: p.rpc.advertise }),
+    },
     join: p.join,
     bootstrapExpect: p.bootstrap_expect,
     maxVoters: p.max_voters,

@@ -107,6 +107,8 @@ export function createDaemonContainer(cfg: DaemonConfig, ports: NodePorts): Resu
   const node = createClusterNode(ports, {
     bind: { swim: cfg.swim.bind, raft: cfg.raftBind, rpc: cfg.rpcBind },
     join: cfg.join,
+    advertise: cfg.advertise,
+    ...(cfg.swim.keys.length > 0 ? { swimKeys: cfg.swim.keys } : {}),
     executor,
     ...(cfg.fencingCommand === '' ? {} : { fencer: new CommandFencer(cfg.fencingCommand, ports.processes, env, ports.logger) }),
     settings: { bootstrapExpect: cfg.bootstrapExpect, maxVoters: cfg.maxVoters, leaseMs: cfg.leaseMs, leasePolicy: cfg.leasePolicy },
@@ -152,8 +154,6 @@ export class Daemon {
 
   /** Check the first-bootstrap groups.conf, build every service (nothing bound yet). */
   static create(cfg: DaemonConfig, logDestination?: DestinationStream, faultFile?: string): Result<Daemon, string[]> {
-    // ClusterNodeOptions takes no SWIM keys yet (Memberlist does): refuse rather than gossip in clear.
-    if (cfg.swim.keys.length > 0) return err(['swim.keyring: not supported yet (src/cluster does not pass SWIM keys to Memberlist); remove the keys or wait for that hook']);
     if (cfg.groupsConf !== '') {
       const checked = readGroupsConf(cfg.groupsConf);
       if (!checked.ok) return checked;

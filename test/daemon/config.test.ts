@@ -63,10 +63,13 @@ describe('daemon configuration', () => {
     });
     assert.ok(!r.ok);
     const text = r.error.join('\n');
-    assert.match(text, /raft\.bind: '0\.0\.0\.0:7000' is a wildcard/);
+    assert.match(text, /raft\.bind: '0\.0\.0\.0:7000' is a wildcard; set raft\.advertise/);
     assert.match(text, /max_voters: 2 is below bootstrap_expect 3/);
     assert.match(text, /api\.tls_cert and api\.tls_key/);
     assert.match(text, /groups_conf: .*missing\.conf does not exist/);
+    const advertised = loadDaemonConfig({ argv: ['--raft-bind', '0.0.0.0:7000', '--raft-advertise', '10.0.0.5:7000'], env: { AMFD_API_TOKEN: 't' }, cwd: dir });
+    assert.ok(advertised.ok, advertised.ok ? '' : advertised.error.join('\n'));
+    assert.deepEqual(advertised.value.advertise, { raft: '10.0.0.5:7000' });
     const noToken = loadDaemonConfig({ argv: [], env: {}, cwd: dir });
     assert.ok(!noToken.ok);
     assert.match(noToken.error.join('\n'), /api\.token/);
