@@ -4,6 +4,7 @@
  * `time`, the proposer's wall clock (ms since the epoch): apply never reads a clock.
  */
 import type { AdminOp, AdminTarget, AmfInput } from '../amf/commands.js';
+import { RECOVERIES } from '../model/types.js';
 import { err, ok, type Result } from '../util/result.js';
 import { decode, encode } from './codec.js';
 
@@ -78,16 +79,7 @@ const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isIndex = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
-const RECOVERIES = new Set([
-  'no-recommendation',
-  'component-restart',
-  'component-failover',
-  'node-switchover',
-  'node-failover',
-  'node-failfast',
-  'cluster-reset',
-  'application-restart',
-]);
+const RECOVERY_NAMES: ReadonlySet<string> = new Set(RECOVERIES);
 const SOURCES = new Set(['error-report', 'healthcheck', 'process-died', 'callback']);
 const HA = new Set(['active', 'standby', 'quiescing', 'quiesced']);
 const ADMIN_OPS = new Set(['lock', 'unlock', 'lock-instantiation', 'unlock-instantiation', 'shutdown', 'restart', 'si-swap', 'repair', 'switchover']);
@@ -119,9 +111,9 @@ function checkField(v: unknown, check: FieldCheck): boolean {
     case 'ha':
       return isStr(v) && HA.has(v);
     case 'recovery':
-      return isStr(v) && RECOVERIES.has(v);
+      return isStr(v) && RECOVERY_NAMES.has(v);
     case 'recovery?':
-      return v === undefined || (isStr(v) && RECOVERIES.has(v));
+      return v === undefined || (isStr(v) && RECOVERY_NAMES.has(v));
     case 'source':
       return isStr(v) && SOURCES.has(v);
   }
