@@ -32,7 +32,7 @@ async function bareScheduler(): Promise<void> {
   const samples = await measure(
     () => {
       const s = new Scheduler();
-      for (let i = 0; i < 1000; i++) new SimClock(s, new Domain(`n${i}`)).setInterval(1000 + i, () => undefined);
+      for (let i = 0; i < 1000; i++) new SimClock(s, new Domain(`n${i}`)).setPeriodic(1000 + i, () => undefined);
       while (s.step(1_000_000));
       events = s.executed;
     },
@@ -66,7 +66,7 @@ async function thousandNodes(): Promise<number> {
           void p.datagram.bind(`${name}:7946`).then((s) => {
             s.onMessage(() => undefined);
             const msg = new Uint8Array(64);
-            p.clock.setInterval(100, () => void s.send(`${names[p.random.int(0, NODES)]}:7946`, msg));
+            p.clock.setPeriodic(100, () => void s.send(`${names[p.random.int(0, NODES)]}:7946`, msg));
           });
           return p;
         });

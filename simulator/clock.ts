@@ -77,8 +77,8 @@ export class SimClock implements Clock {
     return { cancel: () => void (ev.cancelled = true) };
   }
 
-  setInterval(periodMs: number, fn: () => void): TimerHandle {
-    assert(Number.isFinite(periodMs) && periodMs > 0, `setInterval: bad period ${periodMs}`);
+  setPeriodic(periodMs: number, fn: () => void): TimerHandle {
+    assert(Number.isFinite(periodMs) && periodMs > 0, `setPeriodic: bad period ${periodMs}`);
     if (!this.domain.alive) return NOOP_HANDLE;
     let current: ScheduledEvent;
     let cancelled = false;

@@ -58,11 +58,11 @@ export class GossipSet {
     this.socket.onMessage((data, from) => this.onDatagram(data, from));
     const listener = await stream.listen(`${nodeName}:${SYNC_PORT}`);
     listener.onConnection((conn) => this.serveSync(conn));
-    clock.setInterval(1000, () => void this.create());
-    clock.setInterval(200, () => this.sendDigest());
-    clock.setInterval(2000, () => void this.sync(this.randomPeer()));
-    clock.setInterval(5000, () => void this.healthCheck());
-    clock.setInterval(10_000, () => void this.ports.blobs.write('snapshot', enc.encode(JSON.stringify([...this.items].sort()))));
+    clock.setPeriodic(1000, () => void this.create());
+    clock.setPeriodic(200, () => this.sendDigest());
+    clock.setPeriodic(2000, () => void this.sync(this.randomPeer()));
+    clock.setPeriodic(5000, () => void this.healthCheck());
+    clock.setPeriodic(10_000, () => void this.ports.blobs.write('snapshot', enc.encode(JSON.stringify([...this.items].sort()))));
   }
 
   /** Sorted items, for comparing replicas. */

@@ -45,7 +45,7 @@ export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRun
       onDeath(pid);
     }
   };
-  const handle = clock.setInterval(pollMs, poll);
+  const handle = clock.setPeriodic(pollMs, poll);
   poll();
   return {
     get pid() {

@@ -70,7 +70,7 @@ export class EventStream {
       this.finish('closed');
       return { ok: true };
     }
-    this.timer = this.clock.setInterval(this.opts.heartbeatMs, () => this.heartbeat());
+    this.timer = this.clock.setPeriodic(this.opts.heartbeatMs, () => this.heartbeat());
     for (const e of backlog) this.event(e);
     return { ok: true };
   }

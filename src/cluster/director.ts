@@ -79,7 +79,7 @@ export class Director {
   }
 
   start(): void {
-    this.ticker = this.d.clock.setInterval(this.d.settings.tickMs, () => this.tick());
+    this.ticker = this.d.clock.setPeriodic(this.d.settings.tickMs, () => this.tick());
   }
 
   stop(): void {

@@ -74,7 +74,7 @@ export class NodeRuntime {
   }
 
   start(): void {
-    this.ticker = this.d.clock.setInterval(this.d.settings.renewIntervalMs, () => this.renew());
+    this.ticker = this.d.clock.setPeriodic(this.d.settings.renewIntervalMs, () => this.renew());
     void this.reset('start');
   }
 

@@ -195,7 +195,7 @@ export class ClusterNode {
     });
     this.director.start();
     this.runtime.start();
-    this.formationTimer = p.clock.setInterval(FORMATION_TICK_MS, () => this.formationTick());
+    this.formationTimer = p.clock.setPeriodic(FORMATION_TICK_MS, () => this.formationTick());
     this.director.setLeader(this.raft.state() === 'leader');
     void this.joinLoop();
     return ok(undefined);

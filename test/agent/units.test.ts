@@ -24,7 +24,7 @@ class ManualClock implements Clock {
     this.timers.push(timer);
     return { cancel: () => void (timer.live = false) };
   }
-  setInterval(): TimerHandle {
+  setPeriodic(): TimerHandle {
     throw new Error('not used');
   }
   async advance(ms: number): Promise<void> {

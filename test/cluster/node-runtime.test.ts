@@ -25,7 +25,7 @@ class EarlyClock implements Clock {
     this.timers.push(x);
     return { cancel: () => void (x.dead = true) };
   }
-  setInterval(periodMs: number, fn: () => void): TimerHandle {
+  setPeriodic(periodMs: number, fn: () => void): TimerHandle {
     let h: TimerHandle;
     const tick = (): void => {
       fn();

@@ -18,7 +18,7 @@ test('clock: monotonic now, timers fire in order set, cancel works, intervals re
   const cancelled = clock.setTimer(10, () => fired.push('cancelled'));
   cancelled.cancel();
   let ticks = 0;
-  const iv = clock.setInterval(5, () => ticks++);
+  const iv = clock.setPeriodic(5, () => ticks++);
   await realHarness.waitFor(() => fired.length === 2 && ticks >= 3, 5000, 'timers and interval');
   iv.cancel();
   const after = ticks;
@@ -28,7 +28,7 @@ test('clock: monotonic now, timers fire in order set, cancel works, intervals re
   assert.ok(clock.now() - t0 >= 20, 'the 20 ms timers fired no earlier than 20 ms');
   cancelled.cancel();
   assert.throws(() => clock.setTimer(-1, () => undefined));
-  assert.throws(() => clock.setInterval(0, () => undefined));
+  assert.throws(() => clock.setPeriodic(0, () => undefined));
 });
 
 test('createNodeRandom: independent unpredictable seeds, forks deterministic per instance', () => {

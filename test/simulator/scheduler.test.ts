@@ -50,7 +50,7 @@ test('SimClock timers, intervals and cancel; wallTime is epoch + virtual time', 
   const d = new Domain('n1');
   const c = new SimClock(s, d);
   const ticks: number[] = [];
-  const iv = c.setInterval(10, () => {
+  const iv = c.setPeriodic(10, () => {
     ticks.push(c.now());
     if (ticks.length === 3) iv.cancel();
   });

@@ -17,7 +17,7 @@ class Ticker {
     this.stored = ports.store.range('boot').length;
     ports.store.write([{ op: 'put', ns: 'boot', key: this.stored, value: new Uint8Array(1) }]);
     void ports.store.flush();
-    ports.clock.setInterval(100, () => this.ticks++);
+    ports.clock.setPeriodic(100, () => this.ticks++);
   }
 }
 

@@ -116,7 +116,7 @@ export class Raft {
       if (!up && !this.stopped) this.node.reportUnreachable(id);
       this.emit({ type: up ? 'heartbeatResumed' : 'heartbeatFailed', id });
     });
-    this.ticker = deps.clock.setInterval(config.tickMs, () => {
+    this.ticker = deps.clock.setPeriodic(config.tickMs, () => {
       if (this.stopped) return;
       this.node.tick();
       this.kick();

@@ -42,8 +42,8 @@ export class NodeClock implements Clock {
     };
   }
 
-  setInterval(periodMs: number, fn: () => void): TimerHandle {
-    assert(Number.isFinite(periodMs) && periodMs > 0 && periodMs <= MAX_TIMER_MS, `setInterval: bad period ${periodMs}`);
+  setPeriodic(periodMs: number, fn: () => void): TimerHandle {
+    assert(Number.isFinite(periodMs) && periodMs > 0 && periodMs <= MAX_TIMER_MS, `setPeriodic: bad period ${periodMs}`);
     const handle = setInterval(fn, periodMs);
     handle.unref();
     return { cancel: () => clearInterval(handle) };

@@ -16,5 +16,5 @@ export interface Clock {
   /** Run `fn` once after `delayMs` (>= 0). Timers due at the same time run in the order set. */
   setTimer(delayMs: number, fn: () => void): TimerHandle;
   /** Run `fn` every `periodMs` (> 0) until cancelled. */
-  setInterval(periodMs: number, fn: () => void): TimerHandle;
+  setPeriodic(periodMs: number, fn: () => void): TimerHandle;
 }
