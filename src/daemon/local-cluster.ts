@@ -40,7 +40,7 @@ export interface LocalClusterOptions {
 }
 
 /** A port free on 127.0.0.1 for both TCP and UDP (the cluster binds both on the SWIM and RPC ports). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
       const s = createServer();

@@ -7,9 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLines } from './helpers.js';
@@ -20,28 +18,10 @@ import { processCtlIo } from '../../src/cli/ctl/io.js';
 import { showStatus } from '../../src/cli/ctl/status.js';
 import { applyFile } from '../../src/cli/config/apply.js';
 import { runAdmin } from '../../src/cli/ctl/admin.js';
+import { freePort } from '../../src/daemon/local-cluster.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const TOKEN = 'daemon-test-token';
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const a = s.address();
-        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-      });
-    });
-    const udp = await new Promise<boolean>((resolve) => {
-      const u = createSocket('udp4');
-      u.once('error', () => resolve(false));
-      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
-    });
-    if (udp) return port;
-  }
-}
 
 function groupsConf(dir: string): string {
   const unit = (name: string, rank: number): string => `\tunit {
