@@ -5,12 +5,13 @@
 import { Command } from 'commander';
 import { configCommand, type SubcommandFactory } from './config/index.js';
 import { processIo } from './config/io.js';
+import { withGlobalConnection } from './ctl/client.js';
 import { CTL_COMMANDS } from './ctl/index.js';
 
 const GROUPS: readonly SubcommandFactory[] = [configCommand, ...CTL_COMMANDS];
 
 const io = processIo();
-const program = new Command('amfctl').description('control and inspect an amfd cluster');
+const program = withGlobalConnection(new Command('amfctl').description('control and inspect an amfd cluster'));
 for (const make of GROUPS) {
   program.addCommand(
     make(io, (code) => {

@@ -46,6 +46,21 @@ export function withConnection(cmd: Command): Command {
     .addOption(new Option('--ca <path>', 'CA certificate (PEM) to trust for an https:// address (env AMFCTL_CACERT)'));
 }
 
+const CONNECTION_KEYS = ['addr', 'tokenFile', 'ca'] as const;
+
+/**
+ * Lets the connection options come before the command as well (`amfctl --addr n2:7950 status`):
+ * the program takes them wherever they are and hands them to the command that runs.
+ */
+export function withGlobalConnection(program: Command): Command {
+  return withConnection(program).hook('preAction', (root, action) => {
+    for (const key of CONNECTION_KEYS) {
+      const v: unknown = root.getOptionValue(key);
+      if (v !== undefined && action !== root && action.getOptionValue(key) === undefined) action.setOptionValueWithSource(key, v, 'cli');
+    }
+  });
+}
+
 export class ApiClient {
   private constructor(
     readonly base: URL,
