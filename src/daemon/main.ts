@@ -3,6 +3,8 @@
  * signals. Exit statuses: 0 after a graceful stop, 1 on a fatal error or a missed shutdown
  * deadline, 2 on a configuration error.
  */
+// First: it must run before the other modules load (see heap-sizing.ts).
+import './heap-sizing.js';
 import 'reflect-metadata';
 import { pino } from 'pino';
 import { describeOptions, DEFAULT_CONFIG_FILE, loadDaemonConfig } from './config.js';
