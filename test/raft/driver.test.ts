@@ -241,3 +241,54 @@ test('observers: heartbeat failure and resumption of a crashed follower, leader 
   assert.ok(seen.some((o) => o.type === 'leader' && o.leader?.id === f));
   assert.ok(seen.some((o) => o.type === 'state' && o.state === 'follower'));
 });
+
+test('readBarrier on a follower: the leader confirms its commit index, the follower serves once it applied it', async () => {
+  const c = cluster(13);
+  const lid = await c.elect();
+  const f = c.names.find((n) => n !== lid)!;
+  await c.sim.runFor(200);
+  // The follower misses the write (the leader commits with the third server), so it lags.
+  c.sim.cut(lid, f);
+  assert.ok((await c.settle(c.raft(lid).apply(write('x', '1'), 1000))).ok);
+  const writtenAt = c.raft(lid).appliedIndex;
+  assert.notEqual(c.app(f)!.fsm.get('x'), '1');
+  c.sim.heal();
+  const r = await c.settle(c.raft(f).readBarrier(1000));
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.ok(r.value >= writtenAt, `read index ${r.value} below the acknowledged write at ${writtenAt}`);
+  assert.ok(c.raft(f).appliedIndex >= r.value);
+  assert.equal(c.app(f)!.fsm.get('x'), '1');
+  // On the leader the same call is its own read-index round.
+  const l = await c.settle(c.raft(lid).readBarrier(1000));
+  assert.ok(l.ok && l.value >= writtenAt);
+});
+
+test('readBarrier on a partitioned follower or a deposed leader fails, never serves a stale read', async () => {
+  const c = cluster(14);
+  const lid = await c.elect();
+  const f = c.names.find((n) => n !== lid)!;
+  assert.ok((await c.settle(c.raft(lid).apply(write('x', 'old'), 1000))).ok);
+  await c.sim.runFor(200);
+  assert.equal(c.app(f)!.fsm.get('x'), 'old');
+  c.sim.isolate(f);
+  assert.ok((await c.settle(c.raft(lid).apply(write('x', 'new'), 1000))).ok);
+  // Still believes in its leader (within the election timeout): the request is lost, it times out.
+  const early = await c.settle(c.raft(f).readBarrier(200));
+  assert.ok(!early.ok && early.error.kind === 'timeout', JSON.stringify(early));
+  // Later, leaderless: refused at once or timed out, never ok.
+  await c.sim.runFor(1500);
+  const late = await c.settle(c.raft(f).readBarrier(500));
+  assert.ok(!late.ok, JSON.stringify(late));
+  assert.equal(c.app(f)!.fsm.get('x'), 'old');
+  c.sim.heal();
+  assert.ok(await c.sim.runUntil(() => c.leader() !== undefined && c.raft(f).leader() !== undefined, 3000));
+  const healed = await c.settle(c.raft(f).readBarrier(1000));
+  assert.ok(healed.ok, JSON.stringify(healed));
+  assert.equal(c.app(f)!.fsm.get('x'), 'new');
+
+  // A leader cut off from its quorum cannot confirm a read either, although it still says leader.
+  const l2 = c.leader()!;
+  c.sim.isolate(l2);
+  const stale = await c.settle(c.raft(l2).readBarrier(200));
+  assert.ok(!stale.ok, JSON.stringify(stale));
+});

@@ -195,13 +195,27 @@ export class Raft {
   /** Resolves once every entry before it is applied here (and leadership was confirmed by a quorum). */
   barrier(timeoutMs: number): Promise<Result<number, RaftError>> {
     if (this.soft.role !== 'leader') return Promise.resolve(err({ kind: 'notLeader', leader: this.leader() }));
-    return this.readIndex(true, timeoutMs);
+    // hashicorp's Barrier also waits for every operation enqueued before it; a read index alone
+    // is only the commit index.
+    return this.readIndex(true, timeoutMs, this.node.status().lastIndex);
+  }
+
+  /**
+   * Linearizable read point on ANY node (ReadIndex, thesis §6.4): the leader's commit index,
+   * confirmed by a quorum heartbeat round after this call, then waited for until this node's FSM
+   * has applied it. Resolves with that index; local reads of the FSM after it are linearizable.
+   * On a follower the request goes to the leader it knows; an unanswered one (partition, lost
+   * message, leader change) ends in `timeout`, never in a stale index. `notLeader` when no leader
+   * is known or the leader lost leadership before confirming; both mean: retry or ask elsewhere.
+   */
+  readBarrier(timeoutMs: number): Promise<Result<number, RaftError>> {
+    return this.readIndex(true, timeoutMs, 0);
   }
 
   /** Confirms with a quorum round that this node is still the leader. */
   async verifyLeader(timeoutMs: number): Promise<Result<void, RaftError>> {
     if (this.soft.role !== 'leader') return err({ kind: 'notLeader', leader: this.leader() });
-    const r = await this.readIndex(false, timeoutMs);
+    const r = await this.readIndex(false, timeoutMs, 0);
     return r.ok ? ok(undefined) : r;
   }
 
@@ -383,11 +397,9 @@ export class Raft {
     return { kind: 'rejected', reason: e };
   }
 
-  private readIndex(waitApplied: boolean, timeoutMs: number): Promise<Result<number, RaftError>> {
+  /** A quorum-confirmed read index; with waitApplied, resolves once max(it, floor) is applied here. */
+  private readIndex(waitApplied: boolean, timeoutMs: number, floor: number): Promise<Result<number, RaftError>> {
     if (this.stopped) return Promise.resolve(err({ kind: 'shutdown' }));
-    // A barrier also covers what this node proposed but has not committed yet (hashicorp's Barrier
-    // waits for every operation enqueued before it); a read index alone is only the commit index.
-    const floor = waitApplied ? this.node.status().lastIndex : 0;
     const context = `${this.deps.id}/${++this.readCounter}`;
     const r = this.node.readIndex(context);
     if (!r.ok) return Promise.resolve(err(this.proposeError(r.error)));
