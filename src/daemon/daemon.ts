@@ -30,6 +30,7 @@ import { PartitionHook } from './faults.js';
 import { CommandFencer } from './fencer.js';
 import { killOwned, OWNER_VAR } from './orphans.js';
 import { ReapingExecutor } from './reaping-executor.js';
+import { LeaseWatchdog } from './watchdog.js';
 
 /** Daemon-level services in the node's container, next to the port tokens. */
 export const DAEMON_TOKENS = {
@@ -37,6 +38,7 @@ export const DAEMON_TOKENS = {
   Ports: Symbol('NodePorts') as InjectionToken<NodePorts>,
   Agent: Symbol('NodeAgent') as InjectionToken<NodeAgent>,
   Executor: Symbol('Executor') as InjectionToken<ReapingExecutor>,
+  Watchdog: Symbol('LeaseWatchdog') as InjectionToken<LeaseWatchdog>,
   ClusterNode: Symbol('ClusterNode') as InjectionToken<ClusterNode>,
   ApiServer: Symbol('ApiServer') as InjectionToken<ApiServer>,
 } as const;
@@ -102,7 +104,9 @@ export function createDaemonContainer(cfg: DaemonConfig, ports: NodePorts): Resu
   );
   c.registerInstance(DAEMON_TOKENS.Agent, agent);
   const owner = ownerTag(cfg);
-  const executor = new ReapingExecutor(new AgentExecutor(agent, cfg.nodeName, empty.value, ports.logger), () => killOwned(owner), ports.clock, ports.logger);
+  const watchdog = new LeaseWatchdog({ node: cfg.nodeName, owner, clock: ports.clock, logger: ports.logger });
+  c.registerInstance(DAEMON_TOKENS.Watchdog, watchdog);
+  const executor = new ReapingExecutor(new AgentExecutor(agent, cfg.nodeName, empty.value, ports.logger), () => killOwned(owner), watchdog, ports.logger);
   c.registerInstance(DAEMON_TOKENS.Executor, executor);
   const node = createClusterNode(ports, {
     bind: { swim: cfg.swim.bind, raft: cfg.raftBind, rpc: cfg.rpcBind },
@@ -137,6 +141,7 @@ export class Daemon {
   readonly node: ClusterNode;
   private readonly agent: NodeAgent;
   private readonly executor: ReapingExecutor;
+  private readonly watchdog: LeaseWatchdog;
   private readonly api: ApiServer;
 
   private constructor(
@@ -149,6 +154,7 @@ export class Daemon {
     this.node = container.resolve(DAEMON_TOKENS.ClusterNode);
     this.agent = container.resolve(DAEMON_TOKENS.Agent);
     this.executor = container.resolve(DAEMON_TOKENS.Executor);
+    this.watchdog = container.resolve(DAEMON_TOKENS.Watchdog);
     this.api = container.resolve(DAEMON_TOKENS.ApiServer);
   }
 
@@ -183,6 +189,15 @@ export class Daemon {
 
   /** Bind and start everything; the API last, once the node can answer. */
   async start(): Promise<Result<void, string>> {
+    // Policy stop: the lease watchdog runs before any component can (policy freeze never kills).
+    if (this.cfg.leasePolicy === 'stop') {
+      const w = await this.watchdog.start();
+      if (!w.ok) return w;
+      this.watchdog.onFatal((why) => {
+        this.log.fatal({ why }, 'no lease watchdog: stopping this node (it must not hold a lease without one)');
+        void this.shutdown(why).finally(() => process.exit(1));
+      });
+    }
     const a = await this.agent.start();
     if (!a.ok) return err(`component API: ${a.error}`);
     const n = await this.node.start();
@@ -312,6 +327,8 @@ export class Daemon {
     await this.node.stop();
     if (this.cfg.leasePolicy === 'stop') await this.executor.resetAll();
     else this.log.warn('lease policy freeze: components are left running unsupervised');
+    // After the hand-over and the components' stop: disarm, then let the watchdog go.
+    await this.watchdog.stop();
     await this.agent.stop();
     await this.ports.store.close();
     this.hook?.stop();
