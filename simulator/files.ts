@@ -4,6 +4,8 @@ import { err, ok, type Result } from '../src/util/result.js';
 
 interface Entry {
   readonly dir: boolean;
+  /** A Unix socket's file (made by listening on `unix:<path>`): neither a file nor a directory. */
+  readonly socket?: boolean;
   mode: number;
   text: string;
 }
@@ -29,11 +31,29 @@ export class SimFileSystem implements FileSystem {
     return ok(undefined);
   }
 
+  /**
+   * The socket file a `unix:` listener creates (bind(2)): its directory must exist and nothing may
+   * be at the path (EADDRINUSE, even for a stale socket).
+   */
+  bindSocket(path: string): Result<void, string> {
+    const p = norm(path);
+    if (this.entries.get(posix.dirname(p))?.dir !== true) return err(`${posix.dirname(p)}: no such directory (ENOENT)`);
+    if (this.entries.has(p)) return err(`${p} exists (EADDRINUSE)`);
+    this.entries.set(p, { dir: false, socket: true, mode: 0o755, text: '' });
+    return ok(undefined);
+  }
+
+  /** Whether a socket file is at the path (what connect(2) on a Unix socket needs first). */
+  isSocket(path: string): boolean {
+    return this.entries.get(norm(path))?.socket === true;
+  }
+
   readText(path: string, maxBytes: number): Result<string, FileError> {
     const p = norm(path);
     const e = this.entries.get(p);
     if (!e) return err({ kind: 'not-found', path: p });
     if (e.dir) return err({ kind: 'failed', path: p, detail: 'is a directory' });
+    if (e.socket) return err({ kind: 'failed', path: p, detail: 'is a socket (ENXIO)' });
     return ok(Buffer.from(e.text).subarray(0, Math.max(0, maxBytes)).toString());
   }
 
@@ -46,12 +66,12 @@ export class SimFileSystem implements FileSystem {
     const p = norm(path);
     const e = this.entries.get(p);
     if (!e) return err({ kind: 'not-found', path: p });
-    return ok({ isFile: !e.dir, isDirectory: e.dir, mode: e.mode, size: Buffer.byteLength(e.text) });
+    return ok({ isFile: !e.dir && e.socket !== true, isDirectory: e.dir, mode: e.mode, size: Buffer.byteLength(e.text) });
   }
 
   isExecutable(path: string): boolean {
     const e = this.entries.get(norm(path));
-    return e !== undefined && !e.dir && (e.mode & 0o111) !== 0;
+    return e !== undefined && !e.dir && e.socket !== true && (e.mode & 0o111) !== 0;
   }
 
   remove(path: string): Result<void, FileError> {

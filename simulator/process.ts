@@ -6,6 +6,7 @@ import type {
   SpawnError,
   SpawnOptions,
 } from '../src/runtime/ports/process.js';
+import type { StreamConnection, StreamListener, StreamNetwork } from '../src/runtime/ports/stream.js';
 import { assert } from '../src/util/assert.js';
 import { err, ok, type Result } from '../src/util/result.js';
 import type { Domain } from './scheduler.js';
@@ -17,6 +18,15 @@ export interface ProcessContext {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string | undefined;
   readonly pid: number;
+  /** The machine (node name) it runs on. */
+  readonly node: string;
+  /** False once the process has ended (for continuations of its promises). */
+  readonly alive: boolean;
+  /**
+   * Its sockets (TCP and the machine's `unix:` ones), in the machine's domain: they outlive a
+   * daemon crash and are closed when the process ends, as the kernel closes a dead process's files.
+   */
+  readonly stream: StreamNetwork;
   stdout(text: string): void;
   stderr(text: string): void;
   exit(code: number): void;
@@ -121,6 +131,8 @@ export class ProcessTable {
     /** Replaced when the machine boots again after a crash. */
     public machine: Domain,
     readonly registry: ProgramRegistry,
+    /** The stream network of a domain of this machine (processes connect through it). */
+    readonly network: (domain: Domain) => StreamNetwork,
   ) {}
 
   /** The ProcessRunner of one incarnation: exits are reported only while it is alive. */
@@ -188,6 +200,8 @@ class SimProcess {
   private readonly traps = new Map<string, () => void>();
   private readonly out = new Capture();
   private readonly err = new Capture();
+  /** Its open sockets, closed when it ends. */
+  private readonly sockets = new Set<StreamConnection | StreamListener>();
   /** Called once when the process ends. */
   onEnd: ((code: number | null, signal: string | null) => void) | undefined;
 
@@ -231,8 +245,35 @@ class SimProcess {
     this.deferred = [];
     this.table.remove(this);
     this.table.world.trace.record('proc.exit', this.table.node, this.pid, String(code), String(signal));
+    this.closeSockets();
     this.onEnd?.(code, signal);
   }
+
+  /** The kernel closes a dead process's sockets: peers see the close, the process hears nothing. */
+  private closeSockets(): void {
+    for (const s of this.sockets) closeSocket(s);
+    this.sockets.clear();
+  }
+
+  /** The process's view of the machine's stream network: what it opens is closed when it ends. */
+  private streamNetwork(): StreamNetwork {
+    const net = this.table.network(this.table.machine);
+    const own = <T extends StreamConnection | StreamListener>(s: T): T => {
+      // Opened after the process ended (its connect was in flight): closed at once.
+      if (this.running) this.sockets.add(s);
+      else closeSocket(s);
+      return s;
+    };
+    return {
+      listen: async (address, opts) => own(await net.listen(address, opts)),
+      connect: async (address, opts) => {
+        const r = await net.connect(address, opts);
+        if (r.ok) own(r.value);
+        return r;
+      },
+    };
+  }
+
 
   private resume(): void {
     this.stopped = false;
@@ -242,11 +283,18 @@ class SimProcess {
   }
 
   private context(): ProcessContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below needs the process, not the literal
+    const self = this;
     return {
       argv: this.argv,
       env: this.options.env,
       cwd: this.options.cwd,
       pid: this.pid,
+      node: this.table.node,
+      get alive() {
+        return self.running;
+      },
+      stream: this.streamNetwork(),
       stdout: (t) => this.running && this.out.add(t),
       stderr: (t) => this.running && this.err.add(t),
       exit: (code) => this.end(code, null),
@@ -268,6 +316,15 @@ class SimProcess {
     if (this.stopped) this.deferred.push(fn);
     else fn();
   }
+}
+
+/** Close a socket on behalf of the kernel: no callback reaches the (dead) process. */
+function closeSocket(s: StreamConnection | StreamListener): void {
+  if ('send' in s) {
+    s.onClose(() => undefined);
+    s.onFrame(() => undefined);
+    s.close();
+  } else void s.close();
 }
 
 /** The first bytes of an output stream, counting what was dropped. */

@@ -7,6 +7,7 @@ import { Xoshiro128 } from '../src/runtime/xoshiro.js';
 import { assert } from '../src/util/assert.js';
 import { MachineTime, SimClock } from './clock.js';
 import { DatagramFabric, DEFAULT_MAX_DATAGRAM } from './datagram.js';
+import { SimFileSystem } from './files.js';
 import { drain, idle, promiseMark, promisesTouchedSince, watchPromises } from './microtasks.js';
 import { LinkModel, type LinkFaults } from './network.js';
 import { ProcessTable, ProgramRegistry } from './process.js';
@@ -54,6 +55,7 @@ class SimNode<A> {
     public machine: Domain,
     readonly disk: SimDisk,
     readonly processes: ProcessTable,
+    readonly files: SimFileSystem,
   ) {
     this.domain = new Domain(name);
     this.domain.alive = false;
@@ -106,6 +108,7 @@ export class Simulation {
         const d = this.nodes.get(node)?.domain;
         return d?.alive ? d : undefined;
       },
+      files: (node) => this.nodes.get(node)?.files,
       handlerError: (node, where, error) => {
         if (this.handlerErrors.length < 1000) this.handlerErrors.push({ node, where, error });
         this.trace.record('handler-error', node, where);
@@ -127,8 +130,8 @@ export class Simulation {
     assert(!this.nodes.has(name), `simulation: node ${name} exists`);
     const machine = new Domain(`${name}/machine`);
     const disk = new SimDisk(this.world, name, this.random.fork(`disk:${name}`), this.diskOptions);
-    const processes = new ProcessTable(this.world, name, machine, this.programs);
-    this.nodes.set(name, new SimNode(name, factory as AppFactory<unknown>, machine, disk, processes));
+    const processes = new ProcessTable(this.world, name, machine, this.programs, (domain) => this.streams.network(name, domain));
+    this.nodes.set(name, new SimNode(name, factory as AppFactory<unknown>, machine, disk, processes, new SimFileSystem()));
     if (opts.start ?? true) this.start(name);
   }
 
@@ -162,6 +165,11 @@ export class Simulation {
     return this.node(name).processes;
   }
 
+  /** The machine's in-memory file system: it outlives daemon crashes; a machine crash empties its tmpfs. */
+  files(name: string): SimFileSystem {
+    return this.node(name).files;
+  }
+
   /** Boot a node that is down: a fresh incarnation over the same disk. */
   start(name: string): void {
     const n = this.node(name);
@@ -171,6 +179,7 @@ export class Simulation {
     if (!n.machine.alive) {
       n.machine = new Domain(`${name}/machine`);
       n.processes.machine = n.machine;
+      n.files.reboot();
     }
     this.trace.record('node.start', name, n.incarnation);
     const ports = this.makePorts(n);
@@ -189,13 +198,12 @@ export class Simulation {
     n.domain.alive = false;
     n.app = undefined;
     n.ports = undefined;
+    // The machine goes first, so that the stream fabric closes its processes' sockets too.
+    if (!opts.keepProcesses) n.machine.alive = false;
     this.datagrams.closeNode(name);
     this.streams.closeNode(name);
     n.disk.crash();
-    if (!opts.keepProcesses) {
-      n.machine.alive = false;
-      n.processes.killAll();
-    }
+    if (!opts.keepProcesses) n.processes.killAll();
   }
 
   /** crash() if up, then start(). */

@@ -29,6 +29,12 @@ export interface StreamOptions {
   readonly synRetryMs: number;
 }
 
+const UNIX = 'unix:';
+
+function unixKey(node: string, path: string): string {
+  return `${node}|${UNIX}${path}`;
+}
+
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
   maxFrameSize: 16 * 1024 * 1024,
   highWaterMark: 64 * 1024,
@@ -65,19 +71,25 @@ export class StreamFabric {
     return this.maxFrameSizes.get(node) ?? this.options.maxFrameSize;
   }
 
-  /** The StreamNetwork port of one node incarnation. */
+  /**
+   * The StreamNetwork port of one node incarnation (or of a process of the machine: `domain` is
+   * then the machine's). `"<node>:<port>"` is TCP; `"unix:/path"` a Unix socket of this machine.
+   */
   network(node: string, domain: Domain): StreamNetwork {
     return {
-      listen: (address) => this.listen(node, domain, address),
-      connect: (address, opts) => this.connect(node, domain, address, opts.timeoutMs),
+      listen: (address, opts) => (address.startsWith(UNIX) ? this.listenUnix(node, domain, address, opts?.maxFrameSize) : this.listen(node, domain, address)),
+      connect: (address, opts) => (address.startsWith(UNIX) ? this.connectUnix(node, domain, address) : this.connect(node, domain, address, opts.timeoutMs)),
     };
   }
 
-  /** A node crashed: its listeners vanish, its connections die, their peers get a reset. */
+  /**
+   * A node's daemon (or its whole machine) crashed: the listeners and connections of what died
+   * vanish, their peers get a reset. A Unix socket's file stays behind (stale), as on Linux.
+   */
   closeNode(node: string): void {
-    for (const l of [...this.listeners.values()]) if (l.node === node) l.closeNow();
+    for (const l of [...this.listeners.values()]) if (l.node === node && !l.domain.alive) l.closeNow();
     for (const e of [...this.endpoints]) {
-      if (e.node !== node) continue;
+      if (e.node !== node || e.domain.alive) continue;
       e.destroy();
       const peer = e.peer;
       if (peer && !peer.closed && this.world.links.canReach(node, peer.node)) {
@@ -93,8 +105,8 @@ export class StreamFabric {
   }
 
   unlisten(l: SimListener): void {
-    if (this.listeners.get(l.address) === l) this.listeners.delete(l.address);
-    this.usedPorts.delete(l.address);
+    if (this.listeners.get(l.key) === l) this.listeners.delete(l.key);
+    this.usedPorts.delete(l.key);
     this.world.trace.record('stream.unlisten', l.address);
   }
 
@@ -106,11 +118,60 @@ export class StreamFabric {
     const port = hp.port !== 0 ? hp.port : this.ports.allocate(node, (p) => this.usedPorts.has(`${node}:${p}`));
     const bound = `${node}:${port}`;
     if (this.usedPorts.has(bound)) return Promise.reject(new Error(`stream listen: ${bound} is in use (EADDRINUSE)`));
-    const l = new SimListener(this, node, bound);
+    const l = new SimListener(this, node, domain, bound, bound);
     this.listeners.set(bound, l);
     this.usedPorts.add(bound);
     this.world.trace.record('stream.listen', bound);
     return Promise.resolve(l);
+  }
+
+  /**
+   * Listen on a Unix socket of the node's machine: its file is created in the machine's file
+   * system (its directory must exist, nothing may be there) and removed by close(), not by a crash.
+   */
+  private listenUnix(node: string, domain: Domain, address: StreamAddress, maxFrameSize: number | undefined): Promise<StreamListener> {
+    const path = address.slice(UNIX.length);
+    const files = this.world.files(node);
+    if (!path.startsWith('/') || !files) return Promise.reject(new Error(`stream listen: bad address '${address}'`));
+    if (!domain.alive) return Promise.reject(new Error(`stream listen: node ${node} is down`));
+    const bound = files.bindSocket(path);
+    if (!bound.ok) return Promise.reject(new Error(`stream listen: ${bound.error}`));
+    const key = unixKey(node, path);
+    const l = new SimListener(this, node, domain, address, key, maxFrameSize, () => files.remove(path));
+    this.listeners.set(key, l);
+    this.world.trace.record('stream.listen', node, address);
+    return Promise.resolve(l);
+  }
+
+  /**
+   * Connect to a Unix socket of the same machine: no link, no faults, loopback delay. Refused when
+   * no socket file is there or nobody listens on it (a stale file of a crashed daemon).
+   */
+  private connectUnix(node: string, domain: Domain, address: StreamAddress): Promise<Result<StreamConnection, StreamConnectError>> {
+    const path = address.slice(UNIX.length);
+    const files = this.world.files(node);
+    if (!path.startsWith('/') || !files) return Promise.resolve(err({ kind: 'unreachable', address, detail: 'bad address' }));
+    const { scheduler, links, trace } = this.world;
+    trace.record('stream.connect', node, address);
+    return new Promise((resolve) => {
+      scheduler.schedule(links.delay(node, node, false), domain, () => {
+        const listener = this.listeners.get(unixKey(node, path));
+        if (!listener || !files.isSocket(path)) {
+          trace.record('stream.refused', node, address);
+          resolve(err({ kind: 'refused', address }));
+          return;
+        }
+        const client = new Endpoint(this, node, domain, address, address);
+        const server = new Endpoint(this, node, listener.domain, address, address, listener.maxFrameSize);
+        client.peer = server;
+        server.peer = client;
+        this.endpoints.add(client);
+        this.endpoints.add(server);
+        trace.record('stream.accept', node, address);
+        listener.accept(server);
+        resolve(ok(client));
+      });
+    });
   }
 
   private connect(
@@ -187,7 +248,14 @@ class SimListener implements StreamListener {
   constructor(
     private readonly fabric: StreamFabric,
     readonly node: string,
+    readonly domain: Domain,
     readonly address: StreamAddress,
+    /** Its key in the fabric's listener table (the address, or node and path for a Unix socket). */
+    readonly key: string,
+    /** The listen option: accepted connections take frames up to this size (else the node's limit). */
+    readonly maxFrameSize?: number,
+    /** What close() does besides (a Unix socket's file is removed). */
+    private readonly onClose: () => void = () => undefined,
   ) {}
 
   onConnection(handler: (conn: StreamConnection) => void): void {
@@ -213,6 +281,7 @@ class SimListener implements StreamListener {
   }
 
   close(): Promise<void> {
+    if (!this.closed) this.onClose();
     this.closeNow();
     return Promise.resolve();
   }
@@ -254,10 +323,13 @@ class Endpoint implements StreamConnection {
     readonly domain: Domain,
     readonly localAddress: StreamAddress,
     readonly remoteAddress: StreamAddress,
+    /** A listener's own limit (ListenOptions.maxFrameSize), never above the node's. */
+    private readonly frameLimit?: number,
   ) {}
 
   get maxFrameSize(): number {
-    return this.fabric.maxFrameSizeOf(this.node);
+    const node = this.fabric.maxFrameSizeOf(this.node);
+    return this.frameLimit === undefined ? node : Math.min(this.frameLimit, node);
   }
 
   send(frame: Uint8Array): boolean {

@@ -1,3 +1,4 @@
+import type { SimFileSystem } from './files.js';
 import type { LinkModel } from './network.js';
 import type { Domain, Scheduler } from './scheduler.js';
 import type { Trace } from './trace.js';
@@ -9,6 +10,8 @@ export interface World {
   readonly trace: Trace;
   /** The running incarnation's domain of a node; undefined when it does not exist or is down. */
   appDomain(node: string): Domain | undefined;
+  /** A machine's file system (where `unix:` sockets live); it outlives the daemon's incarnations. */
+  files(node: string): SimFileSystem | undefined;
   /**
    * An app callback (message/frame handler) threw. As the Node implementations do, the port
    * reports it and keeps delivering; the simulation counts and traces it.

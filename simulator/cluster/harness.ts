@@ -10,7 +10,7 @@ import type { CommandExecutor, Fencer } from '../../src/cluster/executor.js';
 import type { ClusterSettings } from '../../src/cluster/options.js';
 import { ok, type Result } from '../../src/util/result.js';
 import type { NodePorts } from '../../src/runtime/tokens.js';
-import { SimFileSystem } from '../files.js';
+import type { SimFileSystem } from '../files.js';
 import { Simulation, type SimulationOptions } from '../simulation.js';
 import { ComponentWorld, SimExecutor } from './components.js';
 import { RealAgentExecutor } from './real-agent.js';
@@ -74,26 +74,11 @@ export class ClusterHarness {
     this.names = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const settings = { bootstrapExpect: Math.min(3, o.nodes), ...o.settings };
     const fencer: Fencer | undefined = o.fencing ? { fence: (node) => this.powerOff(node) } : undefined;
+    const real = o.agent === 'real';
     for (const name of this.names) {
-      if (o.agent !== 'real') {
-        this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer));
-        continue;
-      }
-      const files = new SimFileSystem();
-      this.files.set(name, files);
-      let machine: unknown;
-      this.sim.addNode(name, (ports) => {
-        // A new machine domain means the machine itself rebooted: its tmpfs is gone.
-        const now = this.sim.processTable(name).machine;
-        if (machine !== undefined && machine !== now) files.reboot();
-        machine = now;
-        return new ClusterSimApp(ports, this.world, this.names, settings, fencer, files);
-      });
+      this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer, real ? this.sim.files(name) : undefined));
     }
   }
-
-  /** Per machine file systems (real agent only). */
-  readonly files = new Map<string, SimFileSystem>();
 
   /** Fences performed (node names, in order). */
   readonly fenced: string[] = [];

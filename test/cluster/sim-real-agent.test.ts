@@ -39,8 +39,7 @@ test('real agent: a seed replays exactly', async () => {
 test('a machine keeps its files across a daemon crash; a machine crash empties its tmpfs only', async () => {
   const h = new ClusterHarness({ seed: 1, nodes: 3, agent: 'real' });
   await h.sim.runFor(100);
-  const fs = h.files.get('n1');
-  assert.ok(fs);
+  const fs = h.sim.files('n1');
   assert.ok(fs.writeText('/var/lib/app/state', 'kept').ok);
   assert.ok(fs.writeText('/run/app.pid', '1234').ok);
   h.sim.crash('n1', { keepProcesses: true });
