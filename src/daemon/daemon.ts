@@ -106,7 +106,11 @@ export function createDaemonContainer(cfg: DaemonConfig, ports: NodePorts): Resu
   const owner = ownerTag(cfg);
   const watchdog = new LeaseWatchdog({ node: cfg.nodeName, owner, clock: ports.clock, logger: ports.logger });
   c.registerInstance(DAEMON_TOKENS.Watchdog, watchdog);
-  const executor = new ReapingExecutor(new AgentExecutor(agent, cfg.nodeName, empty.value, ports.logger), () => killOwned(owner), watchdog, ports.logger);
+  const executor = new ReapingExecutor(new AgentExecutor(agent, cfg.nodeName, empty.value, ports.logger), () => {
+    const killed = killOwned(owner);
+    watchdog.reapStale();
+    return killed;
+  }, watchdog, ports.logger);
   c.registerInstance(DAEMON_TOKENS.Executor, executor);
   const node = createClusterNode(ports, {
     bind: { swim: cfg.swim.bind, raft: cfg.raftBind, rpc: cfg.rpcBind },

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Clock, TimerHandle } from '../runtime/ports/clock.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import { err, ok, type Result } from '../util/result.js';
-import { OWNER_VAR } from './orphans.js';
+import { findMarked, OWNER_VAR } from './orphans.js';
 import { encodeMsg, MAX_AHEAD_NS, WATCHDOG_ARG, type WatchdogMsg } from './watchdog-protocol.js';
 
 /** Where ReapingExecutor sends the lease deadline (local Clock ms; not finite: no lease). */
@@ -20,6 +20,8 @@ export interface LeaseGuard {
   arm(deadline: number): void;
 }
 
+/** In every watchdog's environment, = the owner it guards: how a later amfd finds a stale one. */
+export const WATCHDOG_VAR = 'AMFD_WATCHDOG';
 /** More restarts than this within RESTART_WINDOW_MS is fatal. */
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 10_000;
@@ -115,6 +117,24 @@ export class LeaseWatchdog implements LeaseGuard {
     }
   }
 
+  /**
+   * Kill the watchdogs an earlier amfd of this node left behind (it was killed and its watchdog
+   * waits for the old lease's end). Call only once this node's components are gone: then they
+   * guard nothing, and left alone they would kill the components this amfd starts next.
+   */
+  reapStale(): number {
+    const stale = findMarked(WATCHDOG_VAR, (v) => v === this.o.owner).filter((pid) => pid !== this.child?.pid);
+    for (const pid of stale) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    if (stale.length > 0) this.log.warn({ pids: stale }, 'killed lease watchdogs left by an earlier amfd of this node');
+    return stale.length;
+  }
+
   private command(): { file: string; args: string[] } {
     return this.o.command ?? watchdogCommand(this.o.node);
   }
@@ -123,6 +143,7 @@ export class LeaseWatchdog implements LeaseGuard {
     const env = { ...process.env };
     // Never marked as a component: the daemon's own orphan reaping would kill its watchdog.
     delete env[OWNER_VAR];
+    env[WATCHDOG_VAR] = this.o.owner;
     const { file, args } = this.command();
     // Its own session: a signal to amfd's process group (a terminal's Ctrl-C, kill -STOP -pgid)
     // does not reach it.

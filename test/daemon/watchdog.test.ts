@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { OWNER_VAR } from '../../src/daemon/orphans.js';
-import { LeaseWatchdog, watchdogCommand } from '../../src/daemon/watchdog.js';
+import { LeaseWatchdog, WATCHDOG_VAR, watchdogCommand } from '../../src/daemon/watchdog.js';
 import { encodeMsg, MAX_AHEAD_NS, parseMsg } from '../../src/daemon/watchdog-protocol.js';
 import { NodeClock } from '../../src/runtime/node/clock.js';
 import { createLogger } from '../../src/runtime/observability.js';
@@ -48,9 +48,9 @@ async function waitFor(what: string, probe: () => boolean, timeoutMs = 5000): Pr
 }
 
 /** The watchdog process itself, its stderr collected, and when it exited (monotonic ns). */
-function watchdog(): { p: ChildProcess; send: (line: string) => void; err: () => string; exited: Promise<{ code: number | null; at: bigint }> } {
+function watchdog(env: Record<string, string> = {}): { p: ChildProcess; send: (line: string) => void; err: () => string; exited: Promise<{ code: number | null; at: bigint }> } {
   const { file, args } = watchdogCommand('t');
-  const p = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  const p = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; at: bigint }>((resolve) => p.once('exit', (code) => resolve({ code, at: now() })));
@@ -186,6 +186,23 @@ test('LeaseWatchdog: stop disarms and ends the watchdog; nothing is killed after
   assert.ok(!alive(pid), 'the watchdog exited');
   await sleep(500);
   assert.ok(alive(mine.leader) && alive(mine.child));
+});
+
+test('LeaseWatchdog: a new amfd reaps the watchdog an earlier (killed) amfd of the node left, not its own', async () => {
+  const me = owner();
+  const mine = await component(me);
+  const old = watchdog({ [WATCHDOG_VAR]: me });
+  old.send(`owner ${me}\narm ${now() + 60_000n * MS}\n`);
+  old.p.stdin!.end();
+  const wd = new LeaseWatchdog({ node: 't', owner: me, clock: new NodeClock(), logger });
+  assert.ok((await wd.start()).ok);
+  await waitFor('the old watchdog up', () => readFileSync(`/proc/${old.p.pid}/environ`, 'latin1').includes(`${WATCHDOG_VAR}=${me}`));
+  assert.equal(wd.reapStale(), 1);
+  await old.exited;
+  assert.equal(old.p.signalCode, 'SIGKILL');
+  assert.ok(wd.pid !== undefined && alive(wd.pid), 'its own watchdog lives');
+  assert.ok(alive(mine.leader));
+  await wd.stop();
 });
 
 test('LeaseWatchdog: a watchdog that cannot be spawned fails start; one that keeps dying is fatal', async () => {
