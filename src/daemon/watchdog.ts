@@ -27,17 +27,19 @@ const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 10_000;
 const STOP_WAIT_MS = 2000;
 /**
- * V8 limits for a process that holds a few strings: a small young generation and heap keep its
- * RSS low. `--jitless` is not used: it would change nothing measurable at idle.
+ * V8 bounds for a process that holds a few strings: a leak would crash it (and it is restarted)
+ * rather than grow. Its memory is Node's floor either way: ~42 MB RSS, of which ~7 MB private, the
+ * rest the node binary's pages shared with amfd (bench/watchdog.bench.ts; --jitless or
+ * --single-threaded saved nothing measurable).
  */
-const V8_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--v8-pool-size=1', '--stack-size=256'];
+export const WATCHDOG_V8_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16', '--v8-pool-size=1'];
 
 /** The command that runs the watchdog: compiled JS as is, the TypeScript source through tsx. */
 export function watchdogCommand(node: string): { file: string; args: string[] } {
   const self = import.meta.url;
   const main = new URL(self.endsWith('.ts') ? './watchdog-main.ts' : './watchdog-main.js', self);
   const loader = self.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
-  return { file: process.execPath, args: [...V8_FLAGS, ...loader, fileURLToPath(main), WATCHDOG_ARG, node] };
+  return { file: process.execPath, args: [...WATCHDOG_V8_FLAGS, ...loader, fileURLToPath(main), WATCHDOG_ARG, node] };
 }
 
 export interface LeaseWatchdogOptions {
