@@ -45,4 +45,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const a = JSON.parse(require('fs').readFileSync((process.env.AMFD_DATA_DIR || '/var/lib/amfd') + '/amfd.addr.json', 'utf8')); require(a.tls ? 'https' : 'http').get((a.tls ? 'https://' : 'http://') + a.api + '/ping', { rejectUnauthorized: false, timeout: 2000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # Configuration: conf/amfd.json (relative to the working directory), then AMFD_* variables, then flags.
-CMD ["node", "/opt/amfd/bin/amfd.js"]
+# The node flags keep idle memory low (src/daemon/node-flags.ts, docs/operations.md "Memory").
+CMD ["node", "--max-semi-space-size=1", "--v8-pool-size=1", "/opt/amfd/bin/amfd.js"]

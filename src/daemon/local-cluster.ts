@@ -10,6 +10,7 @@ import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AMFD_NODE_FLAGS } from './node-flags.js';
 import { findMarked, OWNER_VAR } from './orphans.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -116,7 +117,7 @@ export class LocalCluster {
   startNode(name: string, env: Record<string, string> = {}): ChildProcess {
     const n = this.node(name);
     const out = openSync(n.log, 'a');
-    const child = spawn(process.execPath, [this.o.entry ?? join(ROOT, 'bin/amfd.js'), '--config', join(this.o.workDir, `${name}.json`)], {
+    const child = spawn(process.execPath, [...AMFD_NODE_FLAGS, this.o.entry ?? join(ROOT, 'bin/amfd.js'), '--config', join(this.o.workDir, `${name}.json`)], {
       cwd: ROOT,
       env: { ...process.env, ...env, [LAUNCH_VAR]: this.o.workDir },
       stdio: ['ignore', out, out],

@@ -3,12 +3,11 @@
  * signals. Exit statuses: 0 after a graceful stop, 1 on a fatal error or a missed shutdown
  * deadline, 2 on a configuration error.
  */
-// First: it must run before the other modules load (see heap-sizing.ts).
-import './heap-sizing.js';
 import 'reflect-metadata';
 import { pino } from 'pino';
 import { describeOptions, DEFAULT_CONFIG_FILE, loadDaemonConfig } from './config.js';
 import { Daemon } from './daemon.js';
+import { missingNodeFlags } from './node-flags.js';
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
@@ -36,6 +35,8 @@ if (!made.ok) {
 }
 const daemon = made.value;
 const log = daemon.ports.logger.child({ module: 'main' });
+const missing = missingNodeFlags(process.execArgv, process.env['NODE_OPTIONS']);
+if (missing.length > 0) log.warn({ missing }, 'node was started without the flags amfd expects: idle memory is higher (docs/operations.md, Memory)');
 
 function fatal(what: string, e: unknown): never {
   log.fatal({ err: e }, what);

@@ -130,6 +130,24 @@ test('config edit: unchanged means cancelled; an error left unfixed gives up and
   });
 });
 
+test('config edit: an editor that deletes the copy ends with a clear message and leaves no temp dir behind', async () => {
+  await withApi(async (api, b) => {
+    const dir = mkdtempSync(join(tmpdir(), 'amfctl-edit-test-'));
+    try {
+      const editor = join(dir, 'editor.sh');
+      writeFileSync(editor, `#!/bin/sh\necho "$1" > "${dir}/path"\nrm "$1"\n`, { mode: 0o755 });
+      const io = testIo(api, { EDITOR: editor });
+      assert.equal(await editConfig(await client(io), true, io), EXIT.usage);
+      assert.match(io.err, /amfctl: the edited copy could not be handled \(ENOENT.*\); nothing was applied/);
+      const copy = readFileSync(join(dir, 'path'), 'utf8').trim();
+      assert.ok(!existsSync(join(copy, '..')), `temp dir ${join(copy, '..')} left behind`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(b.mutations, 0);
+  });
+});
+
 test('config apply: local errors located; --plan changes nothing; a stale epoch is refused with a clear message; --yes applies', async () => {
   await withApi(async (api, b) => {
     const moved = SAMPLE.replace('node = n2', 'node = n3');

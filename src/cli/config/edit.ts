@@ -43,25 +43,41 @@ export async function editConfig(client: ApiClient, yes: boolean, io: CtlIo): Pr
     io.stderr(`amfctl: ${why}; nothing was applied. Your edited copy is kept at ${tmp.path}\n`);
     return code;
   };
+  try {
+    return await editLoop(client, current, tmp, yes, io, keep);
+  } catch (e) {
+    // The editor removed the copy, or it could not be read or rewritten: nothing may be left behind silently.
+    const why = `the edited copy could not be handled (${e instanceof Error ? e.message : String(e)})`;
+    if (await io.readFile(tmp.path).then(() => true, () => false)) return keep(why, EXIT.usage);
+    tmp.remove();
+    io.stderr(`amfctl: ${why}; nothing was applied\n`);
+    return EXIT.usage;
+  }
+}
+
+type TempFile = Awaited<ReturnType<CtlIo['tempFile']>>;
+
+async function editLoop(client: ApiClient, current: ConfigView, tmp: TempFile, yes: boolean, io: CtlIo, keep: (why: string, code: number) => number): Promise<number> {
+  const { path, remove } = tmp;
   let shown = current.text;
   for (;;) {
-    const status = await io.edit(tmp.path);
+    const status = await io.edit(path);
     if (status !== 0) return keep(`the editor exited with status ${status}`, EXIT.aborted);
-    const saved = await io.readFile(tmp.path);
+    const saved = await io.readFile(path);
     const body = stripErrorHeader(saved);
     if (body === current.text) {
-      tmp.remove();
+      remove();
       io.stdout('edit cancelled, no changes made\n');
       return EXIT.ok;
     }
     if (saved === shown) return keep('edit abandoned with the errors unfixed', EXIT.aborted);
-    const check = loadConfig(body, tmp.path);
+    const check = loadConfig(body, path);
     let errors: readonly ConfigErrorView[];
     if (check.ok) {
       const r = await submitConfig(client, current, body, { planOnly: false, yes }, io);
       if (r.kind === 'done') {
-        if (r.code === EXIT.ok) tmp.remove();
-        else io.stderr(`amfctl: your edited copy is kept at ${tmp.path}\n`);
+        if (r.code === EXIT.ok) remove();
+        else io.stderr(`amfctl: your edited copy is kept at ${path}\n`);
         return r.code;
       }
       errors = r.errors;
@@ -70,7 +86,7 @@ export async function editConfig(client: ApiClient, yes: boolean, io: CtlIo): Pr
     }
     io.stderr(`amfctl: ${errors.length} error${errors.length === 1 ? '' : 's'} in the edited config; reopening the editor\n`);
     shown = withErrorHeader(body, errors);
-    await io.writeFile(tmp.path, shown);
+    await io.writeFile(path, shown);
   }
 }
 

@@ -46,8 +46,14 @@ export function processCtlIo(base: CliIo = processIo(), env: CtlIo['env'] = proc
     tempFile: async (name, text) => {
       const dir = mkdtempSync(join(tmpdir(), 'amfctl-'));
       const path = join(dir, name);
-      writeFileSync(path, text, { encoding: 'utf8', mode: 0o600 });
-      return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+      const remove = (): void => rmSync(dir, { recursive: true, force: true });
+      try {
+        writeFileSync(path, text, { encoding: 'utf8', mode: 0o600 });
+      } catch (e) {
+        remove(); // a full disk must not leave an empty temp dir behind
+        throw e;
+      }
+      return { path, remove };
     },
   };
 }
