@@ -12,11 +12,11 @@ import { Raft } from '../raft/driver/raft.js';
 import type { LeaderInfo } from '../raft/driver/types.js';
 import { StreamTransport } from '../raft/transport/stream-transport.js';
 import type { DatagramSocket } from '../runtime/ports/datagram.js';
-import type { StreamListener } from '../runtime/ports/stream.js';
+import type { StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import type { TimerHandle } from '../runtime/ports/clock.js';
 import type { NodePorts } from '../runtime/tokens.js';
-import { Memberlist, PROFILES, type SwimConfig } from '../swim/index.js';
+import { Keyring, Memberlist, PROFILES, type SwimConfig } from '../swim/index.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { ChangeRecord } from './changelog.js';
 import { changesSince } from './changelog.js';
@@ -28,6 +28,9 @@ import { bootstrapServers, nextMembershipChange, type MemberInfo } from './forma
 import { ClusterFsm } from './fsm.js';
 import { NodeRuntime, type NodePhase } from './node-runtime.js';
 import { resolveClusterSettings, type ClusterSettings } from './options.js';
+import { nonLoopback, SealContext } from './sealed-channel.js';
+import { sealedDatagramNetwork } from './sealed-datagram.js';
+import { sealedStreamNetwork } from './sealed-stream.js';
 import { decodeMeta, decodeWire, encodeMeta } from './wire.js';
 
 export interface ClusterNodeOptions {
@@ -35,7 +38,10 @@ export interface ClusterNodeOptions {
   readonly bind: { readonly swim: string; readonly raft: string; readonly rpc: string };
   /** Addresses announced to peers when they differ from the bound ones (NAT, 0.0.0.0 binds). */
   readonly advertise?: { readonly swim?: string; readonly raft?: string; readonly rpc?: string };
-  /** SWIM keyring (AES-256-GCM, 32 bytes each, the first one primary); none: gossip in clear. */
+  /**
+   * The cluster keyring (AES-256-GCM, 32 bytes each, the first one primary): seals gossip, lease
+   * datagrams, forwarded writes and Raft. None: all of it in clear.
+   */
   readonly swimKeys?: readonly Uint8Array[];
   /** SWIM addresses of members to join through (empty: wait to be joined). */
   readonly join: readonly string[];
@@ -73,6 +79,8 @@ export class ClusterNode {
   readonly runtime: NodeRuntime;
   readonly settings: ClusterSettings;
   private socket: DatagramSocket | undefined;
+  /** The rpc channel's streams (sealed under the keyring when there is one). */
+  private rpcStream: StreamNetwork | undefined;
   private rpcListener: StreamListener | undefined;
   private transport: StreamTransport | undefined;
   private readonly deadSince = new Map<string, number>();
@@ -146,9 +154,16 @@ export class ClusterNode {
     const o = this.options;
     const raftCfg = resolveRaftConfig(o.raft);
     if (!raftCfg.ok) return raftCfg;
-    this.socket = await p.datagram.bind(o.bind.rpc);
+    // One keyring (SWIM's) seals every channel; without keys every channel is in clear.
+    const ring = Keyring.create(p.random.fork('cluster.seal.iv'), o.swimKeys ?? []);
+    if (!ring.ok) return err(`cluster: ${ring.error}`);
+    const seal = new SealContext(ring.value, p.random.fork('cluster.seal.nonce'), p.clock, p.logger, p.metrics);
+    const exposed = nonLoopback([o.bind.swim, o.bind.raft, o.bind.rpc]);
+    if (!seal.enabled && exposed.length > 0) this.log.warn({ binds: exposed }, 'no swim.keyring: gossip, leases, forwarded writes and Raft are unauthenticated and in clear on non-loopback addresses');
+    this.rpcStream = sealedStreamNetwork(p.stream, seal, 'rpc');
+    this.socket = await sealedDatagramNetwork(p.datagram, seal, 'lease').bind(o.bind.rpc);
     this.socket.onMessage((data, from) => this.onDatagram(data, from));
-    this.rpcListener = await p.stream.listen(o.bind.rpc);
+    this.rpcListener = await this.rpcStream.listen(o.bind.rpc);
     this.rpcListener.onConnection((conn) =>
       serveForwarded(conn, (req) => this.proposeHere(req), (why) => {
         this.dropped.inc({ reason: 'bad-request' });
@@ -156,7 +171,7 @@ export class ClusterNode {
       }),
     );
     const rc = raftCfg.value;
-    this.transport = await StreamTransport.listen(p.stream, o.bind.raft, p.clock, p.logger, p.metrics, {
+    this.transport = await StreamTransport.listen(sealedStreamNetwork(p.stream, seal, 'raft'), o.bind.raft, p.clock, p.logger, p.metrics, {
       id: p.nodeName,
       connectTimeoutMs: rc.connectTimeoutMs,
       minBackoffMs: rc.minBackoffMs,
@@ -271,7 +286,8 @@ export class ClusterNode {
     if (this.raft?.state() === 'leader') return this.proposeHere(req);
     const to = this.leaderRpc();
     if (to === undefined) return Promise.resolve({ ok: false, error: 'no-leader' });
-    return forward(this.ports.stream, this.ports.clock, to, req, this.settings.proposeTimeoutMs);
+    if (!this.rpcStream) return Promise.resolve({ ok: false, error: 'not started' });
+    return forward(this.rpcStream, this.ports.clock, to, req, this.settings.proposeTimeoutMs);
   }
 
   private proposeHere(req: ClientRequest): Promise<ClientResult> {
