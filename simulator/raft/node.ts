@@ -5,6 +5,7 @@ import { Raft } from '../../src/raft/driver/raft.js';
 import type { Observer, Server } from '../../src/raft/driver/types.js';
 import type { RaftConfig } from '../../src/raft/config.js';
 import { StreamTransport } from '../../src/raft/transport/stream-transport.js';
+import type { Transport } from '../../src/raft/transport/transport.js';
 import { FaultyTransport, type MessageFaults } from '../../src/raft/testing/faulty-transport.js';
 import { KvFsm } from '../../src/raft/testing/kv.js';
 import { RAFT_DEFAULTS } from '../../src/raft/config.js';
@@ -19,6 +20,10 @@ export interface RaftNodeHooks {
   messageFaults?(): MessageFaults;
   /** A fatal start-up error (a bug): the harness reports it as a violation. */
   onError?(node: string, error: string): void;
+  /** The driver's address provider (RaftDeps.resolveAddress) for this node. */
+  resolveAddress?(node: string): ((id: string) => string | undefined) | undefined;
+  /** Wrap the node's transport (tests hide hello frames here). */
+  wrapTransport?(transport: Transport): Transport;
   /** Replace the node's store (checker self-tests inject broken durability here). */
   wrapStore?(store: DurableStore, ports: NodePorts): DurableStore;
 }
@@ -70,7 +75,9 @@ export class RaftSimNode {
       maxQueued: cfg.maxQueuedPerPeer,
     });
     const faults = hooks.messageFaults;
-    const transport = faults ? new FaultyTransport(inner, p.clock, p.random.fork('msg-faults'), faults) : inner;
+    const faulty = faults ? new FaultyTransport(inner, p.clock, p.random.fork('msg-faults'), faults) : inner;
+    const transport = hooks.wrapTransport ? hooks.wrapTransport(faulty) : faulty;
+    const resolveAddress = hooks.resolveAddress?.(p.nodeName);
     const fsm = new ObservedFsm(this.fsm, (e) => hooks.onApply?.(p.nodeName, e));
     const r = await Raft.create({
       id: p.nodeName,
@@ -83,6 +90,7 @@ export class RaftSimNode {
       logger: p.logger,
       metrics: p.metrics,
       config,
+      ...(resolveAddress ? { resolveAddress } : {}),
     });
     if (!r.ok) throw new Error(r.error);
     const raft = r.value;

@@ -292,3 +292,31 @@ test('readBarrier on a partitioned follower or a deposed leader fails, never ser
   const stale = await c.settle(c.raft(l2).readBarrier(200));
   assert.ok(!stale.ok, JSON.stringify(stale));
 });
+
+test('address provider: a server added later, deaf to hello frames, answers the leader through resolveAddress', async () => {
+  /** Without the provider the new server cannot answer at all: the leader never sees it catch up. */
+  const run = async (withProvider: boolean): Promise<boolean> => {
+    const c = cluster(15);
+    const lid = await c.elect();
+    const l = c.raft(lid);
+    for (let i = 0; i < 5; i++) assert.ok((await c.settle(l.apply(write(`k${i}`, `${i}`), 1000))).ok);
+    const hooks: RaftNodeHooks = {
+      // The hello frames that would teach it the leader's address (a wildcard bind in real life) are hidden.
+      wrapTransport: (t) => ({
+        localAddress: t.localAddress,
+        onMessage: (h) => t.onMessage(h),
+        onPeerAddress: () => undefined,
+        onPeerStatus: (h) => t.onPeerStatus(h),
+        send: (a, m) => t.send(a, m),
+        close: () => t.close(),
+      }),
+      ...(withProvider ? { resolveAddress: () => (id: string) => raftAddress(id) } : {}),
+    };
+    c.sim.addNode('n4', (ports: NodePorts) => new RaftSimNode(ports, [], hooks));
+    await c.sim.runFor(100);
+    assert.ok((await c.settle(l.addNonvoter('n4', raftAddress('n4'), 2000))).ok);
+    return c.sim.runUntil(() => c.app('n4')?.fsm.get('k4') === '4', 3000);
+  };
+  assert.equal(await run(false), false, 'without a provider the new server should not be able to answer');
+  assert.equal(await run(true), true, 'with the provider the new server catches up');
+});

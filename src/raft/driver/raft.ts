@@ -25,6 +25,12 @@ export interface RaftDeps {
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly config?: Partial<RaftConfig>;
+  /**
+   * Where a peer is reachable now (hashicorp's ServerAddressProvider), e.g. from the membership
+   * layer's metadata; consulted before the address book (bootstrap list, configuration entries,
+   * hello frames) on every send. undefined: not known there, use the address book.
+   */
+  readonly resolveAddress?: (id: NodeId) => string | undefined;
 }
 
 interface IndexWaiter {
@@ -276,7 +282,7 @@ export class Raft {
 
   leader(): LeaderInfo | undefined {
     if (this.soft.leader === '') return undefined;
-    return { id: this.soft.leader, address: this.addresses.get(this.soft.leader) ?? '' };
+    return { id: this.soft.leader, address: this.addressOf(this.soft.leader) ?? '' };
   }
 
   get id(): NodeId {
@@ -491,13 +497,17 @@ export class Raft {
 
   private send(messages: readonly Message[]): void {
     for (const msg of messages) {
-      const address = this.addresses.get(msg.to);
+      const address = this.addressOf(msg.to);
       if (address === undefined) {
         this.m.dropped.inc();
         continue;
       }
       this.deps.transport.send(address, msg);
     }
+  }
+
+  private addressOf(id: NodeId): string | undefined {
+    return this.deps.resolveAddress?.(id) ?? this.addresses.get(id);
   }
 
   private onSoftState(s: SoftState): void {
