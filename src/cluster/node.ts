@@ -88,7 +88,6 @@ export class ClusterNode {
   private formationTimer: TimerHandle | undefined;
   private bootstrapCandidate: { key: string; since: number } | undefined;
   private changingMembership = false;
-  private readonly taught = new Set<string>();
   private formed = false;
   private stopped = false;
   private readonly log: Logger;
@@ -188,6 +187,8 @@ export class ClusterNode {
       fsm: this.fsm,
       logger: p.logger,
       metrics: p.metrics,
+      // Where SWIM says a peer's Raft listens (its advertised address), before the address book.
+      resolveAddress: (id) => this.raftAddressOf(id),
       ...(o.raft ? { config: o.raft } : {}),
     });
     if (!raft.ok) return raft;
@@ -310,6 +311,11 @@ export class ClusterNode {
     return encodeMeta({ raft: adv?.raft ?? this.transport!.localAddress, rpc: adv?.rpc ?? this.socket!.address, formed: this.formed });
   }
 
+  private raftAddressOf(id: string): string | undefined {
+    const m = this.members?.member(id);
+    return m ? decodeMeta(m.meta)?.raft : undefined;
+  }
+
   private leaderRpc(): string | undefined {
     const id = this.raft?.leader()?.id;
     if (id === undefined || id === '') return undefined;
@@ -341,7 +347,6 @@ export class ClusterNode {
       ml.setMeta(this.meta());
     }
     const members = this.memberInfos();
-    this.teachPeerAddresses(raft, members);
     if (!formed) return this.maybeBootstrap(raft, members);
     if (raft.state() !== 'leader' || this.changingMembership) return;
     const change = nextMembershipChange(raft.getConfiguration(), members, this.deadSince, this.name, this.settings.maxVoters, this.settings.deadVoterGraceMs, this.ports.clock.now());
@@ -355,24 +360,6 @@ export class ClusterNode {
       this.changingMembership = false;
       if (!r.ok) this.log.warn({ change, error: r.error }, 'raft membership change failed');
     });
-  }
-
-  /**
-   * STOPGAP until Raft takes an address provider (hashicorp's ServerAddressProvider; see
-   * docs/cluster.md): the driver sends only to peers whose address it learned from bootstrap or an
-   * applied configuration entry, so a node added later cannot even answer the leader's first
-   * AppendEntries. A membership call on a non-leader records the address and is refused at once
-   * (the core does not forward proposals), which teaches the driver the addresses SWIM knows.
-   */
-  private teachPeerAddresses(raft: Raft, members: readonly MemberInfo[]): void {
-    if (raft.state() === 'leader') return;
-    for (const m of members) {
-      if (!m.meta || m.name === this.name) continue;
-      const key = `${m.name}@${m.meta.raft}`;
-      if (this.taught.has(key)) continue;
-      this.taught.add(key);
-      void raft.addNonvoter(m.name, m.meta.raft, 1);
-    }
   }
 
   private maybeBootstrap(raft: Raft, members: readonly MemberInfo[]): void {
