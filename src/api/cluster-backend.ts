@@ -4,9 +4,11 @@
  * its metrics registry and a probe of the process (pid, uptime, memory).
  *
  * Writes go through the cluster node, which forwards them to the leader. `?consistent` reads are
- * served by the leader after it confirms its leadership; a follower refuses them with
- * `not-leader`, naming the leader (it cannot forward a read). The config compare-and-set makes
- * local reads safe for read-modify-write: a stale epoch is refused at the leader.
+ * served on any node after a Raft read barrier (ReadIndex: the leader confirms its leadership with
+ * a quorum and names its commit index, this node's FSM applies up to it), so they see every write
+ * acknowledged before them; without a leader they are refused, never answered from a stale
+ * replica. The config compare-and-set makes local reads safe for read-modify-write: a stale epoch
+ * is refused at the leader.
  */
 import type { AdminKind, ApiBackend, BackendError, ConfigView, GroupView, NodeView, PutConfigResult, ReadOptions, StatusView, SubscribeResult } from './backend.js';
 import { ChangeFeed, type ApiEvent } from './events.js';
@@ -30,8 +32,8 @@ export interface ClusterBackendOptions {
   readonly node: ClusterNode;
   readonly metrics: Registry;
   readonly processInfo: () => ProcessInfo;
-  /** How long a consistent read waits for the leader to confirm itself. Default 2000. */
-  readonly verifyTimeoutMs?: number;
+  /** How long a consistent read waits for the leader's confirmation and the local apply. Default 2000. */
+  readonly readTimeoutMs?: number;
 }
 
 /** The file name config errors are reported against (as the FSM does). */
@@ -88,13 +90,26 @@ export class ClusterApiBackend implements ApiBackend {
       : { code: 'no-leader', message: 'no leader is known (election in progress or no quorum); retry in a few seconds' };
   }
 
-  /** Local reads as they are; consistent reads only on a leader that has just confirmed itself. */
+  /** Local reads as they are; a consistent read waits for a read barrier, on any node. */
   private async readable(o: ReadOptions): Promise<BackendError | null> {
     if (!o.consistent) return null;
     const raft = this.node.raft;
-    if (raft?.state() !== 'leader') return this.notLeader();
-    const v = await raft.verifyLeader(this.opts.verifyTimeoutMs ?? 2000);
-    return v.ok ? null : { code: 'no-leader', message: `this node could not confirm it is still the leader (${v.error.kind}); retry in a few seconds` };
+    if (!raft) return { code: 'unavailable', message: 'this node has not joined the Raft cluster yet; retry in a few seconds or read without ?consistent' };
+    const timeoutMs = this.opts.readTimeoutMs ?? 2000;
+    const r = await raft.readBarrier(timeoutMs);
+    if (r.ok) return null;
+    const retry = 'retry in a few seconds, or read without ?consistent to get this node\'s replica as it is (possibly behind)';
+    switch (r.error.kind) {
+      case 'notLeader':
+      case 'leadershipLost':
+        return { code: 'no-leader', message: `no leader confirmed the read (election in progress or no quorum); ${retry}` };
+      case 'timeout':
+        return { code: 'unavailable', message: `the leader did not confirm the read within ${timeoutMs} ms (partition, no quorum or an election); ${retry}` };
+      case 'shutdown':
+        return { code: 'unavailable', message: 'this node is stopping; read on another node' };
+      case 'rejected':
+        return { code: 'unavailable', message: `the read was refused (${r.error.reason}); ${retry}` };
+    }
   }
 
   async nodes(o: ReadOptions): Promise<Result<readonly NodeView[], BackendError>> {
@@ -129,7 +144,10 @@ export class ClusterApiBackend implements ApiBackend {
       if (/^config epoch is \d+/.test(failed.message)) return ok({ kind: 'stale', epoch: this.node.fsm.state.epoch });
       return err(failed);
     }
-    return ok({ kind: 'committed', epoch: this.node.fsm.state.epoch, changes });
+    await this.caughtUp();
+    // The epoch the leader's FSM committed (this replica may still be behind if caughtUp timed out).
+    const epoch = r.ok && r.result.ok && r.result.epoch !== undefined ? r.result.epoch : ifMatch + 1;
+    return ok({ kind: 'committed', epoch, changes });
   }
 
   async admin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<void, BackendError>> {
@@ -138,17 +156,31 @@ export class ClusterApiBackend implements ApiBackend {
     if (!(name in known)) return err({ code: 'not-found', message: `no ${kind} named ${name}; amfctl status lists them` });
     const target: AdminTarget = { type: kind, name };
     const failed = this.failure(await this.node.admin(op, target));
-    return failed ? err(failed) : ok(undefined);
+    if (failed) return err(failed);
+    await this.caughtUp();
+    return ok(undefined);
   }
 
   async reportError(su: string, comp: string, recovery: Recovery, reason: string): Promise<Result<void, BackendError>> {
     if (this.node.fsm.state.amf.sus[su]?.comps[comp] === undefined) return err({ code: 'not-found', message: `no component ${su}/${comp}; amfctl status lists them` });
     const failed = this.failure(await this.node.reportError(su, comp, recovery, reason));
-    return failed ? err(failed) : ok(undefined);
+    if (failed) return err(failed);
+    await this.caughtUp();
+    return ok(undefined);
   }
 
   subscribe(since: number | null, onEvent: (e: ApiEvent) => void): SubscribeResult {
     return this.feed.subscribe(since, onEvent);
+  }
+
+  /**
+   * After a write committed through the leader: wait until this replica applied it too, so reads
+   * here after the reply see it (read-your-writes on the node that answered). Best effort: the
+   * write is committed whatever the barrier says. On the leader the write was applied already.
+   */
+  private async caughtUp(): Promise<void> {
+    const raft = this.node.raft;
+    if (raft && raft.state() !== 'leader') await raft.readBarrier(this.opts.readTimeoutMs ?? 2000);
   }
 
   /** A proposal's outcome as a backend error (null when it was committed and applied). */

@@ -1,7 +1,8 @@
 /**
  * ClusterApiBackend on real cluster nodes (SWIM, Raft, FSM, director) in the deterministic
  * simulator: views, config compare-and-set with a dry-run plan, admin operations and error
- * reports from a follower (forwarded to the leader), the event feed, consistent reads.
+ * reports from a follower (forwarded to the leader), the event feed, consistent reads on any node
+ * (refused, never stale, on a follower cut off from the leader).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,10 +56,8 @@ test('cluster backend: views, dry run, CAS from a follower, stale epoch, admin, 
   const nodes = await f.nodes({ consistent: false });
   assert.ok(nodes.ok && nodes.value.every((n) => n.up) && nodes.value.filter((n) => n.leader).length === 1);
 
-  const consistent = await f.config({ consistent: true });
-  assert.ok(!consistent.ok);
-  assert.equal(consistent.error.code, 'not-leader');
-  assert.match(consistent.error.message, new RegExp(`leader ${leader}`));
+  const consistent = await settle(h, f.config({ consistent: true }));
+  assert.ok(consistent.ok && consistent.value.epoch === 1 && consistent.value.text === text, JSON.stringify(consistent));
   const l = backendOf(h, leader);
   const onLeader = await settle(h, l.config({ consistent: true }));
   assert.ok(onLeader.ok && onLeader.value.epoch === 1 && onLeader.value.text === text);
@@ -81,15 +80,18 @@ test('cluster backend: views, dry run, CAS from a follower, stale epoch, admin, 
   assert.ok(bad.ok && bad.value.kind === 'invalid' && bad.value.errors[0]!.message.includes('did you mean "model"'));
 
   const committed = await settle(h, f.putConfig(next, 1, false));
-  assert.ok(committed.ok && committed.value.kind === 'committed', JSON.stringify(committed));
-  await h.sim.runFor(2000);
+  assert.ok(committed.ok && committed.value.kind === 'committed' && committed.value.epoch === 2, JSON.stringify(committed));
+  // Read-your-writes: the follower that answered has applied the write already.
   assert.equal(h.app(follower)!.node.fsm.state.epoch, 2);
+  await h.sim.runFor(2000);
   const stale = await settle(h, f.putConfig(text, 1, false));
   assert.ok(stale.ok && stale.value.kind === 'stale' && stale.value.epoch === 2);
   assert.ok(events.some((e) => e.entity === 'config' && e.field === 'epoch' && e.new === '2'));
 
   const lock = await settle(h, f.admin('su', 'web3', 'lock'));
   assert.ok(lock.ok, JSON.stringify(lock));
+  const locked = await f.groups({ consistent: false });
+  assert.ok(locked.ok && locked.value.flatMap((g) => g.units).find((u) => u.name === 'web3')?.admin === 'locked', 'the lock shows at once on the follower that answered');
   const again = await settle(h, f.admin('su', 'web3', 'lock'));
   assert.ok(!again.ok && again.error.code === 'invalid-state');
   const missing = await f.admin('su', 'nope', 'lock');
@@ -104,5 +106,31 @@ test('cluster backend: views, dry run, CAS from a follower, stale epoch, admin, 
   // No gaps, no duplicates.
   assert.deepEqual(events.map((e) => e.seq), Array.from({ length: events.length }, (_, i) => i + 1));
   if (sub.kind === 'ok') sub.subscription.cancel();
+
+  // The other follower stops hearing from the leader (one-way cut: it can still ask). A config
+  // committed without it leaves its replica behind: a consistent read there is refused, not stale.
+  const other = h.names.find((n) => n !== leader && n !== follower)!;
+  const o = backendOf(h, other);
+  h.sim.cut(leader, other);
+  const third = await settle(h, f.putConfig(text, 2, false));
+  assert.ok(third.ok && third.value.kind === 'committed' && third.value.epoch === 3, JSON.stringify(third));
+  const local = await o.config({ consistent: false });
+  assert.ok(local.ok && local.value.epoch === 2, 'the cut-off replica is behind (what a local read shows)');
+  const refused = await settle(h, o.config({ consistent: true }));
+  // Refused either by the timeout or, once it has given up on that leader, for want of one.
+  assert.ok(!refused.ok && ['unavailable', 'no-leader'].includes(refused.error.code), JSON.stringify(refused));
+  assert.match(refused.error.message, /(did not confirm the read within 2000 ms|no leader confirmed the read).*; retry in a few seconds/);
+  // Healed: retried as a client would, every answer is a refusal or the latest config, and one
+  // is soon the latest.
+  h.sim.heal();
+  let caughtUp = false;
+  for (let i = 0; i < 20 && !caughtUp; i++) {
+    const r = await settle(h, o.config({ consistent: true }));
+    if (r.ok) {
+      assert.deepEqual([r.value.epoch, r.value.text], [3, text], 'never a stale consistent read');
+      caughtUp = true;
+    } else await h.sim.runFor(500);
+  }
+  assert.ok(caughtUp, 'the healed follower serves consistent reads again');
   assert.deepEqual(h.violations, []);
 });
