@@ -199,6 +199,7 @@ export class Daemon {
       if (!w.ok) return w;
       this.watchdog.onFatal((why) => {
         this.log.fatal({ why }, 'no lease watchdog: stopping this node (it must not hold a lease without one)');
+        this.ports.clock.setTimer(this.cfg.shutdownTimeoutMs, () => process.exit(1));
         void this.shutdown(why).finally(() => process.exit(1));
       });
     }

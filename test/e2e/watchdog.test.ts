@@ -15,6 +15,8 @@ import { actives, allActiveOn, componentPid, groupsOn, leaderOf, sleep, startTes
 const NODES = ['n1', 'n2', 'n3'];
 let c: LocalCluster;
 let failed = false;
+/** Kills each node's watchdogs logged because a test made its amfd unable to renew. */
+const induced = new Map<string, number>();
 
 before(async () => {
   c = await startTestCluster('watchdog');
@@ -95,6 +97,7 @@ test('kill -STOP of an amfd: its watchdog kills its actives before the survivors
     try {
       const t = await watchFailover(majority, mine);
       assert.equal(watchdogKills(victim), kills + 1, 'the watchdog logged its kill');
+      induced.set(victim, (induced.get(victim) ?? 0) + 1);
       process.stdout.write(`# SIGSTOP ${victim}: components dead at ${t.stoppedAt} ms, SIs active elsewhere at ${t.startedAt} ms\n`);
     } finally {
       c.kill(victim, 'SIGCONT');
@@ -117,8 +120,34 @@ test('kill -9 of an amfd: its watchdog kills its actives at the lease end (not a
     process.stdout.write(`# SIGKILL ${victim}: components dead at ${t.stoppedAt} ms, SIs active elsewhere at ${t.startedAt} ms\n`);
     await waitFor('the watchdog gone', 5000, async () => (alive(dog[0]!) ? undefined : true));
     assert.equal(watchdogKills(victim), kills + 1, 'the watchdog logged its kill');
+    induced.set(victim, (induced.get(victim) ?? 0) + 1);
     c.startNode(victim);
     await rejoined(victim, majority);
+  } catch (e) {
+    failed = true;
+    throw e;
+  }
+});
+
+test('kill -9 of a watchdog: its amfd restarts it at once; renewals in time mean no watchdog ever killed a healthy node', { timeout: 60_000 }, async () => {
+  try {
+    const node = NODES[0]!;
+    const owner = `${node}@${c.node(node).dataDir}`;
+    const before = findMarked(WATCHDOG_VAR, (v) => v === owner);
+    assert.equal(before.length, 1);
+    const pids = new Map(['web1', 'web2', 'web3', 'db1', 'db2'].map((su) => [su, componentPid(c, su)]));
+    assert.ok([...pids.values()].some((p) => p !== undefined), 'components run');
+    process.kill(before[0]!, 'SIGKILL');
+    const after = await waitFor('a new watchdog', 5000, async () => {
+      const now = findMarked(WATCHDOG_VAR, (v) => v === owner).filter(alive);
+      return now.length === 1 && now[0] !== before[0] ? now[0] : undefined;
+    });
+    assert.ok(after);
+    await sleep(2000);
+    await waitFor('every SI active exactly once', 10_000, () => allActiveOn(c, NODES, NODES));
+    for (const [su, pid] of pids) if (pid !== undefined) assert.ok(alive(pid), `${su}'s component is untouched`);
+    // Every node renewed every 150 ms for the whole run: only the kills the tests caused happened.
+    for (const n of NODES) assert.equal(watchdogKills(n), induced.get(n) ?? 0, `${n}: no watchdog kill beyond the induced ones`);
   } catch (e) {
     failed = true;
     throw e;
