@@ -9,14 +9,18 @@
  * - node_failover (two per trial): kill -9 of an amfd holding an ACTIVE SI → every SI ACTIVE on
  *   the survivors (bounded below by the lease, 1200 ms + 100 ms margin);
  * - leader_failover: kill -9 of the Raft leader → a survivor reports a new leader;
- * - rss: resident memory of each idle amfd after formation (/proc/<pid>/status VmRSS).
+ * - rss: resident memory of each idle amfd 3 s after formation, every trial (/proc/<pid>/status
+ *   VmRSS; rss_mb is the largest). Also printed: the RSS of each amfd's lease watchdog child, and
+ *   the node's whole footprint: amfd's RSS + the watchdog's private memory (most of the watchdog's
+ *   RSS is node's own binary, which amfd has mapped too).
  * Usage: npm run bench:cluster [-- --trials N] [--no-build] (default 5 trials, at least 5).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster, ROOT } from '../src/daemon/local-cluster.js';
+import { WATCHDOG_ARG } from '../src/daemon/watchdog-protocol.js';
 import { actives, allActiveOn, componentPid, groupsOn, leaderOf, sleep, testGroupsConf, waitFor } from '../test/e2e/harness.js';
 
 const NODES = ['n1', 'n2', 'n3'];
@@ -72,10 +76,28 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeou
   }
 }
 
-function rssMb(pid: number | undefined): number {
+/** A /proc figure in MB: `field` (kB) of /proc/<pid>/<file>; NaN when the process is gone. */
+function procMb(pid: number | undefined, file: 'status' | 'smaps_rollup', field: string): number {
   if (pid === undefined) return NaN;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The lease watchdog child of an amfd: its child process started with WATCHDOG_ARG. */
+function watchdogOf(amfd: number | undefined): number | undefined {
+  if (amfd === undefined) return undefined;
+  const kids = readdirSync(`/proc/${amfd}/task`).flatMap((t) => readFileSync(`/proc/${amfd}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  return kids.find((k) => {
+    try {
+      return readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0').includes(WATCHDOG_ARG);
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function restart(c: LocalCluster, name: string): Promise<void> {
@@ -91,6 +113,8 @@ async function restart(c: LocalCluster, name: string): Promise<void> {
 const cold: number[] = [];
 const formation: number[] = [];
 const rss: number[] = [];
+const watchdogRss: number[] = [];
+const footprint: number[] = [];
 const comp: number[] = [];
 const nodeFo: number[] = [];
 const leaderFo: number[] = [];
@@ -105,9 +129,13 @@ for (let t = 0; t < TRIALS; t++) {
     await poll('every SI active', () => allActiveOn(c, NODES, NODES));
     cold.push(performance.now() - t0);
     formation.push(performance.now() - tUp);
-    if (t === 0) {
-      await sleep(3000);
-      for (const n of c.nodes) rss.push(rssMb(n.process?.pid));
+    await sleep(3000);
+    for (const n of c.nodes) {
+      const pid = n.process?.pid;
+      const wd = watchdogOf(pid);
+      rss.push(procMb(pid, 'status', 'VmRSS'));
+      watchdogRss.push(procMb(wd, 'status', 'VmRSS'));
+      footprint.push(procMb(pid, 'status', 'VmRSS') + procMb(wd, 'smaps_rollup', 'Private_Clean') + procMb(wd, 'smaps_rollup', 'Private_Dirty'));
     }
     // Component failover of db-main.
     const placed = await waitFor('placed', 10_000, () => allActiveOn(c, NODES, NODES));
@@ -155,7 +183,10 @@ for (let t = 0; t < TRIALS; t++) {
   say(`trial ${t + 1}: cold_start_ms=${round(cold.at(-1)!)} (formation after load ${round(formation.at(-1)!)}) comp_failover_ms=${round(comp.at(-1) ?? NaN)} node_failover_ms=${round(nodeFo.at(-1)!)} leader_failover_ms=${round(leaderFo.at(-1)!)}`);
 }
 
-say(`rss per node (MB): ${rss.map((x) => x.toFixed(1)).join(' ')}`);
+const mb = (xs: readonly number[]): string => `${xs.map((x) => x.toFixed(1)).join(' ')} (max ${Math.max(...xs).toFixed(1)})`;
+say(`rss per node (MB): ${mb(rss)}`);
+say(`watchdog rss per node (MB): ${mb(watchdogRss)}`);
+say(`footprint per node, amfd rss + watchdog private (MB): ${mb(footprint)}`);
 say(`node_failover samples (ms): ${nodeFo.map(round).join(' ')}`);
 say(`formation after every process answers (ms): p50 ${round(pct(formation, 50))}, max ${round(Math.max(...formation))}`);
 say(
