@@ -4,6 +4,8 @@ import { err, ok, type Result } from '../../src/util/result.js';
 import { formatDuration, optionParser, parseDuration, parseSeeds, replayCommand } from '../args.js';
 import { formatFaults, parseFaults, type FaultSpec } from '../faults.js';
 import type { AgentKind } from './harness.js';
+import { noComponentFaults, type ComponentFaultCounts } from './component-faults.js';
+import type { ComponentStats } from './components.js';
 import { CLUSTER_SEED_DEFAULTS, runClusterSeed } from './scenario.js';
 
 export interface ClusterFlags {
@@ -44,10 +46,11 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
   const faults = flags.faults ?? DEFAULT_FAULTS;
   let violations = 0;
   let failedSeeds = 0;
-  const t = { downs: 0, activations: 0, crashes: 0, partitions: 0, pauses: 0, compKills: 0, daemonCrashes: 0, errorReports: 0 };
-  // The real agent's extra faults are printed only on that path (the default lines stay as they were).
+  const t = { downs: 0, activations: 0, crashes: 0, partitions: 0, pauses: 0 };
+  // The real agent's figures are printed only on that path (the default lines stay as they were).
   const real = flags.agent === 'real';
-  const agentFaults = (k: number, d: number, e: number): string => (real ? ` agent=real comp_kills=${k} daemon_crashes=${d} agent_error_reports=${e}` : '');
+  const agentTotals: AgentFigures = { faults: noComponentFaults(), stats: { saRegistrations: 0, csiCallbacks: 0, healthcheckCallbacks: 0, quiescingCompletes: 0, pgUpdates: 0, componentErrorReports: 0, clcScripts: 0 }, agentErrorReports: 0 };
+  const agentFigures = (f: AgentFigures): string => (real ? formatAgentFigures(f) : '');
   const cold: number[] = [];
   let worstConverge = 0;
   for (const seed of flags.seeds) {
@@ -57,15 +60,15 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
     t.crashes += r.faults.crashes;
     t.partitions += r.faults.partitions;
     t.pauses += r.faults.pauses;
-    t.compKills += r.componentFaults.compKills;
-    t.daemonCrashes += r.componentFaults.daemonCrashes;
-    t.errorReports += r.agentErrorReports;
+    addCounts(agentTotals.faults, r.componentFaults);
+    addCounts(agentTotals.stats, r.componentStats);
+    agentTotals.agentErrorReports += r.agentErrorReports;
     if (r.coldStartMs !== undefined) cold.push(r.coldStartMs);
     worstConverge = Math.max(worstConverge, r.convergeMs ?? Infinity);
     const ms = (x: number | undefined): string => (x === undefined ? 'none' : x.toFixed(0));
     print(
       `seed=${seed} cold_start_ms=${ms(r.coldStartMs)} converge_ms=${ms(r.convergeMs)} epoch=${r.configEpoch} node_downs=${r.nodeDowns} activations=${r.activations} ` +
-        `partitions=${r.faults.partitions} crashes=${r.faults.crashes} pauses=${r.faults.pauses}${agentFaults(r.componentFaults.compKills, r.componentFaults.daemonCrashes, r.agentErrorReports)} violations=${r.violations.length} trace=${r.traceHash.slice(0, 16)}`,
+        `partitions=${r.faults.partitions} crashes=${r.faults.crashes} pauses=${r.faults.pauses}${agentFigures({ faults: r.componentFaults, stats: r.componentStats, agentErrorReports: r.agentErrorReports })} violations=${r.violations.length} trace=${r.traceHash.slice(0, 16)}`,
     );
     if (r.violations.length > 0) {
       violations += r.violations.length;
@@ -81,9 +84,32 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
   const coldMax = cold.length > 0 ? Math.max(...cold).toFixed(0) : 'none';
   print(
     `cluster seeds=${flags.seeds.length} violations=${violations} failed_seeds=${failedSeeds} node_downs=${t.downs} activations=${t.activations} ` +
-      `crashes=${t.crashes} partitions=${t.partitions} pauses=${t.pauses} max_cold_start_ms=${coldMax} max_converge_ms=${Number.isFinite(worstConverge) ? worstConverge.toFixed(0) : 'none'}${agentFaults(t.compKills, t.daemonCrashes, t.errorReports)}`,
+      `crashes=${t.crashes} partitions=${t.partitions} pauses=${t.pauses} max_cold_start_ms=${coldMax} max_converge_ms=${Number.isFinite(worstConverge) ? worstConverge.toFixed(0) : 'none'}${agentFigures(agentTotals)}`,
   );
   return violations > 0 ? 1 : 0;
+}
+
+interface AgentFigures {
+  readonly faults: ComponentFaultCounts;
+  readonly stats: ComponentStats;
+  agentErrorReports: number;
+}
+
+/** What the real agent's components did and suffered, so a reader sees every kind was exercised. */
+function formatAgentFigures(f: AgentFigures): string {
+  const { faults: k, stats: s } = f;
+  const comp_faults = k.hangs + k.sickHealthchecks + k.csiFailures + k.slowCsis + k.errorReports + k.slowCleanups;
+  return (
+    ` agent=real sa_registrations=${s.saRegistrations} csi_callbacks=${s.csiCallbacks} healthcheck_callbacks=${s.healthcheckCallbacks} quiescing_completes=${s.quiescingCompletes}` +
+    ` pg_updates=${s.pgUpdates} clc_scripts=${s.clcScripts} comp_kills=${k.compKills} daemon_crashes=${k.daemonCrashes} comp_faults=${comp_faults}` +
+    ` (hang=${k.hangs} sick_hc=${k.sickHealthchecks} csi_fail=${k.csiFailures} slow_csi=${k.slowCsis} error_report=${k.errorReports} slow_cleanup=${k.slowCleanups})` +
+    ` agent_error_reports=${f.agentErrorReports}`
+  );
+}
+
+function addCounts<T extends object>(into: T, from: T): void {
+  const a = into as Record<string, number>;
+  for (const [key, v] of Object.entries(from as Record<string, number>)) a[key] = (a[key] ?? 0) + v;
 }
 
 const DEFAULT_FAULTS: FaultSpec = (() => {

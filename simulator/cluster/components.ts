@@ -18,11 +18,50 @@ export const COMPONENT_PROGRAM = 'sim:component';
 export const COMPONENT_COMMAND = '/usr/libexec/amf-sim/component';
 const WATCHDOG_PROGRAM = 'sim:watchdog';
 
+/** Faults injected into one component process (SA-aware ones act on them; see sa-component.ts). */
+export interface CompFaults {
+  /** Answers nothing any more (callbacks, healthchecks, terminate), but stays connected. */
+  hung: boolean;
+  /** The next this many CSI set callbacks are answered FAILED. */
+  failCsiSets: number;
+  /** Every CSI set callback takes this long before it is answered. */
+  slowCsiMs: number;
+  /** AMF-invoked healthchecks are answered FAILED. */
+  sickHealthcheck: boolean;
+}
+
 export interface RunningComp {
   readonly pid: number;
-  /** `si/csi` → HA state the component was told. */
+  /**
+   * `si/csi` → HA state the component holds. SA-aware components write it themselves when they
+   * take a CSI set callback; for the others the executor records what the agent reported done.
+   */
   readonly csis: Map<string, HaState>;
+  readonly kind: CompKindName;
+  readonly faults: CompFaults;
+  /** Set by an SA-aware component once registered: it reports an error on the component API. */
+  reportError?: (reason: string) => void;
 }
+
+/** How a simulated component runs: a supervised command, SA-aware (component API), or CLC-CLI scripts. */
+export type CompKindName = 'command' | 'sa-aware' | 'clccli';
+
+/** What the component kinds of the real-agent path did (so a run shows they were exercised). */
+export interface ComponentStats {
+  saRegistrations: number;
+  /** CSI set and remove callbacks an SA-aware component received. */
+  csiCallbacks: number;
+  healthcheckCallbacks: number;
+  quiescingCompletes: number;
+  pgUpdates: number;
+  /** Error reports SA-aware components made themselves. */
+  componentErrorReports: number;
+  /** CLC-CLI instantiate, terminate and cleanup scripts run. */
+  clcScripts: number;
+}
+
+/** Deliberate bugs in the simulated components, to show the checker catches them. */
+export type ComponentBug = 'sa-ignores-quiesce';
 
 /** Per node: `su/comp` → the running component. */
 export class ComponentWorld {
@@ -30,12 +69,14 @@ export class ComponentWorld {
   activations = 0;
   /** Error reports a node agent raised by itself (real-agent path: a supervised process died). */
   agentErrorReports = 0;
+  readonly stats: ComponentStats = { saRegistrations: 0, csiCallbacks: 0, healthcheckCallbacks: 0, quiescingCompletes: 0, pgUpdates: 0, componentErrorReports: 0, clcScripts: 0 };
   private readonly nodes = new Map<string, Map<string, RunningComp>>();
 
   constructor(
     private readonly sim: Simulation,
     /** Called whenever a component takes an active CSI (the checker's step). */
     readonly onActive: () => void = () => undefined,
+    readonly bug?: ComponentBug,
   ) {
     sim.programs.register(COMPONENT_PROGRAM, () => undefined);
     sim.programs.register(COMPONENT_COMMAND, () => undefined);
@@ -81,18 +122,40 @@ export class ComponentWorld {
     return out;
   }
 
-  /** Record a component process (spawned by whichever executor) under `su/comp`; it leaves the table when it exits. */
-  track(node: string, key: string, p: RunningProcess): RunningComp {
+  /**
+   * Record a component process (spawned by whichever executor, or by a CLC-CLI script) under
+   * `su/comp`; with `exited`, it leaves the table when it exits (else dead entries are skipped).
+   */
+  track(node: string, key: string, pid: number, kind: CompKindName, exited?: Promise<unknown>): RunningComp {
     const comps = this.comps(node);
     // A live process already under this name (left by an earlier daemon) stays visible to the checker.
     const old = comps.get(key);
-    if (old && old.pid !== p.pid && this.sim.processTable(node).livePids().includes(old.pid)) comps.set(`${key}#${old.pid}`, old);
-    const c: RunningComp = { pid: p.pid, csis: new Map() };
+    if (old && old.pid !== pid && this.sim.processTable(node).livePids().includes(old.pid)) comps.set(`${key}#${old.pid}`, old);
+    const c: RunningComp = { pid, csis: new Map(), kind, faults: { hung: false, failCsiSets: 0, slowCsiMs: 0, sickHealthcheck: false } };
     comps.set(key, c);
-    void p.exited.then(() => {
-      if (comps.get(key)?.pid === p.pid) comps.delete(key);
+    void exited?.then(() => {
+      if (comps.get(key)?.pid === pid) comps.delete(key);
     });
     return c;
+  }
+
+  /** A component took (or left, `ha` undefined) a CSI: the checker runs when it became active. */
+  setCsi(c: RunningComp, si: string, csi: string, ha: HaState | undefined): void {
+    if (ha === undefined) {
+      c.csis.delete(`${si}/${csi}`);
+      return;
+    }
+    c.csis.set(`${si}/${csi}`, ha);
+    if (ha === 'active') {
+      this.activations++;
+      this.onActive();
+    }
+  }
+
+  /** The live components of a node (pids still running), optionally only those matching. */
+  live(node: string, which: (c: RunningComp) => boolean = () => true): RunningComp[] {
+    const pids = new Set(this.sim.processTable(node).livePids());
+    return [...this.comps(node).values()].filter((c) => pids.has(c.pid) && which(c));
   }
 
   /**
@@ -157,7 +220,7 @@ export class SimExecutor implements CommandExecutor {
         const p = this.processes.spawn({ argv: [COMPONENT_PROGRAM, key], env: {} });
         if (!p.ok) return this.report({ kind: 'comp-instantiate-failed', su, comp, reason: p.error.kind });
         const pid = p.value.pid;
-        this.world.track(this.node, key, p.value);
+        this.world.track(this.node, key, pid, 'command', p.value.exited);
         void p.value.exited.then(() => {
           if (this.expectedExit.delete(pid)) return;
           for (const l of this.listeners) l({ kind: 'error-report', su, comp, recovery: 'no-recommendation', source: 'process-died', reason: 'process died' });
@@ -174,16 +237,12 @@ export class SimExecutor implements CommandExecutor {
         return this.report({ kind: 'comp-terminated', su, comp });
       case 'csi-set':
         if (!running) return this.report({ kind: 'csi-set-failed', su, comp, si: cmd.si, csi: cmd.csi, haState: cmd.haState, reason: 'not running' });
-        running.csis.set(`${cmd.si}/${cmd.csi}`, cmd.haState);
-        if (cmd.haState === 'active') {
-          this.world.activations++;
-          this.world.onActive();
-        }
+        this.world.setCsi(running, cmd.si, cmd.csi, cmd.haState);
         this.report({ kind: 'csi-set-done', su, comp, si: cmd.si, csi: cmd.csi, haState: cmd.haState });
         if (cmd.haState === 'quiescing') this.report({ kind: 'quiescing-complete', su, comp, si: cmd.si, csi: cmd.csi });
         return;
       case 'csi-remove':
-        running?.csis.delete(`${cmd.si}/${cmd.csi}`);
+        if (running) this.world.setCsi(running, cmd.si, cmd.csi, undefined);
         return this.report({ kind: 'csi-remove-done', su, comp, si: cmd.si, csi: cmd.csi });
       case 'healthcheck-start':
       case 'healthcheck-stop':

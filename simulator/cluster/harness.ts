@@ -12,8 +12,10 @@ import { ok, type Result } from '../../src/util/result.js';
 import type { NodePorts } from '../../src/runtime/tokens.js';
 import type { SimFileSystem } from '../files.js';
 import { Simulation, type SimulationOptions } from '../simulation.js';
-import { ComponentWorld, SimExecutor } from './components.js';
+import { ClcScripts } from './clc-component.js';
+import { ComponentWorld, SimExecutor, type ComponentBug } from './components.js';
 import { RealAgentExecutor } from './real-agent.js';
+import { registerSaComponent } from './sa-component.js';
 
 /** Which executor runs the components: the simulator's own, or the daemon's node agent. */
 export type AgentKind = 'sim' | 'real';
@@ -29,9 +31,15 @@ export class ClusterSimApp {
   error: string | undefined;
 
   /** files: the machine's file system, needed by the real agent only. */
-  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, fencer?: Fencer, files?: SimFileSystem) {
+  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, fencer?: Fencer, real?: { files: SimFileSystem; clc: ClcScripts }) {
     const name = ports.nodeName;
-    this.executor = files ? new RealAgentExecutor(world, name, ports, files) : new SimExecutor(world, name, ports.processes, ports.clock);
+    if (real) {
+      const agent = new RealAgentExecutor(world, name, ports, real.files, real.clc);
+      void agent.started.then((s) => {
+        if (!s.ok) this.error = s.error;
+      });
+      this.executor = agent;
+    } else this.executor = new SimExecutor(world, name, ports.processes, ports.clock);
     const r = createClusterNode(ports, {
       bind: { swim: `${name}:${SWIM_PORT}`, raft: `${name}:${RAFT_PORT}`, rpc: `${name}:${RPC_PORT}` },
       join: names.map((n) => `${n}:${SWIM_PORT}`),
@@ -54,8 +62,10 @@ export interface ClusterHarnessOptions {
   readonly sim?: Partial<SimulationOptions>;
   /** A STONITH device: powers a node's machine off (sim.crash) and confirms. */
   readonly fencing?: boolean;
-  /** Default 'sim'. 'real': every node runs the daemon's AgentExecutor/NodeAgent (components must be `command = …`, see scenario.ts). */
+  /** Default 'sim'. 'real': every node runs the daemon's AgentExecutor/NodeAgent (components as in scenario.ts's real configuration). */
   readonly agent?: AgentKind;
+  /** A deliberate bug in the simulated components (the checker must catch it). */
+  readonly bug?: ComponentBug;
 }
 
 export class ClusterHarness {
@@ -70,15 +80,20 @@ export class ClusterHarness {
 
   constructor(o: ClusterHarnessOptions) {
     this.sim = new Simulation({ seed: o.seed, ...o.sim });
-    this.world = new ComponentWorld(this.sim, () => this.check());
+    this.world = new ComponentWorld(this.sim, () => this.check(), o.bug);
     this.names = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const settings = { bootstrapExpect: Math.min(3, o.nodes), ...o.settings };
     const fencer: Fencer | undefined = o.fencing ? { fence: (node) => this.powerOff(node) } : undefined;
-    const real = o.agent === 'real';
+    const clc = o.agent === 'real' ? new ClcScripts(this.sim, this.world) : undefined;
+    if (clc) registerSaComponent(this.sim, this.world);
+    this.clc = clc;
     for (const name of this.names) {
-      this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer, real ? this.sim.files(name) : undefined));
+      this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer, clc ? { files: this.sim.files(name), clc } : undefined));
     }
   }
+
+  /** The CLC-CLI scripts (real agent only). */
+  readonly clc: ClcScripts | undefined;
 
   /** Fences performed (node names, in order). */
   readonly fenced: string[] = [];

@@ -5,8 +5,10 @@
  */
 import { FaultPlan, type FaultCounts, type FaultSpec } from '../faults.js';
 import type { ClusterSettings } from '../../src/cluster/options.js';
-import { ComponentFaults, type ComponentFaultCounts } from './component-faults.js';
-import { COMPONENT_COMMAND } from './components.js';
+import { ComponentFaults, noComponentFaults, type ComponentFaultCounts } from './component-faults.js';
+import { CLC_DIR, clcPidfile } from './clc-component.js';
+import { COMPONENT_COMMAND, type ComponentBug, type ComponentStats } from './components.js';
+import { SA_COMPONENT_COMMAND, SA_HEALTHCHECK_KEY } from './sa-component.js';
 import { ClusterHarness, type AgentKind } from './harness.js';
 
 export interface ClusterSeedOptions {
@@ -21,8 +23,10 @@ export interface ClusterSeedOptions {
   readonly print?: (line: string) => void;
   /** Overrides of the cluster settings (e.g. leasePolicy 'freeze': the checker must then find double actives). */
   readonly settings?: Partial<ClusterSettings>;
-  /** Default 'sim'; 'real' runs the daemon's node agent with `command = …` components. */
+  /** Default 'sim'; 'real' runs the daemon's node agent with command, SA-aware and CLC-CLI components. */
   readonly agent?: AgentKind;
+  /** A deliberate bug in the simulated components (the checker must catch it). */
+  readonly bug?: ComponentBug;
 }
 
 export const CLUSTER_SEED_DEFAULTS = { nodes: 5, durationMs: 30_000, convergeMs: 30_000 } as const;
@@ -31,8 +35,10 @@ export interface ClusterSeedResult {
   readonly seed: number;
   readonly violations: readonly string[];
   readonly faults: FaultCounts;
-  /** Real agent only: component kills and daemon-only crashes injected. */
+  /** Real agent only: component kills, daemon-only crashes and component misbehaviour injected. */
   readonly componentFaults: ComponentFaultCounts;
+  /** Real agent only: what the components did (registrations, callbacks, scripts). */
+  readonly componentStats: ComponentStats;
   /** Real agent only: error reports the node agents raised (their passive monitoring at work). */
   readonly agentErrorReports: number;
   /** Virtual ms from cold start to every SI assigned. */
@@ -83,6 +89,7 @@ function si(name: string): string {
  * configuration change made during the faults.
  */
 export function clusterConfig(names: readonly string[], extraSi = false, agent: AgentKind = 'sim'): string {
+  if (agent === 'real') return realClusterConfig(names, extraSi);
   const nodes = names.map((n) => `node {\n\tname = ${n}\n}\n`).join('');
   const rot = (i: number): string => [...names.slice(i), ...names.slice(0, i)].join(' ');
   const web = `group {\n\tname = web\n\tmodel = 2n\n${unit('web1', rot(0), 1, agent)}${unit('web2', rot(1), 2, agent)}${unit('web3', rot(2), 3, agent)}${si('web-ip')}${si('web-app')}${extraSi ? si('web-extra') : ''}}\n`;
@@ -91,15 +98,79 @@ export function clusterConfig(names: readonly string[], extraSi = false, agent: 
   return nodes + web + (names.length >= 4 ? db : '');
 }
 
+/** One component block of the real-agent configuration. */
+function comp(name: string, type: string, how: string): string {
+  return `		component {
+			name = ${name}
+${how
+  .split('\n')
+  .map((l) => `\t\t\t${l}\n`)
+  .join('')}			csi_type_name {
+				name = ${type}
+			}
+		}
+`;
+}
+
+function realUnit(name: string, nodes: string, rank: number, comps: string): string {
+  return `	unit {\n\t\tname = ${name}\n\t\tnodes = ${nodes}\n\t\trank = ${rank}\n${comps}\t}\n`;
+}
+
+/** An SA-aware component: the agent spawns it, it registers over the component API. */
+function saComp(su: string, name: string, type: string): string {
+  return comp(name, type, `comptype = sa_aware\ncommand = ${SA_COMPONENT_COMMAND} ${su}/${name}\ninstantiate_timeout = 2000\nterminate_timeout = 1000\ncleanup_timeout = 1000`);
+}
+
+/** An openais CLC-CLI component: scripts in clccli_path, the process watched through its pidfile. */
+function clcComp(su: string, name: string, type: string): string {
+  return comp(
+    name,
+    type,
+    `comptype = non_proxied_non_sa_aware\nclccli_path = ${CLC_DIR}\ninstantiate = instantiate\nterminate = terminate\ncleanup = cleanup\npidfile = ${clcPidfile(su, name)}\ninstantiate_timeout = 2000\ncleanup_timeout = 5000`,
+  );
+}
+
+/** A supervised `command = …` component. */
+function cmdComp(su: string, name: string, type: string): string {
+  return comp(name, type, `command = ${COMPONENT_COMMAND} ${su}/${name}`);
+}
+
+function realSi(name: string, csis: ReadonlyArray<readonly [string, string]>): string {
+  const d = csis.map(([csi, type]) => `\t\tcsi_descriptor {\n\t\t\tcsi_name = ${csi}\n\t\t\ttype_name = ${type}\n\t\t}\n`).join('');
+  return `	serviceinstance {\n\t\tname = ${name}\n${d}\t}\n`;
+}
+
+/**
+ * The real agent's groups.conf: every kind of component in every kind of group. web (2N, node
+ * groups, re-homed): SA-aware components with an AMF-invoked healthcheck; db (N+M 2+1, one SU per
+ * node): CLC-CLI components with a pidfile; cache (N-Way-Active, 3 SUs): a command component and
+ * an SA-aware one in each SU, each SI with a CSI for both.
+ */
+export function realClusterConfig(names: readonly string[], extraSi = false): string {
+  const nodes = names.map((n) => `node {\n\tname = ${n}\n}\n`).join('');
+  const hc = `healthcheck {\n\tkey = ${SA_HEALTHCHECK_KEY}\n\tperiod = 1000\n\tmaximum_duration = 500\n}\n`;
+  const rot = (i: number): string => [...names.slice(i), ...names.slice(0, i)].join(' ');
+  const webUnits = [1, 2, 3].map((i) => realUnit(`web${i}`, rot(i - 1), i, saComp(`web${i}`, 's', 't'))).join('');
+  const webSis = ['web-ip', 'web-app', ...(extraSi ? ['web-extra'] : [])].map((n) => realSi(n, [[`${n}-csi`, 't']])).join('');
+  const web = `group {\n\tname = web\n\tmodel = 2n\n${webUnits}${webSis}}\n`;
+  const dbUnits = names.slice(0, 4).map((n, i) => realUnit(`db${i + 1}`, n, i + 1, clcComp(`db${i + 1}`, 'c', 't'))).join('');
+  const dbSis = ['db-a', 'db-b'].map((n) => realSi(n, [[`${n}-csi`, 't']])).join('');
+  const db = `group {\n\tname = db\n\tmodel = nplusm\n\tpreferred-active-units = 2\n\tpreferred-standby-units = 1\n\tmaximum-active-instances = 1\n\tmaximum-standby-instances = 2\n${dbUnits}${dbSis}}\n`;
+  const cacheUnits = names.slice(-3).map((n, i) => realUnit(`cache${i + 1}`, n, i + 1, cmdComp(`cache${i + 1}`, 'c', 'tc') + saComp(`cache${i + 1}`, 's', 'ts'))).join('');
+  const cacheSis = ['cache-a', 'cache-b'].map((n) => realSi(n, [[`${n}-c`, 'tc'], [`${n}-s`, 'ts']])).join('');
+  const cache = `group {\n\tname = cache\n\tmodel = nwayactive\n${cacheUnits}${cacheSis}}\n`;
+  return hc + nodes + web + (names.length >= 4 ? db : '') + cache;
+}
+
 export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeedResult> {
-  const h = new ClusterHarness({ seed: o.seed, nodes: o.nodes, ...(o.settings ? { settings: o.settings } : {}), ...(o.agent ? { agent: o.agent } : {}), sim: { verbose: o.verbose ?? false, ...(o.print ? { print: o.print } : {}) } });
+  const h = new ClusterHarness({ seed: o.seed, nodes: o.nodes, ...(o.settings ? { settings: o.settings } : {}), ...(o.agent ? { agent: o.agent } : {}), ...(o.bug ? { bug: o.bug } : {}), sim: { verbose: o.verbose ?? false, ...(o.print ? { print: o.print } : {}) } });
   const { sim } = h;
   const violations = h.violations;
   const start = sim.now;
   let coldStartMs: number | undefined;
   let convergeMs: number | undefined;
   let faults: FaultCounts = { partitions: 0, crashes: 0, pauses: 0, clogs: 0, skews: 0 };
-  let componentFaults: ComponentFaultCounts = { compKills: 0, daemonCrashes: 0 };
+  let componentFaults = noComponentFaults();
   if (!(await sim.runUntil(() => h.formed(), 20_000))) violations.push('formation: no leader with every node in its configuration after 20 s');
   else if (!(await h.setConfig(clusterConfig(h.names, false, o.agent)))) violations.push('the first configuration did not commit');
   else if (!(await sim.runUntil(() => h.convergence().length === 0, 20_000))) violations.push(`cold start: not converged after 20 s: ${h.convergence().slice(0, 3).join('; ')}`);
@@ -108,8 +179,10 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
   if (coldStartMs !== undefined) {
     const plan = new FaultPlan(sim, o.faults, { durationMs: o.durationMs });
     plan.install();
-    const compFaults = o.agent === 'real' ? new ComponentFaults(sim, h.world, plan.healAt) : undefined;
+    const compFaults = o.agent === 'real' ? new ComponentFaults(sim, h.world, h.clc, plan.healAt) : undefined;
     compFaults?.install();
+    // Real agent: an admin SI swap early in the chaos takes the graceful path (quiesced, then standby).
+    if (o.agent === 'real') sim.at((plan.healAt - sim.now) / 4, () => void h.leader()?.node.admin('si-swap', { type: 'si', name: 'web-ip' }));
     // A configuration change in the middle of the chaos: once committed, it must survive.
     const changeAt = sim.now + (plan.healAt - sim.now) / 2;
     await sim.runFor(changeAt - sim.now);
@@ -138,6 +211,7 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
     nodeDowns: leader?.node.changes(0).filter((c) => c.field === 'incarnation' && c.new?.startsWith('down')).length ?? 0,
     activations: h.world.activations,
     agentErrorReports: h.world.agentErrorReports,
+    componentStats: { ...h.world.stats },
     traceHash: sim.traceHash(),
     traceTail: sim.trace.tail(),
   };
