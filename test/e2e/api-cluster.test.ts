@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import type { GroupView } from '../../src/api/backend.js';
 import { ROOT, type LocalCluster } from '../../src/daemon/local-cluster.js';
 import { readLines } from '../api/helpers.js';
@@ -69,10 +69,10 @@ describe('HTTP API on a cluster of real amfd processes', { timeout: 90_000 }, ()
     assert.deepEqual(left, [], 'no amfd or component process is left');
   });
 
-  const step = (name: string, fn: () => Promise<void>): Promise<void> =>
-    test(name, async () => {
+  const step = (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> =>
+    test(name, async (t) => {
       try {
-        await fn();
+        await fn(t);
       } catch (e) {
         failed = true;
         throw e;
@@ -196,7 +196,7 @@ describe('HTTP API on a cluster of real amfd processes', { timeout: 90_000 }, ()
     for (const n of NODES) assert.equal((await json<{ epoch: number }>(n, '/v1/config?consistent')).epoch, epoch, n);
   });
 
-  step('kill -9 the leader: consistent reads on the survivors answer 503 or the latest value, never a stale one; then a new leader serves', async () => {
+  step('kill -9 the leader: consistent reads on the survivors answer 503 or the latest value, never a stale one; then a new leader serves', async (t) => {
     // A write acknowledged just before the crash: the survivors may not have applied it yet.
     const next = nextText();
     const r = await put(leader, next, epoch);
@@ -235,8 +235,10 @@ describe('HTTP API on a cluster of real amfd processes', { timeout: 90_000 }, ()
         await sleep(50);
       }
     };
+    const killedAt = Date.now();
     await Promise.all(followers.map(readUntilNewLeader));
     assert.ok(served >= 2);
+    t.diagnostic(`consistent reads while electing: ${[...refusals].map(([code, n]) => `${n} x 503 ${code}`).join(', ') || 'no refusal'}, ${served} served (all at epoch ${epoch}); both survivors served under a new leader ${Date.now() - killedAt} ms after the kill`);
 
     const st = await Promise.all(followers.map(status));
     const newLeader = st[0]!.raft.leader!;
