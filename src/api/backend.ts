@@ -120,8 +120,8 @@ export type AdminKind = 'node' | 'sg' | 'su' | 'si';
 
 /** Why a request the backend understood could not be done; the API maps codes to statuses. */
 export interface BackendError {
-  /** not-found → 404, invalid-state → 409, not-leader / no-leader / unavailable → 503. */
-  readonly code: 'not-found' | 'invalid-state' | 'not-leader' | 'no-leader' | 'unavailable';
+  /** not-found → 404, invalid-state → 409, no-leader / unavailable → 503. */
+  readonly code: 'not-found' | 'invalid-state' | 'no-leader' | 'unavailable';
   readonly message: string;
 }
 

@@ -83,13 +83,6 @@ export class ClusterApiBackend implements ApiBackend {
     };
   }
 
-  private notLeader(): BackendError {
-    const leader = this.node.raft?.leader()?.id;
-    return leader
-      ? { code: 'not-leader', message: `this node is a follower; send the request to the leader ${leader} (amfctl --addr <its API address>)` }
-      : { code: 'no-leader', message: 'no leader is known (election in progress or no quorum); retry in a few seconds' };
-  }
-
   /** Local reads as they are; a consistent read waits for a read barrier, on any node. */
   private async readable(o: ReadOptions): Promise<BackendError | null> {
     if (!o.consistent) return null;
@@ -186,7 +179,8 @@ export class ClusterApiBackend implements ApiBackend {
   /** A proposal's outcome as a backend error (null when it was committed and applied). */
   private failure(r: ClientResult): BackendError | null {
     if (r.ok) return r.result.ok ? null : { code: 'invalid-state', message: r.result.error };
-    if (r.error === 'not-leader' || r.error === 'no-leader') return this.notLeader();
+    // Refused before it was proposed: the leader changed under it or none is known.
+    if (r.error === 'not-leader' || r.error === 'no-leader') return { code: 'no-leader', message: 'no leader took the write (election in progress or no quorum); nothing was changed; retry in a few seconds' };
     return { code: 'unavailable', message: `the proposal was not committed (${r.error}); check amfctl status and retry` };
   }
 }

@@ -56,7 +56,7 @@ function isApiError(o: Outcome): o is ApiError {
   return typeof o === 'object' && 'code' in o;
 }
 
-const STATUS_OF: Readonly<Record<BackendError['code'], number>> = { 'not-found': 404, 'invalid-state': 409, 'not-leader': 503, 'no-leader': 503, unavailable: 503 };
+const STATUS_OF: Readonly<Record<BackendError['code'], number>> = { 'not-found': 404, 'invalid-state': 409, 'no-leader': 503, unavailable: 503 };
 
 function fromBackend(e: BackendError): ApiError {
   return apiError(STATUS_OF[e.code], e.code, e.message);
