@@ -148,11 +148,12 @@ export class NodeRuntime {
     this.phase = 'resetting';
     this.inc = '';
     this.leaseUntil = -Infinity;
-    this.d.executor.leaseUntil?.(-Infinity);
     this.expiry?.cancel();
     this.outbox = [];
     this.sentAt.clear();
     await this.d.executor.resetAll();
+    // Disarmed only now: a stop slower than the stop budget is cut short by the watchdog at the lease end.
+    this.d.executor.leaseUntil?.(-Infinity);
     if (this.phase !== 'resetting') return; // stopped meanwhile
     this.inc = [...this.d.random.bytes(6)].map((b) => b.toString(16).padStart(2, '0')).join('');
     this.seq = 0;
