@@ -123,9 +123,10 @@ describe('HTTP API on a cluster of real amfd processes', { timeout: 90_000 }, ()
 
     const stale = await put(f2, testGroupsConf(), epoch - 1);
     assert.equal(stale.status, 409);
-    const e = ((await stale.json()) as ApiErrorBody).error;
+    const e = ((await stale.json()) as ApiErrorBody & { error: { details: { epoch: number; ifMatch: number } } }).error;
     assert.equal(e.code, 'stale-epoch');
-    assert.match(e.message, new RegExp(`epoch ${epoch}\\b`));
+    assert.match(e.message, new RegExp(`it is at epoch ${epoch} now.*If-Match: ${epoch}`));
+    assert.deepEqual(e.details, { epoch, ifMatch: epoch - 1 });
     assert.equal((await json<{ epoch: number }>(f2, '/v1/config?consistent')).epoch, epoch, 'the refused write changed nothing');
   });
 
