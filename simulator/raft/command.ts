@@ -40,7 +40,7 @@ export async function runSeeds(flags: RaftFlags, print: (line: string) => void =
   const faults = flags.faults ?? DEFAULT_FAULTS;
   let violations = 0;
   let failedSeeds = 0;
-  const totals = { ok: 0, info: 0, fail: 0, elections: 0, unknown: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0, installs: 0 };
+  const totals = { ok: 0, info: 0, fail: 0, elections: 0, unknown: 0, crashes: 0, powerCuts: 0, partitions: 0, pauses: 0, snapshots: 0, installs: 0 };
   let worstLiveness = 0;
   for (const seed of flags.seeds) {
     const r = await runRaftSeed({ seed, nodes: flags.nodes, durationMs: flags.duration, clients: flags.clients, faults, livenessBoundMs: RAFT_SEED_DEFAULTS.livenessBoundMs, verbose: flags.verbose, print, mutation: flags.mutation });
@@ -50,6 +50,7 @@ export async function runSeeds(flags: RaftFlags, print: (line: string) => void =
     totals.elections += r.elections;
     totals.unknown += r.unknownPartitions;
     totals.crashes += r.faults.crashes;
+    totals.powerCuts += r.powerCuts;
     totals.partitions += r.faults.partitions;
     totals.pauses += r.faults.pauses;
     totals.snapshots += r.snapshots.taken;
@@ -57,7 +58,7 @@ export async function runSeeds(flags: RaftFlags, print: (line: string) => void =
     worstLiveness = Math.max(worstLiveness, r.livenessMs ?? Infinity);
     print(
       `seed=${seed} ok=${r.ops.ok} fail=${r.ops.fail} info=${r.ops.info} elections=${r.elections} ` +
-        `partitions=${r.faults.partitions} crashes=${r.faults.crashes} pauses=${r.faults.pauses} ` +
+        `partitions=${r.faults.partitions} crashes=${r.faults.crashes} power_cuts=${r.powerCuts} pauses=${r.faults.pauses} ` +
         `snapshots=${r.snapshots.taken}/${r.snapshots.installed} liveness_ms=${r.livenessMs === undefined ? 'none' : r.livenessMs.toFixed(0)} violations=${r.violations.length} trace=${r.traceHash.slice(0, 16)}`,
     );
     if (r.violations.length > 0) {
@@ -73,7 +74,7 @@ export async function runSeeds(flags: RaftFlags, print: (line: string) => void =
   }
   print(
     `raft seeds=${flags.seeds.length} violations=${violations} failed_seeds=${failedSeeds} ok_ops=${totals.ok} info_ops=${totals.info} ` +
-      `elections=${totals.elections} crashes=${totals.crashes} partitions=${totals.partitions} pauses=${totals.pauses} ` +
+      `elections=${totals.elections} crashes=${totals.crashes} power_cuts=${totals.powerCuts} partitions=${totals.partitions} pauses=${totals.pauses} ` +
       `snapshots=${totals.snapshots} snapshot_installs=${totals.installs} ` +
       `max_heal_to_write_ms=${Number.isFinite(worstLiveness) ? worstLiveness.toFixed(0) : 'none'} lin_unknown=${totals.unknown}`,
   );

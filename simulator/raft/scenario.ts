@@ -37,16 +37,25 @@ export type Mutation = 'no-fsync' | 'stale-read';
 export const MUTATIONS: readonly Mutation[] = ['no-fsync', 'stale-read'];
 
 /**
- * A disk whose write cache lies: flush() resolves at once, the data reaches the platter a second
- * later. A crash loses up to a second of acknowledged writes (votes, log entries).
+ * A disk whose write cache lies: flush() resolves at once; the cache writes back once a second
+ * (one flush per second, not one per call: else, under steady load, some call's delayed flush
+ * would land every few milliseconds and the window would vanish). A crash loses up to a second
+ * of acknowledged writes (votes, log entries).
  */
 function noFsync(store: DurableStore, ports: NodePorts): DurableStore {
+  let writeBackScheduled = false;
   return {
     get: (n, k) => store.get(n, k),
     range: (n, o) => store.range(n, o),
     write: (ops) => store.write(ops),
     flush: () => {
-      ports.clock.setTimer(1000, () => void store.flush());
+      if (!writeBackScheduled) {
+        writeBackScheduled = true;
+        ports.clock.setTimer(1000, () => {
+          writeBackScheduled = false;
+          void store.flush();
+        });
+      }
       return Promise.resolve();
     },
     close: () => store.close(),
@@ -61,6 +70,8 @@ export interface RaftSeedResult {
   readonly ops: { ok: number; fail: number; info: number };
   readonly elections: number;
   readonly faults: FaultCounts;
+  /** Whole-cluster crashes right after an acknowledged write. */
+  readonly powerCuts: number;
   /** Time from the heal to the first write that committed after it. */
   readonly livenessMs: number | undefined;
   /** Partitions the checker gave up on (search budget), not counted as violations. */
@@ -76,6 +87,8 @@ const SIM_SNAPSHOT_THRESHOLD = 300;
 const SIM_TRAILING_LOGS = 20;
 /** A client gives up on a request after this long and records it as indeterminate. */
 const CLIENT_TIMEOUT_MS = 1500;
+/** Whole-cluster crashes right after an acknowledged write, per seed with crash faults. */
+const POWER_CUTS = 2;
 
 /** A read-only DurableStore view of a node's disk, to read its final log even while it is down. */
 function diskView(disk: SimDisk): DurableStore {
@@ -135,6 +148,27 @@ export async function runRaftSeed(o: RaftSeedOptions): Promise<RaftSeedResult> {
   plan.install();
   sim.at(plan.healAt - sim.now, () => (healed = true));
 
+  // Power cuts (with crash faults): right after a client's write is acknowledged, every server
+  // goes down at once, losing what its disk had not made durable. A random single crash rarely
+  // hurts a storage that acknowledges before durability (the other replicas still hold the entry);
+  // this loses the entry on a quorum, so such a bug shows as a lost write or a diverging log.
+  const cuts = { armed: false, count: 0 };
+  if (o.faults.crash) {
+    const cutRnd = sim.random.fork('power-cuts');
+    for (let i = 0; i < POWER_CUTS; i++) sim.at(cutRnd.int(1000, Math.max(1001, plan.healAt - sim.now - 3000)), () => (cuts.armed = true));
+  }
+  const powerCut = (): void => {
+    cuts.count++;
+    const cutRnd = sim.random.fork(`power-cut-${cuts.count}`);
+    for (const n of names) {
+      if (!sim.isUp(n)) continue;
+      sim.crash(n);
+      sim.at(cutRnd.int(100, 1000), () => {
+        if (!sim.isUp(n)) sim.start(n);
+      });
+    }
+  };
+
   // Clients ------------------------------------------------------------------------------------
   const history = new HistoryRecorder<KvInput, KvOutput>(() => sim.now);
   const rnd = sim.random.fork('clients');
@@ -170,6 +204,10 @@ export async function runRaftSeed(o: RaftSeedOptions): Promise<RaftSeedResult> {
   const client = async (id: number): Promise<void> => {
     while (sim.now < clientsEnd) {
       const up = names.filter((n) => sim.isUp(n));
+      if (up.length === 0) {
+        await sleep(50);
+        continue;
+      }
       const target = leaderHint && sim.isUp(leaderHint) && rnd.chance(0.9) ? leaderHint : up[rnd.int(0, up.length)];
       if (target === undefined) {
         await sleep(50);
@@ -191,6 +229,10 @@ export async function runRaftSeed(o: RaftSeedOptions): Promise<RaftSeedResult> {
         counts.ok++;
         leaderHint = target;
         if (healed && firstOkAfterHeal === undefined && input.f !== 'read') firstOkAfterHeal = sim.now;
+        if (cuts.armed && !healed && input.f !== 'read') {
+          cuts.armed = false;
+          sim.at(0, powerCut);
+        }
       } else if (r.error.kind === 'notLeader' || r.error.kind === 'rejected') {
         // Refused before it was proposed: surely no effect.
         history.fail(opId);
@@ -258,6 +300,7 @@ export async function runRaftSeed(o: RaftSeedOptions): Promise<RaftSeedResult> {
     ops: counts,
     elections: checker.elections,
     faults: plan.counts,
+    powerCuts: cuts.count,
     livenessMs: firstOkAfterHeal === undefined ? undefined : firstOkAfterHeal - healAt,
     unknownPartitions,
     traceHash: sim.traceHash(),
