@@ -104,18 +104,34 @@ export class ComponentWorld {
 
   /** SI → nodes where a live component holds one of its CSIs active. */
   actives(): Map<string, Set<string>> {
+    return this.activeBy((node) => node);
+  }
+
+  /**
+   * SI → the service units (`node/su`) where a live component holds one of its CSIs active; a
+   * process left by an earlier daemon counts as its own holder (`node/su#pid`). Two SUs of one
+   * node both active are a double active too.
+   */
+  activeUnits(): Map<string, Set<string>> {
+    return this.activeBy((node, key) => {
+      const hash = key.indexOf('#');
+      return `${node}/${key.slice(0, key.indexOf('/'))}${hash < 0 ? '' : key.slice(hash)}`;
+    });
+  }
+
+  private activeBy(holder: (node: string, key: string) => string): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
     for (const [node, comps] of this.nodes) {
       if (!this.sim.isUp(node) && comps.size === 0) continue;
       const live = new Set(this.sim.processTable(node).livePids());
-      for (const c of comps.values()) {
+      for (const [key, c] of comps) {
         if (!live.has(c.pid)) continue;
-        for (const [key, ha] of c.csis) {
+        for (const [csi, ha] of c.csis) {
           if (ha !== 'active') continue;
-          const si = key.slice(0, key.indexOf('/'));
+          const si = csi.slice(0, csi.indexOf('/'));
           let set = out.get(si);
           if (!set) out.set(si, (set = new Set()));
-          set.add(node);
+          set.add(holder(node, key));
         }
       }
     }

@@ -4,6 +4,7 @@
  * checker (`onActive`) runs whenever a component takes an active CSI: the only step at which an SI
  * can become active twice.
  */
+import type { AdminOp, AdminTarget } from '../../src/amf/commands.js';
 import { reduce } from '../../src/amf/index.js';
 import { createClusterNode, type ClusterNode } from '../../src/cluster/node.js';
 import type { CommandExecutor, Fencer } from '../../src/cluster/executor.js';
@@ -154,16 +155,26 @@ export class ClusterHarness {
     return false;
   }
 
-  /** At most one node holds an SI active (2N and N+M groups), at every step. */
+  /** An admin operation through the current leader: undefined once applied, else why not. */
+  async admin(op: AdminOp, target: AdminTarget, maxMs = 5000): Promise<string | undefined> {
+    const l = this.leader();
+    if (!l) return 'no leader';
+    let out: { error?: string } | undefined;
+    void l.node.admin(op, target).then((r) => (out = !r.ok ? { error: r.error } : r.result.ok ? {} : { error: r.result.error }));
+    if (!(await this.sim.runUntil(() => out !== undefined, maxMs))) return `no answer within ${maxMs} ms`;
+    return out?.error;
+  }
+
+  /** At most one service unit holds an SI active (2N and N+M groups), at every step. */
   check(): void {
     const l = this.leader() ?? this.apps()[0];
     if (!l) return;
     const model = l.node.fsm.model;
     const guarded = new Set(model.groups.filter((g) => g.model === '2n' || g.model === 'nplusm').flatMap((g) => g.sis.map((s) => s.name)));
-    for (const [si, nodes] of this.world.actives()) {
-      if (!guarded.has(si) || nodes.size <= 1) continue;
-      this.doubleActives = Math.max(this.doubleActives, nodes.size);
-      this.violations.push(`t=${this.sim.now.toFixed(0)} SI ${si} is ACTIVE on ${[...nodes].sort().join(' and ')}`);
+    for (const [si, units] of this.world.activeUnits()) {
+      if (!guarded.has(si) || units.size <= 1) continue;
+      this.doubleActives = Math.max(this.doubleActives, units.size);
+      this.violations.push(`t=${this.sim.now.toFixed(0)} SI ${si} is ACTIVE on ${[...units].sort().join(' and ')}`);
     }
   }
 

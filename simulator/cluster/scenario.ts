@@ -3,6 +3,7 @@
  * SI is assigned, then run the seed's fault plan (with a configuration change in the middle of it),
  * heal, and require convergence. The at-most-one-ACTIVE checker runs on every step throughout.
  */
+import type { AdminOp, AdminTarget } from '../../src/amf/commands.js';
 import { FaultPlan, type FaultCounts, type FaultSpec } from '../faults.js';
 import type { ClusterSettings } from '../../src/cluster/options.js';
 import { ComponentFaults, noComponentFaults, type ComponentFaultCounts } from './component-faults.js';
@@ -162,6 +163,25 @@ export function realClusterConfig(names: readonly string[], extraSi = false): st
   return hc + nodes + web + (names.length >= 4 ? db : '') + cache;
 }
 
+/**
+ * Real agent: admin operations during the chaos take the graceful paths. An SI swap (the active
+ * SU is quiesced, then becomes standby) at 1/4; a shutdown of the SU active for web-app (its
+ * components are set quiescing and answer quiescing-complete) at 3/8, unlocked at 5/8. Each is
+ * best effort (refused during an election). Returns the SU shut down, if any.
+ */
+function adminDuringChaos(h: ClusterHarness, spanMs: number): () => string | undefined {
+  const admin = (op: AdminOp, target: AdminTarget): void => void h.leader()?.node.admin(op, target);
+  let shut: string | undefined;
+  h.sim.at(spanMs / 4, () => admin('si-swap', { type: 'si', name: 'web-ip' }));
+  h.sim.at((spanMs * 3) / 8, () => {
+    const assigned = h.leader()?.node.fsm.assignments()['web-app'] ?? {};
+    shut = Object.keys(assigned).find((su) => assigned[su] === 'active');
+    if (shut !== undefined) admin('shutdown', { type: 'su', name: shut });
+  });
+  h.sim.at((spanMs * 5) / 8, () => shut !== undefined && admin('unlock', { type: 'su', name: shut }));
+  return () => shut;
+}
+
 export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeedResult> {
   const h = new ClusterHarness({ seed: o.seed, nodes: o.nodes, ...(o.settings ? { settings: o.settings } : {}), ...(o.agent ? { agent: o.agent } : {}), ...(o.bug ? { bug: o.bug } : {}), sim: { verbose: o.verbose ?? false, ...(o.print ? { print: o.print } : {}) } });
   const { sim } = h;
@@ -181,8 +201,7 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
     plan.install();
     const compFaults = o.agent === 'real' ? new ComponentFaults(sim, h.world, h.clc, plan.healAt) : undefined;
     compFaults?.install();
-    // Real agent: an admin SI swap early in the chaos takes the graceful path (quiesced, then standby).
-    if (o.agent === 'real') sim.at((plan.healAt - sim.now) / 4, () => void h.leader()?.node.admin('si-swap', { type: 'si', name: 'web-ip' }));
+    const shutDown = o.agent === 'real' ? adminDuringChaos(h, plan.healAt - sim.now) : undefined;
     // A configuration change in the middle of the chaos: once committed, it must survive.
     const changeAt = sim.now + (plan.healAt - sim.now) / 2;
     await sim.runFor(changeAt - sim.now);
@@ -193,6 +212,9 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
     // The plan restarts what it crashed; a node still down at the heal comes back now.
     await sim.runFor(100);
     for (const n of h.names) if (!sim.isUp(n)) sim.start(n);
+    // An SU shut down during the chaos whose unlock did not commit is unlocked now (refused if it is unlocked).
+    const shut = shutDown?.();
+    if (shut !== undefined) await h.admin('unlock', { type: 'su', name: shut });
     const healed = sim.now;
     if (await sim.runUntil(() => h.convergence().length === 0, o.convergeMs)) convergeMs = sim.now - healed;
     else violations.push(`after heal: not converged within ${o.convergeMs} ms: ${h.convergence().slice(0, 4).join('; ')}`);
