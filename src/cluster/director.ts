@@ -22,6 +22,9 @@ import type { ApplyResult, ClusterFsm } from './fsm.js';
 import type { ClusterSettings } from './options.js';
 import { encodeWire, type RenewMsg } from './wire.js';
 
+/** Outstanding challenges kept at most (one per joining incarnation; a flood of them is forgotten). */
+const MAX_CHALLENGES = 1024;
+
 export interface DirectorDeps {
   readonly clock: Clock;
   readonly logger: Logger;
@@ -52,6 +55,11 @@ export class Director {
   private readonly leaseReceived = new Map<string, number>();
   /** Last time any message came from the node (this term only). */
   private readonly lastHeard = new Map<string, number>();
+  /** Highest renewal seq received per node, with its incarnation (this term only): older ones are replays or late. */
+  private readonly lastRenew = new Map<string, { readonly inc: string; readonly seq: number }>();
+  /** Challenges to incarnations the FSM does not know yet (`node|inc`), this term only; see onRenew. */
+  private readonly challenges = new Map<string, string>();
+  private challengeSeq = 0;
   /** Incarnations this leader decided to let expire: never granted again. */
   private readonly condemned = new Map<string, string>();
   private pendingGrants: PendingGrant[] = [];
@@ -65,7 +73,7 @@ export class Director {
   private readonly fenceFailed = new Set<string>();
   private ticker: TimerHandle | undefined;
   private readonly log: Logger;
-  private readonly m: { grants: Counter; downs: Counter; ignored: Counter; proposals: Counter<'type' | 'outcome'> };
+  private readonly m: { grants: Counter; downs: Counter; ignored: Counter; stale: Counter; proposals: Counter<'type' | 'outcome'> };
 
   constructor(private readonly d: DirectorDeps) {
     this.log = d.logger.child({ module: 'cluster.director' });
@@ -74,6 +82,7 @@ export class Director {
       grants: new Counter({ name: 'amf_cluster_lease_grants_total', help: 'Lease renewals granted by this node as leader', registers }),
       downs: new Counter({ name: 'amf_cluster_node_down_total', help: 'Node incarnations declared down by this node as leader', registers }),
       ignored: new Counter({ name: 'amf_cluster_renewals_ignored_total', help: 'Renewals from names that are not live SWIM members', registers }),
+      stale: new Counter({ name: 'amf_cluster_renewals_stale_total', help: 'Renewals no newer than one already received from that incarnation (duplicates, replays)', registers }),
       proposals: new Counter({ name: 'amf_cluster_proposals_total', help: 'Entries proposed by the director', labelNames: ['type', 'outcome'], registers }),
     };
   }
@@ -100,6 +109,8 @@ export class Director {
     this.leaderSince = undefined;
     this.leaseReceived.clear();
     this.lastHeard.clear();
+    this.lastRenew.clear();
+    this.challenges.clear();
     this.condemned.clear();
     this.pendingGrants = [];
     this.proposedReports.clear();
@@ -140,6 +151,13 @@ export class Director {
       this.m.ignored.inc();
       return;
     }
+    // A renewal no newer than one already received is a duplicate or a replay: it proves nothing.
+    const last = this.lastRenew.get(msg.node);
+    if (last?.inc === msg.inc && msg.seq <= last.seq) {
+      this.m.stale.inc();
+      return;
+    }
+    this.lastRenew.set(msg.node, { inc: msg.inc, seq: msg.seq });
     const now = this.d.clock.now();
     this.lastHeard.set(msg.node, now);
     const n = this.d.fsm.state.nodes[msg.node];
@@ -148,15 +166,33 @@ export class Director {
       this.d.send(from, encodeWire({ t: 'deny', inc: msg.inc, seq: msg.seq, reason: 'stale' }));
       return;
     }
-    if (n?.inc !== msg.inc) {
-      // A new incarnation: it cleaned up before it spoke, so an older one is gone for sure.
+    if (n?.inc !== msg.inc) return this.newIncarnation(msg, from, wall);
+    this.proposeReports(msg, n.reportSeq, wall);
+    this.pendingGrants.push({ msg, from, receivedAt: now });
+    this.runBarrier();
+  }
+
+  /**
+   * A new incarnation cleaned up before it spoke, so an older one is gone for sure and the FSM may
+   * take it down at once. But a renewal of an incarnation the FSM does not know may also be an old
+   * one's, replayed (or delayed) from before the node's last restart: taking the current incarnation
+   * down on its word would run its SIs twice. So the incarnation first echoes a challenge this
+   * leader made up for it (unique: term and counter), which only a live one can do, since renewals
+   * are sealed and a recorded one carries an older challenge or none.
+   */
+  private newIncarnation(msg: RenewMsg, from: DatagramAddress, wall: number): void {
+    const key = `${msg.node}|${msg.inc}`;
+    const issued = this.challenges.get(key);
+    if (issued !== undefined && msg.challenge === issued) {
+      this.challenges.delete(key);
       this.proposeOnce(`membership:${msg.node}`, { type: 'membership', time: wall, node: msg.node, change: 'up', inc: msg.inc, reason: 'joined' });
       this.d.send(from, encodeWire({ t: 'deny', inc: msg.inc, seq: msg.seq, reason: 'wait' }));
       return;
     }
-    this.proposeReports(msg, n.reportSeq, wall);
-    this.pendingGrants.push({ msg, from, receivedAt: now });
-    this.runBarrier();
+    if (this.challenges.size >= MAX_CHALLENGES) this.challenges.clear();
+    const challenge = issued ?? `${this.d.raft()?.currentTerm ?? 0}.${++this.challengeSeq}`;
+    this.challenges.set(key, challenge);
+    this.d.send(from, encodeWire({ t: 'deny', inc: msg.inc, seq: msg.seq, reason: 'wait', challenge }));
   }
 
   private proposeReports(msg: RenewMsg, applied: number, wall: number): void {

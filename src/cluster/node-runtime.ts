@@ -52,6 +52,8 @@ export class NodeRuntime {
   /** Local clock time this node stops acting: its lease end minus the stop budget. */
   leaseUntil = -Infinity;
   private seq = 0;
+  /** The leader's challenge to this incarnation, echoed in renewals until it is up (Director.onRenew). */
+  private challenge: string | undefined;
   private readonly sentAt = new Map<number, number>();
   private outbox: ReportItem[] = [];
   private lastReport = 0;
@@ -123,7 +125,13 @@ export class NodeRuntime {
   }
 
   onDeny(m: DenyMsg): void {
-    if (m.inc !== this.inc || m.reason !== 'stale') return;
+    if (m.inc !== this.inc) return;
+    if (m.reason === 'wait' && m.challenge !== undefined && m.challenge !== this.challenge && this.phase === 'joining') {
+      this.challenge = m.challenge;
+      this.renew();
+      return;
+    }
+    if (m.reason !== 'stale') return;
     if (this.phase === 'joining' || this.phase === 'active' || this.phase === 'frozen') void this.reset('the leader declared this incarnation down');
   }
 
@@ -154,9 +162,12 @@ export class NodeRuntime {
     await this.d.executor.resetAll();
     // Disarmed only now: a stop slower than the stop budget is cut short by the watchdog at the lease end.
     this.d.executor.leaseUntil?.(-Infinity);
+    // Disarmed only now: a stop slower than the stop budget is cut short by the watchdog at the lease end.
+    this.d.executor.leaseUntil?.(-Infinity);
     if (this.phase !== 'resetting') return; // stopped meanwhile
     this.inc = [...this.d.random.bytes(6)].map((b) => b.toString(16).padStart(2, '0')).join('');
     this.seq = 0;
+    this.challenge = undefined;
     this.lastReport = 0;
     this.executed = 0;
     this.epoch = -1;
@@ -181,7 +192,15 @@ export class NodeRuntime {
     this.sentAt.delete(seq - SENT_KEEP);
     this.d.send(
       to,
-      encodeWire({ t: 'renew', node: this.d.nodeName, inc: this.inc, seq, reports: this.outbox.slice(0, REPORTS_PER_RENEW), executedThrough: this.executed }),
+      encodeWire({
+        t: 'renew',
+        node: this.d.nodeName,
+        inc: this.inc,
+        seq,
+        reports: this.outbox.slice(0, REPORTS_PER_RENEW),
+        executedThrough: this.executed,
+        ...(this.challenge !== undefined && this.phase === 'joining' ? { challenge: this.challenge } : {}),
+      }),
     );
   }
 }

@@ -18,6 +18,8 @@ export interface RenewMsg {
   readonly seq: number;
   readonly reports: readonly ReportItem[];
   readonly executedThrough: number;
+  /** The leader's challenge to this (new) incarnation, echoed to prove it is live, not replayed. */
+  readonly challenge?: string;
 }
 
 export interface GrantMsg {
@@ -37,6 +39,8 @@ export interface DenyMsg {
   readonly inc: string;
   readonly seq: number;
   readonly reason: 'stale' | 'wait';
+  /** With `wait` to an incarnation the FSM does not know: echo this in the next renewals. */
+  readonly challenge?: string;
 }
 
 export type WireMsg = RenewMsg | GrantMsg | DenyMsg;
@@ -47,6 +51,7 @@ export function encodeWire(m: WireMsg): Uint8Array {
 
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isSeq = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+const isChallenge = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= 64;
 
 export function decodeWire(data: Uint8Array): Result<WireMsg, string> {
   const raw = decode(data, 'cluster datagram');
@@ -65,14 +70,17 @@ export function decodeWire(data: Uint8Array): Result<WireMsg, string> {
         if (!r.ok) return err(`renew: ${r.error}`);
         reports.push({ seq: item.seq, input: r.value });
       }
-      return ok({ t: 'renew', node: x.node, inc: x.inc, seq: x.seq, reports, executedThrough: x.executedThrough });
+      if (x.challenge !== undefined && !isChallenge(x.challenge)) return err('renew: bad challenge');
+      const challenge = x.challenge === undefined ? {} : { challenge: x.challenge };
+      return ok({ t: 'renew', node: x.node, inc: x.inc, seq: x.seq, reports, executedThrough: x.executedThrough, ...challenge });
     }
     case 'grant':
       if (!isSeq(x.reportSeq)) return err('grant: needs reportSeq');
       return ok({ t: 'grant', inc: x.inc, seq: x.seq, reportSeq: x.reportSeq });
     case 'deny':
       if (x.reason !== 'stale' && x.reason !== 'wait') return err('deny: bad reason');
-      return ok({ t: 'deny', inc: x.inc, seq: x.seq, reason: x.reason });
+      if (x.challenge !== undefined && !isChallenge(x.challenge)) return err('deny: bad challenge');
+      return ok({ t: 'deny', inc: x.inc, seq: x.seq, reason: x.reason, ...(x.challenge === undefined ? {} : { challenge: x.challenge }) });
     default:
       return err(`cluster datagram: unknown type '${String(x.t)}'`);
   }
