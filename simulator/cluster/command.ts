@@ -1,11 +1,11 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { LeasePolicy } from '../../src/cluster/options.js';
 import { err, ok, type Result } from '../../src/util/result.js';
 import { formatDuration, optionParser, parseDuration, parseSeeds, replayCommand } from '../args.js';
 import { formatFaults, parseFaults, type FaultSpec } from '../faults.js';
 import type { AgentKind } from './harness.js';
 import { noComponentFaults, type ComponentFaultCounts } from './component-faults.js';
-import type { ComponentStats } from './components.js';
+import type { ComponentBug, ComponentStats } from './components.js';
 import { CLUSTER_SEED_DEFAULTS, runClusterSeed } from './scenario.js';
 
 export interface ClusterFlags {
@@ -18,6 +18,8 @@ export interface ClusterFlags {
   leasePolicy: LeasePolicy;
   /** Unset: sim (the simulator's executor); real: the daemon's node agent. */
   agent?: AgentKind;
+  /** A deliberate bug in the real agent's simulated components (the checker must catch it). */
+  bug?: ComponentBug;
   verbose: boolean;
 }
 
@@ -35,7 +37,8 @@ export function clusterCommand(): Command {
     .option('--duration <d>', 'virtual length of the fault plan per seed (chaos, then heal)', optionParser(parseDuration), CLUSTER_SEED_DEFAULTS.durationMs)
     .option('--faults <list>', 'loss[=p],dup[=p],reorder[=p],partition,crash,pause,clog,skew', optionParser(parseFaults))
     .option('--lease-policy <policy>', "stop (default) or freeze (checker self-test: violations expected)", optionParser(parsePolicy), 'stop')
-    .option('--agent <kind>', 'sim (default: simulated executor) or real (the daemon\'s node agent with supervised command components)', optionParser(parseAgent), 'sim')
+    .option('--agent <kind>', "sim (default: simulated executor) or real (the daemon's node agent with command, SA-aware and CLC-CLI components)", optionParser(parseAgent), 'sim')
+    .addOption(new Option('--bug <name>', 'with --agent real: a deliberate component bug (to see a failing run)').choices(['sa-ignores-quiesce']).hideHelp())
     .option('--verbose', 'print every trace line and node log', false)
     .action(async (flags: ClusterFlags) => {
       process.exitCode = await runClusterSeeds(flags);
@@ -54,7 +57,7 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
   const cold: number[] = [];
   let worstConverge = 0;
   for (const seed of flags.seeds) {
-    const r = await runClusterSeed({ seed, nodes: flags.nodes, faults, durationMs: flags.duration, convergeMs: CLUSTER_SEED_DEFAULTS.convergeMs, verbose: flags.verbose, print, settings: { leasePolicy: flags.leasePolicy }, ...(flags.agent ? { agent: flags.agent } : {}) });
+    const r = await runClusterSeed({ seed, nodes: flags.nodes, faults, durationMs: flags.duration, convergeMs: CLUSTER_SEED_DEFAULTS.convergeMs, verbose: flags.verbose, print, settings: { leasePolicy: flags.leasePolicy }, ...(flags.agent ? { agent: flags.agent } : {}), ...(flags.bug ? { bug: flags.bug } : {}) });
     t.downs += r.nodeDowns;
     t.activations += r.activations;
     t.crashes += r.faults.crashes;
@@ -77,7 +80,7 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
       for (const line of r.traceTail.slice(-15)) print(`    ${line}`);
       for (const v of r.violations.slice(0, 10)) print(`  VIOLATION: ${v}`);
       if (r.violations.length > 10) print(`  … and ${r.violations.length - 10} more violations`);
-      const replay = { seeds: String(seed), nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(faults), 'lease-policy': flags.leasePolicy === 'stop' ? undefined : flags.leasePolicy, agent: flags.agent === 'real' ? 'real' : undefined };
+      const replay = { seeds: String(seed), nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(faults), 'lease-policy': flags.leasePolicy === 'stop' ? undefined : flags.leasePolicy, agent: flags.agent === 'real' ? 'real' : undefined, bug: flags.bug };
       print(`  replay: ${replayCommand('cluster', replay)}`);
     }
   }
