@@ -144,7 +144,7 @@ export class FaultPlan {
     const kind = kinds[this.random.int(0, kinds.length)];
     const nodes = this.sim.nodeNames();
     const up = nodes.filter((n) => this.sim.isUp(n));
-    const pick = (list: string[]): string | undefined => list[this.random.int(0, list.length)];
+    const pick = (list: string[]): string | undefined => (list.length === 0 ? undefined : list[this.random.int(0, list.length)]);
     switch (kind) {
       case 'partition':
         if (this.partitioned || nodes.length < 2) return;
