@@ -53,7 +53,7 @@ const schema: convict.Schema<Props> = {
   swim: {
     bind: { doc: 'SWIM gossip (UDP + TCP push-pull) address.', format: hostPort('swim.bind'), default: '127.0.0.1:7946', env: 'AMFD_SWIM_BIND', arg: 'swim-bind' },
     profile: { doc: 'SWIM timing profile.', format: ['lan', 'lan-fast', 'wan'], default: 'lan-fast' as 'lan' | 'lan-fast' | 'wan', env: 'AMFD_SWIM_PROFILE', arg: 'swim-profile' },
-    keyring: { doc: 'AES-256-GCM gossip keys (base64, 32 bytes), the first one encrypts.', format: stringList, default: [] as string[], env: 'AMFD_SWIM_KEYRING', sensitive: true },
+    keyring: { doc: 'AES-256-GCM cluster keys (base64, 32 bytes), the first one encrypts: they seal gossip, lease datagrams, forwarded writes and Raft (docs/cluster.md, Security).', format: stringList, default: [] as string[], env: 'AMFD_SWIM_KEYRING', sensitive: true },
     advertise: { doc: 'SWIM address announced to peers when it differs from bind (required with a wildcard bind).', format: String, default: '', env: 'AMFD_SWIM_ADVERTISE', arg: 'swim-advertise' },
   },
   raft: {
