@@ -318,7 +318,10 @@ class SimProcess {
   }
 }
 
-/** Close a socket on behalf of the kernel: no callback reaches the (dead) process. */
+/**
+ * Close a socket on behalf of the kernel: no callback reaches the (dead) process. (A listener's
+ * close also removes its Unix socket file, which Linux would leave behind.)
+ */
 function closeSocket(s: StreamConnection | StreamListener): void {
   if ('send' in s) {
     s.onClose(() => undefined);

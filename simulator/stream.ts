@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type {
   StreamAddress,
   StreamCloseInfo,
@@ -31,8 +32,9 @@ export interface StreamOptions {
 
 const UNIX = 'unix:';
 
+/** A Unix socket's key in the listener table: the machine and the normalized path. */
 function unixKey(node: string, path: string): string {
-  return `${node}|${UNIX}${path}`;
+  return `${node}|${UNIX}${posix.resolve('/', path)}`;
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
@@ -77,7 +79,7 @@ export class StreamFabric {
    */
   network(node: string, domain: Domain): StreamNetwork {
     return {
-      listen: (address, opts) => (address.startsWith(UNIX) ? this.listenUnix(node, domain, address, opts?.maxFrameSize) : this.listen(node, domain, address)),
+      listen: (address, opts) => (address.startsWith(UNIX) ? this.listenUnix(node, domain, address, opts?.maxFrameSize) : this.listen(node, domain, address, opts?.maxFrameSize)),
       connect: (address, opts) => (address.startsWith(UNIX) ? this.connectUnix(node, domain, address) : this.connect(node, domain, address, opts.timeoutMs)),
     };
   }
@@ -110,7 +112,7 @@ export class StreamFabric {
     this.world.trace.record('stream.unlisten', l.address);
   }
 
-  private listen(node: string, domain: Domain, address: StreamAddress): Promise<StreamListener> {
+  private listen(node: string, domain: Domain, address: StreamAddress, maxFrameSize: number | undefined): Promise<StreamListener> {
     const hp = parseAddress(address);
     if (!hp) return Promise.reject(new Error(`stream listen: bad address '${address}'`));
     if (hp.host !== node) return Promise.reject(new Error(`stream listen: '${address}' is not an address of node ${node}`));
@@ -118,7 +120,7 @@ export class StreamFabric {
     const port = hp.port !== 0 ? hp.port : this.ports.allocate(node, (p) => this.usedPorts.has(`${node}:${p}`));
     const bound = `${node}:${port}`;
     if (this.usedPorts.has(bound)) return Promise.reject(new Error(`stream listen: ${bound} is in use (EADDRINUSE)`));
-    const l = new SimListener(this, node, domain, bound, bound);
+    const l = new SimListener(this, node, domain, bound, bound, maxFrameSize);
     this.listeners.set(bound, l);
     this.usedPorts.add(bound);
     this.world.trace.record('stream.listen', bound);
@@ -222,7 +224,7 @@ export class StreamFabric {
             return;
           }
           const client = new Endpoint(this, node, domain, local, address);
-          const server = new Endpoint(this, host, hostDomain, address, local);
+          const server = new Endpoint(this, host, hostDomain, address, local, listener.maxFrameSize);
           client.peer = server;
           server.peer = client;
           this.endpoints.add(client);

@@ -96,3 +96,20 @@ test('a process that ends closes its sockets (the agent side sees the close); a 
   sim.start('a');
   assert.equal(sim.files('a').stat('/run/api.sock').ok, false);
 });
+
+test("a listener's maxFrameSize closes a connection that sends a bigger frame; paths are normalized", async () => {
+  const sim = machines(['a']);
+  sim.files('a').mkdirp('/run', 0o755);
+  const l = await sim.ports('a').stream.listen('unix:/run/api.sock', { maxFrameSize: 16 });
+  const closed: StreamCloseInfo[] = [];
+  l.onConnection((c) => c.onClose((i) => closed.push(i)));
+  const c = client(sim, 'a', 'unix:/run//./api.sock');
+  await sim.runFor(10);
+  assert.equal(c.result(), 'ok');
+  c.conn()!.send(new Uint8Array(16));
+  await sim.runFor(10);
+  assert.deepEqual(closed, []);
+  c.conn()!.send(new Uint8Array(17));
+  await sim.runFor(10);
+  assert.equal(closed[0]?.reason, 'frame-too-large');
+});
