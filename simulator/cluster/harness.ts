@@ -31,8 +31,8 @@ export class ClusterSimApp {
   readonly executor: CommandExecutor;
   error: string | undefined;
 
-  /** files: the machine's file system, needed by the real agent only. */
-  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, fencer?: Fencer, real?: { files: SimFileSystem; clc: ClcScripts }) {
+  /** files: the machine's file system, needed by the real agent only. keys: the cluster keyring (sealed channels). */
+  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, fencer?: Fencer, real?: { files: SimFileSystem; clc: ClcScripts }, keys?: readonly Uint8Array[]) {
     const name = ports.nodeName;
     if (real) {
       const agent = new RealAgentExecutor(world, name, ports, real.files, real.clc);
@@ -47,6 +47,7 @@ export class ClusterSimApp {
       executor: this.executor,
       settings,
       ...(fencer ? { fencer } : {}),
+      ...(keys ? { swimKeys: keys } : {}),
     });
     if (!r.ok) throw new Error(r.error.join('; '));
     this.node = r.value;
@@ -67,6 +68,8 @@ export interface ClusterHarnessOptions {
   readonly agent?: AgentKind;
   /** A deliberate bug in the simulated components (the checker must catch it). */
   readonly bug?: ComponentBug;
+  /** A keyring for every node: gossip, leases, forwarded writes and Raft sealed. Default: in clear. */
+  readonly keys?: readonly Uint8Array[];
 }
 
 export class ClusterHarness {
@@ -89,7 +92,7 @@ export class ClusterHarness {
     if (clc) registerSaComponent(this.sim, this.world);
     this.clc = clc;
     for (const name of this.names) {
-      this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer, clc ? { files: this.sim.files(name), clc } : undefined));
+      this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer, clc ? { files: this.sim.files(name), clc } : undefined, o.keys));
     }
   }
 
