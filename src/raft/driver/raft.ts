@@ -33,10 +33,16 @@ export interface RaftDeps {
   readonly resolveAddress?: (id: NodeId) => string | undefined;
 }
 
+/** A proposal waiting to be applied; index 0 while it is still queued (not yet proposed). */
 interface IndexWaiter {
-  readonly term: number;
+  index: number;
+  term: number;
   readonly resolve: (r: Result<unknown, RaftError>) => void;
   readonly timer: TimerHandle;
+}
+
+interface QueuedApply extends IndexWaiter {
+  readonly cmd: Uint8Array;
 }
 
 interface ReadWaiter {
@@ -69,6 +75,8 @@ export class Raft {
   private appliedConf: ConfState;
   private readonly addresses = new Map<NodeId, string>();
   private readonly waiters = new Map<number, IndexWaiter>();
+  /** apply() calls not yet proposed: the loop proposes them together, as one append per follower. */
+  private queued: QueuedApply[] = [];
   private readonly readWaiters = new Map<string, ReadWaiter>();
   private appliedWaiters: Array<{ index: number; resolve: (r: Result<number, RaftError>) => void }> = [];
   private readonly observers = new Set<Observer>();
@@ -170,7 +178,11 @@ export class Raft {
   /** Replicate `cmd`; resolves with the FSM's result once committed and applied on this node. */
   apply(cmd: Uint8Array, timeoutMs: number): Promise<Result<unknown, RaftError>> {
     if (this.stopped) return Promise.resolve(err({ kind: 'shutdown' }));
-    return this.track(this.node.propose([cmd]), timeoutMs);
+    return new Promise((resolve) => {
+      const q: QueuedApply = { cmd, index: 0, term: 0, resolve, timer: this.deps.clock.setTimer(timeoutMs, () => this.expire(q)) };
+      this.queued.push(q);
+      this.kick();
+    });
   }
 
   addVoter(id: NodeId, address: string, timeoutMs: number): Promise<Result<number, RaftError>> {
@@ -193,6 +205,7 @@ export class Raft {
     if (this.stopped) return err({ kind: 'shutdown' });
     // Known at once, so the leader can reach a new member as soon as the change takes effect.
     if (cc.context !== '') this.addresses.set(cc.nodeId, cc.context);
+    this.proposeQueued();
     const proposed = this.node.proposeConfChange(cc);
     const r = await this.track(proposed, timeoutMs);
     return r.ok && proposed.ok ? ok(proposed.value.lastIndex) : (r as Result<never, RaftError>);
@@ -203,6 +216,7 @@ export class Raft {
     if (this.soft.role !== 'leader') return Promise.resolve(err({ kind: 'notLeader', leader: this.leader() }));
     // hashicorp's Barrier also waits for every operation enqueued before it; a read index alone
     // is only the commit index.
+    this.proposeQueued();
     return this.readIndex(true, timeoutMs, this.node.status().lastIndex);
   }
 
@@ -334,10 +348,11 @@ export class Raft {
     this.stopped = true;
     this.ticker.cancel();
     const down = err({ kind: 'shutdown' } as const);
-    for (const w of this.waiters.values()) {
+    for (const w of [...this.waiters.values(), ...this.queued]) {
       w.timer.cancel();
       w.resolve(down);
     }
+    this.queued = [];
     for (const w of [...this.readWaiters.values()]) w.resolve(down);
     for (const w of this.appliedWaiters) w.resolve(down);
     this.waiters.clear();
@@ -383,19 +398,51 @@ export class Raft {
     const { term, lastIndex } = proposed.value;
     this.kick();
     return new Promise((resolve) => {
-      const timer = this.deps.clock.setTimer(timeoutMs, () => {
-        if (this.waiters.get(lastIndex)?.timer !== timer) return;
-        this.waiters.delete(lastIndex);
-        resolve(err({ kind: 'timeout' }));
-      });
-      const old = this.waiters.get(lastIndex);
-      // An older proposal at this index was overwritten by a newer leader's log: outcome unknown.
-      if (old) {
-        old.timer.cancel();
-        old.resolve(err({ kind: 'leadershipLost' }));
-      }
-      this.waiters.set(lastIndex, { term, resolve, timer });
+      const w: IndexWaiter = { index: lastIndex, term, resolve, timer: this.deps.clock.setTimer(timeoutMs, () => this.expire(w)) };
+      this.register(w);
     });
+  }
+
+  /**
+   * Propose every queued apply() as one batch: one append per follower instead of one per call
+   * (hashicorp batches its applyCh the same way). The loop does it before taking each Ready, so a
+   * command waits no longer than it did when proposed at once: its append left with the next Ready anyway.
+   */
+  private proposeQueued(): void {
+    if (this.queued.length === 0) return;
+    const batch = this.queued;
+    this.queued = [];
+    const r = this.node.propose(batch.map((q) => q.cmd));
+    if (!r.ok) {
+      const e = err(this.proposeError(r.error));
+      for (const q of batch) {
+        q.timer.cancel();
+        q.resolve(e);
+      }
+      return;
+    }
+    batch.forEach((q, i) => {
+      q.index = r.value.firstIndex + i;
+      q.term = r.value.term;
+      this.register(q);
+    });
+  }
+
+  private register(w: IndexWaiter): void {
+    const old = this.waiters.get(w.index);
+    // An older proposal at this index was overwritten by a newer leader's log: outcome unknown.
+    if (old) {
+      old.timer.cancel();
+      old.resolve(err({ kind: 'leadershipLost' }));
+    }
+    this.waiters.set(w.index, w);
+  }
+
+  private expire(w: IndexWaiter): void {
+    if (w.index === 0) this.queued = this.queued.filter((q) => q !== w);
+    else if (this.waiters.get(w.index) === w) this.waiters.delete(w.index);
+    else return;
+    w.resolve(err({ kind: 'timeout' }));
   }
 
   private proposeError(e: ProposeError): RaftError {
@@ -448,7 +495,9 @@ export class Raft {
     if (this.inLoop) return;
     this.inLoop = true;
     try {
-      while (!this.stopped && this.node.hasReady()) {
+      while (!this.stopped) {
+        this.proposeQueued();
+        if (!this.node.hasReady()) break;
         const rd = this.node.ready();
         await this.handleReady(rd);
         if (this.stopped) return;
