@@ -508,8 +508,8 @@ export class ComponentController {
     const c = this.config;
     if (c.kind.type !== 'clccli') return; // command children are watched by their exit; OCF by monitor
     const pidfiles = c.pidfile !== undefined ? [c.pidfile] : this.ctx.settings.openaisPidDirs.map((d) => `${d}/openais_cleanup_${c.name}`);
-    this.pidWatch = watchPidfile(this.ctx.clock, this.ctx.files, this.ctx.processes, pidfiles, this.ctx.settings.pollMs, (pid) => {
-      if (gen === this.generation && this.presence === 'instantiated') this.processDied(`monitored process ${pid} is gone`);
+    this.pidWatch = watchPidfile(this.ctx.clock, this.ctx.files, this.ctx.processes, pidfiles, this.ctx.settings.pollMs, (pid, how) => {
+      if (gen === this.generation && this.presence === 'instantiated') this.processDied(`monitored process ${pid} ${how}`);
     });
   }
 
@@ -518,7 +518,10 @@ export class ComponentController {
    * SIGTERM, OCF stop); cleanup: the abrupt way (CLEANUP CLI, SIGKILL of the group, OCF stop).
    */
   private async stop(how: 'terminate' | 'cleanup', reason: string): Promise<Result<void, string>> {
-    const pid = this.pidWatch?.pid;
+    // What the component may leave behind, taken before the stop forgets it: the instantiate
+    // script's group, the supervised child's group (its leader may already be dead), the pidfile process.
+    const leftovers = { groups: [this.scriptGroup, this.child?.pid].filter((g) => g !== undefined), watch: this.pidWatch };
+    this.scriptGroup = undefined;
     this.beginIncarnation('terminating');
     const c = this.config;
     const timeoutMs = how === 'terminate' ? c.terminateTimeoutMs : c.cleanupTimeoutMs;
@@ -555,7 +558,7 @@ export class ComponentController {
         }
       }
     }
-    if (how === 'cleanup') this.killLeftovers(pid);
+    this.killLeftovers(leftovers, how);
     this.dropSession();
     this.clearAssignments();
     return r;
@@ -570,7 +573,8 @@ export class ComponentController {
       this.log.info({ pid: child.pid, signal: exit.signal, code: exit.code }, 'supervised process terminated');
       return ok(undefined);
     }
-    this.killGroupOf(child.pid);
+    // The group, not RunningProcess.killGroup (a no-op once the leader is dead; its children may live on).
+    this.ctx.processes.signal(-child.pid, 'SIGKILL');
     const gone = await this.within(child.exited.then(() => true), timeoutMs, false);
     if (!gone) return err(`process ${child.pid} still there ${timeoutMs} ms after SIGKILL`);
     this.child = undefined;
@@ -597,21 +601,24 @@ export class ComponentController {
     });
   }
 
-  /** Whatever the instantiate script and the component left running is killed on cleanup. */
-  private killLeftovers(pid: number | undefined): void {
-    if (this.scriptGroup !== undefined) this.killGroupOf(this.scriptGroup);
-    this.scriptGroup = undefined;
-    if (pid !== undefined && this.ctx.processes.isAlive(pid)) this.ctx.processes.signal(pid, 'SIGKILL');
-    if (this.child) this.killGroupOf(this.child.pid);
-  }
-
   /**
-   * SIGKILL a process group we started, even after its leader exited (RunningProcess.killGroup is
-   * then a no-op): a leader killed -9 leaves its children in the group. While they live, the
-   * group id keeps the pid from being reused, so the signal cannot reach a stranger's group.
+   * Whatever the component left running is killed once it is stopped, even when its main process
+   * died earlier and only children it forked remain: cleanup SIGKILLs at once; after a graceful
+   * terminate the strays get SIGTERM, then SIGKILL after the kill grace. A group is signalled by
+   * its id: while any member lives the kernel does not reuse that pid, so a stranger cannot be
+   * hit. The pidfile process is signalled only while it is still the same process (pid reuse).
    */
-  private killGroupOf(pgid: number): void {
-    this.ctx.processes.signal(-pgid, 'SIGKILL');
+  private killLeftovers(leftovers: { readonly groups: readonly number[]; readonly watch: PidWatch | undefined }, how: 'terminate' | 'cleanup'): void {
+    const kill = (sig: 'SIGTERM' | 'SIGKILL'): void => {
+      for (const g of leftovers.groups) this.ctx.processes.signal(-g, sig);
+      const pid = leftovers.watch?.pid;
+      if (pid !== undefined && !leftovers.watch?.signal(sig) && this.ctx.processes.isAlive(pid)) {
+        this.log.warn({ pid }, 'the pidfile names a process that is not the one monitored (pid reused); not signalling it');
+      }
+    };
+    if (how === 'cleanup') return kill('SIGKILL');
+    kill('SIGTERM');
+    this.ctx.clock.setTimer(this.ctx.settings.killGraceMs, () => kill('SIGKILL'));
   }
 
   private dropSession(): void {

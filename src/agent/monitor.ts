@@ -1,6 +1,6 @@
 import type { Clock } from '../runtime/ports/clock.js';
 import type { FileSystem } from '../runtime/ports/files.js';
-import type { ProcessRunner } from '../runtime/ports/process.js';
+import type { ProcessRunner, Signal } from '../runtime/ports/process.js';
 
 /** Parse the first line of a pidfile; a pid must be a positive integer. */
 export function parsePid(text: string): number | undefined {
@@ -13,6 +13,12 @@ export function parsePid(text: string): number | undefined {
 export interface PidWatch {
   /** The pid being watched, once the pidfile named a live process. */
   readonly pid: number | undefined;
+  /**
+   * Signal the watched process, but only while it is still the one seen when watching began: a
+   * pid reused by an unrelated process after the component's died is never signalled. False when
+   * nothing was signalled (no pid yet, gone, or reused).
+   */
+  signal(sig: Signal): boolean;
   cancel(): void;
 }
 
@@ -20,11 +26,14 @@ export interface PidWatch {
  * Passive monitoring of a process we did not spawn (named by a pidfile): poll every `pollMs`.
  * Until the pidfile names a live process we keep re-reading it (the component may write it a
  * little after it started, and a stale file from the previous run names a dead pid); once a live
- * pid was seen, its disappearance is reported once.
+ * pid was seen, its start time is its identity, and its disappearance (or a different process
+ * under its pid, which the poll may catch before it sees the pid free) is reported once.
  */
-export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRunner, pidfiles: readonly string[], pollMs: number, onDeath: (pid: number) => void): PidWatch {
+export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRunner, pidfiles: readonly string[], pollMs: number, onDeath: (pid: number, how: string) => void): PidWatch {
   let pid: number | undefined;
+  let started: number | undefined;
   let ticks = 0;
+  const same = (p: number): boolean => runner.isAlive(p) && runner.startTime?.(p) === started;
   const poll = (): void => {
     if (pid === undefined) {
       // Looking for the pidfile is a file read per name: do it every tenth tick only (a component
@@ -35,14 +44,15 @@ export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRun
         const candidate = text.ok ? parsePid(text.value) : undefined;
         if (candidate !== undefined && runner.isAlive(candidate)) {
           pid = candidate;
+          started = runner.startTime?.(candidate);
           return;
         }
       }
       return;
     }
-    if (!runner.isAlive(pid)) {
+    if (!same(pid)) {
       handle.cancel();
-      onDeath(pid);
+      onDeath(pid, runner.isAlive(pid) ? 'is gone (its pid now belongs to another process)' : 'is gone');
     }
   };
   const handle = clock.setPeriodic(pollMs, poll);
@@ -51,6 +61,7 @@ export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRun
     get pid() {
       return pid;
     },
+    signal: (sig) => pid !== undefined && same(pid) && runner.signal(pid, sig),
     cancel: () => handle.cancel(),
   };
 }

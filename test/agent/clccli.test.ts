@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { eventually, makeDir, model, processes, sleep, startAgent, writeScript } from './harness.js';
+import type { ProcessRunner, RunningProcess } from '../../src/runtime/ports/process.js';
+import { eventually, groupMembers, makeDir, model, processes, sleep, startAgent, writeScript } from './harness.js';
 
 /** The openais B.01.01 test/clc_cli_script, adapted only in where it keeps its pidfile. */
 const OPENAIS_SCRIPT = `
@@ -129,6 +130,68 @@ describe('agent: CLC-CLI', () => {
       assert.equal(readFileSync(join(dir, 'cleanup.reason'), 'utf8').trim(), 'restart');
       assert.equal(t.faults.length, 1, 'the death is reported once, and cleanup reports nothing');
     } finally {
+      await t.close();
+    }
+  });
+
+  it('a pidfile pid reused by an unrelated process after the component died is reported as a death and never signalled', async () => {
+    const dir = setup();
+    writeScript(join(dir, 'clc'), 'clc_cli_script', OPENAIS_SCRIPT.replaceAll('@DIR@', dir));
+    // Pid reuse on demand: the agent's view of a pid can be pointed at another real process.
+    const reused = new Map<number, number>();
+    const real = (pid: number): number => reused.get(pid) ?? pid;
+    const runner: ProcessRunner = {
+      spawn: (o) => processes.spawn(o),
+      isAlive: (pid) => processes.isAlive(real(pid)),
+      signal: (pid, sig) => processes.signal(pid > 0 ? real(pid) : pid, sig),
+      startTime: (pid) => processes.startTime(real(pid)),
+    };
+    const t = await startAgent(dir, model(dir, conf('\t\t\tbn = testbin\n\t\t\tinstantiate = clc_cli_script')), {}, { processes: runner });
+    let later: RunningProcess | undefined;
+    try {
+      assert.ok((await t.agent.instantiate('su1', 'c1')).ok);
+      const pid = pidOf(dir);
+      assert.ok(await eventually(() => t.agent.pid('su1', 'c1') === pid), 'the monitor picked the pid up');
+      await sleep(30); // start times tick every 10 ms: the stranger starts visibly later
+      const spawned = processes.spawn({ argv: ['/bin/sleep', '1000'], env: {} });
+      assert.ok(spawned.ok);
+      later = spawned.value;
+      // The component dies and, before the next poll, an unrelated process started after it has its pid.
+      process.kill(pid, 'SIGKILL');
+      reused.set(pid, later.pid);
+      const f = await t.waitFault((x) => x.kind === 'error-report', 2000);
+      assert.ok(f.kind === 'error-report' && f.source === 'process-died' && f.reason === `monitored process ${pid} is gone (its pid now belongs to another process)`, JSON.stringify(f));
+      assert.ok((await t.agent.cleanup('su1', 'c1', 'restart')).ok);
+      await sleep(50);
+      assert.ok(processes.isAlive(later.pid), 'cleanup killed the unrelated process that reused the pid');
+    } finally {
+      later?.killGroup('SIGKILL');
+      await t.close();
+    }
+  });
+
+  it('terminate and cleanup kill what the component forked, even after its main process died', async () => {
+    const dir = setup();
+    // The main process (in the pidfile) forks a sleeping child that stays in the script's group.
+    writeScript(join(dir, 'bin'), 'forker', 'sleep 1000 &\nexec sleep 1000');
+    writeScript(join(dir, 'clc'), 'inst.sh', `${dir}/bin/forker >/dev/null 2>&1 &\necho $! > ${dir}/openais_cleanup_c1\necho $$ > ${dir}/group`);
+    writeScript(join(dir, 'clc'), 'ok.sh', 'exit 0');
+    const t = await startAgent(dir, model(dir, conf('\t\t\tinstantiate = inst.sh\n\t\t\tterminate = ok.sh\n\t\t\tcleanup = ok.sh')));
+    try {
+      for (const how of ['terminate', 'cleanup'] as const) {
+        assert.ok((await t.agent.instantiate('su1', 'c1')).ok);
+        const group = Number(readFileSync(join(dir, 'group'), 'utf8'));
+        const pid = pidOf(dir);
+        assert.ok(await eventually(() => t.agent.pid('su1', 'c1') === pid && groupMembers(group) === 2), 'the main process and its child');
+        process.kill(pid, 'SIGKILL');
+        await t.waitFault((x) => x.kind === 'error-report' && t.faults.length === (how === 'terminate' ? 1 : 2));
+        assert.equal(groupMembers(group), 1, 'the forked child outlives the main process');
+        const r = how === 'terminate' ? await t.agent.terminate('su1', 'c1') : await t.agent.cleanup('su1', 'c1', 'restart');
+        assert.ok(r.ok);
+        assert.ok(await eventually(() => groupMembers(group) === 0), `${how} left the forked child running`);
+      }
+    } finally {
+      await t.agent.cleanup('su1', 'c1', 'test-end');
       await t.close();
     }
   });

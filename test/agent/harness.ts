@@ -1,9 +1,9 @@
 /** Real-process test harness for the node agent: real ports, a temp dir, and a fault log. */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NodeAgent, type AgentOptions } from '../../src/agent/agent.js';
+import { NodeAgent, type AgentOptions, type AgentPorts } from '../../src/agent/agent.js';
 import type { AgentFault } from '../../src/agent/component.js';
 import { MAX_FRAME_BYTES } from '../../src/agent/protocol.js';
 import { loadConfig } from '../../src/model/index.js';
@@ -51,10 +51,10 @@ export interface TestAgent {
   close(): Promise<void>;
 }
 
-export async function startAgent(dir: string, m: AmfModel, options: Partial<AgentOptions> = {}): Promise<TestAgent> {
+export async function startAgent(dir: string, m: AmfModel, options: Partial<AgentOptions> = {}, ports: Partial<AgentPorts> = {}): Promise<TestAgent> {
   const socketPath = join(dir, 'amf.sock');
   const agent = new NodeAgent(
-    { clock, random: new Xoshiro128([1, 2, 3, 4]), processes, files: new NodeFileSystem(), stream: streamNetwork(), logger, metrics: createMetricsRegistry('test') },
+    { clock, random: new Xoshiro128([1, 2, 3, 4]), processes, files: new NodeFileSystem(), stream: streamNetwork(), logger, metrics: createMetricsRegistry('test'), ...ports },
     m,
     { socketPath, baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, openaisPidDirs: [dir], killGraceMs: 200, ...options },
   );
@@ -89,6 +89,23 @@ export async function startAgent(dir: string, m: AmfModel, options: Partial<Agen
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Live (not zombie) processes in a process group, from /proc. */
+export function groupMembers(pgid: number): number {
+  let n = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== 'Z' && Number(fields[2]) === pgid) n++;
+  }
+  return n;
 }
 
 export function sleep(ms: number): Promise<void> {

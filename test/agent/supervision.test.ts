@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { eventually, makeDir, model, processes, sleep, startAgent } from './harness.js';
+import { eventually, groupMembers, makeDir, model, processes, sleep, startAgent } from './harness.js';
 
 function conf(component: string): string {
   return `group {
@@ -19,23 +19,6 @@ ${component}
 	}
 }
 `;
-}
-
-/** Live (not zombie) processes in a process group, from /proc. */
-function groupMembers(pgid: number): number {
-  let n = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] !== 'Z' && Number(fields[2]) === pgid) n++;
-  }
-  return n;
 }
 
 describe('agent: supervised commands', () => {
@@ -75,6 +58,23 @@ describe('agent: supervised commands', () => {
       assert.ok((await t.agent.cleanup('su1', 'c1', 'restart')).ok);
       assert.ok(await eventually(() => groupMembers(pid) === 0), 'cleanup left the orphan running');
     } finally {
+      await t.close();
+    }
+  });
+
+  it('terminate after the main process exited still kills the children it forked', async () => {
+    const dir = makeDir();
+    const t = await startAgent(dir, model(dir, conf('\t\t\tcommand = /bin/sh -c "sleep 1000 & exit 0"')));
+    try {
+      assert.ok((await t.agent.instantiate('su1', 'c1')).ok);
+      const pid = t.agent.pid('su1', 'c1');
+      assert.ok(pid !== undefined);
+      await t.waitFault((x) => x.kind === 'error-report');
+      assert.ok(await eventually(() => groupMembers(pid) === 1), 'the forked sleep outlives its parent');
+      assert.ok((await t.agent.terminate('su1', 'c1')).ok);
+      assert.ok(await eventually(() => groupMembers(pid) === 0), 'terminate left the orphan running');
+    } finally {
+      await t.agent.cleanup('su1', 'c1', 'test-end');
       await t.close();
     }
   });

@@ -73,3 +73,20 @@ test('spawn failures are counted on the node registry', async () => {
   runner.spawn({ argv: ['/nonexistent/x'], env: {} });
   assert.match(await q.metrics.metrics(), /amfd_process_spawn_failures_total\{kind="not-found",node="test"\} 1/);
 });
+
+test('startTime: /proc starttime of a live process; later processes start later; none for a gone pid', async () => {
+  const runner = new NodeProcessRunner(quietPorts());
+  const own = runner.startTime(process.pid);
+  assert.ok(own !== undefined && own > 0);
+  assert.equal(runner.startTime(process.pid), own, 'stable for one process');
+  await new Promise((r) => setTimeout(r, 30)); // starttime counts clock ticks (10 ms)
+  const r = runner.spawn({ argv: ['/bin/sleep', '1000'], env: {} });
+  assert.ok(r.ok);
+  const child = runner.startTime(r.value.pid);
+  assert.ok(child !== undefined && child > own, `${child} after ${own}`);
+  r.value.killGroup('SIGKILL');
+  await r.value.exited;
+  await realHarness.waitFor(() => runner.startTime(r.value.pid) === undefined, 2000, 'child reaped');
+  assert.equal(runner.startTime(0), undefined);
+  assert.equal(runner.startTime(2 ** 22 + 1), undefined);
+});

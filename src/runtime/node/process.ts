@@ -73,6 +73,13 @@ export class NodeProcessRunner implements ProcessRunner {
     return !isZombie(pid);
   }
 
+  startTime(pid: number): number | undefined {
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    // Field 22 (starttime); the array starts at field 3.
+    const ticks = Number(procStat(pid)?.[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  }
+
   signal(pid: number, sig: Signal): boolean {
     if (!Number.isInteger(pid) || pid === 0) return false;
     try {
@@ -85,17 +92,24 @@ export class NodeProcessRunner implements ProcessRunner {
 }
 
 /**
+ * The fields of `/proc/<pid>/stat` from field 3 (the state) on, or undefined (no such process, or
+ * not Linux). The command name before them is in parentheses and may itself contain ')' or spaces.
+ */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A zombie has exited and only waits to be reaped (by init, for orphaned grandchildren); it counts
  * as dead. Linux only; elsewhere kill(pid, 0) alone decides.
  */
 function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The state follows the command name, which is in parentheses and may itself contain ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
+  return procStat(pid)?.[0] === 'Z';
 }
 
 /** argv[0] as a path to an executable file: absolute/relative paths as given, bare names on PATH. */

@@ -50,4 +50,11 @@ export interface ProcessRunner {
   isAlive(pid: number): boolean;
   /** Send a signal to a pid (negative: a process group). Returns false if there is no such process. */
   signal(pid: number, signal: Signal): boolean;
+  /**
+   * When the process with this pid started, as a number comparable only with other values of the
+   * same runner (Linux: `/proc/<pid>/stat` field 22, clock ticks since boot); undefined when there
+   * is no such process or the platform cannot tell. A pid whose start time changed is another
+   * process that reused the pid. Optional: a runner that never reuses pids may leave it out.
+   */
+  startTime?(pid: number): number | undefined;
 }
