@@ -8,6 +8,7 @@
  * counter-service does). Its injected faults (CompFaults) make it hang, answer late, fail CSI
  * sets or fail healthchecks.
  */
+import type { HaState } from '../../src/amf/commands.js';
 import { AmfClient } from '../../src/client/index.js';
 import type { ProcessContext } from '../process.js';
 import type { Simulation } from '../simulation.js';
@@ -40,7 +41,7 @@ async function run(ctx: ProcessContext, world: ComponentWorld): Promise<void> {
     return ctx.exit(1);
   }
   if (!ctx.alive) return;
-  const hold = (si: string, csi: string, ha: Parameters<ComponentWorld['setCsi']>[3]): void => {
+  const hold = (si: string, csi: string, ha: HaState | undefined): void => {
     if (ctx.alive) world.setCsi(comp, si, csi, ha);
   };
   const tracked = new Set<string>();
@@ -96,6 +97,6 @@ async function run(ctx: ProcessContext, world: ComponentWorld): Promise<void> {
 }
 
 /** The `sa-ignores-quiesce` bug: told to quiesce an active CSI, the component keeps serving it. */
-function ignoresQuiesce(world: ComponentWorld, comp: RunningComp, si: string, csi: string, ha: string): boolean {
+function ignoresQuiesce(world: ComponentWorld, comp: RunningComp, si: string, csi: string, ha: HaState): boolean {
   return world.bug === 'sa-ignores-quiesce' && (ha === 'quiescing' || ha === 'quiesced') && comp.csis.get(`${si}/${csi}`) === 'active';
 }
