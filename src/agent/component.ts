@@ -89,8 +89,11 @@ export class ComponentController {
   private sessionGone = deferred<void>();
   private registered = deferred<void>();
   private child: RunningProcess | undefined;
-  /** The process group of the instantiate script: what the component left behind lives there. */
-  private scriptGroup: number | undefined;
+  /**
+   * The instantiate script's process group (what the component left behind lives there) and its
+   * start time (the component's process cannot have started earlier).
+   */
+  private script: { readonly pgid: number; readonly started: number | undefined } | undefined;
   private pidWatch: PidWatch | undefined;
   private readonly healthchecks = new Map<string, Healthcheck>();
   /** The CSI assignments held, by `si/csi` (CSI names are unique only within their SI). */
@@ -470,7 +473,7 @@ export class ComponentController {
         if (!argv.ok) return fail(argv.error, true);
         const started = startScript(this.ctx.processes, this.log, { argv: argv.value, env: this.env('instantiate', extra), timeoutMs: c.instantiateTimeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
         if (!started.ok) return fail(started.error);
-        this.scriptGroup = started.value.process.pid;
+        this.script = { pgid: started.value.process.pid, started: this.ctx.processes.startTime?.(started.value.process.pid) };
         const script = started.value.process;
         if (!this.saAware) this.abortStart = () => script.killGroup('SIGKILL');
         const exitFailure = started.value.done.then((o) => {
@@ -508,7 +511,7 @@ export class ComponentController {
     const c = this.config;
     if (c.kind.type !== 'clccli') return; // command children are watched by their exit; OCF by monitor
     const pidfiles = c.pidfile !== undefined ? [c.pidfile] : this.ctx.settings.openaisPidDirs.map((d) => `${d}/openais_cleanup_${c.name}`);
-    this.pidWatch = watchPidfile(this.ctx.clock, this.ctx.files, this.ctx.processes, pidfiles, this.ctx.settings.pollMs, (pid, how) => {
+    this.pidWatch = watchPidfile(this.ctx.clock, this.ctx.files, this.ctx.processes, pidfiles, this.ctx.settings.pollMs, this.script?.started, (pid, how) => {
       if (gen === this.generation && this.presence === 'instantiated') this.processDied(`monitored process ${pid} ${how}`);
     });
   }
@@ -520,8 +523,8 @@ export class ComponentController {
   private async stop(how: 'terminate' | 'cleanup', reason: string): Promise<Result<void, string>> {
     // What the component may leave behind, taken before the stop forgets it: the instantiate
     // script's group, the supervised child's group (its leader may already be dead), the pidfile process.
-    const leftovers = { groups: [this.scriptGroup, this.child?.pid].filter((g) => g !== undefined), watch: this.pidWatch };
-    this.scriptGroup = undefined;
+    const leftovers = { groups: [this.script?.pgid, this.child?.pid].filter((g) => g !== undefined), watch: this.pidWatch };
+    this.script = undefined;
     this.beginIncarnation('terminating');
     const c = this.config;
     const timeoutMs = how === 'terminate' ? c.terminateTimeoutMs : c.cleanupTimeoutMs;

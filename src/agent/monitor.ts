@@ -24,12 +24,13 @@ export interface PidWatch {
 
 /**
  * Passive monitoring of a process we did not spawn (named by a pidfile): poll every `pollMs`.
- * Until the pidfile names a live process we keep re-reading it (the component may write it a
- * little after it started, and a stale file from the previous run names a dead pid); once a live
+ * Until the pidfile names a live process that started no earlier than `notBefore` (the instantiate
+ * script's start) we keep re-reading it: the component may write it a little after it started, and
+ * a stale file from the previous run names a dead pid, or one reused since; once a live
  * pid was seen, its start time is its identity, and its disappearance (or a different process
  * under its pid, which the poll may catch before it sees the pid free) is reported once.
  */
-export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRunner, pidfiles: readonly string[], pollMs: number, onDeath: (pid: number, how: string) => void): PidWatch {
+export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRunner, pidfiles: readonly string[], pollMs: number, notBefore: number | undefined, onDeath: (pid: number, how: string) => void): PidWatch {
   let pid: number | undefined;
   let started: number | undefined;
   let ticks = 0;
@@ -42,11 +43,13 @@ export function watchPidfile(clock: Clock, files: FileSystem, runner: ProcessRun
       for (const path of pidfiles) {
         const text = files.readText(path, 64);
         const candidate = text.ok ? parsePid(text.value) : undefined;
-        if (candidate !== undefined && runner.isAlive(candidate)) {
-          pid = candidate;
-          started = runner.startTime?.(candidate);
-          return;
-        }
+        if (candidate === undefined || !runner.isAlive(candidate)) continue;
+        const start = runner.startTime?.(candidate);
+        // A stale pidfile whose pid now belongs to a process older than this instantiation.
+        if (notBefore !== undefined && start !== undefined && start < notBefore) continue;
+        pid = candidate;
+        started = start;
+        return;
       }
       return;
     }

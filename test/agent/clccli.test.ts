@@ -170,6 +170,32 @@ describe('agent: CLC-CLI', () => {
     }
   });
 
+  it('a stale pidfile naming an unrelated process older than the instantiation is ignored until the component writes its own', async () => {
+    const dir = setup();
+    const spawned = processes.spawn({ argv: ['/bin/sleep', '1000'], env: {} });
+    assert.ok(spawned.ok);
+    const stranger = spawned.value;
+    // Left over from the previous run: its pid has been reused since by an unrelated process.
+    writeFileSync(join(dir, 'openais_cleanup_c1'), `${stranger.pid}\n`);
+    // The component writes its pidfile a little after the instantiate script returned.
+    writeScript(join(dir, 'clc'), 'inst.sh', `(sleep 0.3; ${dir}/bin/testbin & echo $! > ${dir}/openais_cleanup_c1.new; mv ${dir}/openais_cleanup_c1.new ${dir}/openais_cleanup_c1; wait) >/dev/null 2>&1 &`);
+    await sleep(30); // start times tick every 10 ms
+    const t = await startAgent(dir, model(dir, conf('\t\t\tinstantiate = inst.sh')));
+    try {
+      assert.ok((await t.agent.instantiate('su1', 'c1')).ok);
+      await sleep(150);
+      assert.equal(t.agent.pid('su1', 'c1'), undefined, 'the stale pid was not taken');
+      assert.ok(await eventually(() => t.agent.pid('su1', 'c1') === pidOf(dir) && pidOf(dir) !== stranger.pid), 'the component\'s own pid is watched');
+      assert.ok((await t.agent.cleanup('su1', 'c1', 'restart')).ok);
+      await sleep(50);
+      assert.ok(processes.isAlive(stranger.pid), 'cleanup killed the unrelated process');
+    } finally {
+      stranger.killGroup('SIGKILL');
+      await t.agent.cleanup('su1', 'c1', 'test-end');
+      await t.close();
+    }
+  });
+
   it('terminate and cleanup kill what the component forked, even after its main process died', async () => {
     const dir = setup();
     // The main process (in the pidfile) forks a sleeping child that stays in the script's group.
