@@ -10,7 +10,7 @@ import type { StreamNetwork } from '../runtime/ports/stream.js';
 import { err, ok, type Result } from '../util/result.js';
 import { ComponentController, type AgentFault, type AgentSettings, type CsiAssignment, type InstantiateFailure } from './component.js';
 import { compKey, Inventory, type CompEntry } from './inventory.js';
-import { ComponentApiServer, type ApiError, type ComponentApiHandler, type Request, type Session } from './ipc-server.js';
+import { ComponentApiServer, DEFAULT_API_LIMITS, type ApiError, type ComponentApiHandler, type Request, type Session } from './ipc-server.js';
 import { PROTOCOL_VERSION, type PgChange, type PgMember } from './protocol.js';
 
 export interface AgentPorts {
@@ -31,6 +31,8 @@ const DEFAULTS: Omit<AgentSettings, 'socketPath' | 'baseEnv'> = {
   pollMs: 10,
   callbackTimeoutMs: 10_000,
   openaisPidDirs: ['/var/run', '/tmp'],
+  apiMaxConnections: DEFAULT_API_LIMITS.maxConnections,
+  apiRegisterTimeoutMs: DEFAULT_API_LIMITS.registerTimeoutMs,
 };
 
 type Tracking = 'changes' | 'changes-only';
@@ -71,7 +73,10 @@ export class NodeAgent {
       request: (s, r) => this.request(s, r),
       disconnected: (s) => this.disconnected(s),
     };
-    this.server = new ComponentApiServer(ports.stream, ports.files, ports.clock, ports.logger, ports.metrics, handler);
+    this.server = new ComponentApiServer(ports.stream, ports.files, ports.clock, ports.logger, ports.metrics, handler, {
+      maxConnections: this.settings.apiMaxConnections,
+      registerTimeoutMs: this.settings.apiRegisterTimeoutMs,
+    });
   }
 
   /** Start serving the component API. */

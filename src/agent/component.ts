@@ -30,6 +30,10 @@ export interface AgentSettings {
   readonly callbackTimeoutMs: number;
   /** Directories searched for the openais `openais_cleanup_<name>` pidfile. */
   readonly openaisPidDirs: readonly string[];
+  /** Component API connections open at once; one more is answered `busy` and closed. */
+  readonly apiMaxConnections: number;
+  /** A component API connection not registered this long after it opened (or unregistered) is closed. */
+  readonly apiRegisterTimeoutMs: number;
 }
 
 /** The ports and shared services a component controller works with. */

@@ -1,5 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
-import type { Clock } from '../runtime/ports/clock.js';
+import type { Clock, TimerHandle } from '../runtime/ports/clock.js';
 import type { FileSystem } from '../runtime/ports/files.js';
 import type { Logger, Registry } from '../runtime/ports/observability.js';
 import type { StreamConnection, StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
@@ -88,6 +88,16 @@ export class Session {
   }
 }
 
+/** Bounds on the component API's connections (docs/component-api.md §2). */
+export interface ApiLimits {
+  /** Open connections at most; one more is answered `busy` and closed. */
+  readonly maxConnections: number;
+  /** A connection not registered this long after it opened (or after it unregistered) is closed. */
+  readonly registerTimeoutMs: number;
+}
+
+export const DEFAULT_API_LIMITS: ApiLimits = { maxConnections: 256, registerTimeoutMs: 10_000 };
+
 /** The agent's side of the component API: who may register, and what requests do. */
 export interface ComponentApiHandler {
   register(session: Session, dn: string, secret: string): Result<string, ApiError>;
@@ -108,6 +118,7 @@ export class ComponentApiServer {
   private nextSession = 1;
   private readonly sessions = new Set<Session>();
   private readonly badFrames: Counter<'reason'>;
+  private readonly dropped: Counter<'reason'>;
   private readonly connections: Gauge;
   private readonly log: Logger;
 
@@ -118,8 +129,10 @@ export class ComponentApiServer {
     logger: Logger,
     metrics: Registry,
     private readonly handler: ComponentApiHandler,
+    private readonly limits: ApiLimits = DEFAULT_API_LIMITS,
   ) {
     this.log = logger.child({ module: 'agent.ipc' });
+    this.dropped = new Counter({ name: 'amf_agent_ipc_connections_dropped_total', help: 'Component API connections closed by the agent for exceeding a limit, by reason', labelNames: ['reason'], registers: [metrics] });
     this.badFrames = new Counter({ name: 'amf_agent_ipc_bad_frames_total', help: 'Component API frames refused, by reason', labelNames: ['reason'], registers: [metrics] });
     this.connections = new Gauge({ name: 'amf_agent_ipc_connections', help: 'Open component API connections', registers: [metrics] });
   }
@@ -164,16 +177,45 @@ export class ComponentApiServer {
       this.badFrames.inc({ reason: 'slow-reader' });
       this.log.warn({ session: s.id, comp: s.comp }, `component API: more than ${MAX_SEND_BACKLOG} frames queued for a connection that does not read; closing it`);
     });
+    if (this.sessions.size >= this.limits.maxConnections) {
+      this.drop(session, conn, 'limit', 'busy', `too many component API connections (${this.limits.maxConnections} open); try again later`);
+      return;
+    }
     this.sessions.add(session);
     this.connections.inc();
-    conn.onFrame((frame) => this.onFrame(session, frame));
+    let registerTimer: TimerHandle | undefined = this.registerDeadline(session, conn);
+    conn.onFrame((frame) => {
+      this.onFrame(session, frame);
+      // Registered: no deadline; unregistered again: a new one (an idle connection holds a slot).
+      if (session.comp === undefined) registerTimer ??= this.registerDeadline(session, conn);
+      else {
+        registerTimer?.cancel();
+        registerTimer = undefined;
+      }
+    });
     conn.onClose((info) => {
+      registerTimer?.cancel();
       this.sessions.delete(session);
       this.connections.dec();
       if (info.reason === 'frame-too-large') this.refuse(session, 'oversized', undefined, 'bad-frame', `frame larger than the transport allows: ${info.detail ?? ''}`);
       session.failPending();
       this.handler.disconnected(session);
     });
+  }
+
+  private registerDeadline(session: Session, conn: StreamConnection): TimerHandle {
+    const ms = this.limits.registerTimeoutMs;
+    return this.clock.setTimer(ms, () => {
+      if (session.comp === undefined) this.drop(session, conn, 'register-timeout', 'not-registered', `no register within ${ms} ms of connecting; closing`);
+    });
+  }
+
+  /** Close a connection the agent will not serve, telling it why; logged with the peer and counted. */
+  private drop(session: Session, conn: StreamConnection, reason: 'limit' | 'register-timeout', code: ErrorCode, message: string): void {
+    this.dropped.inc({ reason });
+    this.log.warn({ session: session.id, peer: conn.remoteAddress, open: this.sessions.size, reason }, `component API: ${message}`);
+    session.send({ v: PROTOCOL_VERSION, type: 'error', code, message });
+    session.close();
   }
 
   private refuse(session: Session, reason: string, id: number | undefined, code: ErrorCode, message: string): void {

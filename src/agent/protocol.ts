@@ -56,7 +56,8 @@ export type ErrorCode =
   | 'unknown-key'
   | 'exists'
   | 'unknown-invocation'
-  | 'not-assigned';
+  | 'not-assigned'
+  | 'busy';
 
 export interface PgMember {
   readonly comp: string;

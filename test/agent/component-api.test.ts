@@ -140,6 +140,39 @@ describe('agent: component API input validation', () => {
     }
   });
 
+  it('bounds the connections: one over the limit is told busy, an idle unregistered one is closed after the register timeout', async () => {
+    const dir = makeDir();
+    const t = await startAgent(dir, model(dir, counterConf(dir, 1)), { apiMaxConnections: 3, apiRegisterTimeoutMs: 400 });
+    const peers: RawPeer[] = [];
+    try {
+      for (let i = 0; i < 3; i++) peers.push(await rawPeer(t.socketPath));
+      const extra = await rawPeer(t.socketPath);
+      const busy = await extra.next();
+      assert.equal(busy.type, 'error');
+      assert.equal(busy.code, 'busy');
+      assert.match(String(busy.message), /too many component API connections \(3 open\)/);
+      assert.equal(await extra.closed, 'peer');
+      // The three in the table are still served before their deadline.
+      peers[0]!.send({ v: 1, type: 'error-clear', id: 1 });
+      assert.equal((await peers[0]!.next()).code, 'not-registered');
+      // None registers: each is closed at its deadline, telling why, and the slots are free again.
+      for (const p of peers) {
+        const why = await p.next((f) => f.type === 'error');
+        assert.equal(why.code, 'not-registered');
+        assert.match(String(why.message), /no register within 400 ms/);
+        assert.equal(await p.closed, 'peer');
+      }
+      const again = await rawPeer(t.socketPath);
+      again.send({ v: 1, type: 'error-clear', id: 2 });
+      const reply = await again.next();
+      assert.equal(reply.type, 'reply', 'a new connection is served once the slots are free');
+      again.conn.close();
+    } finally {
+      for (const p of peers) p.conn.close();
+      await t.close();
+    }
+  });
+
   it('refuses to replace a file that is not a socket at the socket path, and leaves it alone', async () => {
     const dir = makeDir();
     const precious = join(dir, 'precious');
