@@ -26,6 +26,8 @@ export const WATCHDOG_VAR = 'AMFD_WATCHDOG';
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 10_000;
 const STOP_WAIT_MS = 2000;
+/** Beyond the pipe's own buffer: ~1000 renewals (minutes of them) not yet taken by the watchdog. */
+const MAX_QUEUED_BYTES = 32 * 1024;
 /**
  * V8 bounds for a process that holds a few strings: a leak would crash it (and it is restarted)
  * rather than grow. Its memory is Node's floor either way: ~42 MB RSS, of which ~7 MB private, the
@@ -163,7 +165,8 @@ export class LeaseWatchdog implements LeaseGuard {
 
   private send(m: WatchdogMsg): void {
     const stdin = this.child?.stdin;
-    if (stdin && !stdin.destroyed && stdin.writable) stdin.write(encodeMsg(m));
+    // A watchdog that stopped reading (itself stopped) keeps the deadline it has: no unbounded queue.
+    if (stdin && !stdin.destroyed && stdin.writable && stdin.writableLength < MAX_QUEUED_BYTES) stdin.write(encodeMsg(m));
   }
 
   private onExit(child: ChildProcess, how: string): void {
