@@ -527,6 +527,12 @@ export class Raft {
       this.storage.setHardState(rd.hardState);
       this.m.commit.set(rd.hardState.commit);
     }
+    // Committed entries are durable on a quorum already (a leader counts its own copy only once it
+    // is durable, followers only acknowledge durable entries), so they apply while this node's own
+    // write is flushed, as etcd's server does; their results may leave at once.
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) this.onReadState(rs.context, rs.index);
+    this.resolveAppliedWaiters();
     if (rd.mustSync || rd.snapshot) {
       await this.storage.sync();
       this.m.fsyncs.inc();
@@ -536,9 +542,7 @@ export class Raft {
     if (this.stopped) return;
     // Persist-before-send: everything this Ready promises is durable now.
     if (!sendFirst) this.send(rd.messages);
-    for (const e of rd.committedEntries) this.applyEntry(e);
-    for (const rs of rd.readStates) this.onReadState(rs.context, rs.index);
-    this.resolveAppliedWaiters();
+    // Here, after the flush: a snapshot at `applied` must not cover entries this node may still lose.
     if (this.applied - this.storage.snapshot().meta.index >= this.config.snapshotThreshold && !this.snapshotting) {
       void this.snapshot();
     }
