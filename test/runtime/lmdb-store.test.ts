@@ -14,12 +14,13 @@ const arbOp: fc.Arbitrary<DurableOp> = fc.oneof(
   fc.record({ op: fc.constant('del' as const), ns: fc.constantFrom('x', 'y'), key: arbKey }),
   fc.record({ op: fc.constant('delRange' as const), ns: fc.constantFrom('x', 'y'), from: fc.integer({ min: 0, max: 12 }), to: fc.option(fc.constantFrom(5, 'b'), { nil: undefined }) }),
 );
-/** After a batch: read at once, or let lmdb's writer thread commit some batches first, or flush. */
-const arbPause = fc.constantFrom('none', 'tick', 'flush');
+/** After a batch: read at once, or let batches reach lmdb's writer thread (and some commit), or flush. */
+const arbPause = fc.constantFrom('none', 'tick', 'sleep', 'flush');
 
 test('writes pending on lmdb\'s writer thread read the same as committed ones, whatever the interleaving', async () => {
   const dir = tempDir('lmdb-overlay');
-  const s = new LmdbDurableStore({ path: join(dir, 'db') });
+  // Batches go to lmdb at the next timer turn, so every pause lands in a different phase.
+  let s = new LmdbDurableStore({ path: join(dir, 'db'), applyDelayMs: 0 });
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.array(arbOp, { minLength: 1, maxLength: 4 }), arbPause), { maxLength: 12 }), async (batches) => {
@@ -29,6 +30,7 @@ test('writes pending on lmdb\'s writer thread read the same as committed ones, w
           s.write(ops);
           model.write(ops);
           if (pause === 'tick') await new Promise((r) => setImmediate(r));
+          if (pause === 'sleep') await new Promise((r) => setTimeout(r, 2));
           if (pause === 'flush') await s.flush();
           for (const ns of ['x', 'y']) {
             assert.deepEqual(s.range(ns), model.range(ns));
@@ -37,6 +39,10 @@ test('writes pending on lmdb\'s writer thread read the same as committed ones, w
           }
         }
         await s.flush();
+        for (const ns of ['x', 'y']) assert.deepEqual(s.range(ns), model.range(ns));
+        // And the same after a reopen (lmdb plus whatever the log replays).
+        await s.close();
+        s = new LmdbDurableStore({ path: join(dir, 'db'), applyDelayMs: 0 });
         for (const ns of ['x', 'y']) assert.deepEqual(s.range(ns), model.range(ns));
       }),
       { numRuns: 60, seed: 4242 },

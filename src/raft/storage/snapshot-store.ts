@@ -1,6 +1,7 @@
 import type { BlobStore } from '../../runtime/ports/storage.js';
 import type { ConfState, Snapshot, SnapshotMeta } from '../core/types.js';
-import { crc32, packr, toBytes } from './codec.js';
+import { crc32 } from '../../util/crc32.js';
+import { packr, toBytes } from './codec.js';
 
 /**
  * Snapshots (hashicorp SnapshotStore) as one blob each on a BlobStore, which writes atomically and
