@@ -36,7 +36,7 @@ describe('write-ahead log records', () => {
       wal.append({ seq: 2, ops: [['kv', 7, null], ['other', 'b', bytes('2')]] });
       await wal.sync();
       wal.append(batch(3, 'c', '3'));
-      await wal.close();
+      await wal.close(false);
       const r = readRecords(path);
       assert.deepEqual(r.batches.map((b) => b.seq), [1, 2], 'a record appended but never synced is not in the file');
       assert.deepEqual(r.batches[1]!.ops, [['kv', 7, null], ['other', 'b', bytes('2')]]);
@@ -143,6 +143,7 @@ describe('store: replay of the write-ahead log at open', () => {
       }
       await s.flush();
       await s.close();
+      assert.equal(statSync(`${path}.wal`).size, 0, 'a cleanly closed store leaves an empty log');
       assert.ok(maxLog < 64 * 1024, `the log grew to ${maxLog} bytes with a 16 KiB checkpoint`);
       const again = new LmdbDurableStore({ path });
       try {

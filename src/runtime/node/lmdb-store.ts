@@ -281,10 +281,11 @@ export class LmdbDurableStore implements DurableStore {
 
   async close(): Promise<void> {
     if (this.isClosed) return;
-    this.applyToLmdb();
-    await this.lastCommit;
+    // LMDB durable through every batch, then an empty log: a stopped store is its LMDB alone.
+    let synced = true;
+    await this.syncLmdb().catch(() => (synced = false));
     this.isClosed = true;
-    await this.wal.close();
+    await this.wal.close(synced);
     await this.env.close();
   }
 }

@@ -161,9 +161,16 @@ export class WriteAheadLog {
     }
   }
 
-  /** After the last step: the file stays as it is (replayed at the next open). */
-  async close(): Promise<void> {
+  /**
+   * After the last step. `empty`: the caller made every record durable elsewhere, so the file is
+   * truncated (a cleanly stopped store is its LMDB alone); otherwise it is replayed at the next open.
+   */
+  async close(empty: boolean): Promise<void> {
     await this.chain;
+    if (empty && !this.failure) {
+      ftruncateSync(this.fd, 0);
+      await datasync(this.fd);
+    }
     closeSync(this.fd);
   }
 }
