@@ -199,7 +199,19 @@ export class ClusterHarness {
     const fsm = l.node.fsm;
     const assignments = fsm.assignments();
     const actives = this.world.actives();
+    const units = this.world.activeUnits();
     for (const g of fsm.model.groups) {
+      if (g.model === 'nwayactive') {
+        // Every SU the FSM has active really serves the SI, and no other.
+        for (const si of g.sis) {
+          const said = Object.entries(assignments[si.name] ?? {})
+            .filter(([, ha]) => ha === 'active')
+            .map(([su]) => `${fsm.state.amf.sus[su]?.node ?? '-'}/${su}`)
+            .sort();
+          const real = [...(units.get(si.name) ?? [])].sort();
+          if (said.join() !== real.join()) problems.push(`SI ${si.name}: FSM says active on [${said.join(',')}], really on [${real.join(',')}]`);
+        }
+      }
       if (g.model !== '2n' && g.model !== 'nplusm') continue;
       const inService = g.units.filter((u) => {
         const st = fsm.state.amf.sus[u.name];
