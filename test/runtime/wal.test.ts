@@ -31,7 +31,7 @@ describe('write-ahead log records', () => {
   it('reads back what was appended and synced, in order', async () => {
     await withDir('wal', async (dir) => {
       const path = join(dir, 'log');
-      const wal = new WriteAheadLog(path);
+      const wal = new WriteAheadLog(path, 0);
       wal.append(batch(1, 'a', '1'));
       wal.append({ seq: 2, ops: [['kv', 7, null], ['other', 'b', bytes('2')]] });
       await wal.sync();
@@ -70,7 +70,7 @@ describe('write-ahead log records', () => {
 });
 
 describe('store: replay of the write-ahead log at open', () => {
-  it('applies the records LMDB lacks, in order, and empties the log', async () => {
+  it('applies the records LMDB lacks, in order, and appends after them', async () => {
     await withDir('wal-replay', async (dir) => {
       const path = join(dir, 'db');
       await storeWith(path, 3);
@@ -78,7 +78,6 @@ describe('store: replay of the write-ahead log at open', () => {
       writeFileSync(`${path}.wal`, Buffer.concat([batch(2, 'k2', 'stale'), batch(3, 'k3', null), batch(4, 'k4', 'v4'), { seq: 5, ops: [['kv', 'k1', null], ['kv', 'k5', bytes('v5')]] }].map((b) => encodeRecord(b as WalBatch))));
       const s = new LmdbDurableStore({ path });
       try {
-        assert.equal(statSync(`${path}.wal`).size, 0, 'the log is emptied once its records are in LMDB');
         assert.equal(text(s.get('kv', 'k2')), 'v2', 'a record at or below LMDB\'s batch is skipped, not applied again');
         assert.equal(text(s.get('kv', 'k3')), 'v3');
         assert.equal(text(s.get('kv', 'k4')), 'v4');
@@ -87,7 +86,7 @@ describe('store: replay of the write-ahead log at open', () => {
         // Numbering goes on after the replayed batches: a later crash replays correctly again.
         s.write([{ op: 'put', ns: 'kv', key: 'k6', value: bytes('v6') }]);
         await s.flush();
-        assert.deepEqual(readRecords(`${path}.wal`).batches.map((b) => b.seq), [6]);
+        assert.deepEqual(readRecords(`${path}.wal`).batches.map((b) => b.seq), [2, 3, 4, 5, 6], 'kept until a checkpoint, the new batch after them');
       } finally {
         await s.close();
       }
@@ -111,6 +110,10 @@ describe('store: replay of the write-ahead log at open', () => {
       try {
         assert.equal(text(s.get('kv', 'k2')), 'v2');
         assert.equal(s.get('kv', 'k3'), undefined, 'the torn batch was never acknowledged');
+        assert.equal(statSync(`${path}.wal`).size, r2.length, 'the torn tail is cut');
+        s.write([{ op: 'put', ns: 'kv', key: 'k3', value: bytes('new') }]);
+        await s.flush();
+        assert.deepEqual(readRecords(`${path}.wal`).batches.map((b) => b.seq), [2, 3], 'a new batch 3 follows the whole records, readable');
       } finally {
         await s.close();
       }

@@ -55,20 +55,20 @@ interface Pending {
  *
  * Why a log in front: an LMDB commit with its sync costs ~0.6 ms here (two page writes and two
  * syncs under overlappingSync), an append + fdatasync ~0.15 ms, and Raft waits for one durability
- * point per hop. So write() stages the batch in an in-memory overlay (reads consult it first),
- * appends it to the log buffer and hands it to lmdb's writer thread (`transaction`, never
- * synchronously: in lmdb 3.5.6 a commit on the calling thread fsyncs before it returns); flush()
- * writes the log buffer and fdatasyncs it, and nothing else. LMDB catches up behind, syncing on
- * its own thread; once the log holds `checkpointBytes`, an `env.sync()` makes LMDB durable
- * through the log's last record and the log is emptied.
+ * point per hop. So write() stages the batch in an in-memory overlay (reads consult it first) and
+ * appends it to the log buffer; flush() writes the log buffer and fdatasyncs it, and nothing else.
+ * LMDB catches up behind: every `applyDelayMs` the batches written since go to lmdb's writer
+ * thread as one `transaction` (never synchronously: in lmdb 3.5.6 a commit on the calling thread
+ * fsyncs before it returns), which syncs on its own thread. Once the log holds `checkpointBytes`,
+ * an `env.sync()` makes LMDB durable through the log's last record and the log is emptied.
  *
  * Crash safety. Every LMDB transaction also writes the batch's sequence number (WAL_NS), so LMDB
  * always holds exactly the batches up to the number it stores: a whole prefix, whatever a crash
  * cut (lmdb-js's overlappingSync rolls back to the last synced meta page after a reboot; mdb.c
  * never reuses pages that meta references before a newer sync). The log holds every flushed batch
  * since the last checkpoint, each record checksummed. Opening replays the log's records above
- * LMDB's number in order, up to a torn or corrupt tail (never acknowledged), as one synchronous
- * transaction, then empties the log. So a kill -9 or power loss keeps every batch a flush()
+ * LMDB's number in order, up to a torn or corrupt tail (never acknowledged, and cut), as one
+ * transaction; the log keeps them until the next checkpoint. So a kill -9 or power loss keeps every batch a flush()
  * acknowledged and loses only whole newer ones; a log that does not continue LMDB's sequence
  * (a gap: a lost or foreign file) refuses to open rather than guess.
  */
@@ -95,17 +95,21 @@ export class LmdbDurableStore implements DurableStore {
     this.checkpointBytes = options.checkpointBytes ?? 64 * 1024 * 1024;
     this.applyDelayMs = options.applyDelayMs ?? 10;
     const walPath = `${options.path}.wal`;
-    this.seq = this.replay(walPath);
-    this.wal = new WriteAheadLog(walPath);
+    const log = readRecords(walPath);
+    this.seq = this.replay(walPath, log.batches);
+    this.wal = new WriteAheadLog(walPath, log.validBytes);
   }
 
-  /** Apply the log's batches LMDB lacks, durably; returns the last batch's sequence number. */
-  private replay(walPath: string): number {
+  /**
+   * Apply the log's batches LMDB lacks; returns the last batch's sequence number. The log keeps
+   * them until the next checkpoint, so this commit need not be durable before the store is used.
+   */
+  private replay(walPath: string, batches: readonly WalBatch[]): number {
     const seqDb = this.db(WAL_NS);
     const stored = seqDb.get(WAL_SEQ_KEY);
     const durable = stored === undefined ? 0 : stored.readDoubleBE(0);
     const missing: WalBatch[] = [];
-    for (const b of readRecords(walPath).batches) {
+    for (const b of batches) {
       if (b.seq <= durable) continue;
       const expected = durable + missing.length + 1;
       if (b.seq !== expected) {
@@ -118,7 +122,6 @@ export class LmdbDurableStore implements DurableStore {
     // Named databases are opened outside the transaction (opening one may write on its own).
     const dbs = new Map<string, Db>();
     for (const b of missing) for (const [ns] of b.ops) if (!dbs.has(ns)) dbs.set(ns, this.db(ns));
-    // Synchronous: commits and syncs before the log is emptied by WriteAheadLog's constructor.
     this.env.transactionSync(() => {
       for (const b of missing) for (const [ns, key, value] of b.ops) this.commitOp(dbs.get(ns)!, key, value ?? undefined);
       seqDb.putSync(WAL_SEQ_KEY, seqValue(last));

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fdatasyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Packr } from 'msgpackr';
 import { crc32 } from '../../util/crc32.js';
 import type { DurableKey } from '../ports/storage.js';
@@ -93,10 +93,16 @@ export class WriteAheadLog {
   private failure: Error | undefined;
   private checkpointing = false;
 
-  /** Opens the file empty: the caller has replayed what it held and made that durable elsewhere. */
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
+  /**
+   * Opens the file to append after its first `validBytes` (the whole records `readRecords` found;
+   * a torn tail beyond them is cut). The records kept are replayed again at the next open, skipped
+   * where the store has them, until a checkpoint empties the file.
+   */
+  constructor(readonly path: string, validBytes: number) {
+    this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    ftruncateSync(this.fd, validBytes);
     fdatasyncSync(this.fd);
+    this.fileBytes = validBytes;
   }
 
   get bytes(): number {
