@@ -68,7 +68,7 @@ interface Pending {
  * never reuses pages that meta references before a newer sync). The log holds every flushed batch
  * since the last checkpoint, each record checksummed. Opening replays the log's records above
  * LMDB's number in order, up to a torn or corrupt tail (never acknowledged, and cut), as one
- * transaction; the log keeps them until the next checkpoint. So a kill -9 or power loss keeps every batch a flush()
+ * synchronous (synced) transaction; the log keeps them until the next checkpoint. So a kill -9 or power loss keeps every batch a flush()
  * acknowledged and loses only whole newer ones; a log that does not continue LMDB's sequence
  * (a gap: a lost or foreign file) refuses to open rather than guess.
  */
@@ -101,8 +101,10 @@ export class LmdbDurableStore implements DurableStore {
   }
 
   /**
-   * Apply the log's batches LMDB lacks; returns the last batch's sequence number. The log keeps
-   * them until the next checkpoint, so this commit need not be durable before the store is used.
+   * Apply the log's batches LMDB lacks, and make LMDB durable through them; returns the last
+   * batch's sequence number. Durable at once, because LMDB may hold batches the log does not (given
+   * to it but never flushed, kept by a kill in the page cache): new batches will follow them in
+   * the log, so losing them to a later power cut would leave a gap no replay could cross.
    */
   private replay(walPath: string, batches: readonly WalBatch[]): number {
     const seqDb = this.db(WAL_NS);
@@ -117,11 +119,12 @@ export class LmdbDurableStore implements DurableStore {
       }
       missing.push(b);
     }
-    if (missing.length === 0) return durable;
-    const last = missing[missing.length - 1]!.seq;
+    const last = missing.length === 0 ? durable : missing[missing.length - 1]!.seq;
     // Named databases are opened outside the transaction (opening one may write on its own).
     const dbs = new Map<string, Db>();
     for (const b of missing) for (const [ns] of b.ops) if (!dbs.has(ns)) dbs.set(ns, this.db(ns));
+    // A commit on the calling thread syncs the environment before it returns (see above), and
+    // with it every transaction committed before: one at every open, replay or not.
     this.env.transactionSync(() => {
       for (const b of missing) for (const [ns, key, value] of b.ops) this.commitOp(dbs.get(ns)!, key, value ?? undefined);
       seqDb.putSync(WAL_SEQ_KEY, seqValue(last));
