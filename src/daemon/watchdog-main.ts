@@ -88,3 +88,4 @@ process.stdin.on('error', onClosed);
 // Terminal signals are for amfd, which stops the watchdog itself (it runs in its own session anyway).
 process.on('SIGINT', () => undefined);
 process.on('SIGHUP', () => undefined);
+log('info', 'watchdog up: no lease held until amfd arms one');

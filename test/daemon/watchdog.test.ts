@@ -19,6 +19,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const now = (): bigint => process.hrtime.bigint();
 const MS = 1_000_000n;
 const spawned: number[] = [];
+const watchdogs: ChildProcess[] = [];
 
 /** A group of two `sleep`s: the leader marked with `owner` (if any), its child unmarked. */
 async function component(owner?: string): Promise<{ leader: number; child: number }> {
@@ -47,19 +48,34 @@ async function waitFor(what: string, probe: () => boolean, timeoutMs = 5000): Pr
   }
 }
 
-/** The watchdog process itself, its stderr collected, and when it exited (monotonic ns). */
-function watchdog(env: Record<string, string> = {}): { p: ChildProcess; send: (line: string) => void; err: () => string; exited: Promise<{ code: number | null; at: bigint }> } {
+interface Watchdog {
+  p: ChildProcess;
+  send: (line: string) => void;
+  err: () => string;
+  exited: Promise<{ code: number | null; at: bigint }>;
+}
+
+/**
+ * The watchdog process itself, its stderr collected, and when it exited (monotonic ns); resolves
+ * once it is up (its first log line), so that deadlines the tests set start counting from there
+ * and a slow start on a loaded machine cannot pass them before the watchdog reads them.
+ */
+async function watchdog(env: Record<string, string> = {}): Promise<Watchdog> {
   const { file, args } = watchdogCommand('t');
   const p = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  watchdogs.push(p);
   let err = '';
   p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; at: bigint }>((resolve) => p.once('exit', (code) => resolve({ code, at: now() })));
+  await waitFor('the watchdog up', () => err.includes('watchdog up'), 30_000);
   return { p, send: (line) => p.stdin!.write(line), err: () => err, exited };
 }
 
 const owner = (): string => `wd-test-${process.pid}-${randomBytes(4).toString('hex')}@/tmp/none`;
 
 after(() => {
+  // A failed test must not leave a watchdog holding its pipe open (the file would never end).
+  for (const p of watchdogs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   for (const pid of spawned) {
     try {
       process.kill(-pid, 'SIGKILL');
@@ -89,11 +105,12 @@ test('protocol: what the daemon encodes parses back; any other line is refused o
 test('renewals in time keep every component alive; without them the owned groups are killed, nothing else', async () => {
   const me = owner();
   const [mine, other, plain] = [await component(me), await component(owner()), await component()];
-  const w = watchdog();
+  const w = await watchdog();
   w.send(`owner ${me}\n`);
-  // A lease of 400 ms renewed every 40 ms, 50 times: a renewal in time always wins.
+  // A lease of 2 s renewed every 40 ms, 50 times: a renewal in time always wins, even on a
+  // loaded machine that stalls this loop for a while.
   for (let i = 0; i < 50; i++) {
-    w.send(`arm ${now() + 400n * MS}\n`);
+    w.send(`arm ${now() + 2000n * MS}\n`);
     await sleep(40);
   }
   assert.ok(alive(mine.leader) && alive(mine.child), 'renewed in time: the component lives');
@@ -103,7 +120,9 @@ test('renewals in time keep every component alive; without them the owned groups
   assert.ok(now() >= last, 'not killed before the deadline');
   for (const pid of [other.leader, other.child, plain.leader, plain.child]) assert.ok(alive(pid), `unowned ${pid} untouched`);
   assert.equal(w.p.exitCode, null, 'amfd (the pipe) alive: the watchdog keeps running');
-  assert.match(w.err(), /lease ran out without renewal.*"killed":1|"killed":1.*lease ran out without renewal/);
+  // The kill comes before its log line.
+  await waitFor('the kill logged', () => /lease ran out without renewal/.test(w.err()));
+  assert.match(w.err(), /"killed":1.*"amfdAlive":true/);
   w.p.stdin!.end();
   assert.equal((await w.exited).code, 0, 'closed while disarmed: it exits');
 });
@@ -111,7 +130,7 @@ test('renewals in time keep every component alive; without them the owned groups
 test('pipe closed while armed (amfd died): the owned groups are killed at the deadline, then it exits', async () => {
   const me = owner();
   const mine = await component(me);
-  const w = watchdog();
+  const w = await watchdog();
   const deadline = now() + 1000n * MS;
   w.send(`owner ${me}\narm ${deadline}\n`);
   w.p.stdin!.end();
@@ -122,12 +141,13 @@ test('pipe closed while armed (amfd died): the owned groups are killed at the de
   assert.ok(at >= deadline, 'exited only after the deadline');
   await waitFor('the owned group dead', () => !alive(mine.leader) && !alive(mine.child));
   assert.match(w.err(), /closed the pipe while holding a lease/);
+  assert.match(w.err(), /"killed":1,"amfdAlive":false/);
 });
 
 test('pipe closed while disarmed: exits at once and kills nothing; an arm before the owner is refused', async () => {
   const me = owner();
   const mine = await component(me);
-  const w = watchdog();
+  const w = await watchdog();
   // A deadline already passed: if this arm were taken, the kill would be immediate.
   w.send(`arm ${now() - MS}\nowner ${me}\n`);
   w.send(`arm ${now() + 60_000n * MS}\ndisarm\n`);
@@ -140,7 +160,7 @@ test('pipe closed while disarmed: exits at once and kills nothing; an arm before
 test('malformed input renews nothing (fail safe): the last good deadline still kills', async () => {
   const me = owner();
   const mine = await component(me);
-  const w = watchdog();
+  const w = await watchdog();
   const deadline = now() + 800n * MS;
   w.send(`owner ${me}\narm ${deadline}\n`);
   const far = now() + MAX_AHEAD_NS + 1000n * MS;
@@ -191,7 +211,7 @@ test('LeaseWatchdog: stop disarms and ends the watchdog; nothing is killed after
 test('LeaseWatchdog: a new amfd reaps the watchdog an earlier (killed) amfd of the node left, not its own', async () => {
   const me = owner();
   const mine = await component(me);
-  const old = watchdog({ [WATCHDOG_VAR]: me });
+  const old = await watchdog({ [WATCHDOG_VAR]: me });
   old.send(`owner ${me}\narm ${now() + 60_000n * MS}\n`);
   old.p.stdin!.end();
   const wd = new LeaseWatchdog({ node: 't', owner: me, clock: new NodeClock(), logger });
