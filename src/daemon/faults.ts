@@ -4,8 +4,8 @@
  * file every 100 ms and cuts itself off from them: datagrams to and from them are dropped,
  * connections to them are refused, and open connections to them are closed. A connection a
  * blocked peer opened to us is cut by that peer's own hook, so a partition is written to the files
- * of both sides. Network namespaces would do the same below the process, but need non-loopback
- * addresses; the house rule keeps tests on 127.0.0.1 (see docs in test/e2e/partition.test.ts).
+ * of both sides. It works on any machine, on 127.0.0.1; where network namespaces are allowed
+ * (root), test/e2e/partition-netns.test.ts makes the same split below the process.
  */
 import { readFileSync } from 'node:fs';
 import type { DatagramNetwork, DatagramSocket } from '../runtime/ports/datagram.js';

@@ -2,6 +2,8 @@
  * A cluster of real `amfd` processes on 127.0.0.1, each with its own data dir under one work dir:
  * what `npm start` runs, and what the e2e tests and bench:cluster drive. Every amfd and every
  * component carries the work dir in its environment, so stop() can prove nothing is left over.
+ * A test may instead give each node a network namespace and an address in it (`hosts`), so that a
+ * partition is cut below the process (test/e2e/netns.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +27,8 @@ export interface LocalNode {
   readonly raft: string;
   readonly rpc: string;
   readonly log: string;
+  /** The network namespace its amfd runs in, if any. */
+  readonly netns: string | undefined;
   process: ChildProcess | undefined;
 }
 
@@ -38,6 +42,11 @@ export interface LocalClusterOptions {
   readonly entry?: string;
   /** Extra settings merged into every node's JSON config. */
   readonly extra?: Record<string, unknown>;
+  /**
+   * Per node (in order): the address it binds (its API, SWIM, Raft and RPC ports) and the network
+   * namespace its amfd runs in (`ip netns exec`, root only). Default: all on 127.0.0.1, no namespace.
+   */
+  readonly hosts?: ReadonlyArray<{ readonly address: string; readonly netns: string }>;
 }
 
 /** A port free on 127.0.0.1 for both TCP and UDP (the cluster binds both on the SWIM and RPC ports). */
@@ -74,16 +83,20 @@ export class LocalCluster {
     const c = new LocalCluster(o);
     mkdirSync(o.workDir, { recursive: true });
     writeFileSync(c.tokenFile, `${c.token}\n`, { mode: 0o600 });
+    if (o.hosts !== undefined && o.hosts.length !== o.nodes) throw new Error(`${o.hosts.length} hosts for ${o.nodes} nodes`);
     const used = new Set<number>();
-    const port = async (): Promise<string> => {
+    // Ports free on loopback; a node in its own namespace has all of its ports free anyway.
+    const port = async (host: string): Promise<string> => {
       let p = await freePort();
       while (used.has(p)) p = await freePort();
       used.add(p);
-      return `127.0.0.1:${p}`;
+      return `${host}:${p}`;
     };
     for (let i = 1; i <= o.nodes; i++) {
       const name = `n${i}`;
-      c.nodes.push({ name, dataDir: join(o.workDir, name), api: await port(), swim: await port(), raft: await port(), rpc: await port(), log: join(o.workDir, `${name}.log`), process: undefined });
+      const host = o.hosts?.[i - 1];
+      const a = host?.address ?? '127.0.0.1';
+      c.nodes.push({ name, dataDir: join(o.workDir, name), api: await port(a), swim: await port(a), raft: await port(a), rpc: await port(a), log: join(o.workDir, `${name}.log`), netns: host?.netns, process: undefined });
     }
     for (const n of c.nodes) c.writeConfig(n);
     return c;
@@ -117,7 +130,10 @@ export class LocalCluster {
   startNode(name: string, env: Record<string, string> = {}): ChildProcess {
     const n = this.node(name);
     const out = openSync(n.log, 'a');
-    const child = spawn(process.execPath, [...AMFD_NODE_FLAGS, this.o.entry ?? join(ROOT, 'bin/amfd.js'), '--config', join(this.o.workDir, `${name}.json`)], {
+    const amfd = [process.execPath, ...AMFD_NODE_FLAGS, this.o.entry ?? join(ROOT, 'bin/amfd.js'), '--config', join(this.o.workDir, `${name}.json`)];
+    // `ip netns exec` execs amfd in place: the child's pid is amfd's.
+    const [file, ...args] = n.netns === undefined ? amfd : ['ip', 'netns', 'exec', n.netns, ...amfd];
+    const child = spawn(file!, args, {
       cwd: ROOT,
       env: { ...process.env, ...env, [LAUNCH_VAR]: this.o.workDir },
       stdio: ['ignore', out, out],

@@ -2,11 +2,12 @@
  * Helpers of the real-process tests: a LocalCluster with a light groups.conf of sample-worker
  * components, views of who is ACTIVE where (from the API), polling, and component kills.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GroupView } from '../../src/api/backend.js';
-import { LocalCluster, ROOT } from '../../src/daemon/local-cluster.js';
+import { LocalCluster, ROOT, type LocalClusterOptions } from '../../src/daemon/local-cluster.js';
 import { findMarked, OWNER_VAR } from '../../src/daemon/orphans.js';
 
 const WORKER = `/bin/sh ${join(ROOT, 'conf/examples/sample-worker')}`;
@@ -33,12 +34,15 @@ export const ALL_SIS = ['web-a', 'web-b', 'db-main'];
 /** The partition hook's file of a node (src/daemon/faults.ts). */
 export const faultFile = (c: LocalCluster, node: string): string => join(c.o.workDir, `${node}.faults.json`);
 
-/** Start a 3-node cluster; with `faults`, each node reads its partition hook file (empty at first). */
-export async function startTestCluster(prefix: string, faults = false): Promise<LocalCluster> {
+/**
+ * Start a 3-node cluster; with `faults`, each node reads its partition hook file (empty at first);
+ * with `hosts`, each node runs in its own network namespace (netns.ts).
+ */
+export async function startTestCluster(prefix: string, faults = false, hosts?: LocalClusterOptions['hosts']): Promise<LocalCluster> {
   const workDir = mkdtempSync(join(tmpdir(), `amfd-e2e-${prefix}-`));
   const groups = join(workDir, 'groups.conf');
   writeFileSync(groups, testGroupsConf());
-  const c = await LocalCluster.prepare({ workDir, nodes: 3, groupsConf: groups, logLevel: 'info' });
+  const c = await LocalCluster.prepare({ workDir, nodes: 3, groupsConf: groups, logLevel: 'info', ...(hosts ? { hosts } : {}) });
   for (const n of c.nodes) {
     if (faults) writeFileSync(faultFile(c, n.name), '[]');
     c.startNode(n.name, faults ? { AMFD_FAULT_FILE: faultFile(c, n.name) } : {});
@@ -115,4 +119,50 @@ export function componentPid(c: LocalCluster, su: string, node?: string): number
       return false;
     }
   });
+}
+
+/**
+ * The partition scenario (issue 8): cut a node that holds an active SI off from the other two, and
+ * check that its actives stop before the majority makes those SIs active (polling both every
+ * 20 ms); then heal and wait for it to be back up. `cut`/`heal` make and mend the split.
+ * Returns when, after the cut, the minority had stopped and the majority had started (ms).
+ */
+export async function minorityStopsFirst(c: LocalCluster, nodes: readonly string[], cut: (victim: string, majority: readonly string[]) => void, heal: () => void): Promise<{ stoppedMs: number; startedMs: number }> {
+  const placed = await waitFor('every SI active', 40_000, () => allActiveOn(c, nodes, nodes));
+  const leader = await waitFor('a leader', 10_000, () => leaderOf(c, nodes));
+  const victim = nodes.find((n) => n !== leader && [...placed.values()].includes(n)) ?? [...placed.values()][0]!;
+  const majority = nodes.filter((n) => n !== victim);
+  const g = (await groupsOn(c, victim))!;
+  // The victim's SUs that hold an SI active, and their component processes.
+  const mine = [...actives(g)].flatMap(([si, list]) => list.filter((a) => a.node === victim).map((a) => ({ si, su: a.su })));
+  assert.ok(mine.length > 0, `${victim} holds an active SI`);
+  for (const m of mine) assert.ok(componentPid(c, m.su, victim), `${m.su} runs on ${victim}`);
+  cut(victim, majority);
+  const t0 = Date.now();
+  let stoppedAt: number | undefined;
+  let startedAt: number | undefined;
+  const overlaps: string[] = [];
+  while (Date.now() - t0 < 30_000 && startedAt === undefined) {
+    // Read the majority's view first, then the minority's processes: a process still alive
+    // after the majority reported its SI active elsewhere is a real overlap.
+    const view = await allActiveOn(c, majority, majority);
+    const alive = mine.filter((m) => componentPid(c, m.su, victim) !== undefined);
+    if (alive.length === 0 && stoppedAt === undefined) stoppedAt = Date.now() - t0;
+    if (view && mine.every((m) => view.get(m.si) !== victim)) {
+      startedAt = Date.now() - t0;
+      for (const m of alive) overlaps.push(`${m.si}: ${m.su} on ${victim} still running when the majority had it active on ${view.get(m.si)}`);
+    }
+    await sleep(20);
+  }
+  assert.ok(stoppedAt !== undefined, `the minority ${victim} stopped its actives`);
+  assert.ok(startedAt !== undefined, 'the majority made the SIs active');
+  assert.ok(stoppedAt < startedAt, `stopped at ${stoppedAt} ms, started at ${startedAt} ms`);
+  assert.deepEqual(overlaps, []);
+  // Heal: the minority node rejoins as a new incarnation.
+  heal();
+  await waitFor(`${victim} back up`, 30_000, async () => {
+    const v = await c.get<{ nodes: Array<{ name: string; up: boolean }> }>(majority[0]!, '/v1/nodes');
+    return v?.nodes.find((x) => x.name === victim)?.up ? true : undefined;
+  });
+  return { stoppedMs: stoppedAt, startedMs: startedAt };
 }
