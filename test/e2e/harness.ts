@@ -121,48 +121,78 @@ export function componentPid(c: LocalCluster, su: string, node?: string): number
   });
 }
 
-/**
- * The partition scenario (issue 8): cut a node that holds an active SI off from the other two, and
- * check that its actives stop before the majority makes those SIs active (polling both every
- * 20 ms); then heal and wait for it to be back up. `cut`/`heal` make and mend the split.
- * Returns when, after the cut, the minority had stopped and the majority had started (ms).
- */
-export async function minorityStopsFirst(c: LocalCluster, nodes: readonly string[], cut: (victim: string, majority: readonly string[]) => void, heal: () => void): Promise<{ stoppedMs: number; startedMs: number }> {
+/** Alive and not a zombie (a paused amfd cannot reap the components its watchdog killed). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export interface Victim {
+  readonly victim: string;
+  readonly majority: string[];
+  /** Its SUs that hold an SI active, with their component's pid. */
+  readonly mine: ReadonlyArray<{ si: string; su: string; pid: number }>;
+}
+
+/** A non-leader node holding an ACTIVE SI (once every SI is active), with those SIs and pids. */
+export async function pickVictim(c: LocalCluster, nodes: readonly string[]): Promise<Victim> {
   const placed = await waitFor('every SI active', 40_000, () => allActiveOn(c, nodes, nodes));
   const leader = await waitFor('a leader', 10_000, () => leaderOf(c, nodes));
   const victim = nodes.find((n) => n !== leader && [...placed.values()].includes(n)) ?? [...placed.values()][0]!;
-  const majority = nodes.filter((n) => n !== victim);
   const g = (await groupsOn(c, victim))!;
-  // The victim's SUs that hold an SI active, and their component processes.
-  const mine = [...actives(g)].flatMap(([si, list]) => list.filter((a) => a.node === victim).map((a) => ({ si, su: a.su })));
+  const mine = [...actives(g)].flatMap(([si, list]) => list.filter((a) => a.node === victim).map((a) => ({ si, su: a.su, pid: componentPid(c, a.su, victim) ?? 0 })));
   assert.ok(mine.length > 0, `${victim} holds an active SI`);
-  for (const m of mine) assert.ok(componentPid(c, m.su, victim), `${m.su} runs on ${victim}`);
-  cut(victim, majority);
+  for (const m of mine) assert.ok(m.pid > 0, `${m.su} runs on ${victim}`);
+  return { victim, majority: nodes.filter((n) => n !== victim), mine };
+}
+
+/**
+ * Poll every 20 ms until the majority has every SI of the victim ACTIVE on one of its nodes; by
+ * then the victim must run none of those SUs' components (the old pids, or any new one). The
+ * majority's view is read first, then the processes: a component alive after the view showed
+ * its SI elsewhere is a real overlap. Returns when (ms after the call) each was first seen.
+ */
+export async function watchFailover(c: LocalCluster, v: Victim): Promise<{ stoppedAt: number; startedAt: number }> {
   const t0 = Date.now();
   let stoppedAt: number | undefined;
   let startedAt: number | undefined;
   const overlaps: string[] = [];
   while (Date.now() - t0 < 30_000 && startedAt === undefined) {
-    // Read the majority's view first, then the minority's processes: a process still alive
-    // after the majority reported its SI active elsewhere is a real overlap.
-    const view = await allActiveOn(c, majority, majority);
-    const alive = mine.filter((m) => componentPid(c, m.su, victim) !== undefined);
-    if (alive.length === 0 && stoppedAt === undefined) stoppedAt = Date.now() - t0;
-    if (view && mine.every((m) => view.get(m.si) !== victim)) {
+    const view = await allActiveOn(c, v.majority, v.majority);
+    const living = v.mine.filter((m) => alive(m.pid) || componentPid(c, m.su, v.victim) !== undefined);
+    if (living.length === 0) stoppedAt ??= Date.now() - t0;
+    if (view) {
       startedAt = Date.now() - t0;
-      for (const m of alive) overlaps.push(`${m.si}: ${m.su} on ${victim} still running when the majority had it active on ${view.get(m.si)}`);
+      for (const m of living) overlaps.push(`${m.si}: ${m.su} on ${v.victim} still running when the majority had it ACTIVE on ${view.get(m.si)}`);
     }
     await sleep(20);
   }
-  assert.ok(stoppedAt !== undefined, `the minority ${victim} stopped its actives`);
-  assert.ok(startedAt !== undefined, 'the majority made the SIs active');
-  assert.ok(stoppedAt < startedAt, `stopped at ${stoppedAt} ms, started at ${startedAt} ms`);
   assert.deepEqual(overlaps, []);
+  assert.ok(stoppedAt !== undefined, `${v.victim}'s active components stopped`);
+  assert.ok(startedAt !== undefined, 'the majority made the SIs active');
+  assert.ok(stoppedAt <= startedAt, `stopped at ${stoppedAt} ms, active elsewhere at ${startedAt} ms`);
+  return { stoppedAt, startedAt };
+}
+
+/**
+ * The partition scenario (issue 8): cut a node that holds an active SI off from the other two
+ * (`cut` makes the split, `heal` mends it); its actives must stop before the majority makes those
+ * SIs active, strictly (watchFailover). Then heal and wait for it to be back up.
+ */
+export async function minorityStopsFirst(c: LocalCluster, nodes: readonly string[], cut: (victim: string, majority: readonly string[]) => void, heal: () => void): Promise<{ stoppedAt: number; startedAt: number }> {
+  const v = await pickVictim(c, nodes);
+  cut(v.victim, v.majority);
+  const t = await watchFailover(c, v);
+  assert.ok(t.stoppedAt < t.startedAt, `stopped at ${t.stoppedAt} ms, started at ${t.startedAt} ms`);
   // Heal: the minority node rejoins as a new incarnation.
   heal();
-  await waitFor(`${victim} back up`, 30_000, async () => {
-    const v = await c.get<{ nodes: Array<{ name: string; up: boolean }> }>(majority[0]!, '/v1/nodes');
-    return v?.nodes.find((x) => x.name === victim)?.up ? true : undefined;
+  await waitFor(`${v.victim} back up`, 30_000, async () => {
+    const view = await c.get<{ nodes: Array<{ name: string; up: boolean }> }>(v.majority[0]!, '/v1/nodes');
+    return view?.nodes.find((x) => x.name === v.victim)?.up ? true : undefined;
   });
-  return { stoppedMs: stoppedAt, startedMs: startedAt };
+  return t;
 }

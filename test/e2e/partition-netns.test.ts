@@ -39,7 +39,7 @@ test('partition in network namespaces: the unplugged minority stops its actives 
       if (unplugged !== undefined) net.value.heal(unplugged);
     };
     const r = await minorityStopsFirst(c, NODES, cut, heal);
-    t.diagnostic(`after the cut: minority stopped at ${r.stoppedMs} ms, majority active at ${r.startedMs} ms`);
+    t.diagnostic(`after the cut: minority stopped at ${r.stoppedAt} ms, majority active at ${r.startedAt} ms`);
   } catch (e) {
     failed = true;
     throw e;

@@ -35,7 +35,7 @@ test('partition: the minority stops its actives before the majority starts them'
       for (const n of NODES) writeFileSync(faultFile(c, n), '[]');
     };
     const r = await minorityStopsFirst(c, NODES, cut, heal);
-    t.diagnostic(`after the cut: minority stopped at ${r.stoppedMs} ms, majority active at ${r.startedMs} ms`);
+    t.diagnostic(`after the cut: minority stopped at ${r.stoppedAt} ms, majority active at ${r.startedAt} ms`);
   } catch (e) {
     failed = true;
     throw e;

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import type { LocalCluster } from '../../src/daemon/local-cluster.js';
 import { findMarked } from '../../src/daemon/orphans.js';
 import { WATCHDOG_VAR } from '../../src/daemon/watchdog.js';
-import { actives, allActiveOn, componentPid, groupsOn, leaderOf, sleep, startTestCluster, stopTestCluster, waitFor } from './harness.js';
+import { alive, allActiveOn, componentPid, pickVictim, sleep, startTestCluster, stopTestCluster, waitFor, watchFailover } from './harness.js';
 
 const NODES = ['n1', 'n2', 'n3'];
 let c: LocalCluster;
@@ -28,55 +28,6 @@ after(async () => {
   assert.deepEqual(left, [], 'no amfd, watchdog or component process is left');
 });
 
-/** Alive and not a zombie (a paused amfd cannot reap the components its watchdog killed). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** A non-leader node holding an ACTIVE SI, with those SIs and their component pids. */
-async function pickVictim(): Promise<{ victim: string; majority: string[]; mine: Array<{ si: string; su: string; pid: number }> }> {
-  const placed = await waitFor('every SI active', 40_000, () => allActiveOn(c, NODES, NODES));
-  const leader = await waitFor('a leader', 10_000, () => leaderOf(c, NODES));
-  const victim = NODES.find((n) => n !== leader && [...placed.values()].includes(n)) ?? [...placed.values()][0]!;
-  const g = (await groupsOn(c, victim))!;
-  const mine = [...actives(g)].flatMap(([si, list]) => list.filter((a) => a.node === victim).map((a) => ({ si, su: a.su, pid: componentPid(c, a.su, victim) ?? 0 })));
-  assert.ok(mine.length > 0, `${victim} holds an active SI`);
-  for (const m of mine) assert.ok(m.pid > 0, `${m.su} runs on ${victim}`);
-  return { victim, majority: NODES.filter((n) => n !== victim), mine };
-}
-
-/**
- * Poll until the majority has every SI of `mine` ACTIVE elsewhere; every old component pid must be
- * dead by then (read the majority's view first, then the processes: a pid alive after the view
- * showed its SI elsewhere is a real overlap).
- */
-async function watchFailover(majority: string[], mine: Array<{ si: string; su: string; pid: number }>): Promise<{ stoppedAt: number; startedAt: number }> {
-  const t0 = Date.now();
-  let stoppedAt: number | undefined;
-  let startedAt: number | undefined;
-  const overlaps: string[] = [];
-  while (Date.now() - t0 < 30_000 && startedAt === undefined) {
-    const view = await allActiveOn(c, majority, majority);
-    const living = mine.filter((m) => alive(m.pid));
-    if (living.length === 0) stoppedAt ??= Date.now() - t0;
-    if (view && mine.every((m) => view.get(m.si) !== undefined)) {
-      startedAt = Date.now() - t0;
-      for (const m of living) overlaps.push(`${m.si}: pid ${m.pid} of ${m.su} alive when the majority had it ACTIVE on ${view.get(m.si)}`);
-    }
-    await sleep(20);
-  }
-  assert.deepEqual(overlaps, []);
-  assert.ok(stoppedAt !== undefined, 'the old components died');
-  assert.ok(startedAt !== undefined, 'the majority made the SIs active');
-  assert.ok(stoppedAt <= startedAt, `stopped at ${stoppedAt} ms, active elsewhere at ${startedAt} ms`);
-  return { stoppedAt, startedAt };
-}
-
 async function rejoined(node: string, others: string[]): Promise<void> {
   await waitFor(`${node} up again`, 30_000, async () => {
     const v = await c.get<{ nodes: Array<{ name: string; up: boolean }> }>(others[0]!, '/v1/nodes');
@@ -91,11 +42,12 @@ const watchdogKills = (node: string): number => readFileSync(c.node(node).log, '
 
 test('kill -STOP of an amfd: its watchdog kills its actives before the survivors start them; kill -CONT: it rejoins', { timeout: 120_000 }, async () => {
   try {
-    const { victim, majority, mine } = await pickVictim();
+    const v = await pickVictim(c, NODES);
+    const { victim, majority } = v;
     const kills = watchdogKills(victim);
     c.kill(victim, 'SIGSTOP');
     try {
-      const t = await watchFailover(majority, mine);
+      const t = await watchFailover(c, v);
       assert.equal(watchdogKills(victim), kills + 1, 'the watchdog logged its kill');
       induced.set(victim, (induced.get(victim) ?? 0) + 1);
       process.stdout.write(`# SIGSTOP ${victim}: components dead at ${t.stoppedAt} ms, SIs active elsewhere at ${t.startedAt} ms\n`);
@@ -111,12 +63,13 @@ test('kill -STOP of an amfd: its watchdog kills its actives before the survivors
 
 test('kill -9 of an amfd: its watchdog kills its actives at the lease end (not at its restart), then exits', { timeout: 120_000 }, async () => {
   try {
-    const { victim, majority, mine } = await pickVictim();
+    const v = await pickVictim(c, NODES);
+    const { victim, majority } = v;
     const dog = findMarked(WATCHDOG_VAR, (v) => v === `${victim}@${c.node(victim).dataDir}`);
     assert.equal(dog.length, 1, `one watchdog guards ${victim}`);
     const kills = watchdogKills(victim);
     c.kill(victim, 'SIGKILL');
-    const t = await watchFailover(majority, mine);
+    const t = await watchFailover(c, v);
     process.stdout.write(`# SIGKILL ${victim}: components dead at ${t.stoppedAt} ms, SIs active elsewhere at ${t.startedAt} ms\n`);
     await waitFor('the watchdog gone', 5000, async () => (alive(dog[0]!) ? undefined : true));
     assert.equal(watchdogKills(victim), kills + 1, 'the watchdog logged its kill');
