@@ -2,7 +2,9 @@
  * `npm start` (scripts/start.mjs): a 3-node amfd cluster on 127.0.0.1 with
  * conf/examples/groups.conf, each node's data dir and log under a work dir, then
  * `amfctl status --watch` on node n1. Ctrl-C (or SIGTERM) stops amfctl, then every amfd
- * gracefully, then kills anything of the cluster still alive, and removes the work dir.
+ * gracefully, then kills anything of the cluster still alive, and removes the work dir. So does
+ * a hang-up (the terminal closed, an ssh session dropped): the amfds run in sessions of their
+ * own and would otherwise be left running with nobody to stop them.
  *
  * --headless: no amfctl; writes <work>/cluster.json (nodes, API addresses, pids, token file) and
  * prints `amfd-start ready <path>`, then runs until signalled (what the launcher test drives).
@@ -55,6 +57,11 @@ function onSignal(): void {
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// A hang-up may come more than once (from the kernel and from the shell) and nobody is there to
+// mean "give up": it only starts the stop. The terminal is gone, so writes to it fail (EIO);
+// they must not end the stop half way.
+process.on('SIGHUP', () => void stop(0));
+for (const out of [process.stdout, process.stderr]) out.on('error', () => undefined);
 
 if (headless) {
   const file = join(workDir, 'cluster.json');

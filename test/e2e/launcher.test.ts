@@ -69,3 +69,26 @@ test('npm start launcher, headless: all SIs assigned, a node killed, its SIs mov
     assert.deepEqual(left, [], 'no amfd or component process is left');
   }
 });
+
+test('npm start launcher: a hang-up (terminal closed) stops the whole cluster too', { timeout: 60_000 }, async () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'amfd-e2e-hup-'));
+  const launcher = spawn(process.execPath, [join(ROOT, 'scripts/start.mjs'), '--headless', '--work-dir', workDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  launcher.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+  const strays = (): number[] => [...findMarked(LAUNCH_VAR, (v) => v === workDir), ...findMarked(OWNER_VAR, (v) => v.includes(`@${workDir}/`))];
+  try {
+    await waitFor('the launcher ready line', 30_000, async () => /amfd-start ready (\S+)/.exec(out)?.[1]);
+    await waitFor('three amfd running', 10_000, async () => (findMarked(LAUNCH_VAR, (v) => v === workDir).length === 3 ? true : undefined));
+    // Twice, as a closing terminal may deliver it: the second must not abandon the stop.
+    launcher.kill('SIGHUP');
+    launcher.kill('SIGHUP');
+    assert.equal(await exited, 0, `launcher exit status (output:\n${out})`);
+    assert.match(out, /stopped, no processes left/);
+    assert.deepEqual(strays(), [], 'no amfd or component process is left');
+  } finally {
+    if (launcher.exitCode === null) launcher.kill('SIGKILL');
+    for (const pid of strays()) process.kill(pid, 'SIGKILL');
+    rmSync(workDir, { recursive: true, force: true });
+  }
+});
