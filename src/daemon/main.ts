@@ -61,6 +61,10 @@ function onSignal(sig: NodeJS.Signals): void {
 }
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
+// By default a hang-up would end amfd at once, not gracefully; tools send it out of habit (a
+// logrotate postrotate, `kill -HUP` to reload). amfd has nothing to reopen (it logs to stdout)
+// and its cluster configuration changes through amfctl, so it says so and carries on.
+process.on('SIGHUP', () => log.warn({ signal: 'SIGHUP' }, 'SIGHUP ignored: amfd reopens and reloads nothing (logs go to stdout; change the cluster configuration with amfctl config apply)'));
 
 const started = await daemon.start();
 if (!started.ok) {

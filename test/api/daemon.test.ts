@@ -66,9 +66,11 @@ test('real amfd: endpoints, failure story, resume, auth, refused bodies, amfctl,
   const [swim, raft, rpc] = [await freePort(), await freePort(), await freePort()];
   const args = ['bin/amfd.js', '--node-name', 'n1', '--data-dir', join(dir, 'data'), '--swim-bind', `127.0.0.1:${swim}`, '--raft-bind', `127.0.0.1:${raft}`, '--rpc-bind', `127.0.0.1:${rpc}`, '--api-bind', '127.0.0.1:0', '--bootstrap-expect', '1', '--groups-conf', join(dir, 'groups.conf'), '--log-level', 'warn'];
   // Run in the temp dir so that the repository's conf/amfd.json is not read.
-  const daemon = spawn(process.execPath, [join(root, 'bin/amfd.js'), ...args.slice(1)], { cwd: dir, env: { ...process.env, AMFD_API_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const daemon = spawn(process.execPath, [join(root, 'bin/amfd.js'), ...args.slice(1)], { cwd: dir, env: { ...process.env, AMFD_API_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let stdout = '';
   daemon.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  daemon.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
   try {
     const addrFile = join(dir, 'data', 'amfd.addr.json');
@@ -198,6 +200,13 @@ test('real amfd: endpoints, failure story, resume, auth, refused bodies, amfctl,
     });
 
     const pids = ['SU_1', 'SU_2'].map((su) => Number(readFileSync(join(dir, `${su}.pid`), 'utf8')));
+    await t.test('a hang-up is logged and ignored: amfd and its components run on', async () => {
+      daemon.kill('SIGHUP');
+      await until('the SIGHUP logged', () => (stdout.includes('SIGHUP ignored') ? true : undefined));
+      assert.equal(daemon.exitCode, null);
+      assert.deepEqual(await (await fetch(`${base}/ping`)).json(), { ping: 'pong' });
+      assert.ok(pids.every(alive), 'components untouched');
+    });
     daemon.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
     await until('components stopped', () => (pids.every((p) => !alive(p)) ? true : undefined), 10_000);
