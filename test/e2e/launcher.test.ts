@@ -3,7 +3,7 @@
  * assigned, one amfd killed and its SIs moved, then a clean stop with no stray process.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,15 +18,38 @@ interface ClusterFile {
   readonly nodes: ReadonlyArray<{ name: string; api: string; pid: number }>;
 }
 
-test('npm start launcher, headless: all SIs assigned, a node killed, its SIs move, clean stop', { timeout: 120_000 }, async () => {
-  const workDir = mkdtempSync(join(tmpdir(), 'amfd-e2e-start-'));
-  const launcher = spawn(process.execPath, [join(ROOT, 'scripts/start.mjs'), '--headless', '--work-dir', workDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+interface Launcher {
+  readonly workDir: string;
+  readonly process: ChildProcess;
+  /** Its stdout so far. */
+  out(): string;
+  readonly exited: Promise<number | null>;
+  /** Processes of its cluster still alive (amfds and components, by their environment). */
+  strays(): number[];
+  /** The cluster.json path, once the launcher printed its ready line. */
+  ready(): Promise<string>;
+}
+
+/** `npm start`'s launcher, headless, in a fresh work dir. */
+function launch(prefix: string): Launcher {
+  const workDir = mkdtempSync(join(tmpdir(), `amfd-e2e-${prefix}-`));
+  const p = spawn(process.execPath, [join(ROOT, 'scripts/start.mjs'), '--headless', '--work-dir', workDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  launcher.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
-  const strays = (): number[] => [...findMarked(LAUNCH_VAR, (v) => v === workDir), ...findMarked(OWNER_VAR, (v) => v.includes(`@${workDir}/`))];
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return {
+    workDir,
+    process: p,
+    out: () => out,
+    exited: new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code))),
+    strays: () => [...findMarked(LAUNCH_VAR, (v) => v === workDir), ...findMarked(OWNER_VAR, (v) => v.includes(`@${workDir}/`))],
+    ready: () => waitFor('the launcher ready line', 30_000, async () => /amfd-start ready (\S+)/.exec(out)?.[1]),
+  };
+}
+
+test('npm start launcher, headless: all SIs assigned, a node killed, its SIs move, clean stop', { timeout: 120_000 }, async () => {
+  const l = launch('start');
   try {
-    const file = await waitFor('the launcher ready line', 30_000, async () => /amfd-start ready (\S+)/.exec(out)?.[1]);
+    const file = await l.ready();
     const cluster = JSON.parse(readFileSync(file, 'utf8')) as ClusterFile;
     const names = cluster.nodes.map((n) => n.name);
     const groups = async (name: string): Promise<readonly GroupView[] | undefined> => {
@@ -60,35 +83,30 @@ test('npm start launcher, headless: all SIs assigned, a node killed, its SIs mov
     });
     assert.equal(after.size, before.size);
   } finally {
-    launcher.kill('SIGTERM');
-    const code = await exited;
+    l.process.kill('SIGTERM');
+    const code = await l.exited;
     await sleep(200);
-    const left = strays();
-    rmSync(workDir, { recursive: true, force: true });
-    assert.equal(code, 0, `launcher exit status (output:\n${out})`);
+    const left = l.strays();
+    rmSync(l.workDir, { recursive: true, force: true });
+    assert.equal(code, 0, `launcher exit status (output:\n${l.out()})`);
     assert.deepEqual(left, [], 'no amfd or component process is left');
   }
 });
 
 test('npm start launcher: a hang-up (terminal closed) stops the whole cluster too', { timeout: 60_000 }, async () => {
-  const workDir = mkdtempSync(join(tmpdir(), 'amfd-e2e-hup-'));
-  const launcher = spawn(process.execPath, [join(ROOT, 'scripts/start.mjs'), '--headless', '--work-dir', workDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  launcher.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
-  const strays = (): number[] => [...findMarked(LAUNCH_VAR, (v) => v === workDir), ...findMarked(OWNER_VAR, (v) => v.includes(`@${workDir}/`))];
+  const l = launch('hup');
   try {
-    await waitFor('the launcher ready line', 30_000, async () => /amfd-start ready (\S+)/.exec(out)?.[1]);
-    await waitFor('three amfd running', 10_000, async () => (findMarked(LAUNCH_VAR, (v) => v === workDir).length === 3 ? true : undefined));
+    await l.ready();
+    await waitFor('three amfd running', 10_000, async () => (findMarked(LAUNCH_VAR, (v) => v === l.workDir).length === 3 ? true : undefined));
     // Twice, as a closing terminal may deliver it: the second must not abandon the stop.
-    launcher.kill('SIGHUP');
-    launcher.kill('SIGHUP');
-    assert.equal(await exited, 0, `launcher exit status (output:\n${out})`);
-    assert.match(out, /stopped, no processes left/);
-    assert.deepEqual(strays(), [], 'no amfd or component process is left');
+    l.process.kill('SIGHUP');
+    l.process.kill('SIGHUP');
+    assert.equal(await l.exited, 0, `launcher exit status (output:\n${l.out()})`);
+    assert.match(l.out(), /stopped, no processes left/);
+    assert.deepEqual(l.strays(), [], 'no amfd or component process is left');
   } finally {
-    if (launcher.exitCode === null) launcher.kill('SIGKILL');
-    for (const pid of strays()) process.kill(pid, 'SIGKILL');
-    rmSync(workDir, { recursive: true, force: true });
+    if (l.process.exitCode === null) l.process.kill('SIGKILL');
+    for (const pid of l.strays()) process.kill(pid, 'SIGKILL');
+    rmSync(l.workDir, { recursive: true, force: true });
   }
 });
