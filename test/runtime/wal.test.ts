@@ -19,6 +19,16 @@ async function withDir(prefix: string, f: (dir: string) => Promise<void>): Promi
   }
 }
 
+/** Open the store at `path`, run `f` on it, and close it whatever `f` did. */
+async function withStore(path: string, f: (s: LmdbDurableStore) => Promise<void> | void): Promise<void> {
+  const s = new LmdbDurableStore({ path });
+  try {
+    await f(s);
+  } finally {
+    await s.close();
+  }
+}
+
 /** A store at `path` holding batches 1..n (`k<i>` = `v<i>`), closed: LMDB has them all. */
 async function storeWith(path: string, n: number): Promise<void> {
   const s = new LmdbDurableStore({ path });
@@ -76,8 +86,7 @@ describe('store: replay of the write-ahead log at open', () => {
       await storeWith(path, 3);
       // As a crash leaves it: LMDB through batch 3, the log holding 2..5 (2 and 3 already applied).
       writeFileSync(`${path}.wal`, Buffer.concat([batch(2, 'k2', 'stale'), batch(3, 'k3', null), batch(4, 'k4', 'v4'), { seq: 5, ops: [['kv', 'k1', null], ['kv', 'k5', bytes('v5')]] }].map((b) => encodeRecord(b as WalBatch))));
-      const s = new LmdbDurableStore({ path });
-      try {
+      await withStore(path, async (s) => {
         assert.equal(text(s.get('kv', 'k2')), 'v2', 'a record at or below LMDB\'s batch is skipped, not applied again');
         assert.equal(text(s.get('kv', 'k3')), 'v3');
         assert.equal(text(s.get('kv', 'k4')), 'v4');
@@ -87,15 +96,10 @@ describe('store: replay of the write-ahead log at open', () => {
         s.write([{ op: 'put', ns: 'kv', key: 'k6', value: bytes('v6') }]);
         await s.flush();
         assert.deepEqual(readRecords(`${path}.wal`).batches.map((b) => b.seq), [2, 3, 4, 5, 6], 'kept until a checkpoint, the new batch after them');
-      } finally {
-        await s.close();
-      }
-      const again = new LmdbDurableStore({ path });
-      try {
+      });
+      await withStore(path, (again) => {
         assert.equal(text(again.get('kv', 'k6')), 'v6');
-      } finally {
-        await again.close();
-      }
+      });
     });
   });
 
@@ -106,17 +110,14 @@ describe('store: replay of the write-ahead log at open', () => {
       const r2 = encodeRecord(batch(2, 'k2', 'v2'));
       const r3 = encodeRecord(batch(3, 'k3', 'v3'));
       writeFileSync(`${path}.wal`, Buffer.concat([r2, r3.subarray(0, r3.length - 1)]));
-      const s = new LmdbDurableStore({ path });
-      try {
+      await withStore(path, async (s) => {
         assert.equal(text(s.get('kv', 'k2')), 'v2');
         assert.equal(s.get('kv', 'k3'), undefined, 'the torn batch was never acknowledged');
         assert.equal(statSync(`${path}.wal`).size, r2.length, 'the torn tail is cut');
         s.write([{ op: 'put', ns: 'kv', key: 'k3', value: bytes('new') }]);
         await s.flush();
         assert.deepEqual(readRecords(`${path}.wal`).batches.map((b) => b.seq), [2, 3], 'a new batch 3 follows the whole records, readable');
-      } finally {
-        await s.close();
-      }
+      });
     });
   });
 
@@ -148,12 +149,9 @@ describe('store: replay of the write-ahead log at open', () => {
       await s.close();
       assert.equal(statSync(`${path}.wal`).size, 0, 'a cleanly closed store leaves an empty log');
       assert.ok(maxLog < 64 * 1024, `the log grew to ${maxLog} bytes with a 16 KiB checkpoint`);
-      const again = new LmdbDurableStore({ path });
-      try {
+      await withStore(path, (again) => {
         assert.equal(again.range('log').length, 400);
-      } finally {
-        await again.close();
-      }
+      });
     });
   });
 
@@ -163,12 +161,9 @@ describe('store: replay of the write-ahead log at open', () => {
       await storeWith(path, 1);
       // Appended after the store closed, as if LMDB had been given nothing since batch 1.
       appendFileSync(`${path}.wal`, Buffer.concat(Array.from({ length: 50 }, (_, i) => encodeRecord(batch(i + 2, `k${i + 2}`, `v${i + 2}`)))));
-      const s = new LmdbDurableStore({ path });
-      try {
+      await withStore(path, (s) => {
         for (let i = 1; i <= 51; i++) assert.equal(text(s.get('kv', `k${i}`)), `v${i}`);
-      } finally {
-        await s.close();
-      }
+      });
       truncateSync(`${path}.wal`, 0);
     });
   });
