@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeAgent } from '../src/agent/agent.js';
 import { MAX_FRAME_BYTES } from '../src/agent/protocol.js';
-import { StandaloneLoop } from '../src/agent/standalone.js';
+import { StandaloneLoop } from '../test/agent/standalone.js';
 import type { AmfInput } from '../src/amf/commands.js';
 import { loadConfig } from '../src/model/index.js';
 import { NodeFileSystem } from '../src/runtime/node/files.js';

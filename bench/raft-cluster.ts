@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NodeClock, NodeStreamNetwork } from '../src/runtime/node/index.js';
 import { createLogger, createMetricsRegistry } from '../src/runtime/observability.js';
-import { KvClient } from '../src/raft/testing/kv-service.js';
+import { KvClient } from './kv-service.js';
 
 const root = new URL('..', import.meta.url).pathname;
 

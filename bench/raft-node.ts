@@ -13,8 +13,8 @@ import { createNodePorts } from '../src/runtime/node/index.js';
 import { Raft } from '../src/raft/driver/raft.js';
 import { RAFT_DEFAULTS } from '../src/raft/config.js';
 import { StreamTransport } from '../src/raft/transport/stream-transport.js';
-import { KvFsm } from '../src/raft/testing/kv.js';
-import { KvService } from '../src/raft/testing/kv-service.js';
+import { KvFsm } from '../simulator/raft/kv.js';
+import { KvService } from './kv-service.js';
 
 const { values } = parseArgs({ options: { id: { type: 'string' }, dir: { type: 'string' }, raft: { type: 'string' }, kv: { type: 'string' }, log: { type: 'string' } } });
 const { id, dir, raft: raftAddr, kv: kvAddr } = values;

@@ -6,8 +6,8 @@ import type { Observer, Server } from '../../src/raft/driver/types.js';
 import type { RaftConfig } from '../../src/raft/config.js';
 import { StreamTransport } from '../../src/raft/transport/stream-transport.js';
 import type { Transport } from '../../src/raft/transport/transport.js';
-import { FaultyTransport, type MessageFaults } from '../../src/raft/testing/faulty-transport.js';
-import { KvFsm } from '../../src/raft/testing/kv.js';
+import { FaultyTransport, type MessageFaults } from './faulty-transport.js';
+import { KvFsm } from './kv.js';
 import { RAFT_DEFAULTS } from '../../src/raft/config.js';
 
 export const RAFT_PORT = 7000;

@@ -1,10 +1,10 @@
 import type { DurableStore } from '../../src/runtime/ports/storage.js';
 import type { NodePorts } from '../../src/runtime/tokens.js';
 import { DurableLogStore } from '../../src/raft/storage/log-store.js';
-import { checkLinearizable } from '../../src/raft/testing/linearizability.js';
-import { HistoryRecorder } from '../../src/raft/testing/history.js';
-import { encodeKv, kvModel, type KvInput, type KvOutput } from '../../src/raft/testing/kv.js';
-import type { MessageFaults } from '../../src/raft/testing/faulty-transport.js';
+import { checkLinearizable } from './linearizability.js';
+import { HistoryRecorder } from './history.js';
+import { encodeKv, kvModel, type KvInput, type KvOutput } from './kv.js';
+import type { MessageFaults } from './faulty-transport.js';
 import type { RaftError } from '../../src/raft/driver/types.js';
 import type { Result } from '../../src/util/result.js';
 import { FaultPlan, formatFaults, type FaultCounts, type FaultSpec } from '../faults.js';

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { AmfCommand, AmfNotice } from '../../src/amf/commands.js';
-import { StandaloneLoop } from '../../src/agent/standalone.js';
+import { StandaloneLoop } from './standalone.js';
 import { clock, counterConf, eventually, freePort, logger, makeDir, model, processes, startAgent, writeScript } from './harness.js';
 
 describe('agent + engine on one node', () => {

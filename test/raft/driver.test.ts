@@ -5,7 +5,7 @@ import { RaftSimNode, raftAddress, type RaftNodeHooks } from '../../simulator/ra
 import type { DurableStore } from '../../src/runtime/ports/storage.js';
 import type { RaftConfig } from '../../src/raft/config.js';
 import type { Observation } from '../../src/raft/driver/types.js';
-import { encodeKv, type KvOutput } from '../../src/raft/testing/kv.js';
+import { encodeKv, type KvOutput } from '../../simulator/raft/kv.js';
 import type { NodePorts } from '../../src/runtime/tokens.js';
 
 /** A cluster of the real driver on the simulator (virtual time: these tests take no wall-clock waits). */

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkLinearizable, type Operation } from '../../src/raft/testing/linearizability.js';
-import { kvModel, type KvInput, type KvOutput } from '../../src/raft/testing/kv.js';
-import { HistoryRecorder } from '../../src/raft/testing/history.js';
+import { checkLinearizable, type Operation } from '../../simulator/raft/linearizability.js';
+import { kvModel, type KvInput, type KvOutput } from '../../simulator/raft/kv.js';
+import { HistoryRecorder } from '../../simulator/raft/history.js';
 
 type Op = Operation<KvInput, KvOutput>;
 const w = (client: number, key: string, value: string, call: number, ret: number): Op => ({ client, input: { f: 'write', key, value }, output: { ok: true }, call, ret });

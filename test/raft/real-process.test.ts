@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProcCluster, sleep, type ProcNode } from '../../bench/raft-cluster.js';
-import { HistoryRecorder } from '../../src/raft/testing/history.js';
-import { checkLinearizable } from '../../src/raft/testing/linearizability.js';
-import { kvModel, type KvInput, type KvOutput } from '../../src/raft/testing/kv.js';
+import { HistoryRecorder } from '../../simulator/raft/history.js';
+import { checkLinearizable } from '../../simulator/raft/linearizability.js';
+import { kvModel, type KvInput, type KvOutput } from '../../simulator/raft/kv.js';
 
 /**
  * Three OS processes on loopback under KV load; the leader is SIGKILLed and restarted. The recorded

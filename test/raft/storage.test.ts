@@ -5,7 +5,7 @@ import { DurableLogStore } from '../../src/raft/storage/log-store.js';
 import { DurableStableStore } from '../../src/raft/storage/stable-store.js';
 import { BlobSnapshotStore } from '../../src/raft/storage/snapshot-store.js';
 import { RaftStorage } from '../../src/raft/storage/raft-storage.js';
-import { MemoryBlobStore, MemoryDurableStore } from '../../src/raft/testing/memory-store.js';
+import { MemoryBlobStore, MemoryDurableStore } from './memory-store.js';
 
 const e = (index: number, term: number, text = `e${index}`): Entry => ({ index, term, type: 'normal', data: new TextEncoder().encode(text) });
 const conf = { voters: ['a', 'b', 'c'], learners: [] };

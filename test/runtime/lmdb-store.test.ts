@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { LmdbDurableStore } from '../../src/runtime/node/lmdb-store.js';
 import type { DurableOp } from '../../src/runtime/ports/storage.js';
-import { MemoryDurableStore } from '../../src/raft/testing/memory-store.js';
+import { MemoryDurableStore } from '../raft/memory-store.js';
 import { tempDir } from './node-fixtures.js';
 
 const arbKey = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.constantFrom('a', 'b', 'c'));

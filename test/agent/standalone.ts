@@ -1,10 +1,10 @@
-import { step, initialState, type AmfState } from '../amf/index.js';
-import type { AmfCommand, AmfInput, AmfNotice } from '../amf/commands.js';
-import type { AmfModel } from '../model/types.js';
-import type { Clock, TimerHandle } from '../runtime/ports/clock.js';
-import type { Logger } from '../runtime/ports/observability.js';
-import type { NodeAgent } from './agent.js';
-import { EngineAdapter } from './engine-adapter.js';
+import { step, initialState, type AmfState } from '../../src/amf/index.js';
+import type { AmfCommand, AmfInput, AmfNotice } from '../../src/amf/commands.js';
+import type { AmfModel } from '../../src/model/types.js';
+import type { Clock, TimerHandle } from '../../src/runtime/ports/clock.js';
+import type { Logger } from '../../src/runtime/ports/observability.js';
+import type { NodeAgent } from '../../src/agent/agent.js';
+import { EngineAdapter } from '../../src/agent/engine-adapter.js';
 
 /**
  * One node on its own: the AMF engine driven directly by this node's agent, without Raft. Inputs

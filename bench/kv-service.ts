@@ -1,12 +1,12 @@
 import { Counter, type Registry } from 'prom-client';
-import type { Clock } from '../../runtime/ports/clock.js';
-import type { Logger } from '../../runtime/ports/observability.js';
-import type { StreamConnection, StreamListener, StreamNetwork } from '../../runtime/ports/stream.js';
-import { err, ok, type Result } from '../../util/result.js';
-import type { Raft } from '../driver/raft.js';
-import type { RaftError } from '../driver/types.js';
-import { packr } from '../storage/codec.js';
-import { decodeKv, encodeKv, type KvFsm, type KvInput, type KvOutput } from './kv.js';
+import type { Clock } from '../src/runtime/ports/clock.js';
+import type { Logger } from '../src/runtime/ports/observability.js';
+import type { StreamConnection, StreamListener, StreamNetwork } from '../src/runtime/ports/stream.js';
+import { err, ok, type Result } from '../src/util/result.js';
+import type { Raft } from '../src/raft/driver/raft.js';
+import type { RaftError } from '../src/raft/driver/types.js';
+import { packr } from '../src/raft/storage/codec.js';
+import { decodeKv, encodeKv, type KvFsm, type KvInput, type KvOutput } from '../simulator/raft/kv.js';
 
 /**
  * A KV front end for a Raft node, for the real-process test and the benchmark: clients send

@@ -1,7 +1,7 @@
-import type { Clock } from '../../runtime/ports/clock.js';
-import type { Random } from '../../runtime/ports/random.js';
-import type { Message, NodeId } from '../core/types.js';
-import type { Transport } from '../transport/transport.js';
+import type { Clock } from '../../src/runtime/ports/clock.js';
+import type { Random } from '../../src/runtime/ports/random.js';
+import type { Message, NodeId } from '../../src/raft/core/types.js';
+import type { Transport } from '../../src/raft/transport/transport.js';
 
 export interface MessageFaults {
   readonly loss: number;

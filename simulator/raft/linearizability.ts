@@ -43,7 +43,7 @@ export interface CheckResult {
   readonly partitions: readonly PartitionResult[];
 }
 
-import { assert } from '../../util/assert.js';
+import { assert } from '../../src/util/assert.js';
 
 interface Entry {
   readonly isCall: boolean;

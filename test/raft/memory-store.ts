@@ -1,4 +1,4 @@
-import type { BlobStore, DurableKey, DurableOp, DurableStore, RangeOptions } from '../../runtime/ports/storage.js';
+import type { BlobStore, DurableKey, DurableOp, DurableStore, RangeOptions } from '../../src/runtime/ports/storage.js';
 
 function compareKeys(a: DurableKey, b: DurableKey): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;

@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import type { AppliedEntry, FSM, FSMSnapshot } from '../fsm.js';
+import type { AppliedEntry, FSM, FSMSnapshot } from '../../src/raft/fsm.js';
 import type { Model, Operation } from './linearizability.js';
 
 /**

@@ -1,4 +1,4 @@
-import { assert } from '../../util/assert.js';
+import { assert } from '../../src/util/assert.js';
 import type { Operation } from './linearizability.js';
 
 /**
