@@ -5,6 +5,7 @@ import { BroadcastQueue } from './broadcast-queue.js';
 import { bytesEqual } from './bytes.js';
 import type { SwimConfig } from './config.js';
 import { Awareness, Suspicion, suspicionMinMs } from './lifeguard.js';
+import { nextIncarnation, relate, type Relation } from './incarnation.js';
 import { BODY_OVERHEAD, encodeMessage, WIRE_LIMITS, type MemberSnapshot, type MemberState, type SwimMessage } from './messages.js';
 
 /**
@@ -61,6 +62,8 @@ export interface CoreStats {
   deadDeclared: number;
   /** Pings addressed to another identity, acks for unknown probes, alive messages with a clashing address. */
   ignored: number;
+  /** Alive, suspect and dead messages whose incarnation no member could have reached (incarnation.ts). */
+  implausible: number;
 }
 
 interface Member {
@@ -101,6 +104,7 @@ export class SwimCore {
     suspicionsStarted: 0,
     deadDeclared: 0,
     ignored: 0,
+    implausible: 0,
   };
   private readonly config: SwimConfig;
   private readonly random: Random;
@@ -310,19 +314,22 @@ export class SwimCore {
   /**
    * Merge a peer's full state (memberlist mergeState): alive is taken as an alive message, left as
    * a leave, while dead and suspect only make us suspect, so one peer's stale view cannot kill.
+   * `solicited`: the reply of a push-pull this node opened to an address it chose (a join or the
+   * periodic exchange). Only there may this node adopt an incarnation of its own far from the one
+   * it holds: that is how a restarted node learns the number it had before (see adoptable()).
    */
-  merge(remote: readonly MemberSnapshot[], now: number): void {
+  merge(remote: readonly MemberSnapshot[], now: number, solicited = false): void {
     for (const r of remote) {
       switch (r.state) {
         case 'alive':
-          this.onAlive({ type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, meta: r.meta }, now);
+          this.onAlive({ type: 'alive', incarnation: r.incarnation, node: r.name, addr: r.addr, meta: r.meta }, now, solicited);
           break;
         case 'left':
-          this.onDead({ type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name }, now);
+          this.onDead({ type: 'dead', incarnation: r.incarnation, node: r.name, from: r.name }, now, solicited);
           break;
         case 'dead':
         case 'suspect':
-          this.onSuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.self.name }, now);
+          this.onSuspect({ type: 'suspect', incarnation: r.incarnation, node: r.name, from: this.self.name }, now, solicited);
           break;
       }
     }
@@ -333,7 +340,7 @@ export class SwimCore {
     const max = Math.min(this.config.metaMaxSize, WIRE_LIMITS.maxMeta);
     if (meta.length > max) return err(`swim: metadata of ${meta.length} bytes exceeds ${max}`);
     this.self.meta = meta.slice();
-    this.self.incarnation++;
+    this.self.incarnation = nextIncarnation(this.self.incarnation);
     this.enqueueAlive(this.self);
     return ok(undefined);
   }
@@ -508,12 +515,13 @@ export class SwimCore {
 
   // ---- state transitions (memberlist aliveNode / suspectNode / deadNode) -------------------------
 
-  private onAlive(a: Extract<SwimMessage, { type: 'alive' }>, now: number): void {
+  private onAlive(a: Extract<SwimMessage, { type: 'alive' }>, now: number, solicited = false): void {
     const m = this.members.get(a.node);
     if (m === this.self) {
       if (this.leaving) return;
-      if (a.incarnation < m.incarnation) return;
-      if (a.incarnation === m.incarnation && a.addr === m.addr && bytesEqual(a.meta, m.meta)) return;
+      const r = relate(a.incarnation, m.incarnation);
+      if (r === 'older' || !this.adoptable(r, solicited)) return;
+      if (r === 'same' && a.addr === m.addr && bytesEqual(a.meta, m.meta)) return;
       this.refute(a.incarnation);
       return;
     }
@@ -529,7 +537,11 @@ export class SwimCore {
       this.emit('join', fresh, now);
       return;
     }
-    if (a.incarnation <= m.incarnation) return;
+    const r = relate(a.incarnation, m.incarnation);
+    if (r !== 'newer') {
+      if (r === 'implausible') this.stats.implausible++;
+      return;
+    }
     // Another process claims a live member's name from a different address: keep the one we know.
     if (a.addr !== m.addr && (m.state === 'alive' || m.state === 'suspect')) {
       this.stats.ignored++;
@@ -553,9 +565,9 @@ export class SwimCore {
     }
   }
 
-  private onSuspect(s: Extract<SwimMessage, { type: 'suspect' }>, now: number): void {
+  private onSuspect(s: Extract<SwimMessage, { type: 'suspect' }>, now: number, solicited = false): void {
     const m = this.members.get(s.node);
-    if (!m || s.incarnation < m.incarnation) return;
+    if (!m || !this.credible(m, s.incarnation, solicited)) return;
     const running = this.suspicions.get(s.node);
     if (running && m.state === 'suspect') {
       if (this.config.lifeguard && running.confirm(s.from)) this.enqueue(s);
@@ -580,9 +592,9 @@ export class SwimCore {
     this.emit('suspect', m, now);
   }
 
-  private onDead(d: Extract<SwimMessage, { type: 'dead' }>, now: number): void {
+  private onDead(d: Extract<SwimMessage, { type: 'dead' }>, now: number, solicited = false): void {
     const m = this.members.get(d.node);
-    if (!m || d.incarnation < m.incarnation) return;
+    if (!m || !this.credible(m, d.incarnation, solicited)) return;
     this.suspicions.delete(d.node);
     if (m.state === 'dead' || m.state === 'left') return;
     if (m === this.self && !this.leaving) {
@@ -596,10 +608,35 @@ export class SwimCore {
     this.emit(m.state === 'left' ? 'leave' : 'dead', m, now);
   }
 
-  /** Someone thinks we are suspect or dead: outbid them with a higher incarnation. */
+  /**
+   * An accusation at the incarnation we know or a newer one (within the window) is taken; an older
+   * one is stale. One beyond the window is ignored and counted, except that this node adopts such
+   * an accusation of itself from a solicited push-pull (adoptable()).
+   */
+  private credible(m: Member, incarnation: number, solicited: boolean): boolean {
+    const r = relate(incarnation, m.incarnation);
+    if (r === 'older') return false;
+    if (m === this.self) return this.adoptable(r, solicited);
+    if (r === 'implausible') this.stats.implausible++;
+    return r !== 'implausible';
+  }
+
+  /**
+   * Whether this node answers a message about itself at relation `r` to its own incarnation. An
+   * honest peer never holds a number for us beyond ours, except after our restart (we start again
+   * at 1): the solicited push-pull of the join tells us the old number, and we outbid it. Anywhere
+   * else a far number is forged, and outbidding it would move us out of every peer's window.
+   */
+  private adoptable(r: Relation, solicited: boolean): boolean {
+    if (r !== 'implausible' || solicited) return true;
+    this.stats.implausible++;
+    return false;
+  }
+
+  /** Someone thinks we are suspect or dead, at `accused` (ours or newer): outbid them. */
   private refute(accused: number): void {
     this.stats.refutes++;
-    this.self.incarnation = Math.max(this.self.incarnation, accused) + 1;
+    this.self.incarnation = nextIncarnation(accused);
     if (this.config.lifeguard) this.awareness.apply(1);
     this.enqueueAlive(this.self);
   }

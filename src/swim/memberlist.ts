@@ -308,7 +308,7 @@ export class Memberlist {
     if (this.stopped) return false;
     const remote = this.openPushPull(answer, addr);
     if (!remote) return done('fail', 'bad reply');
-    this.core.merge(remote, this.ports.clock.now());
+    this.core.merge(remote, this.ports.clock.now(), true);
     this.flush();
     return done('ok');
   }

@@ -39,6 +39,7 @@ export function createSwimMetrics(registry: Registry, source: SwimGaugeSource): 
     ['suspicionsStarted', 'Members this node started to suspect'],
     ['deadDeclared', 'Members this node declared dead when their suspicion timed out'],
     ['ignored', 'Valid messages ignored: pings for another identity, unknown acks, clashing addresses'],
+    ['implausible', 'Alive, suspect and dead messages ignored for an incarnation no member could have reached'],
   ];
   for (const [stat, help] of statNames) {
     const snake = stat.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Xoshiro128 } from '../../src/runtime/xoshiro.js';
 import { swimConfig, type SwimConfig } from '../../src/swim/config.js';
 import { SwimCore, type CoreOutput, type SwimEvent } from '../../src/swim/core.js';
+import { INCARNATION_WINDOW } from '../../src/swim/incarnation.js';
 import { suspicionMinMs } from '../../src/swim/lifeguard.js';
 import { assembleBody, decodeBody, type SwimMessage } from '../../src/swim/messages.js';
 
@@ -107,6 +108,40 @@ test('a restarted process learns its old incarnation by push-pull and outbids it
   const c = core();
   c.merge([{ name: 'me', addr: 'me:1', incarnation: 9, state: 'dead', meta: new Uint8Array(0) }], 0);
   assert.equal(c.incarnation, 10);
+  // However far the old number is, from the reply of a push-pull it asked for (its join).
+  c.merge([{ name: 'me', addr: 'me:1', incarnation: 3_000_000_000, state: 'alive', meta: Uint8Array.of(1) }], 1, true);
+  assert.equal(c.incarnation, 3_000_000_001);
+});
+
+test('incarnations are u32 serial numbers: an accusation at 0xFFFFFFFF is outbid by 0, which peers take as newer', () => {
+  const me = core('me');
+  const peer = core('p');
+  me.merge([{ name: 'me', addr: 'me:1', incarnation: 0xffff_0000, state: 'alive', meta: new Uint8Array(0) }], 0, true);
+  peer.handle('me:1', [alive('me', 0xffff_ffff)], 0);
+  me.handle('x:1', [{ type: 'dead', incarnation: 0xffff_ffff, node: 'me', from: 'x' }], 1);
+  assert.equal(me.incarnation, 0, 'wrapped, still a u32');
+  peer.handle('x:1', [{ type: 'dead', incarnation: 0xffff_ffff, node: 'me', from: 'x' }], 1);
+  assert.equal(peer.member('me')?.state, 'dead');
+  peer.handle('me:1', [alive('me', me.incarnation)], 2);
+  assert.equal(peer.member('me')?.state, 'alive');
+  assert.equal(peer.member('me')?.incarnation, 0);
+  // Every packet the refuting node sends still decodes (a 2^32 would make every one of them invalid).
+  me.handle('x:1', [{ type: 'ping', seq: 1, target: 'me', source: 'x' }], 3);
+  assert.ok(split(me.drain()).sent.length > 0);
+});
+
+test('accusations and alives beyond the window of what a member reached are ignored and counted', () => {
+  const c = withMembers(['a']);
+  c.handle('x:1', [{ type: 'dead', incarnation: 1 + INCARNATION_WINDOW + 1, node: 'a', from: 'x' }], 1);
+  c.handle('x:1', [alive('a', 2 ** 31)], 1);
+  assert.equal(c.member('a')?.state, 'alive');
+  assert.equal(c.member('a')?.incarnation, 1);
+  c.handle('x:1', [{ type: 'dead', incarnation: 1 + INCARNATION_WINDOW, node: 'a', from: 'x' }], 2);
+  assert.equal(c.member('a')?.state, 'dead', 'within the window it is taken');
+  // About ourselves, unsolicited: outbidding a far number would leave every peer's window.
+  c.handle('x:1', [{ type: 'suspect', incarnation: 2 ** 31, node: 'me', from: 'x' }], 3);
+  assert.equal(c.incarnation, 1);
+  assert.equal(c.stats.implausible, 3);
 });
 
 test('suspicion timeout: max without confirmations, shrinking with independent ones; min with Lifeguard off', () => {
