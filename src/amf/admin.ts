@@ -3,12 +3,13 @@
  * them. Validation comes first: an invalid operation returns a message and changes nothing.
  */
 import type { AdminOp, AdminTarget } from './commands.js';
-import { type Ctx, markSuDirty, si as siMut, su, suAssignable, suPresence, suReadiness } from './context.js';
+import { type Ctx, markSuDirty, si as siMut, su, suAssignable, suPresence, suReadiness, peek } from './context.js';
 import { setAssignment, stopComp } from './lifecycle.js';
 import { restartSu } from './recovery.js';
 import { newSuEscalation } from './state.js';
 import type { AdminState } from '../model/types.js';
 import { type Result, err, ok } from '../util/result.js';
+import { must } from '../util/assert.js';
 
 /** The admin state machine shared by SU, SG, node (and SI without the instantiation ops). */
 function nextAdmin(cur: AdminState, op: AdminOp): Result<AdminState, string> {
@@ -117,16 +118,16 @@ function siOp(ctx: Ctx, op: AdminOp, name: string): string | null {
  * active SU (they must share one standby SU that backs nothing else); N-Way the one SI.
  */
 function siSwap(ctx: Ctx, si: string): string | null {
-  const e = ctx.idx.sis.get(si)!;
+  const e = must(ctx.idx.sis.get(si), 'an SI not in the model');
   const sg = e.sg;
   if (sg.model !== '2n' && sg.model !== 'nplusm' && sg.model !== 'nway') return `SI swap is not defined for the ${sg.model} model`;
-  if (ctx.s.sis[si]!.admin !== 'unlocked') return 'the SI is not unlocked';
-  if (sg.units.some((u) => Object.keys(ctx.s.sus[u.name]!.assignments).some((x) => ctx.s.sis[x]?.swapFrom != null))) {
+  if (must(ctx.s.sis[si], 'an SI of the model has no state').admin !== 'unlocked') return 'the SI is not unlocked';
+  if (sg.units.some((u) => Object.keys(peek(ctx, u.name).assignments).some((x) => ctx.s.sis[x]?.swapFrom != null))) {
     return 'a swap is already in progress in the SG';
   }
   const units = sg.units.map((u) => u.name);
   const confirmed = (su: string, x: string, ha: string): boolean => {
-    const a = ctx.s.sus[su]!.assignments[x];
+    const a = peek(ctx, su).assignments[x];
     return a !== undefined && a.ha === ha && a.waiting.length === 0 && suAssignable(ctx, su);
   };
   const from = units.find((u) => confirmed(u, si, 'active'));
@@ -135,13 +136,13 @@ function siSwap(ctx: Ctx, si: string): string | null {
   if (to === undefined) return 'the SI has no confirmed standby assignment on an in-service SU';
   let swapped = [si];
   if (sg.model !== 'nway') {
-    swapped = Object.keys(ctx.s.sus[from]!.assignments).filter((x) => ctx.s.sus[from]!.assignments[x]!.ha === 'active');
+    swapped = Object.keys(peek(ctx, from).assignments).filter((x) => must(peek(ctx, from).assignments[x], 'an assignment listed is missing').ha === 'active');
     const missing = swapped.find((x) => !confirmed(to, x, 'standby'));
     if (missing !== undefined) return `SI ${missing} of ${from} has no confirmed standby on ${to}`;
-    const extra = Object.keys(ctx.s.sus[to]!.assignments).find((x) => !swapped.includes(x));
+    const extra = Object.keys(peek(ctx, to).assignments).find((x) => !swapped.includes(x));
     if (extra !== undefined) return `${to} also holds SI ${extra}; an SU may not be both active and standby in ${sg.model}`;
   } else {
-    const actives = Object.values(ctx.s.sus[to]!.assignments).filter((a) => a.ha === 'active').length;
+    const actives = Object.values(peek(ctx, to).assignments).filter((a) => a.ha === 'active').length;
     if (actives >= sg.maximumActiveInstances) return `${to} already holds its maximum of active SIs`;
   }
   for (const x of swapped) {
@@ -154,7 +155,7 @@ function siSwap(ctx: Ctx, si: string): string | null {
 function nodeOp(ctx: Ctx, op: AdminOp, name: string): string | null {
   const ns = ctx.s.nodes[name];
   if (!ns) return 'no such node';
-  const sus = Object.keys(ctx.s.sus).filter((s) => ctx.s.sus[s]!.node === name);
+  const sus = Object.keys(ctx.s.sus).filter((s) => peek(ctx, s).node === name);
   if (stateOps.includes(op)) {
     const next = nextAdmin(ns.admin, op);
     if (!next.ok) return next.error;
@@ -166,7 +167,7 @@ function nodeOp(ctx: Ctx, op: AdminOp, name: string): string | null {
     ns.probationEnd = null;
   } else if (op === 'switchover') {
     if (!ns.up || ns.oper !== 'enabled' || ns.admin !== 'unlocked') return 'the node must be up, enabled and unlocked';
-    const holding = sus.filter((s) => Object.values(ctx.s.sus[s]!.assignments).some((a) => a.ha === 'active') && suReadiness(ctx, s) === 'in-service');
+    const holding = sus.filter((s) => Object.values(peek(ctx, s).assignments).some((a) => a.ha === 'active') && suReadiness(ctx, s) === 'in-service');
     if (holding.length === 0) return 'no SU on the node holds an active assignment';
     for (const s of holding) su(ctx, s).evacuate = true;
   } else {

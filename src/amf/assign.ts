@@ -5,11 +5,11 @@
  */
 import type { HaState } from './commands.js';
 import type { Assignment } from './state.js';
-import { type Ctx, suAssignable, suReadiness } from './context.js';
+import { type Ctx, suAssignable, suReadiness, peek } from './context.js';
 import { removeAssignment, setAssignment } from './lifecycle.js';
 import { type Reduction, quota, reduce } from './reduction.js';
 import type { SgConfig } from '../model/types.js';
-import { unreachable } from '../util/assert.js';
+import { unreachable, must } from '../util/assert.js';
 
 interface Load {
   active: number;
@@ -48,9 +48,9 @@ function index(ctx: Ctx, sg: SgConfig): Pick<View, 'book' | 'loads'> {
   for (const u of sg.units) {
     const l: Load = { active: 0, standby: 0, any: 0 };
     loads.set(u.name, l);
-    const as = ctx.s.sus[u.name]!.assignments;
+    const as = peek(ctx, u.name).assignments;
     for (const si in as) {
-      const a = as[si]!;
+      const a = must(as[si], 'an assignment listed is missing');
       let m = book.get(si);
       if (!m) book.set(si, (m = new Map()));
       m.set(u.name, a);
@@ -62,20 +62,20 @@ function index(ctx: Ctx, sg: SgConfig): Pick<View, 'book' | 'loads'> {
 
 function assign(v: View, su: string, si: string, h: HaState): void {
   const old = v.book.get(si)?.get(su);
-  if (old) count(v.loads.get(su)!, old.ha, -1);
+  if (old) count(must(v.loads.get(su), 'every SU of the SG has a load'), old.ha, -1);
   setAssignment(v.ctx, su, si, h);
   let m = v.book.get(si);
   if (!m) v.book.set(si, (m = new Map()));
-  m.set(su, v.ctx.s.sus[su]!.assignments[si]!);
-  count(v.loads.get(su)!, h, 1);
+  m.set(su, must(peek(v.ctx, su).assignments[si], 'an assignment listed is missing'));
+  count(must(v.loads.get(su), 'every SU of the SG has a load'), h, 1);
 }
 
 function unassign(v: View, su: string, si: string): void {
   const old = v.book.get(si)?.get(su);
   if (!old) return;
-  count(v.loads.get(su)!, old.ha, -1);
+  count(must(v.loads.get(su), 'every SU of the SG has a load'), old.ha, -1);
   removeAssignment(v.ctx, su, si);
-  v.book.get(si)!.delete(su);
+  must(v.book.get(si), 'every SI of the SG has a book entry').delete(su);
 }
 
 function ha(v: View, su: string, si: string): HaState | undefined {
@@ -83,11 +83,11 @@ function ha(v: View, su: string, si: string): HaState | undefined {
 }
 
 function load(v: View, su: string, which: 'active' | 'standby'): number {
-  return v.loads.get(su)![which];
+  return must(v.loads.get(su), 'every SU of the SG has a load')[which];
 }
 
 function holdsAny(v: View, su: string): boolean {
-  return v.loads.get(su)!.any > 0;
+  return must(v.loads.get(su), 'every SU of the SG has a load').any > 0;
 }
 
 function hosts(v: View, su: string, si: string): boolean {
@@ -122,7 +122,7 @@ function blocked(v: View, si: string): boolean {
 
 /** Every SI this one depends on has an active assignment. */
 function sponsorsActive(v: View, si: string): boolean {
-  const cfg = v.ctx.idx.sis.get(si)!.cfg;
+  const cfg = must(v.ctx.idx.sis.get(si), 'an SI not in the model').cfg;
   return cfg.dependsOn.every((dep) => {
     if (v.book.has(dep) || v.sis.includes(dep)) return hasActive(v, dep);
     const e = v.ctx.idx.sis.get(dep);
@@ -143,7 +143,7 @@ function fill(v: View, sus: readonly string[], slots: number, left: string[], ma
     used++;
     let take = Math.min(quota(left.length, slots - used + 1, max), max - load(v, su, which));
     for (let i = 0; i < left.length && take > 0; ) {
-      const si = left[i]!;
+      const si = must(left[i], 'i is within left');
       if (hosts(v, su, si) && ha(v, su, si) === undefined) {
         assign(v, su, si, which);
         left.splice(i, 1);
@@ -161,7 +161,7 @@ function plan2n(v: View): void {
     v.sus.find((su) => !holdsAny(v, su));
   if (activeSu === undefined) return;
   for (const si of wantActive(v)) if (hosts(v, activeSu, si)) assign(v, activeSu, si, 'active');
-  if (v.sis.some((si) => v.ctx.s.sis[si]!.swapFrom !== null)) return;
+  if (v.sis.some((si) => must(v.ctx.s.sis[si], 'an SI of the model has no state').swapFrom !== null)) return;
   const standbySu =
     v.kept.find((su) => su !== activeSu && load(v, su, 'standby') > 0) ?? v.sus.find((su) => su !== activeSu && !holdsAny(v, su));
   if (standbySu === undefined) return;
@@ -213,7 +213,7 @@ function planNplusM(v: View): void {
   }
   // An N+M SU is all-active or all-standby: a promoted SU gives up its other standbys.
   for (const su of promoted) {
-    for (const si of Object.keys(v.ctx.s.sus[su]!.assignments)) {
+    for (const si of Object.keys(peek(v.ctx, su).assignments)) {
       if (ha(v, su, si) === 'standby') unassign(v, su, si);
     }
   }
@@ -225,7 +225,7 @@ function planNplusM(v: View): void {
   fill(v, [...actives, ...free()], slots, orphans, sg.maximumActiveInstances, 'active');
   // 3. Standbys for actively assigned SIs, on SUs with no active assignment (not during a swap:
   // the old active SU becomes the standby).
-  if (v.sis.some((si) => v.ctx.s.sis[si]!.swapFrom !== null)) return;
+  if (v.sis.some((si) => must(v.ctx.s.sis[si], 'an SI of the model has no state').swapFrom !== null)) return;
   const standbys = v.kept.filter((su) => load(v, su, 'standby') > 0 && load(v, su, 'active') === 0);
   const needStandby = v.sis.filter((si) => hasActive(v, si) && holders(v, si, 'standby', v.kept).length === 0);
   fill(v, [...standbys, ...free()], Math.max(red.standby, standbys.length), needStandby, sg.maximumStandbyInstances, 'standby');
@@ -242,7 +242,7 @@ function pick(v: View, si: string, which: 'active' | 'standby', max: number): st
     const l = load(v, su, which);
     if (l >= max) continue;
     if (limit > 0 && assignedUnits >= limit && !holdsAny(v, su)) continue;
-    const e = v.ctx.idx.sus.get(su)!;
+    const e = must(v.ctx.idx.sus.get(su), 'an SU not in the model');
     const key: [number, number, number] = [e.cfg.rank, l, e.order];
     if (!bestKey || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
       best = su;
@@ -260,8 +260,8 @@ function planNway(v: View): void {
     if (target !== undefined) assign(v, target, si, 'active');
   }
   for (const si of v.sis) {
-    if (!hasActive(v, si) || v.ctx.s.sis[si]!.swapFrom !== null) continue;
-    const want = v.ctx.idx.sis.get(si)!.cfg.preferredStandbyAssignments;
+    if (!hasActive(v, si) || must(v.ctx.s.sis[si], 'an SI of the model has no state').swapFrom !== null) continue;
+    const want = must(v.ctx.idx.sis.get(si), 'an SI not in the model').cfg.preferredStandbyAssignments;
     while (holders(v, si, 'standby', v.kept).length < want) {
       const target = pick(v, si, 'standby', ms);
       if (target === undefined) break;
@@ -273,7 +273,7 @@ function planNway(v: View): void {
 function planNwayActive(v: View): void {
   for (const si of v.sis) {
     if (!sponsorsActive(v, si)) continue;
-    const want = v.ctx.idx.sis.get(si)!.cfg.preferredActiveAssignments;
+    const want = must(v.ctx.idx.sis.get(si), 'an SI not in the model').cfg.preferredActiveAssignments;
     while (v.sg.units.filter((u) => ha(v, u.name, si) === 'active').length < want) {
       const target = pick(v, si, 'active', v.sg.maximumActiveInstances);
       if (target === undefined) break;
@@ -292,7 +292,7 @@ function planNoRedundancy(v: View): void {
 /** SIs the SG may assign now: unlocked, with at least one SU that could take them. */
 export function assignableSis(ctx: Ctx, sg: SgConfig): string[] {
   return (ctx.idx.rankedSis.get(sg.name) ?? []).filter((si) => {
-    if (ctx.s.sis[si]!.admin !== 'unlocked') return false;
+    if (must(ctx.s.sis[si], 'an SI of the model has no state').admin !== 'unlocked') return false;
     return sg.units.some((u) => ctx.idx.holders(u.name, si) !== null);
   });
 }
@@ -318,7 +318,7 @@ export function planSg(ctx: Ctx, sg: SgConfig): void {
     const before = ctx.rev;
     plan(v);
     if (ctx.rev === before || round > 8) return;
-    if (!v.sis.some((si) => ctx.idx.sis.get(si)!.cfg.dependsOn.length > 0 && !hasActive(v, si))) return;
+    if (!v.sis.some((si) => must(ctx.idx.sis.get(si), 'an SI not in the model').cfg.dependsOn.length > 0 && !hasActive(v, si))) return;
   }
 }
 

@@ -6,7 +6,7 @@ import type { AmfCommand, AmfNotice, PresenceState, ReadinessState, SiAssignment
 import type { ModelIndex } from './model-index.js';
 import { type AmfState, type SiState, type SuState, cloneSu } from './state.js';
 import type { SgConfig, SiConfig } from '../model/types.js';
-import { assert } from '../util/assert.js';
+import { AssertionError, must } from '../util/assert.js';
 
 export interface Ctx {
   readonly idx: ModelIndex;
@@ -34,7 +34,7 @@ export interface Ctx {
  */
 export function su(ctx: Ctx, name: string): SuState {
   const st = ctx.s.sus[name];
-  assert(st !== undefined, `unknown SU ${name}`);
+  if (st === undefined) throw new AssertionError(`unknown SU ${name}`);
   if (ctx.owned === undefined || ctx.owned.has(`su:${name}`)) return st;
   ownSuRecord(ctx);
   const copy = cloneSu(st);
@@ -46,7 +46,7 @@ export function su(ctx: Ctx, name: string): SuState {
 /** The SI's state, writable (copy on write, as for SUs). */
 export function si(ctx: Ctx, name: string): SiState {
   const st = ctx.s.sis[name];
-  assert(st !== undefined, `unknown SI ${name}`);
+  if (st === undefined) throw new AssertionError(`unknown SI ${name}`);
   if (ctx.owned === undefined || ctx.owned.has(`si:${name}`)) return st;
   ownSiRecord(ctx);
   const copy = { ...st };
@@ -58,7 +58,7 @@ export function si(ctx: Ctx, name: string): SiState {
 /** A shallow copy of a large record: a key loop is about twice as fast as spread on V8. */
 function copyRecord<T>(src: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const k of Object.keys(src)) out[k] = src[k]!;
+  for (const k of Object.keys(src)) out[k] = must(src[k], 'k is a key of src');
   return out;
 }
 
@@ -79,7 +79,8 @@ export function ownSiRecord(ctx: Ctx): void {
 /** The SU's state for reading only (it may be shared with the step's input). */
 export function peek(ctx: Ctx, name: string): SuState {
   const st = ctx.s.sus[name];
-  assert(st !== undefined, `unknown SU ${name}`);
+  // Not assert(): its message would be built on every call of this hot path.
+  if (st === undefined) throw new AssertionError(`unknown SU ${name}`);
   return st;
 }
 
@@ -100,7 +101,7 @@ export function suPresence(st: SuState): PresenceState {
   let terminating = false;
   let instantiating = false;
   for (const c in st.comps) {
-    const p = st.comps[c]!.presence;
+    const p = must(st.comps[c], 'a component of the model has no state').presence;
     all++;
     if (p === 'instantiated') inst++;
     else if (p === 'uninstantiated') uninst++;
@@ -134,11 +135,11 @@ export function nodeUsable(ctx: Ctx, node: string | null): boolean {
  */
 export function suReadiness(ctx: Ctx, name: string): ReadinessState {
   const st = peek(ctx, name);
-  const sg = ctx.s.sgs[ctx.idx.sus.get(name)!.sg.name]!;
+  const sg = must(ctx.s.sgs[must(ctx.idx.sus.get(name), 'an SU not in the model').sg.name], 'an SG of the model has no state');
   if (st.oper !== 'enabled' || !nodeUsable(ctx, st.node)) return 'out-of-service';
   const p = suPresence(st);
   if (p !== 'instantiated' && p !== 'restarting') return 'out-of-service';
-  const node = ctx.s.nodes[st.node!]!;
+  const node = must(ctx.s.nodes[must(st.node, 'an SU in service is placed on a node')], 'a node in use has no state');
   const admins = [st.admin, sg.admin, node.admin];
   if (admins.some((a) => a === 'locked' || a === 'locked-instantiation')) return 'out-of-service';
   if (admins.includes('shutting-down') || st.evacuate) return 'stopping';
@@ -154,11 +155,11 @@ export function suAssignable(ctx: Ctx, name: string): boolean {
 export function suShouldRun(ctx: Ctx, name: string): boolean {
   const st = peek(ctx, name);
   if (st.oper !== 'enabled') return false;
-  const sg = ctx.s.sgs[ctx.idx.sus.get(name)!.sg.name]!;
+  const sg = must(ctx.s.sgs[must(ctx.idx.sus.get(name), 'an SU not in the model').sg.name], 'an SG of the model has no state');
   if (st.admin === 'locked-instantiation' || sg.admin === 'locked-instantiation') return false;
   if (st.node === null) return true;
   const node = ctx.s.nodes[st.node];
-  return nodeUsable(ctx, st.node) && node!.admin !== 'locked-instantiation';
+  return nodeUsable(ctx, st.node) && must(node, 'a usable node has state').admin !== 'locked-instantiation';
 }
 
 /** SI assignment state: fully assigned needs an active and the preferred standbys (or actives, N-Way-Active). */

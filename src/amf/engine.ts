@@ -5,7 +5,7 @@
  */
 import { adminOp } from './admin.js';
 import type { AmfCommand, AmfInput, AmfNotice } from './commands.js';
-import { type Ctx, markSuDirty, nodeUsable, ownSiRecord, ownSuRecord, si, su, suShouldRun } from './context.js';
+import { type Ctx, markSuDirty, nodeUsable, ownSiRecord, ownSuRecord, si, su, suShouldRun, peek } from './context.js';
 import { compUp, instantiateComp, removeAssignment } from './lifecycle.js';
 import { indexModel } from './model-index.js';
 import { reconcile } from './reconcile.js';
@@ -13,7 +13,7 @@ import { nodeFailfast, nodeFailover, probationExpired, recoverFromError, timerId
 import { diffNotices } from './snapshot.js';
 import { type AmfState, addMissingEntities, draftState, newNodeState } from './state.js';
 import type { AmfModel } from '../model/types.js';
-import { unreachable } from '../util/assert.js';
+import { unreachable, must } from '../util/assert.js';
 
 export interface StepResult {
   readonly state: AmfState;
@@ -80,7 +80,7 @@ type CompInput = Extract<AmfInput, { su: string; comp: string }>;
 
 function compInput(ctx: Ctx, input: CompInput): null {
   const st = su(ctx, input.su);
-  const c = st.comps[input.comp]!;
+  const c = must(st.comps[input.comp], 'a component of the model has no state');
   const name = `${input.su}/${input.comp}`;
   switch (input.kind) {
     case 'comp-instantiated':
@@ -91,7 +91,7 @@ function compInput(ctx: Ctx, input: CompInput): null {
       return null;
     case 'comp-instantiate-failed': {
       if ((c.presence !== 'instantiating' && c.presence !== 'restarting') || c.retryAt !== null) return ignored(ctx, input, `${name} is ${c.presence}`);
-      const cfg = ctx.idx.sus.get(input.su)!.cfg.components.find((x) => x.name === input.comp)!;
+      const cfg = must(must(ctx.idx.sus.get(input.su), 'an SU not in the model').cfg.components.find((x) => x.name === input.comp), 'a component not in its SU');
       if (!input.noRetry && c.attempt < 1 + cfg.instantiateRetries && suShouldRun(ctx, input.su)) {
         if (cfg.instantiateRetryDelayMs > 0) {
           c.retryAt = ctx.now + cfg.instantiateRetryDelayMs;
@@ -120,7 +120,7 @@ function compInput(ctx: Ctx, input: CompInput): null {
       c.oper = 'disabled';
       st.oper = 'disabled';
       st.disabledCause = 'termination-failed';
-      const node = st.node!;
+      const node = must(st.node, 'an SU in service is placed on a node');
       ctx.notices.push({ kind: 'recovery', su: input.su, comp: input.comp, action: 'node-failover', level: 3, reason: `termination failed: ${input.reason}` });
       nodeFailover(ctx, node);
       nodeFailfast(ctx, node, `${name} could not be terminated: ${input.reason}`);
@@ -156,11 +156,11 @@ function compInput(ctx: Ctx, input: CompInput): null {
 function retryTimer(ctx: Ctx, ref: string): null {
   const slash = ref.indexOf('/');
   const suName = ref.slice(0, slash);
-  const peek = ctx.s.sus[suName]?.comps[ref.slice(slash + 1)];
-  if (!peek || peek.retryAt === null || ctx.now < peek.retryAt) return null;
-  const c = su(ctx, suName).comps[ref.slice(slash + 1)]!;
+  const comp = ctx.s.sus[suName]?.comps[ref.slice(slash + 1)];
+  if (!comp || comp.retryAt === null || ctx.now < comp.retryAt) return null;
+  const c = must(su(ctx, suName).comps[ref.slice(slash + 1)], 'a component of the model has no state');
   c.retryAt = null;
-  if (suShouldRun(ctx, suName) && ctx.s.sus[suName]!.node !== null) instantiateComp(ctx, suName, ref.slice(slash + 1), c.attempt + 1);
+  if (suShouldRun(ctx, suName) && peek(ctx, suName).node !== null) instantiateComp(ctx, suName, ref.slice(slash + 1), c.attempt + 1);
   else c.presence = 'uninstantiated';
   markSuDirty(ctx, suName);
   return null;
@@ -193,7 +193,7 @@ function nodeDown(ctx: Ctx, node: string): null {
   ns.up = false;
   ns.fencing = false;
   for (const name of Object.keys(ctx.s.sus)) {
-    if (ctx.s.sus[name]!.node !== node) continue;
+    if (peek(ctx, name).node !== node) continue;
     const st = su(ctx, name);
     for (const c of Object.values(st.comps)) {
       if (c.presence === 'termination-failed') c.oper = 'enabled';
@@ -239,7 +239,7 @@ function configChanged(ctx: Ctx): null {
 function completeShutdowns(ctx: Ctx, touched: ReadonlySet<string>): boolean {
   const { s } = ctx;
   const holds = (name: string): boolean => {
-    for (const _ in s.sus[name]!.assignments) return true;
+    for (const _ in must(s.sus[name], 'an SU of the model has no state').assignments) return true;
     return false;
   };
   let changed = false;
@@ -248,7 +248,7 @@ function completeShutdowns(ctx: Ctx, touched: ReadonlySet<string>): boolean {
     const sgSt = s.sgs[name];
     if (!sg || !sgSt) continue;
     for (const u of sg.units) {
-      if (s.sus[u.name]!.admin === 'shutting-down' && !holds(u.name)) {
+      if (must(s.sus[u.name], 'an SU of the model has no state').admin === 'shutting-down' && !holds(u.name)) {
         su(ctx, u.name).admin = 'locked';
         markSuDirty(ctx, u.name);
         changed = true;
@@ -260,7 +260,7 @@ function completeShutdowns(ctx: Ctx, touched: ReadonlySet<string>): boolean {
       changed = true;
     }
     for (const x of sg.sis) {
-      if (s.sis[x.name]!.admin === 'shutting-down' && !sg.units.some((u) => s.sus[u.name]!.assignments[x.name])) {
+      if (must(s.sis[x.name], 'an SI of the model has no state').admin === 'shutting-down' && !sg.units.some((u) => must(s.sus[u.name], 'an SU of the model has no state').assignments[x.name])) {
         si(ctx, x.name).admin = 'locked';
         ctx.dirty.add(name);
         changed = true;

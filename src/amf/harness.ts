@@ -54,9 +54,8 @@ export class Harness {
     this.queue.push(...inputs);
     let firstError: string | undefined;
     let budget = 100_000;
-    while (this.queue.length > 0) {
+    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
       if (--budget === 0) throw new Error('harness: the engine does not settle (100000 inputs)');
-      const next = this.queue.shift()!;
       if (this.freeze) deepFreeze(this.state);
       const r = step(this.model, this.state, next, this.now);
       this.state = r.state;
@@ -89,7 +88,8 @@ export class Harness {
     const mine = this.held.filter((c) => 'comp' in c && `${c.su}/${c.comp}` === ref);
     for (const c of mine) this.held.splice(this.held.indexOf(c), 1);
     for (const c of mine) this.agent(c);
-    if (this.queue.length > 0) this.send(this.queue.shift()!);
+    const next = this.queue.shift();
+    if (next !== undefined) this.send(next);
   }
 
   private take(map: Map<string, number>, ref: string): boolean {

@@ -5,7 +5,7 @@
 import type { HaState } from './commands.js';
 import { type Ctx, markSuDirty, peek, su } from './context.js';
 import type { CompConfig } from '../model/types.js';
-import { assert } from '../util/assert.js';
+import { assert, must } from '../util/assert.js';
 
 function compCfg(ctx: Ctx, suName: string, comp: string): CompConfig {
   const cfg = ctx.idx.sus.get(suName)?.cfg.components.find((c) => c.name === comp);
@@ -15,7 +15,7 @@ function compCfg(ctx: Ctx, suName: string, comp: string): CompConfig {
 
 export function instantiateComp(ctx: Ctx, suName: string, comp: string, attempt: number): void {
   const st = su(ctx, suName);
-  const c = st.comps[comp]!;
+  const c = must(st.comps[comp], 'a component of the model has no state');
   assert(st.node !== null, `instantiate ${suName}/${comp} without a node`);
   if (c.presence !== 'restarting') c.presence = 'instantiating';
   c.attempt = attempt;
@@ -35,7 +35,7 @@ function stopHealthchecks(ctx: Ctx, suName: string, comp: string, node: string):
  */
 export function stopComp(ctx: Ctx, suName: string, comp: string, how: { abrupt: boolean; restart: boolean; reason: string }): void {
   const st = su(ctx, suName);
-  const c = st.comps[comp]!;
+  const c = must(st.comps[comp], 'a component of the model has no state');
   assert(st.node !== null, `stop ${suName}/${comp} without a node`);
   if (c.presence === 'instantiated') stopHealthchecks(ctx, suName, comp, st.node);
   c.presence = how.restart ? 'restarting' : 'terminating';
@@ -48,16 +48,16 @@ export function stopComp(ctx: Ctx, suName: string, comp: string, how: { abrupt: 
 /** The component came up: start its healthchecks and (re)send the CSIs its SU holds. */
 export function compUp(ctx: Ctx, suName: string, comp: string): void {
   const st = su(ctx, suName);
-  const c = st.comps[comp]!;
+  const c = must(st.comps[comp], 'a component of the model has no state');
   c.presence = 'instantiated';
   c.oper = 'enabled';
   c.retryAt = null;
-  const node = st.node!;
+  const node = must(st.node, 'an SU in service is placed on a node');
   for (const hc of compCfg(ctx, suName, comp).healthchecks) {
     ctx.commands.push({ kind: 'healthcheck-start', node, su: suName, comp, key: hc.key });
   }
   for (const si in st.assignments) {
-    const a = st.assignments[si]!;
+    const a = must(st.assignments[si], 'an assignment listed is missing');
     for (const h of ctx.idx.holders(suName, si) ?? []) {
       if (h.comp.name !== comp) continue;
       // A component restarted while quiescing is quiesced: it has stopped serving.
@@ -76,7 +76,7 @@ export function sendCsiSet(ctx: Ctx, suName: string, si: string, csi: string, ha
   assert(h !== undefined, `no holder for ${si}/${csi} in ${suName}`);
   ctx.commands.push({
     kind: 'csi-set',
-    node: st.node!,
+    node: must(st.node, 'an SU in service is placed on a node'),
     su: suName,
     comp: h.comp.name,
     si,
@@ -92,7 +92,7 @@ export function liveHolders(ctx: Ctx, suName: string, si: string): { comp: strin
   const st = peek(ctx, suName);
   const out: { comp: string; csi: string }[] = [];
   for (const h of ctx.idx.holders(suName, si) ?? []) {
-    if (st.comps[h.comp.name]!.presence === 'instantiated') out.push({ comp: h.comp.name, csi: h.csi });
+    if (must(st.comps[h.comp.name], 'a component of the model has no state').presence === 'instantiated') out.push({ comp: h.comp.name, csi: h.csi });
   }
   return out;
 }
@@ -115,7 +115,7 @@ export function removeAssignment(ctx: Ctx, suName: string, si: string): void {
   const recorded = Object.entries(st.assignments[si]?.csis ?? {}).map(([csi, comp]) => ({ comp, csi }));
   const holders = ctx.idx.holders(suName, si) === null ? recorded.filter((h) => st.comps[h.comp]?.presence === 'instantiated') : liveHolders(ctx, suName, si);
   for (const h of holders) {
-    ctx.commands.push({ kind: 'csi-remove', node: st.node!, su: suName, comp: h.comp, si, csi: h.csi });
+    ctx.commands.push({ kind: 'csi-remove', node: must(st.node, 'an SU in service is placed on a node'), su: suName, comp: h.comp, si, csi: h.csi });
   }
   delete st.assignments[si];
   markSuDirty(ctx, suName);

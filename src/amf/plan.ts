@@ -12,6 +12,7 @@ import type { ReductionLevel } from './reduction.js';
 import type { AmfState } from './state.js';
 import type { AmfModel, RedundancyModel } from '../model/types.js';
 import { type Result, err, ok } from '../util/result.js';
+import { must } from '../util/assert.js';
 
 export interface GroupPlan {
   readonly name: string;
@@ -44,7 +45,7 @@ export function computePlan(model: AmfModel, down: readonly string[]): Result<Gr
   if (unknown.length > 0) return err(`unknown SU${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
   const h = new Harness(model);
   for (const su of down) {
-    for (const comp of indexModel(model).sus.get(su)!.cfg.components) h.script.failInstantiate.set(`${su}/${comp.name}`, Infinity);
+    for (const comp of must(indexModel(model).sus.get(su), 'an SU not in the model').cfg.components) h.script.failInstantiate.set(`${su}/${comp.name}`, Infinity);
   }
   h.send(...nodesOf(model).map((node): AmfInput => ({ kind: 'node-up', node })));
   // Let instantiation retries (timers) run out.

@@ -5,13 +5,13 @@
  * SI swaps advance and the redundancy model assigns what is missing. Repeats until nothing changes.
  */
 import { planSg } from './assign.js';
-import { type Ctx, markSuDirty, nodeUsable, si as siMut, su, suReadiness, suShouldRun } from './context.js';
+import { type Ctx, markSuDirty, nodeUsable, si as siMut, su, suReadiness, suShouldRun, peek } from './context.js';
 import { instantiateComp, removeAssignment, setAssignment, stopComp } from './lifecycle.js';
 import { newSuEscalation } from './state.js';
 import type { Assignment } from './state.js';
 import type { ReadinessState } from './commands.js';
 import type { SgConfig } from '../model/types.js';
-import { assert } from '../util/assert.js';
+import { assert, must } from '../util/assert.js';
 
 export function reconcile(ctx: Ctx): void {
   while (ctx.dirty.size > 0) {
@@ -39,12 +39,12 @@ export function reconcile(ctx: Ctx): void {
 
 function settle(ctx: Ctx, sg: SgConfig): void {
   for (const u of sg.units) {
-    const st = ctx.s.sus[u.name]!;
+    const st = peek(ctx, u.name);
     const r = suReadiness(ctx, u.name);
-    for (const si of Object.keys(st.assignments)) dispose(ctx, u.name, r, si, st.assignments[si]!);
+    for (const si of Object.keys(st.assignments)) dispose(ctx, u.name, r, si, must(st.assignments[si], 'an assignment listed is missing'));
     autoRepair(ctx, u.name);
     place(ctx, u.name);
-    if (st.evacuate && !Object.values(ctx.s.sus[u.name]!.assignments).some((a) => a.ha !== 'standby')) {
+    if (st.evacuate && !Object.values(peek(ctx, u.name).assignments).some((a) => a.ha !== 'standby')) {
       su(ctx, u.name).evacuate = false;
       markSuDirty(ctx, u.name);
     }
@@ -55,10 +55,10 @@ function settle(ctx: Ctx, sg: SgConfig): void {
 
 /** The SG has started once no SU of it is being instantiated on a usable node. */
 function started(ctx: Ctx, sg: SgConfig): boolean {
-  const st = ctx.s.sgs[sg.name]!;
+  const st = must(ctx.s.sgs[sg.name], 'an SG of the model has no state');
   if (st.started) return true;
   const busy = sg.units.some((u) => {
-    const su = ctx.s.sus[u.name]!;
+    const su = peek(ctx, u.name);
     return nodeUsable(ctx, su.node) && Object.values(su.comps).some((c) => c.presence === 'instantiating');
   });
   if (busy) return false;
@@ -69,8 +69,8 @@ function started(ctx: Ctx, sg: SgConfig): boolean {
 
 /** Choose a node for an unplaced SU; release the node of an SU that is down on an unusable node. */
 function place(ctx: Ctx, suName: string): void {
-  const peekSt = ctx.s.sus[suName]!;
-  if (peekSt.node !== null && nodeUsable(ctx, peekSt.node) && ctx.s.nodes[peekSt.node]!.admin !== 'locked-instantiation') return;
+  const peekSt = peek(ctx, suName);
+  if (peekSt.node !== null && nodeUsable(ctx, peekSt.node) && must(ctx.s.nodes[peekSt.node], 'a node in use has no state').admin !== 'locked-instantiation') return;
   const allDown = Object.values(peekSt.comps).every((c) => c.presence === 'uninstantiated');
   if (peekSt.node !== null) {
     if (!(allDown && Object.keys(peekSt.assignments).length === 0)) return;
@@ -78,14 +78,14 @@ function place(ctx: Ctx, suName: string): void {
     markSuDirty(ctx, suName);
   }
   if (!allDown || !suShouldRun(ctx, suName)) return;
-  const e = ctx.idx.sus.get(suName)!;
+  const e = must(ctx.idx.sus.get(suName), 'an SU not in the model');
   const allowed = e.cfg.nodes.length > 0 ? e.cfg.nodes : ctx.idx.nodeNames.length > 0 ? ctx.idx.nodeNames : Object.keys(ctx.s.nodes).sort();
   let best: string | null = null;
   let bestLoad = Infinity;
   for (const node of allowed) {
-    if (!nodeUsable(ctx, node) || ctx.s.nodes[node]!.admin === 'locked-instantiation') continue;
+    if (!nodeUsable(ctx, node) || must(ctx.s.nodes[node], 'a node in use has no state').admin === 'locked-instantiation') continue;
     // Spread an SG's SUs over nodes: a node failure should not take out active and standby.
-    const peers = e.sg.units.filter((u) => ctx.s.sus[u.name]!.node === node).length;
+    const peers = e.sg.units.filter((u) => peek(ctx, u.name).node === node).length;
     if (peers < bestLoad) {
       best = node;
       bestLoad = peers;
@@ -98,10 +98,10 @@ function place(ctx: Ctx, suName: string): void {
 
 /** An SU failed over (saAmfSGAutoRepair): once its components are down it is enabled again. */
 function autoRepair(ctx: Ctx, suName: string): void {
-  const peek = ctx.s.sus[suName]!;
-  if (peek.oper !== 'disabled' || peek.disabledCause !== 'failover') return;
-  if (Object.keys(peek.assignments).length > 0) return;
-  if (!Object.values(peek.comps).every((c) => c.presence === 'uninstantiated')) return;
+  const cur = peek(ctx, suName);
+  if (cur.oper !== 'disabled' || cur.disabledCause !== 'failover') return;
+  if (Object.keys(cur.assignments).length > 0) return;
+  if (!Object.values(cur.comps).every((c) => c.presence === 'uninstantiated')) return;
   const st = su(ctx, suName);
   st.oper = 'enabled';
   st.disabledCause = null;
@@ -116,21 +116,21 @@ type Disposition = 'keep' | 'evacuate' | 'quiescing' | 'quiesce' | 'abrupt' | 'f
 const strength: Record<Disposition, number> = { keep: 0, evacuate: 1, quiescing: 2, quiesce: 3, abrupt: 4, fenced: 5 };
 
 function disposition(ctx: Ctx, suName: string, r: ReadinessState, si: string, a: Assignment): Disposition {
-  const st = ctx.s.sus[suName]!;
+  const st = peek(ctx, suName);
   const holders = ctx.idx.holders(suName, si);
   if (holders === null) return 'quiesce'; // the SI left the configuration
   let d: Disposition = 'keep';
   if (r === 'stopping') {
-    const e = ctx.idx.sus.get(suName)!;
-    const shutting = [st.admin, ctx.s.sgs[e.sg.name]!.admin, ctx.s.nodes[st.node!]!.admin].includes('shutting-down');
+    const e = must(ctx.idx.sus.get(suName), 'an SU not in the model');
+    const shutting = [st.admin, must(ctx.s.sgs[e.sg.name], 'an SG of the model has no state').admin, must(ctx.s.nodes[must(st.node, 'an SU in service is placed on a node')], 'a node in use has no state').admin].includes('shutting-down');
     d = shutting ? 'quiescing' : 'evacuate';
   } else if (r === 'out-of-service') {
     const node = st.node === null ? undefined : ctx.s.nodes[st.node];
-    const dying = holders.some((h) => st.comps[h.comp.name]!.presence !== 'instantiated');
+    const dying = holders.some((h) => must(st.comps[h.comp.name], 'a component of the model has no state').presence !== 'instantiated');
     if (node?.fencing && node.up) d = 'fenced';
     else d = dying || !node?.up ? 'abrupt' : 'quiesce';
   }
-  const siSt = ctx.s.sis[si]!;
+  const siSt = must(ctx.s.sis[si], 'an SI of the model has no state');
   let siD: Disposition = 'keep';
   if (siSt.admin === 'locked' || siSt.admin === 'locked-instantiation') siD = 'quiesce';
   else if (siSt.admin === 'shutting-down') siD = 'quiescing';
@@ -139,7 +139,7 @@ function disposition(ctx: Ctx, suName: string, r: ReadinessState, si: string, a:
 }
 
 function sponsorsActive(ctx: Ctx, si: string): boolean {
-  const cfg = ctx.idx.sis.get(si)!.cfg;
+  const cfg = must(ctx.idx.sis.get(si), 'an SI not in the model').cfg;
   return cfg.dependsOn.every((dep) => {
     const e = ctx.idx.sis.get(dep);
     return e !== undefined && e.sg.units.some((u) => ctx.s.sus[u.name]?.assignments[dep]?.ha === 'active');
@@ -147,18 +147,18 @@ function sponsorsActive(ctx: Ctx, si: string): boolean {
 }
 
 function dispose(ctx: Ctx, suName: string, r: ReadinessState, si: string, a: Assignment): void {
-  const st = ctx.s.sus[suName]!;
+  const st = peek(ctx, suName);
   switch (disposition(ctx, suName, r, si, a)) {
     case 'keep':
       // A confirmed quiesced assignment outlives its cause only as the first half of a swap.
-      if (a.ha === 'quiesced' && a.waiting.length === 0 && ctx.s.sis[si]!.swapFrom !== suName) removeAssignment(ctx, suName, si);
+      if (a.ha === 'quiesced' && a.waiting.length === 0 && must(ctx.s.sis[si], 'an SI of the model has no state').swapFrom !== suName) removeAssignment(ctx, suName, si);
       return;
     case 'fenced':
       return;
     case 'abrupt': {
       // Drop once no holder can still be serving: each is down, or the node is gone.
       const stopping = (ctx.idx.holders(suName, si) ?? []).some((h) => {
-        const p = st.comps[h.comp.name]!.presence;
+        const p = must(st.comps[h.comp.name], 'a component of the model has no state').presence;
         return p === 'terminating' || p === 'restarting' || p === 'instantiating' || p === 'termination-failed';
       });
       if (!stopping || !(st.node !== null && ctx.s.nodes[st.node]?.up)) removeAssignment(ctx, suName, si);
@@ -181,11 +181,11 @@ function dispose(ctx: Ctx, suName: string, r: ReadinessState, si: string, a: Ass
 
 /** Instantiate the components of an SU that should run; terminate those of one that should not. */
 function runOrStop(ctx: Ctx, suName: string): void {
-  const st = ctx.s.sus[suName]!;
+  const st = peek(ctx, suName);
   if (st.node === null) return;
   if (suShouldRun(ctx, suName)) {
     for (const name in st.comps) {
-      const c = st.comps[name]!;
+      const c = must(st.comps[name], 'a component of the model has no state');
       if (c.presence === 'uninstantiated' && c.retryAt === null) instantiateComp(ctx, suName, name, 1);
     }
     return;
@@ -202,7 +202,7 @@ function runOrStop(ctx: Ctx, suName: string): void {
  * active, the old active becomes standby. If nothing could take over, the old active resumes.
  */
 function advanceSwap(ctx: Ctx, sg: SgConfig, si: string): void {
-  const from = ctx.s.sis[si]!.swapFrom;
+  const from = must(ctx.s.sis[si], 'an SI of the model has no state').swapFrom;
   if (from === null) return;
   const siSt = siMut(ctx, si);
   const a = ctx.s.sus[from]?.assignments[si];
@@ -213,14 +213,14 @@ function advanceSwap(ctx: Ctx, sg: SgConfig, si: string): void {
   }
   if (a.waiting.length > 0) return;
   const others = sg.units.map((u) => u.name).filter((u) => u !== from);
-  const active = others.find((u) => ctx.s.sus[u]!.assignments[si]?.ha === 'active');
+  const active = others.find((u) => peek(ctx, u).assignments[si]?.ha === 'active');
   if (active !== undefined) {
-    if (ctx.s.sus[active]!.assignments[si]!.waiting.length > 0) return;
+    if (must(peek(ctx, active).assignments[si], 'an assignment listed is missing').waiting.length > 0) return;
     setAssignment(ctx, from, si, 'standby');
     siSt.swapFrom = null;
     return;
   }
-  const standby = others.some((u) => ctx.s.sus[u]!.assignments[si]?.ha === 'standby' && suReadiness(ctx, u) === 'in-service');
+  const standby = others.some((u) => peek(ctx, u).assignments[si]?.ha === 'standby' && suReadiness(ctx, u) === 'in-service');
   if (!standby) {
     setAssignment(ctx, from, si, 'active');
     siSt.swapFrom = null;

@@ -9,9 +9,10 @@
  * every change of level an `escalation` notice.
  */
 import type { EscalationLevel, RecoveryAction } from './commands.js';
-import { type Ctx, cancelTimer, markSuDirty, setTimer, su } from './context.js';
+import { type Ctx, cancelTimer, markSuDirty, setTimer, su, peek } from './context.js';
 import { stopComp } from './lifecycle.js';
 import type { Recovery } from '../model/types.js';
+import { must } from '../util/assert.js';
 
 export const timerIds = {
   compProbation: (s: string): string => `comp-prob:${s}`,
@@ -42,7 +43,7 @@ export function recoverFromError(ctx: Ctx, suName: string, comp: string, recomme
     ctx.notices.push({ kind: 'ignored', input: `error ${suName}/${comp}`, reason: 'a recovery is already in progress or the component is not running' });
     return;
   }
-  const cfg = ctx.idx.sus.get(suName)!.cfg.components.find((x) => x.name === comp)!;
+  const cfg = must(must(ctx.idx.sus.get(suName), 'an SU not in the model').cfg.components.find((x) => x.name === comp), 'a component not in its SU');
   let rec = recommended === 'no-recommendation' ? cfg.recoveryOnError : recommended;
   if (rec === 'no-recommendation') rec = 'component-restart';
   if (rec === 'component-restart') {
@@ -76,7 +77,7 @@ export function recoverFromError(ctx: Ctx, suName: string, comp: string, recomme
 
 function restartLadder(ctx: Ctx, suName: string, comp: string, reason: string): void {
   const st = su(ctx, suName);
-  const sg = ctx.idx.sus.get(suName)!.sg;
+  const sg = must(ctx.idx.sus.get(suName), 'an SU not in the model').sg;
   const esc = st.escalation;
   if (esc.level === 0) {
     if (esc.compRestarts < sg.componentRestartMax) {
@@ -123,8 +124,8 @@ export function restartSu(ctx: Ctx, suName: string, why: string): void {
 
 function failoverLadder(ctx: Ctx, suName: string, comp: string, reason: string): void {
   const st = su(ctx, suName);
-  const node = st.node!;
-  const ns = ctx.s.nodes[node]!;
+  const node = must(st.node, 'an SU in service is placed on a node');
+  const ns = must(ctx.s.nodes[node], 'a node in use has no state');
   const { max, probation } = nodeLimits(ctx, node);
   if (ns.failovers < max) {
     if (ns.failovers === 0) {
@@ -132,7 +133,7 @@ function failoverLadder(ctx: Ctx, suName: string, comp: string, reason: string):
       setTimer(ctx, timerIds.nodeProbation(node), ns.probationEnd);
     }
     ns.failovers++;
-    const whole = ctx.idx.sus.get(suName)!.cfg.failover;
+    const whole = must(ctx.idx.sus.get(suName), 'an SU not in the model').cfg.failover;
     notice(ctx, suName, comp, whole ? 'su-failover' : 'component-failover', 2, `${reason}; failover ${ns.failovers}/${max} on node ${node}`);
     if (whole) suFailover(ctx, suName, 'failover');
     else compFailover(ctx, suName, comp);
@@ -163,17 +164,17 @@ function compFailover(ctx: Ctx, suName: string, comp: string): void {
   const st = su(ctx, suName);
   st.oper = 'disabled';
   st.disabledCause = 'failover';
-  st.comps[comp]!.oper = 'disabled';
+  must(st.comps[comp], 'a component of the model has no state').oper = 'disabled';
   stopComp(ctx, suName, comp, { abrupt: true, restart: false, reason: 'failover' });
 }
 
 function susOn(ctx: Ctx, node: string): string[] {
-  return Object.keys(ctx.s.sus).filter((n) => ctx.s.sus[n]!.node === node);
+  return Object.keys(ctx.s.sus).filter((n) => peek(ctx, n).node === node);
 }
 
 /** Fail over every SU of the node abruptly; the node stays disabled until repaired or rebooted. */
 export function nodeFailover(ctx: Ctx, node: string): void {
-  ctx.s.nodes[node]!.oper = 'disabled';
+  must(ctx.s.nodes[node], 'a node in use has no state').oper = 'disabled';
   for (const s of susOn(ctx, node)) {
     const st = su(ctx, s);
     for (const [name, c] of Object.entries(st.comps)) {
@@ -187,13 +188,13 @@ export function nodeFailover(ctx: Ctx, node: string): void {
 /** Fail the faulty SU over and switch the node's other SUs over gracefully (quiesced first). */
 function nodeSwitchover(ctx: Ctx, node: string, suName: string): void {
   suFailover(ctx, suName, 'node-switchover');
-  ctx.s.nodes[node]!.oper = 'disabled';
+  must(ctx.s.nodes[node], 'a node in use has no state').oper = 'disabled';
   for (const s of susOn(ctx, node)) markSuDirty(ctx, s);
 }
 
 /** Fence the node: nothing of it may be trusted to stop. Its SIs move once it is down. */
 export function nodeFailfast(ctx: Ctx, node: string, reason: string): void {
-  const ns = ctx.s.nodes[node]!;
+  const ns = must(ctx.s.nodes[node], 'a node in use has no state');
   ns.oper = 'disabled';
   ns.fencing = true;
   ctx.commands.push({ kind: 'node-fence', node, reason });

@@ -7,6 +7,7 @@ import type { AmfNotice, EntityKind } from './commands.js';
 import { type Ctx, siAssignmentState, suPresence, suReadiness } from './context.js';
 import type { ModelIndex } from './model-index.js';
 import type { AmfState } from './state.js';
+import { must } from '../util/assert.js';
 
 function viewOf(idx: ModelIndex, s: AmfState): Ctx {
   return { idx, s, now: 0, commands: [], notices: [], dirty: new Set(), rev: 0 };
@@ -57,21 +58,21 @@ export function diffNotices(idx: ModelIndex, before: AmfState, after: AmfState, 
       change('su', u.name, 'node', o.node ?? '-', n.node ?? '-');
       for (const c in n.comps) {
         const oc = o.comps[c];
-        const nc = n.comps[c]!;
+        const nc = must(n.comps[c], 'a component of the model has no state');
         if (!oc || (oc.presence === nc.presence && oc.oper === nc.oper)) continue;
         change('comp', `${u.name}/${c}`, 'presence', oc.presence, nc.presence);
         change('comp', `${u.name}/${c}`, 'oper', oc.oper, nc.oper);
       }
       for (const si in n.assignments) {
         const from = o.assignments[si]?.ha ?? null;
-        const to = n.assignments[si]!.ha;
+        const to = must(n.assignments[si], 'an assignment listed is missing').ha;
         if (from === to) continue;
         out.push({ kind: 'assignment', si, su: u.name, from, to });
         moved.add(si);
       }
       for (const si in o.assignments) {
         if (si in n.assignments) continue;
-        out.push({ kind: 'assignment', si, su: u.name, from: o.assignments[si]!.ha, to: null });
+        out.push({ kind: 'assignment', si, su: u.name, from: must(o.assignments[si], 'an assignment listed is missing').ha, to: null });
         moved.add(si);
       }
     }

@@ -5,6 +5,7 @@
  */
 import type { AdminState, AmfModel } from '../model/types.js';
 import type { HaState, OperState, PresenceState } from './commands.js';
+import { must } from '../util/assert.js';
 
 export interface CompState {
   presence: PresenceState;
@@ -129,10 +130,10 @@ export function addMissingEntities(model: AmfModel, state: AmfState): void {
 
 export function cloneSu(su: SuState): SuState {
   const comps: Record<string, CompState> = {};
-  for (const c in su.comps) comps[c] = { ...su.comps[c]! };
+  for (const c in su.comps) comps[c] = { ...must(su.comps[c], 'a component of the model has no state') };
   const assignments: Record<string, Assignment> = {};
   for (const a in su.assignments) {
-    const x = su.assignments[a]!;
+    const x = must(su.assignments[a], 'an assignment listed is missing');
     assignments[a] = { ...x, waiting: x.waiting.slice() };
   }
   return { ...su, comps, assignments, escalation: { ...su.escalation } };
@@ -144,9 +145,9 @@ export function cloneSu(su: SuState): SuState {
  */
 export function draftState(s: AmfState): AmfState {
   const nodes: Record<string, NodeState> = {};
-  for (const k in s.nodes) nodes[k] = { ...s.nodes[k]! };
+  for (const k in s.nodes) nodes[k] = { ...must(s.nodes[k], 'a node in use has no state') };
   const sgs: Record<string, SgState> = {};
-  for (const k in s.sgs) sgs[k] = { ...s.sgs[k]! };
+  for (const k in s.sgs) sgs[k] = { ...must(s.sgs[k], 'an SG of the model has no state') };
   // The SU and SI records stay shared until the first write to one of their entries: see su()
   // and si() in context.ts.
   return { nodes, sgs, sis: s.sis, sus: s.sus };

@@ -21,6 +21,7 @@ import type { Fencer } from './executor.js';
 import type { ApplyResult, ClusterFsm } from './fsm.js';
 import type { ClusterSettings } from './options.js';
 import { encodeWire, type RenewMsg } from './wire.js';
+import { must } from '../util/assert.js';
 
 /** Outstanding challenges kept at most (one per joining incarnation; a flood of them is forgotten). */
 const MAX_CHALLENGES = 1024;
@@ -200,7 +201,7 @@ export class Director {
     const from = Math.max(applied, this.proposedReports.get(key) ?? 0);
     const items = msg.reports.filter((r) => r.seq > from);
     if (items.length === 0) return;
-    const last = items[items.length - 1]!.seq;
+    const last = must(items[items.length - 1], 'items is not empty').seq;
     this.proposedReports.set(key, last);
     void this.propose({ type: 'reports', time: wall, node: msg.node, inc: msg.inc, items, executedThrough: msg.executedThrough }).then((r) => {
       // Not committed: let the next renewal carry them again.

@@ -11,18 +11,23 @@ export interface MemberInfo {
   readonly meta: NodeMeta | undefined;
 }
 
+/** An alive member that announced where its endpoints are. */
+function usable(m: MemberInfo): m is MemberInfo & { readonly meta: NodeMeta } {
+  return m.alive && m.meta !== undefined;
+}
+
 /**
  * The first `expect` alive servers by name bootstrap together, once no alive member is part of a
  * formed cluster (a formed cluster adds newcomers itself; bootstrapping a second one would split
  * the cluster). Null: not now, or not this node.
  */
 export function bootstrapServers(self: string, members: readonly MemberInfo[], expect: number): Server[] | null {
-  const alive = members.filter((m) => m.alive && m.meta !== undefined);
-  if (alive.some((m) => m.meta!.formed)) return null;
+  const alive = members.filter(usable);
+  if (alive.some((m) => m.meta.formed)) return null;
   if (alive.length < expect) return null;
   const chosen = [...alive].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, expect);
   if (!chosen.some((m) => m.name === self)) return null;
-  return chosen.map((m) => ({ id: m.name, address: m.meta!.raft }));
+  return chosen.map((m) => ({ id: m.name, address: m.meta.raft }));
 }
 
 export type MembershipChange =
@@ -51,14 +56,15 @@ export function nextMembershipChange(
     if (v.id !== self && byName.get(v.id)?.alive !== true && since !== undefined && now - since >= graceMs) return { kind: 'removeServer', id: v.id };
   }
   const inConfig = new Set(config.map((s) => s.id));
-  const candidates = members.filter((m) => m.alive && m.meta !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const candidates = members.filter(usable).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const m of candidates) {
     if (inConfig.has(m.name)) continue;
-    return { kind: voters.length < maxVoters ? 'addVoter' : 'addNonvoter', id: m.name, address: m.meta!.raft };
+    return { kind: voters.length < maxVoters ? 'addVoter' : 'addNonvoter', id: m.name, address: m.meta.raft };
   }
   if (voters.length < maxVoters) {
     for (const s of config) {
-      if (s.suffrage === 'nonvoter' && byName.get(s.id)?.alive) return { kind: 'addVoter', id: s.id, address: byName.get(s.id)!.meta?.raft ?? s.address };
+      const m = byName.get(s.id);
+      if (s.suffrage === 'nonvoter' && m?.alive) return { kind: 'addVoter', id: s.id, address: m.meta?.raft ?? s.address };
     }
   }
   return null;

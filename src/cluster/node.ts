@@ -32,6 +32,7 @@ import { nonLoopback, SealContext } from './sealed-channel.js';
 import { sealedDatagramNetwork } from './sealed-datagram.js';
 import { sealedStreamNetwork } from './sealed-stream.js';
 import { decodeMeta, decodeWire, encodeMeta } from './wire.js';
+import { must } from '../util/assert.js';
 
 export interface ClusterNodeOptions {
   /** Bind addresses ("host:port") of the three endpoints. */
@@ -308,7 +309,7 @@ export class ClusterNode {
 
   private meta(): Uint8Array {
     const adv = this.options.advertise;
-    return encodeMeta({ raft: adv?.raft ?? this.transport!.localAddress, rpc: adv?.rpc ?? this.socket!.address, formed: this.formed });
+    return encodeMeta({ raft: adv?.raft ?? must(this.transport, 'meta() after start: the transport is listening').localAddress, rpc: adv?.rpc ?? must(this.socket, 'meta() after start: the socket is bound').address, formed: this.formed });
   }
 
   private raftAddressOf(id: string): string | undefined {

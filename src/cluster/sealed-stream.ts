@@ -16,7 +16,7 @@
  */
 import type { TimerHandle } from '../runtime/ports/clock.js';
 import type { ListenOptions, StreamAddress, StreamCloseInfo, StreamConnectError, StreamConnection, StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
-import { assert } from '../util/assert.js';
+import { assert, must } from '../util/assert.js';
 import { err, ok, type Result } from '../util/result.js';
 import { SEAL_OVERHEAD, type SealContext, type SealedChannelName } from './sealed-channel.js';
 
@@ -26,6 +26,8 @@ const CONFIRM = 3;
 const DATA = 4;
 const NONCE_SIZE = 16;
 const EMPTY = new Uint8Array(0);
+const OPEN_HAS_NONCES = 'an open connection has both nonces';
+const CLIENT_HAS_NONCE = 'a client draws its nonce when it is built';
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2000;
 
@@ -94,7 +96,7 @@ class SealedConnection implements StreamConnection {
   send(frame: Uint8Array): boolean {
     if (this.state !== 'open') return false;
     const dir = this.role === 'client' ? 0 : 1;
-    return this.inner.send(this.seal.seal(this.channel, DATA, [frameContext(dir, this.sent++), this.nc!, this.ns!], frame));
+    return this.inner.send(this.seal.seal(this.channel, DATA, [frameContext(dir, this.sent++), must(this.nc, OPEN_HAS_NONCES), must(this.ns, OPEN_HAS_NONCES)], frame));
   }
 
   onFrame(handler: (frame: Uint8Array) => void): void {
@@ -120,10 +122,10 @@ class SealedConnection implements StreamConnection {
     if (this.state === 'closed') return;
     if (this.state === 'open') return this.receiveData(frame);
     if (this.role === 'client') {
-      const ns = this.seal.open(this.channel, WELCOME, [this.nc!], frame);
+      const ns = this.seal.open(this.channel, WELCOME, [must(this.nc, CLIENT_HAS_NONCE)], frame);
       if (!ns.ok || ns.value.length !== NONCE_SIZE) return this.fail('handshake', `server's welcome: ${ns.ok ? 'bad nonce' : ns.error}`, true);
       this.ns = ns.value;
-      this.inner.send(this.seal.seal(this.channel, CONFIRM, [this.nc!, this.ns], EMPTY));
+      this.inner.send(this.seal.seal(this.channel, CONFIRM, [must(this.nc, CLIENT_HAS_NONCE), this.ns], EMPTY));
       return this.established();
     }
     if (this.nc === undefined) {
@@ -134,14 +136,14 @@ class SealedConnection implements StreamConnection {
       this.inner.send(this.seal.seal(this.channel, WELCOME, [this.nc], this.ns));
       return;
     }
-    const confirm = this.seal.open(this.channel, CONFIRM, [this.nc, this.ns!], frame);
+    const confirm = this.seal.open(this.channel, CONFIRM, [this.nc, must(this.ns, 'a server with the client nonce sent its own')], frame);
     if (!confirm.ok || confirm.value.length !== 0) return this.fail('handshake', `client's confirmation: ${confirm.ok ? 'not empty' : confirm.error}`, true);
     this.established();
   }
 
   private receiveData(frame: Uint8Array): void {
     const dir = this.role === 'client' ? 1 : 0;
-    const plain = this.seal.open(this.channel, DATA, [frameContext(dir, this.received), this.nc!, this.ns!], frame);
+    const plain = this.seal.open(this.channel, DATA, [frameContext(dir, this.received), must(this.nc, OPEN_HAS_NONCES), must(this.ns, OPEN_HAS_NONCES)], frame);
     if (!plain.ok) return this.fail('frame', `frame ${this.received}: ${plain.error}`, false);
     this.received++;
     if (this.frameHandler) this.frameHandler(plain.value);
