@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLUSTER_DEFAULTS } from '../src/cluster/options.js';
 import { WATCHDOG_ARG } from '../src/daemon/watchdog-protocol.js';
 import { WATCHDOG_V8_FLAGS } from '../src/daemon/watchdog.js';
 
@@ -56,12 +57,14 @@ try {
   await sleep(1000);
   const idleCpu = await cpuPct(dog, (SECONDS * 1000) / 2);
   const idle = memory(dog.pid!);
-  const renew = setInterval(() => dog.stdin!.write(`arm ${process.hrtime.bigint() + 1_200_000_000n}\n`), 150);
+  // As amfd arms it: a default lease from now, renewed at the default renew interval.
+  const { leaseMs, renewIntervalMs } = CLUSTER_DEFAULTS;
+  const renew = setInterval(() => dog.stdin!.write(`arm ${process.hrtime.bigint() + BigInt(leaseMs) * 1_000_000n}\n`), renewIntervalMs);
   const armedCpu = await cpuPct(dog, (SECONDS * 1000) / 2);
   const armed = memory(dog.pid!);
   clearInterval(renew);
   const base = memory(floor.pid!);
-  console.log(`idle: rss ${idle.rss.toFixed(1)} MB (private ${idle.priv.toFixed(1)} MB); armed, renewed every 150 ms: rss ${armed.rss.toFixed(1)} MB (private ${armed.priv.toFixed(1)} MB)`);
+  console.log(`idle: rss ${idle.rss.toFixed(1)} MB (private ${idle.priv.toFixed(1)} MB); armed, renewed every ${renewIntervalMs} ms: rss ${armed.rss.toFixed(1)} MB (private ${armed.priv.toFixed(1)} MB)`);
   console.log(`a bare node process: rss ${base.rss.toFixed(1)} MB (private ${base.priv.toFixed(1)} MB)`);
   console.log(
     `watchdog rss_mb=${Math.max(idle.rss, armed.rss).toFixed(1)} private_mb=${Math.max(idle.priv, armed.priv).toFixed(1)} idle_cpu_pct=${idleCpu.toFixed(2)} armed_cpu_pct=${armedCpu.toFixed(2)} node_floor_rss_mb=${base.rss.toFixed(1)}`,

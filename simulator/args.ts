@@ -35,6 +35,11 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/** One of a fixed set of words (a profile, a policy): e.g. `oneOf('lease policy', LEASE_POLICIES)`. */
+export function oneOf<const T extends string>(what: string, values: readonly T[]): (text: string) => Result<T, string> {
+  return (text) => ((values as readonly string[]).includes(text) ? ok(text as T) : err(`bad ${what} '${text}' (${values.join(', ')})`));
+}
+
 /** Wrap a Result parser as a commander option parser (a bad value is a usage error, exit 2). */
 export function optionParser<T>(parse: (text: string) => Result<T, string>): (text: string) => T {
   return (text) => {

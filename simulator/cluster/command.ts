@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
-import type { LeasePolicy } from '../../src/cluster/options.js';
+import { CLUSTER_DEFAULTS, LEASE_POLICIES, type LeasePolicy } from '../../src/cluster/options.js';
 import { err, ok, type Result } from '../../src/util/result.js';
-import { formatDuration, optionParser, parseDuration, parseSeeds, replayCommand } from '../args.js';
+import { formatDuration, oneOf, optionParser, parseDuration, parseSeeds, replayCommand } from '../args.js';
 import { formatFaults, parseFaults, type FaultSpec } from '../faults.js';
-import type { AgentKind } from './harness.js';
+import { AGENT_KINDS, type AgentKind } from './harness.js';
 import { noComponentFaults, type ComponentFaultCounts } from './component-faults.js';
 import type { ComponentBug, ComponentStats } from './components.js';
 import { CLUSTER_SEED_DEFAULTS, runClusterSeed } from './scenario.js';
@@ -36,8 +36,8 @@ export function clusterCommand(): Command {
     .option('--nodes <k>', 'nodes per cluster (>= 3)', optionParser(parseNodes), CLUSTER_SEED_DEFAULTS.nodes)
     .option('--duration <d>', 'virtual length of the fault plan per seed (chaos, then heal)', optionParser(parseDuration), CLUSTER_SEED_DEFAULTS.durationMs)
     .option('--faults <list>', 'loss[=p],dup[=p],reorder[=p],partition,crash,pause,clog,skew', optionParser(parseFaults))
-    .option('--lease-policy <policy>', "stop (default) or freeze (checker self-test: violations expected)", optionParser(parsePolicy), 'stop')
-    .option('--agent <kind>', "sim (default: simulated executor) or real (the daemon's node agent with command, SA-aware and CLC-CLI components)", optionParser(parseAgent), 'sim')
+    .option('--lease-policy <policy>', "stop (default) or freeze (checker self-test: violations expected)", optionParser(oneOf('lease policy', LEASE_POLICIES)), CLUSTER_DEFAULTS.leasePolicy)
+    .option('--agent <kind>', "sim (default: simulated executor) or real (the daemon's node agent with command, SA-aware and CLC-CLI components)", optionParser(oneOf('agent', AGENT_KINDS)), 'sim')
     .addOption(new Option('--bug <name>', 'with --agent real: a deliberate component bug (to see a failing run)').choices(['sa-ignores-quiesce']).hideHelp())
     .option('--verbose', 'print every trace line and node log', false)
     .action(async (flags: ClusterFlags) => {
@@ -80,7 +80,7 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
       for (const line of r.traceTail.slice(-15)) print(`    ${line}`);
       for (const v of r.violations.slice(0, 10)) print(`  VIOLATION: ${v}`);
       if (r.violations.length > 10) print(`  … and ${r.violations.length - 10} more violations`);
-      const replay = { seeds: String(seed), nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(faults), 'lease-policy': flags.leasePolicy === 'stop' ? undefined : flags.leasePolicy, agent: flags.agent === 'real' ? 'real' : undefined, bug: flags.bug };
+      const replay = { seeds: String(seed), nodes: flags.nodes, duration: formatDuration(flags.duration), faults: formatFaults(faults), 'lease-policy': flags.leasePolicy === CLUSTER_DEFAULTS.leasePolicy ? undefined : flags.leasePolicy, agent: flags.agent === 'real' ? 'real' : undefined, bug: flags.bug };
       print(`  replay: ${replayCommand('cluster', replay)}`);
     }
   }
@@ -126,10 +126,3 @@ function parseNodes(text: string): Result<number, string> {
   return Number.isInteger(n) && n >= 3 && n <= 50 ? ok(n) : err(`bad node count '${text}' (3..50)`);
 }
 
-function parseAgent(text: string): Result<AgentKind, string> {
-  return text === 'sim' || text === 'real' ? ok(text) : err(`bad agent '${text}' (sim or real)`);
-}
-
-function parsePolicy(text: string): Result<LeasePolicy, string> {
-  return text === 'stop' || text === 'freeze' ? ok(text) : err(`bad lease policy '${text}' (stop or freeze)`);
-}

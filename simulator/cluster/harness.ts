@@ -8,7 +8,7 @@ import type { AdminOp, AdminTarget } from '../../src/amf/commands.js';
 import { reduce } from '../../src/amf/index.js';
 import { createClusterNode, type ClusterNode } from '../../src/cluster/node.js';
 import type { CommandExecutor, Fencer } from '../../src/cluster/executor.js';
-import type { ClusterSettings } from '../../src/cluster/options.js';
+import { CLUSTER_DEFAULTS, type ClusterSettings } from '../../src/cluster/options.js';
 import { ok, type Result } from '../../src/util/result.js';
 import type { NodePorts } from '../../src/runtime/tokens.js';
 import type { SimFileSystem } from '../files.js';
@@ -17,12 +17,14 @@ import { ClcScripts } from './clc-component.js';
 import { ComponentWorld, SimExecutor, type ComponentBug } from './components.js';
 import { RealAgentExecutor } from './real-agent.js';
 import { registerSaComponent } from './sa-component.js';
+import { RAFT_PORT } from '../raft/node.js';
+import { SWIM_PORT } from '../swim/cluster.js';
 
 /** Which executor runs the components: the simulator's own, or the daemon's node agent. */
-export type AgentKind = 'sim' | 'real';
+export const AGENT_KINDS = ['sim', 'real'] as const;
+export type AgentKind = (typeof AGENT_KINDS)[number];
 
-export const SWIM_PORT = 7946;
-export const RAFT_PORT = 7000;
+/** The lease and forwarding port of the simulated hosts (SWIM and Raft: as in their own simulations). */
 export const RPC_PORT = 7100;
 
 /** One node's application: the cluster node and its simulated components. */
@@ -86,7 +88,7 @@ export class ClusterHarness {
     this.sim = new Simulation({ seed: o.seed, ...o.sim });
     this.world = new ComponentWorld(this.sim, () => this.check(), o.bug);
     this.names = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
-    const settings = { bootstrapExpect: Math.min(3, o.nodes), ...o.settings };
+    const settings = { bootstrapExpect: Math.min(CLUSTER_DEFAULTS.bootstrapExpect, o.nodes), ...o.settings };
     const fencer: Fencer | undefined = o.fencing ? { fence: (node) => this.powerOff(node) } : undefined;
     const clc = o.agent === 'real' ? new ClcScripts(this.sim, this.world) : undefined;
     if (clc) registerSaComponent(this.sim, this.world);

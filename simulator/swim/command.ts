@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { optionParser, parseDuration, replayCommand, formatDuration } from '../args.js';
-import type { SwimProfile } from '../../src/swim/config.js';
+import { oneOf, optionParser, parseDuration, replayCommand, formatDuration } from '../args.js';
+import { DEFAULT_SWIM_PROFILE, SWIM_PROFILES, type SwimProfile } from '../../src/swim/config.js';
 import { err, ok, type Result } from '../../src/util/result.js';
 import {
   scenarioConverge,
@@ -38,7 +38,7 @@ export function swimCommand(): Command {
     .description('SWIM membership scenarios: (a) 1000-node join, (b) crash detection, (c) Lifeguard false positives, (d) partition/heal')
     .option('--scenario <name>', 'a, b, c, d or all', optionParser(parseScenario), 'all' as ScenarioName)
     .option('--seed <n>', 'run seed', optionParser(parseSeed), 1)
-    .option('--profile <p>', 'lan, lan-fast or wan', optionParser(parseProfile), 'lan-fast' as SwimProfile)
+    .option('--profile <p>', SWIM_PROFILES.join(', '), optionParser(oneOf('profile', SWIM_PROFILES)), DEFAULT_SWIM_PROFILE as SwimProfile)
     .option('--nodes <k>', 'cluster size for every scenario (default: a 1000, b/c 100, d 20)', optionParser(parseNodes))
     .option('--duration <d>', 'fault period of scenario c per run (default 60s)', optionParser(parseDuration))
     .action(async (flags: SwimFlags) => {
@@ -77,10 +77,6 @@ export async function runSwim(flags: SwimFlags, print: (line: string) => void = 
 
 function parseScenario(text: string): Result<ScenarioName, string> {
   return ['a', 'b', 'c', 'd', 'all'].includes(text) ? ok(text as ScenarioName) : err(`unknown scenario '${text}' (a, b, c, d, all)`);
-}
-
-function parseProfile(text: string): Result<SwimProfile, string> {
-  return ['lan', 'lan-fast', 'wan'].includes(text) ? ok(text as SwimProfile) : err(`unknown profile '${text}' (lan, lan-fast, wan)`);
 }
 
 function parseSeed(text: string): Result<number, string> {

@@ -3,6 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { type Result, err, ok } from '../util/result.js';
 
+/** Where the API listens unless configured otherwise (amfd's api.bind, amfctl's --addr): loopback only. */
+export const DEFAULT_API_BIND = '127.0.0.1:7950';
+
 /** An API error: sent as `{"error": {"code", "message", "details"}}` with its status. */
 export interface ApiError {
   readonly status: number;

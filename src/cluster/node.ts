@@ -16,7 +16,7 @@ import type { StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import type { TimerHandle } from '../runtime/ports/clock.js';
 import type { NodePorts } from '../runtime/tokens.js';
-import { Keyring, Memberlist, PROFILES, type SwimConfig } from '../swim/index.js';
+import { DEFAULT_SWIM_PROFILE, Keyring, Memberlist, PROFILES, type SwimConfig } from '../swim/index.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { ChangeRecord } from './changelog.js';
 import { changesSince } from './changelog.js';
@@ -49,7 +49,7 @@ export interface ClusterNodeOptions {
   readonly executor: CommandExecutor;
   readonly fencer?: Fencer;
   readonly settings?: Partial<ClusterSettings>;
-  /** Default: the `lan-fast` profile. */
+  /** Default: the DEFAULT_SWIM_PROFILE (`lan-fast`). */
   readonly swim?: SwimConfig;
   readonly raft?: Partial<RaftConfig>;
 }
@@ -199,7 +199,7 @@ export class ClusterNode {
     const ml = await Memberlist.start(p, {
       name: p.nodeName,
       bind: o.bind.swim,
-      config: o.swim ?? PROFILES['lan-fast'],
+      config: o.swim ?? PROFILES[DEFAULT_SWIM_PROFILE],
       meta: this.meta(),
       ...(o.advertise?.swim ? { advertise: o.advertise.swim } : {}),
       ...(o.swimKeys ? { keys: o.swimKeys } : {}),

@@ -1,6 +1,7 @@
 import { err, ok, type Result } from '../util/result.js';
 
-export type LeasePolicy = 'stop' | 'freeze';
+export const LEASE_POLICIES = ['stop', 'freeze'] as const;
+export type LeasePolicy = (typeof LEASE_POLICIES)[number];
 
 /**
  * Timing and formation knobs of the cluster layer (milliseconds). The lease must outlast a Raft
@@ -67,7 +68,7 @@ export function resolveClusterSettings(partial: Partial<ClusterSettings> = {}): 
     if (k === 'leasePolicy') continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) errors.push(`cluster: ${k} must be a positive number, got ${String(v)}`);
   }
-  if (s.leasePolicy !== 'stop' && s.leasePolicy !== 'freeze') errors.push(`cluster: leasePolicy must be 'stop' or 'freeze', got '${String(s.leasePolicy)}'`);
+  if (!LEASE_POLICIES.includes(s.leasePolicy)) errors.push(`cluster: leasePolicy must be ${LEASE_POLICIES.map((p) => `'${p}'`).join(' or ')}, got '${String(s.leasePolicy)}'`);
   if (!Number.isInteger(s.bootstrapExpect)) errors.push('cluster: bootstrapExpect must be an integer');
   if (!Number.isInteger(s.maxVoters) || s.maxVoters < s.bootstrapExpect) errors.push(`cluster: maxVoters (${s.maxVoters}) must be an integer >= bootstrapExpect (${s.bootstrapExpect})`);
   if (s.stopBudgetMs + s.renewIntervalMs * 3 > s.leaseMs) errors.push(`cluster: stopBudgetMs (${s.stopBudgetMs}) + 3 renew intervals must fit in leaseMs (${s.leaseMs})`);

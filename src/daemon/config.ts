@@ -9,6 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import convict from 'convict';
+import { DEFAULT_API_BIND } from '../api/http.js';
+import { CLUSTER_DEFAULTS, LEASE_POLICIES, type LeasePolicy } from '../cluster/options.js';
+import { electionTimeoutMs } from '../raft/config.js';
+import { DEFAULT_SWIM_PROFILE, SWIM_PROFILES, type SwimProfile } from '../swim/index.js';
 import { err, ok, type Result } from '../util/result.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -32,13 +36,13 @@ interface Props {
   node_name: string;
   data_dir: string;
   log_level: LogLevel;
-  swim: { bind: string; profile: 'lan' | 'lan-fast' | 'wan'; keyring: string[]; advertise: string };
+  swim: { bind: string; profile: SwimProfile; keyring: string[]; advertise: string };
   raft: { bind: string; advertise: string };
   rpc: { bind: string; advertise: string };
   join: string[];
   bootstrap_expect: number;
   max_voters: number;
-  lease: { timeout_ms: number; policy: 'stop' | 'freeze' };
+  lease: { timeout_ms: number; policy: LeasePolicy };
   fencing_command: string;
   groups_conf: string;
   component_socket: string;
@@ -52,7 +56,7 @@ const schema: convict.Schema<Props> = {
   log_level: { doc: 'pino log level.', format: [...LOG_LEVELS], default: 'info' as (typeof LOG_LEVELS)[number], env: 'AMFD_LOG_LEVEL', arg: 'log-level' },
   swim: {
     bind: { doc: 'SWIM gossip (UDP + TCP push-pull) address.', format: hostPort('swim.bind'), default: '127.0.0.1:7946', env: 'AMFD_SWIM_BIND', arg: 'swim-bind' },
-    profile: { doc: 'SWIM timing profile.', format: ['lan', 'lan-fast', 'wan'], default: 'lan-fast' as 'lan' | 'lan-fast' | 'wan', env: 'AMFD_SWIM_PROFILE', arg: 'swim-profile' },
+    profile: { doc: 'SWIM timing profile.', format: [...SWIM_PROFILES], default: DEFAULT_SWIM_PROFILE, env: 'AMFD_SWIM_PROFILE', arg: 'swim-profile' },
     keyring: { doc: 'AES-256-GCM cluster keys (base64, 32 bytes), the first one encrypts: they seal gossip, lease datagrams, forwarded writes and Raft (docs/cluster.md, Security).', format: stringList, default: [] as string[], env: 'AMFD_SWIM_KEYRING', sensitive: true },
     advertise: { doc: 'SWIM address announced to peers when it differs from bind (required with a wildcard bind).', format: String, default: '', env: 'AMFD_SWIM_ADVERTISE', arg: 'swim-advertise' },
   },
@@ -65,17 +69,17 @@ const schema: convict.Schema<Props> = {
     advertise: { doc: 'RPC address announced to peers when it differs from bind.', format: String, default: '', env: 'AMFD_RPC_ADVERTISE', arg: 'rpc-advertise' },
   },
   join: { doc: 'SWIM addresses to join through (comma separated in env).', format: stringList, default: [] as string[], env: 'AMFD_JOIN' },
-  bootstrap_expect: { doc: 'Servers that bootstrap Raft together (1: single-node dev mode).', format: 'nat', default: 3, env: 'AMFD_BOOTSTRAP_EXPECT', arg: 'bootstrap-expect' },
-  max_voters: { doc: 'Raft voters at most; later nodes join as non-voters.', format: 'nat', default: 5, env: 'AMFD_MAX_VOTERS', arg: 'max-voters' },
+  bootstrap_expect: { doc: 'Servers that bootstrap Raft together (1: single-node dev mode).', format: 'nat', default: CLUSTER_DEFAULTS.bootstrapExpect, env: 'AMFD_BOOTSTRAP_EXPECT', arg: 'bootstrap-expect' },
+  max_voters: { doc: 'Raft voters at most; later nodes join as non-voters.', format: 'nat', default: CLUSTER_DEFAULTS.maxVoters, env: 'AMFD_MAX_VOTERS', arg: 'max-voters' },
   lease: {
-    timeout_ms: { doc: 'Lease: a node that cannot renew it with the leader for this long stops (or freezes) its actives.', format: 'nat', default: 1200, env: 'AMFD_LEASE_TIMEOUT_MS', arg: 'lease-timeout-ms' },
-    policy: { doc: 'What a node does when its lease runs out.', format: ['stop', 'freeze'], default: 'stop' as 'stop' | 'freeze', env: 'AMFD_LEASE_POLICY', arg: 'lease-policy' },
+    timeout_ms: { doc: 'Lease: a node that cannot renew it with the leader for this long stops (or freezes) its actives.', format: 'nat', default: CLUSTER_DEFAULTS.leaseMs, env: 'AMFD_LEASE_TIMEOUT_MS', arg: 'lease-timeout-ms' },
+    policy: { doc: 'What a node does when its lease runs out.', format: [...LEASE_POLICIES], default: CLUSTER_DEFAULTS.leasePolicy, env: 'AMFD_LEASE_POLICY', arg: 'lease-policy' },
   },
   fencing_command: { doc: 'Shell command that powers off node $AMFD_FENCE_NODE; exit 0 means it is off. Empty: lease only.', format: String, default: '', env: 'AMFD_FENCING_COMMAND' },
   groups_conf: { doc: 'groups.conf committed when the cluster has no configuration yet (first bootstrap).', format: String, default: '', env: 'AMFD_GROUPS_CONF', arg: 'groups-conf' },
   component_socket: { doc: 'Component API Unix socket (default <data_dir>/amf.sock).', format: String, default: '', env: 'AMFD_COMPONENT_SOCKET', arg: 'component-socket' },
   api: {
-    bind: { doc: 'HTTP API address (loopback by default).', format: hostPort('api.bind'), default: '127.0.0.1:7950', env: 'AMFD_API_BIND', arg: 'api-bind' },
+    bind: { doc: 'HTTP API address (loopback by default).', format: hostPort('api.bind'), default: DEFAULT_API_BIND, env: 'AMFD_API_BIND', arg: 'api-bind' },
     token: { doc: 'Bearer token of the API.', format: String, default: '', env: 'AMFD_API_TOKEN', sensitive: true },
     token_file: { doc: 'File holding the bearer token (used when api.token is empty).', format: String, default: '', env: 'AMFD_API_TOKEN_FILE', arg: 'api-token-file' },
     tls_cert: { doc: 'PEM certificate file: serve HTTPS.', format: String, default: '', env: 'AMFD_API_TLS_CERT' },
@@ -90,7 +94,7 @@ export interface DaemonConfig {
   readonly nodeName: string;
   readonly dataDir: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
-  readonly swim: { readonly bind: string; readonly profile: 'lan' | 'lan-fast' | 'wan'; readonly keys: readonly Uint8Array[] };
+  readonly swim: { readonly bind: string; readonly profile: SwimProfile; readonly keys: readonly Uint8Array[] };
   readonly raftBind: string;
   readonly rpcBind: string;
   /** Addresses announced to peers, where they differ from the bound ones. */
@@ -99,7 +103,7 @@ export interface DaemonConfig {
   readonly bootstrapExpect: number;
   readonly maxVoters: number;
   readonly leaseMs: number;
-  readonly leasePolicy: 'stop' | 'freeze';
+  readonly leasePolicy: LeasePolicy;
   readonly fencingCommand: string;
   readonly groupsConf: string;
   readonly componentSocket: string;
@@ -248,7 +252,8 @@ function check(p: Props, s: ConfigSources, file: string | undefined): Result<Dae
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(p.node_name)) errors.push(`node_name: '${p.node_name}' must be letters, digits, '_', '.', '-'`);
   if (p.bootstrap_expect < 1) errors.push('bootstrap_expect: must be at least 1');
   if (p.max_voters < p.bootstrap_expect) errors.push(`max_voters: ${p.max_voters} is below bootstrap_expect ${p.bootstrap_expect}`);
-  if (p.lease.timeout_ms < 300) errors.push(`lease.timeout_ms: ${p.lease.timeout_ms} is too short (at least 300, above a Raft election)`);
+  const election = electionTimeoutMs();
+  if (p.lease.timeout_ms < election) errors.push(`lease.timeout_ms: ${p.lease.timeout_ms} is too short (at least ${election}, above a Raft election)`);
   // Peers need a reachable address: a wildcard bind must say which one to advertise.
   for (const [key, v, adv] of [['swim', p.swim.bind, p.swim.advertise], ['raft', p.raft.bind, p.raft.advertise], ['rpc', p.rpc.bind, p.rpc.advertise]] as const) {
     if (adv !== '') {

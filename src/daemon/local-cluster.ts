@@ -12,6 +12,8 @@ import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLUSTER_DEFAULTS } from '../cluster/options.js';
+import { DEFAULT_SWIM_PROFILE } from '../swim/index.js';
 import { AMFD_NODE_FLAGS } from './node-flags.js';
 import { findMarked, OWNER_VAR } from './orphans.js';
 
@@ -107,12 +109,12 @@ export class LocalCluster {
       node_name: n.name,
       data_dir: n.dataDir,
       log_level: this.o.logLevel ?? 'info',
-      swim: { bind: n.swim, profile: 'lan-fast' },
+      swim: { bind: n.swim, profile: DEFAULT_SWIM_PROFILE },
       raft: { bind: n.raft },
       rpc: { bind: n.rpc },
       join: this.nodes.filter((m) => m !== n).map((m) => m.swim),
-      bootstrap_expect: Math.min(3, this.nodes.length),
-      lease: { timeout_ms: this.o.leaseMs ?? 1200, policy: 'stop' },
+      bootstrap_expect: Math.min(CLUSTER_DEFAULTS.bootstrapExpect, this.nodes.length),
+      lease: { timeout_ms: this.o.leaseMs ?? CLUSTER_DEFAULTS.leaseMs, policy: 'stop' },
       groups_conf: this.o.groupsConf,
       api: { bind: n.api, token_file: this.tokenFile },
       ...this.o.extra,

@@ -63,6 +63,11 @@ export const RAFT_DEFAULTS: RaftConfig = {
   maxQueuedPerPeer: 1024,
 };
 
+/** The shortest election timeout (ms): a follower waits at least this long before it campaigns. */
+export function electionTimeoutMs(c: Pick<RaftConfig, 'tickMs' | 'electionTicks'> = RAFT_DEFAULTS): number {
+  return c.tickMs * c.electionTicks;
+}
+
 /** Defaults filled in and ranges checked; a bad value is reported naming the field. */
 export function resolveRaftConfig(partial: Partial<RaftConfig> = {}): Result<RaftConfig, string> {
   const c: RaftConfig = { ...RAFT_DEFAULTS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };

@@ -45,7 +45,10 @@ export interface SwimConfig {
   readonly label: string;
 }
 
-export type SwimProfile = 'lan' | 'lan-fast' | 'wan';
+export const SWIM_PROFILES = ['lan', 'lan-fast', 'wan'] as const;
+export type SwimProfile = (typeof SWIM_PROFILES)[number];
+/** amfd's profile unless configured otherwise (see PROFILES['lan-fast']). */
+export const DEFAULT_SWIM_PROFILE: SwimProfile = 'lan-fast';
 
 const LAN: SwimConfig = {
   probeIntervalMs: 1000,

@@ -6,12 +6,11 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { type Command, Option } from 'commander';
+import { DEFAULT_API_BIND } from '../../api/http.js';
 import { EXIT } from './exit.js';
 import type { CtlIo } from './io.js';
 import { type Result, err, ok } from '../../util/result.js';
 
-/** amfd's default api.bind. */
-export const DEFAULT_ADDR = '127.0.0.1:7950';
 /** The api.token_file of the packaged conf/amfd.json. */
 export const DEFAULT_TOKEN_FILE = '/etc/amfd/api-token';
 
@@ -41,7 +40,7 @@ export function withConnection(cmd: Command): Command {
     .exitOverride((e) => {
       if (e.exitCode !== 0) process.exit(EXIT.usage);
     })
-    .addOption(new Option('--addr <addr>', `the amfd API, host:port or an http(s):// URL (env AMFCTL_ADDR; default ${DEFAULT_ADDR})`))
+    .addOption(new Option('--addr <addr>', `the amfd API, host:port or an http(s):// URL (env AMFCTL_ADDR; default ${DEFAULT_API_BIND})`))
     .addOption(new Option('--token-file <path>', `file holding the API token (env AMFCTL_TOKEN or AMFCTL_TOKEN_FILE; default ${DEFAULT_TOKEN_FILE})`))
     .addOption(new Option('--ca <path>', 'CA certificate (PEM) to trust for an https:// address (env AMFCTL_CACERT)'));
 }
@@ -70,7 +69,7 @@ export class ApiClient {
 
   /** Resolves the address and token; a failure is a message that says how to fix it. */
   static async create(opts: ConnectionOptions, io: CtlIo): Promise<Result<ApiClient, ClientError>> {
-    const raw = opts.addr ?? io.env['AMFCTL_ADDR'] ?? DEFAULT_ADDR;
+    const raw = opts.addr ?? io.env['AMFCTL_ADDR'] ?? DEFAULT_API_BIND;
     let base: URL;
     try {
       base = new URL(/^https?:\/\//.test(raw) ? raw : `http://${raw}`);
