@@ -6,11 +6,10 @@ import type { Logger, Registry } from '../ports/observability.js';
 import type { ListenOptions, StreamAddress, StreamCloseInfo, StreamConnectError, StreamConnection, StreamListener, StreamNetwork } from '../ports/stream.js';
 import { formatInet, parseAddress, type ParsedAddress } from './address.js';
 import { FrameDecoder, frameHeader, MAX_FRAME_LENGTH } from './framing.js';
+import { Inbox } from './inbox.js';
 import { counter } from './metrics.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
-/** Undelivered frames (no onFrame yet) above this many bytes pause reading from the socket. */
-const QUEUE_PAUSE_BYTES = 1024 * 1024;
 /** A local close() flushes what was sent; a peer that never reads gets this long before we destroy. */
 const CLOSE_LINGER_MS = 5000;
 
@@ -77,29 +76,12 @@ export class NodeStreamNetwork implements StreamNetwork {
     if (parsed === undefined) return err({ kind: 'unreachable', address, detail: 'unparsable address' });
     if (parsed.kind === 'inet' && parsed.port === 0) return err({ kind: 'unreachable', address, detail: 'port 0 cannot be connected to' });
     const socket = parsed.kind === 'unix' ? netConnect({ path: parsed.path }) : netConnect({ host: parsed.host, port: parsed.port });
-    return new Promise((resolve) => {
-      const fail = (e: StreamConnectError): void => {
-        clearTimeout(timer);
-        socket.removeAllListeners('connect');
-        socket.removeAllListeners('error');
-        socket.on('error', () => undefined);
-        socket.destroy();
-        this.events.inc({ kind: `connect-${e.kind}` });
-        resolve(err(e));
-      };
-      const timer = setTimeout(() => fail({ kind: 'timeout', address, timeoutMs: options.timeoutMs }), options.timeoutMs);
-      timer.unref();
-      socket.once('error', (e: NodeJS.ErrnoException) => {
-        // ENOENT: no socket file, the Unix equivalent of nothing listening on a port.
-        if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT') fail({ kind: 'refused', address });
-        else fail({ kind: 'unreachable', address, detail: e.code ?? e.message });
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(ok(this.wrap(socket, parsed, this.maxFrameSize)));
-      });
-    });
+    const r = await connected(socket, address, options.timeoutMs);
+    if (!r.ok) {
+      this.events.inc({ kind: `connect-${r.error.kind}` });
+      return r;
+    }
+    return ok(this.wrap(r.value, parsed, this.maxFrameSize));
   }
 
   private wrap(socket: Socket, parsed: ParsedAddress, maxFrameSize: number): NodeStreamConnection {
@@ -107,7 +89,34 @@ export class NodeStreamNetwork implements StreamNetwork {
   }
 }
 
-async function removeStaleSocket(path: string): Promise<void> {
+/** The outcome of a socket's connect attempt, bounded by a timeout; a failed socket is destroyed. */
+export function connected(socket: Socket, address: StreamAddress, timeoutMs: number): Promise<Result<Socket, StreamConnectError>> {
+  return new Promise((resolve) => {
+    const fail = (e: StreamConnectError): void => {
+      clearTimeout(timer);
+      socket.removeAllListeners('connect');
+      socket.removeAllListeners('error');
+      socket.on('error', () => undefined);
+      socket.destroy();
+      resolve(err(e));
+    };
+    const timer = setTimeout(() => fail({ kind: 'timeout', address, timeoutMs }), timeoutMs);
+    timer.unref();
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      // ENOENT: no socket file, the Unix equivalent of nothing listening on a port.
+      if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT') fail({ kind: 'refused', address });
+      else fail({ kind: 'unreachable', address, detail: e.code ?? e.message });
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(ok(socket));
+    });
+  });
+}
+
+/** Remove a socket file left by a previous listener; refuse to replace anything else. */
+export async function removeStaleSocket(path: string): Promise<void> {
   const st = await lstat(path).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw e;
@@ -163,12 +172,10 @@ class NodeStreamConnection implements StreamConnection {
   readonly localAddress: StreamAddress;
   readonly remoteAddress: StreamAddress;
   private readonly decoder: FrameDecoder;
-  private frameHandler: ((frame: Uint8Array) => void) | undefined;
   private drainHandler: (() => void) | undefined;
   private closeHandler: ((info: StreamCloseInfo) => void) | undefined;
   /** Frames received before onFrame was set. */
-  private queue: Uint8Array[] = [];
-  private queuedBytes = 0;
+  private readonly inbox: Inbox;
   /** The first reason the connection ended for; later ones are consequences. */
   private reason: StreamCloseInfo | undefined;
   private ended: StreamCloseInfo | undefined;
@@ -192,6 +199,10 @@ class NodeStreamConnection implements StreamConnection {
       this.remoteAddress = formatInet(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
     }
     this.log = log.child({ local: this.localAddress, remote: this.remoteAddress });
+    this.inbox = new Inbox(socket, (e) => {
+      this.events.inc({ kind: 'handler-error' });
+      this.log.error({ err: e }, 'frame handler threw');
+    });
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.drainHandler?.());
     socket.on('end', () => this.noteReason({ reason: 'peer' }));
@@ -213,29 +224,12 @@ class NodeStreamConnection implements StreamConnection {
   private receive(chunk: Buffer): void {
     if (this.reason?.reason === 'local' || this.reason?.reason === 'frame-too-large') return;
     const r = this.decoder.push(chunk);
-    for (const f of r.frames) this.deliver(f);
+    for (const f of r.frames) this.inbox.push(f);
     if (r.tooLarge !== undefined) {
       this.events.inc({ kind: 'frame-too-large' });
       this.log.warn({ length: r.tooLarge, max: this.maxFrameSize }, 'peer sent a frame above maxFrameSize; closing');
       this.noteReason({ reason: 'frame-too-large', detail: `frame of ${r.tooLarge} bytes > ${this.maxFrameSize}` });
       this.socket.destroy();
-    }
-  }
-
-  private deliver(frame: Uint8Array): void {
-    const h = this.frameHandler;
-    if (h === undefined) {
-      this.queue.push(frame);
-      this.queuedBytes += frame.byteLength;
-      // Nobody reads yet: stop reading so the sender sees backpressure instead of our memory growing.
-      if (this.queuedBytes > QUEUE_PAUSE_BYTES) this.socket.pause();
-      return;
-    }
-    try {
-      h(frame);
-    } catch (e) {
-      this.events.inc({ kind: 'handler-error' });
-      this.log.error({ err: e }, 'frame handler threw');
     }
   }
 
@@ -246,12 +240,7 @@ class NodeStreamConnection implements StreamConnection {
   }
 
   onFrame(handler: (frame: Uint8Array) => void): void {
-    this.frameHandler = handler;
-    const queued = this.queue;
-    this.queue = [];
-    this.queuedBytes = 0;
-    for (const f of queued) this.deliver(f);
-    if (this.socket.isPaused()) this.socket.resume();
+    this.inbox.setHandler(handler);
   }
 
   onDrain(handler: () => void): void {

@@ -1,0 +1,173 @@
+import { open, chmod, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { err, ok, type Result } from '../../util/result.js';
+import type { Channel, ChannelCloseInfo, ChannelListener, ChannelNetwork } from '../ports/channel.js';
+import type { Logger } from '../ports/observability.js';
+import type { StreamConnectError } from '../ports/stream.js';
+import { Inbox } from './inbox.js';
+import { connected, removeStaleSocket } from './stream.js';
+
+const CLOSE_LINGER_MS = 2000;
+
+/** Unix stream sockets and character devices with node:net and node:fs. */
+export class NodeChannelNetwork implements ChannelNetwork {
+  private readonly log: Logger;
+
+  constructor(logger: Logger) {
+    this.log = logger.child({ module: 'channel' });
+  }
+
+  async connect(path: string, options: { readonly timeoutMs: number }): Promise<Result<Channel, StreamConnectError>> {
+    const r = await connected(netConnect({ path }), `unix:${path}`, options.timeoutMs);
+    if (!r.ok) return r;
+    const socket = r.value;
+    return ok(new NodeChannel(socket, socket, () => socket.destroy(), this.log));
+  }
+
+  async listen(path: string, options: { readonly mode?: number } = {}): Promise<Result<ChannelListener, string>> {
+    try {
+      await removeStaleSocket(path);
+      const server = createServer({ allowHalfOpen: false });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      await chmod(path, options.mode ?? 0o600);
+      return ok(new NodeChannelListener(server, path, this.log));
+    } catch (e) {
+      return err(`cannot listen on ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  async openDevice(path: string): Promise<Result<Channel, string>> {
+    try {
+      const fh = await open(path, 'r+');
+      const input = createReadStream('', { fd: fh.fd, autoClose: false });
+      const output = createWriteStream('', { fd: fh.fd, autoClose: false });
+      let closed = false;
+      const destroy = (): void => {
+        if (closed) return;
+        closed = true;
+        input.destroy();
+        output.destroy();
+        void fh.close().catch(() => undefined);
+      };
+      return ok(new NodeChannel(input, output, destroy, this.log));
+    } catch (e) {
+      return err(`cannot open ${path}: ${(e as Error).message}`);
+    }
+  }
+}
+
+class NodeChannelListener implements ChannelListener {
+  private handler: ((c: Channel) => void) | undefined;
+  private readonly pending: Channel[] = [];
+  private isClosed = false;
+
+  constructor(
+    private readonly server: Server,
+    readonly path: string,
+    log: Logger,
+  ) {
+    server.on('error', (e) => log.warn({ err: e, path }, 'channel listener error'));
+    server.on('connection', (socket: Socket) => {
+      const c = new NodeChannel(socket, socket, () => socket.destroy(), log);
+      if (this.handler) this.handler(c);
+      else this.pending.push(c);
+    });
+  }
+
+  onConnection(handler: (c: Channel) => void): void {
+    this.handler = handler;
+    for (const c of this.pending.splice(0)) handler(c);
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.server.close();
+    await unlink(this.path).catch(() => undefined);
+  }
+}
+
+class NodeChannel implements Channel {
+  private drainHandler: (() => void) | undefined;
+  private closeHandler: ((info: ChannelCloseInfo) => void) | undefined;
+  private readonly inbox: Inbox;
+  private reason: ChannelCloseInfo | undefined;
+  private ended = false;
+  private reported = false;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly destroy: () => void,
+    log: Logger,
+  ) {
+    this.inbox = new Inbox(input, (e) => log.error({ err: e }, 'channel data handler threw'));
+    input.on('data', (chunk: Buffer) => {
+      if (!this.closed) this.inbox.push(chunk);
+    });
+    output.on('drain', () => this.drainHandler?.());
+    input.on('end', () => this.end({ reason: 'peer' }));
+    const onError = (e: NodeJS.ErrnoException): void => this.end({ reason: 'error', detail: e.code ?? e.message });
+    input.on('error', onError);
+    if ((output as unknown) !== input) output.on('error', onError);
+    input.on('close', () => this.end({ reason: 'peer' }));
+  }
+
+  get closed(): boolean {
+    return this.reason !== undefined;
+  }
+
+  write(data: Uint8Array | string): boolean {
+    if (this.closed) return false;
+    return this.output.write(data);
+  }
+
+  onData(handler: (chunk: Uint8Array) => void): void {
+    this.inbox.setHandler(handler);
+  }
+
+  onDrain(handler: () => void): void {
+    this.drainHandler = handler;
+  }
+
+  onClose(handler: (info: ChannelCloseInfo) => void): void {
+    this.closeHandler = handler;
+    if (this.ended) queueMicrotask(() => this.report());
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.reason = { reason: 'local' };
+    this.ended = true;
+    // Flush what was written, then let go; a peer that never reads gets CLOSE_LINGER_MS.
+    const linger = setTimeout(() => this.destroy(), CLOSE_LINGER_MS);
+    linger.unref();
+    this.output.end(() => {
+      clearTimeout(linger);
+      this.destroy();
+    });
+    this.report();
+  }
+
+  private end(info: ChannelCloseInfo): void {
+    if (this.ended) return;
+    this.reason ??= info;
+    this.ended = true;
+    this.destroy();
+    this.report();
+  }
+
+  private report(): void {
+    if (this.reported || !this.closeHandler || !this.reason) return;
+    this.reported = true;
+    this.closeHandler(this.reason);
+  }
+}

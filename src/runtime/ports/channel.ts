@@ -1,0 +1,45 @@
+import type { Result } from '../../util/result.js';
+import type { StreamConnectError } from './stream.js';
+
+/**
+ * A plain byte stream with no framing of ours: the host end of a virtio-serial channel (a unix
+ * stream socket that QEMU listens on, as libvirt's `<channel type='unix'>`), the channel device
+ * inside a guest (`/dev/virtio-ports/<name>`), or a local application socket. The protocols on
+ * top (guest heartbeat, server-group messaging) frame their own messages.
+ */
+export interface Channel {
+  /**
+   * Queue bytes. False when more than the high-water mark is buffered: the bytes are still
+   * queued, and the caller should wait for onDrain. Writing to a closed channel is a no-op (false).
+   */
+  write(data: Uint8Array | string): boolean;
+  onData(handler: (chunk: Uint8Array) => void): void;
+  onDrain(handler: () => void): void;
+  /** Called exactly once when the channel ends: closed here, by the peer, or an I/O error. */
+  onClose(handler: (info: ChannelCloseInfo) => void): void;
+  readonly closed: boolean;
+  close(): void;
+}
+
+export interface ChannelCloseInfo {
+  readonly reason: 'local' | 'peer' | 'error';
+  readonly detail?: string;
+}
+
+export interface ChannelListener {
+  readonly path: string;
+  onConnection(handler: (channel: Channel) => void): void;
+  close(): Promise<void>;
+}
+
+export interface ChannelNetwork {
+  /** Connect to a unix stream socket. `refused` when nothing listens (or there is no socket file). */
+  connect(path: string, options: { readonly timeoutMs: number }): Promise<Result<Channel, StreamConnectError>>;
+  /** Listen on a unix stream socket (a stale socket file is replaced; any other file is refused). */
+  listen(path: string, options?: { readonly mode?: number }): Promise<Result<ChannelListener, string>>;
+  /**
+   * Open a character device for reading and writing (a virtio-serial port). The channel closes
+   * with reason `peer` when the device reads end-of-file (the host end is not connected).
+   */
+  openDevice(path: string): Promise<Result<Channel, string>>;
+}
