@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SERVER_GROUP_ADDR } from '../../src/servergroup/envelope.js';
+import { ServerGroupRelay } from '../../src/servergroup/relay.js';
+import { DB, STATUSES, WEB } from './fixtures.js';
+
+const bcast = (data: string): string =>
+  JSON.stringify({ data: { version: 2, msg_type: 'broadcast', data }, version: 2, dest_addr: SERVER_GROUP_ADDR, source_addr: SERVER_GROUP_ADDR });
+
+function relay(): ServerGroupRelay {
+  const r = new ServerGroupRelay('n1');
+  r.setView([WEB, DB], STATUSES);
+  return r;
+}
+
+describe('ServerGroupRelay', () => {
+  it('rate-limits a flooding guest, counts what it drops, nacks once a second, and lets the others talk', () => {
+    const r = relay();
+    let delivered = 0;
+    let limited = 0;
+    let nacks = 0;
+    for (let i = 0; i < 1000; i++) {
+      const res = r.fromGuest('instance-vm1', bcast(`flood ${i}`), 5000);
+      delivered += res.out.filter((o) => o.kind === 'guest' && o.instance === 'instance-vm2').length;
+      limited += res.drops.filter((d) => d.reason === 'rate-limit').length;
+      nacks += res.out.filter((o) => o.kind === 'guest' && o.instance === 'instance-vm1' && o.line.includes('"msg_type":"nack"')).length;
+    }
+    assert.equal(delivered, WEB.broadcastBurst, 'the burst goes through');
+    assert.equal(limited, 1000 - WEB.broadcastBurst, 'every other one is dropped and counted');
+    assert.equal(nacks, 1, 'one nack for the whole second');
+    // vm2 has its own bucket.
+    const other = r.fromGuest('instance-vm2', bcast('still here'), 5000);
+    assert.deepEqual(other.out.map((o) => (o.kind === 'guest' ? o.instance : o.node)), ['instance-vm1', 'n2']);
+    // A second later vm1 has tokens again; its next refusal nacks with the count since the last nack.
+    let after = 0;
+    let nack = '';
+    for (let i = 0; i < 200; i++) {
+      const res = r.fromGuest('instance-vm1', bcast('later'), 6000);
+      after += res.out.filter((o) => o.kind === 'guest' && o.instance === 'instance-vm2').length;
+      for (const o of res.out) if (o.kind === 'guest' && o.instance === 'instance-vm1') nack = o.line;
+    }
+    assert.equal(after, WEB.broadcastBurst);
+    assert.match(nack, /rate limit: 980 message\(s\) dropped, above 100 messages\/s \(burst 20\)/);
+  });
+
+  it('tells the members it hosts about a peer, never the peer itself nor another group', () => {
+    const r = relay();
+    const res = r.notify([{ group: 'web', instance: 'instance-vm2', event: 'failed', data: { payload: { instance_id: 'instance-vm2' } } }]);
+    assert.deepEqual(
+      res.out.map((o) => (o.kind === 'guest' ? o.instance : '')),
+      ['instance-vm1'],
+      'vm1 is on n1; vm2 is the subject; vm3 is told by n2; db1 is in another group',
+    );
+    assert.match((res.out[0] as { line: string }).line, /"msg_type":"notification","data":\{"payload":\{"instance_id":"instance-vm2"\}\}/);
+  });
+
+  it('knows which members this node hosts from the committed placement', () => {
+    assert.deepEqual(
+      relay()
+        .localMembers()
+        .map((m) => m.instance),
+      ['instance-vm1', 'instance-vm2', 'instance-db1'],
+    );
+  });
+
+  it('answers a line the channel dropped with a nack', () => {
+    const res = relay().guestLineDropped('instance-vm1', { reason: 'too-long', bytes: 30000 }, 0);
+    assert.equal(res.out.length, 1);
+    assert.match((res.out[0] as { line: string }).line, /message of 30000 bytes or more dropped: above the line limit/);
+  });
+});
