@@ -25,7 +25,7 @@ export default tseslint.config(
   },
   // The engine and the cluster promise their lookups with must(x, why) (src/util/assert.ts), which
   // fails with the reason, never with a bare `x!` that fails later as a TypeError.
-  { files: ['src/amf/**/*.ts', 'src/cluster/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'error' } },
+  { files: ['src/amf/**/*.ts', 'src/cluster/**/*.ts', 'src/servergroup/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'error' } },
   // Entry points, scripts, tests, benches and the simulator kernel may print.
   { files: ['src/cli/**', 'src/daemon/**', 'scripts/**', 'test/**', 'bench/**', 'simulator/**', 'bin/**'], rules: { 'no-console': 'off' } },
 );

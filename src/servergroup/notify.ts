@@ -67,8 +67,8 @@ export class StatusTracker {
     for (const g of a.groups) {
       for (const m of g.members) {
         const before = this.statuses.get(m.instance);
-        const after = next.get(m.instance)!;
-        if (before === undefined) continue; // new in the configuration: its baseline
+        const after = next.get(m.instance);
+        if (before === undefined || after === undefined) continue; // new in the configuration: its baseline
         const n = this.notice(g.name, m.instance, m.su, before, after, lost, a);
         if (n) out.push(n);
         if (after.state === 'active' && after.host !== null) this.lastActiveHost.set(m.instance, after.host);

@@ -106,7 +106,7 @@ export class ServerGroupRelay {
       const host = this.statuses.get(m.instance)?.host ?? null;
       if (host === null) res.drops.push({ reason: 'unplaced', instance: m.instance, detail: `broadcast from ${instance}: ${m.instance} runs nowhere` });
       else if (host === this.self) res.out.push({ ...probe, instance: m.instance });
-      else (remote.get(host) ?? remote.set(host, []).get(host)!).push(m.instance);
+      else remote.set(host, [...(remote.get(host) ?? []), m.instance]);
     }
     for (const [node, dests] of remote) res.out.push({ kind: 'peer', node, payload: encodePeerBroadcast({ group: entry.group.name, source: instance, dests, data }) });
     return res;
