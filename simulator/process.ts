@@ -295,7 +295,11 @@ class SimProcess {
         return self.running;
       },
       stream: this.streamNetwork(),
-      stdout: (t) => this.running && this.out.add(t),
+      stdout: (t) => {
+        if (!this.running) return;
+        this.out.add(t);
+        this.options.onStdout?.(t);
+      },
       stderr: (t) => this.running && this.err.add(t),
       exit: (code) => this.end(code, null),
       die: (sig) => this.end(null, sig),

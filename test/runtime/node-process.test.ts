@@ -54,6 +54,17 @@ test('exit is reported although a daemonised grandchild still holds stdout open'
   assert.equal(runner.signal(-r.value.pid, 'SIGKILL'), true);
 });
 
+test('onStdout streams a long-running child line by line, a multi-byte character split across writes kept whole', async () => {
+  const runner = new NodeProcessRunner(quietPorts());
+  let seen = '';
+  // \xc3\xa9 is é, written in two halves.
+  const r = runner.spawn({ argv: ['/bin/sh', '-c', "echo one; printf '\\303'; sleep 0.1; printf '\\251\\n'; sleep 1000"], env: { PATH }, onStdout: (c) => (seen += c) });
+  assert.ok(r.ok);
+  await realHarness.waitFor(() => seen === 'one\né\n', 5000, 'both lines streamed before the exit');
+  r.value.killGroup('SIGKILL');
+  assert.equal((await r.value.exited).stdout, 'one\né\n');
+});
+
 test('isAlive: our own pid yes, a reaped child and nonsense pids no', async () => {
   const runner = new NodeProcessRunner(quietPorts());
   assert.equal(runner.isAlive(process.pid), true);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { err, ok, type Result } from '../../util/result.js';
 import type { Logger, Registry } from '../ports/observability.js';
 import type { ProcessExit, ProcessRunner, RunningProcess, Signal, SpawnError, SpawnOptions } from '../ports/process.js';
@@ -173,7 +174,13 @@ class NodeRunningProcess implements RunningProcess {
     const out = new BoundedCapture(max);
     const errOut = new BoundedCapture(max);
     // Keep reading past the bound so the child never blocks on a full pipe.
-    child.stdout?.on('data', (c: Buffer) => out.add(c));
+    const onStdout = options.onStdout;
+    // A decoder keeps a character split across chunks whole.
+    const decoder = onStdout ? new StringDecoder('utf8') : undefined;
+    child.stdout?.on('data', (c: Buffer) => {
+      out.add(c);
+      if (decoder) onStdout?.(decoder.write(c));
+    });
     child.stderr?.on('data', (c: Buffer) => errOut.add(c));
     let timeout: NodeJS.Timeout | undefined;
     if (options.timeoutMs !== undefined) {

@@ -14,6 +14,11 @@ export interface SpawnOptions {
   readonly killGraceMs?: number;
   /** Bytes of stdout and of stderr kept (the first ones); the rest is counted and dropped. Default 64 KiB. */
   readonly maxOutputBytes?: number;
+  /**
+   * Stdout as it arrives, for a long-running child read as a stream (`virsh event --loop`). The
+   * exit's stdout still holds the first maxOutputBytes.
+   */
+  readonly onStdout?: (chunk: string) => void;
 }
 
 export interface ProcessExit {

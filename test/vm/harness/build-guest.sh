@@ -54,7 +54,13 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko 2>/dev/null; done
 arg() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" /proc/cmdline | head -1; }
 # A guest that ignores the ACPI power button exercises the shutdown timeout (destroy) path.
-[ "$(arg amfd.acpi)" = 0 ] || acpid -c /etc/acpi
+if [ "$(arg amfd.acpi)" != 0 ]; then
+  # acpid opens the event devices present when it starts: wait for the power button's.
+  pwr() { for e in /sys/class/input/event*; do grep -qs 'Power Button' $e/device/name && [ -e /dev/input/${e##*/} ] && return 0; done; return 1; }
+  i=0; while ! pwr && [ $i -lt 250 ]; do i=$((i+1)); usleep 20000; done
+  # In the foreground: daemonised, busybox acpid leaves /etc/acpi and cannot find its handlers.
+  acpid -f -l /dev/null -c /etc/acpi &
+fi
 # amfd.host=0: no host root (a guest QEMU can migrate: a mounted 9p export blocks migration).
 if [ "$(arg amfd.host)" = 0 ]; then
   mkdir -p /host/run
