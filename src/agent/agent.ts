@@ -8,10 +8,13 @@ import type { ProcessRunner } from '../runtime/ports/process.js';
 import type { Random } from '../runtime/ports/random.js';
 import type { StreamNetwork } from '../runtime/ports/stream.js';
 import { err, ok, type Result } from '../util/result.js';
-import { ComponentController, type AgentFault, type AgentSettings, type CsiAssignment, type InstantiateFailure } from './component.js';
+import { ComponentController, type AgentFault } from './component.js';
+import type { TerminateIntent, Veto } from './drivers/driver.js';
+import { DriverRegistry } from './drivers/registry.js';
 import { compKey, Inventory, type CompEntry } from './inventory.js';
 import { ComponentApiServer, DEFAULT_API_LIMITS, type ApiError, type ComponentApiHandler, type Request, type Session } from './ipc-server.js';
 import { PROTOCOL_VERSION, type PgChange, type PgMember } from './protocol.js';
+import type { AgentSettings, CsiAssignment, InstantiateFailure } from './types.js';
 
 export interface AgentPorts {
   readonly clock: Clock;
@@ -23,7 +26,11 @@ export interface AgentPorts {
   readonly metrics: Registry;
 }
 
-export type AgentOptions = Pick<AgentSettings, 'socketPath' | 'baseEnv'> & Partial<AgentSettings>;
+export type AgentOptions = Pick<AgentSettings, 'socketPath' | 'baseEnv'> &
+  Partial<AgentSettings> & {
+    /** The component kinds this agent runs. Default: the built-in drivers. */
+    readonly drivers?: DriverRegistry;
+  };
 
 const DEFAULTS: Omit<AgentSettings, 'socketPath' | 'baseEnv'> = {
   ocfRoot: '/usr/lib/ocf',
@@ -56,6 +63,7 @@ export class NodeAgent {
   /** The last protection-group membership pushed to trackers, per CSI. */
   private readonly lastPg = new Map<string, readonly PgMember[]>();
   private readonly settings: AgentSettings;
+  private readonly drivers: DriverRegistry;
   private readonly log: Logger;
   private readonly faults: Counter<'kind'>;
 
@@ -64,7 +72,9 @@ export class NodeAgent {
     model: AmfModel,
     options: AgentOptions,
   ) {
-    this.settings = { ...DEFAULTS, ...options };
+    const { drivers, ...settings } = options;
+    this.settings = { ...DEFAULTS, ...settings };
+    this.drivers = drivers ?? new DriverRegistry();
     this.log = ports.logger.child({ module: 'agent' });
     this.inventory = new Inventory(model);
     this.faults = new Counter({ name: 'amf_agent_faults_total', help: 'Faults reported by the node agent, by kind', labelNames: ['kind'], registers: [ports.metrics] });
@@ -144,6 +154,16 @@ export class NodeAgent {
     return c.ok ? c.value.csiRemove(si, csi) : Promise.resolve(c);
   }
 
+  /**
+   * Whether an operation may terminate the component on purpose: its driver's vote (undefined: go
+   * ahead). Asked before such an operation is committed, never by terminate itself: a committed
+   * terminate cannot be refused (a failed one escalates to node failover).
+   */
+  preTerminate(su: string, comp: string, intent: TerminateIntent): Promise<Result<Veto | undefined, string>> {
+    const c = this.controller(su, comp);
+    return c.ok ? c.value.preTerminate(intent).then(ok) : Promise.resolve(c);
+  }
+
   /** Run the component's AM_START or AM_STOP CLC-CLI (external active monitoring). */
   activeMonitor(su: string, comp: string, iface: 'am_start' | 'am_stop'): Promise<Result<void, string>> {
     const c = this.controller(su, comp);
@@ -167,13 +187,14 @@ export class NodeAgent {
     if (existing) return ok(existing);
     const entry = this.inventory.get(su, comp);
     if (!entry) return err(`unknown component ${key}`);
-    const c = new ComponentController(
+    const c = ComponentController.create(
       entry,
       {
         clock: this.ports.clock,
         processes: this.ports.processes,
         files: this.ports.files,
         settings: this.settings,
+        drivers: this.drivers,
         newSecret: () => Buffer.from(this.ports.random.bytes(16)).toString('hex'),
         healthcheckConfig: (e, k) => this.inventory.healthcheck(e, k),
         fault: (f) => this.emit(f),
@@ -181,8 +202,8 @@ export class NodeAgent {
       },
       this.log,
     );
-    this.controllers.set(key, c);
-    return ok(c);
+    if (c.ok) this.controllers.set(key, c.value);
+    return c;
   }
 
   private emit(fault: AgentFault): void {

@@ -1,40 +1,22 @@
-import type { ErrorReportEvent, HaState, HealthcheckFailedEvent, PresenceState, QuiescingCompleteEvent } from '../amf/commands.js';
-import type { HealthcheckConfig, Recovery } from '../model/types.js';
+import type { ErrorReportEvent, HealthcheckFailedEvent, PresenceState, QuiescingCompleteEvent } from '../amf/commands.js';
+import type { CompKind, HealthcheckConfig, Recovery } from '../model/types.js';
 import type { Clock } from '../runtime/ports/clock.js';
 import type { FileSystem } from '../runtime/ports/files.js';
 import type { Logger } from '../runtime/ports/observability.js';
-import type { ProcessRunner, RunningProcess } from '../runtime/ports/process.js';
+import type { ProcessRunner } from '../runtime/ports/process.js';
 import { assert } from '../util/assert.js';
 import { err, ok, type Result } from '../util/result.js';
-import { componentEnv, describeExit, resolveCommand, runScript, startScript, type ClcInterface } from './clccli.js';
+import { componentEnv, describeExit, resolveCommand, runScript, type ClcInterface } from './clccli.js';
+import type { ComponentDriver, DriverHost, StartRequest, TerminateIntent, Veto } from './drivers/driver.js';
+import { within } from './drivers/processes.js';
+import type { DriverRegistry } from './drivers/registry.js';
 import { componentHealthcheck, periodicHealthcheck, type Healthcheck, type Probe } from './healthcheck.js';
 import type { CompEntry } from './inventory.js';
 import type { Session } from './ipc-server.js';
-import { watchPidfile, type PidWatch } from './monitor.js';
-import { ocfAgentPath, ocfEnv, ocfMeaning, ocfMonitorHealthy, OCF_SUCCESS, type OcfAction } from './ocf.js';
+import type { AgentSettings, CsiAssignment, InstantiateFailure } from './types.js';
 
 /** What the agent reports on its own initiative (the engine's inputs of the same names). */
 export type AgentFault = ErrorReportEvent | HealthcheckFailedEvent | QuiescingCompleteEvent;
-
-export interface AgentSettings {
-  /** The component API socket path, handed to SA-aware components in AMF_COMPONENT_SOCKET. */
-  readonly socketPath: string;
-  /** The environment every script and component inherits (PATH included). */
-  readonly baseEnv: Readonly<Record<string, string>>;
-  readonly ocfRoot: string;
-  /** Grace between SIGTERM and SIGKILL when a script times out. */
-  readonly killGraceMs: number;
-  /** Passive monitoring poll period for pidfile processes. */
-  readonly pollMs: number;
-  /** How long a component has to answer a CSI set / remove callback. */
-  readonly callbackTimeoutMs: number;
-  /** Directories searched for the openais `openais_cleanup_<name>` pidfile. */
-  readonly openaisPidDirs: readonly string[];
-  /** Component API connections open at once; one more is answered `busy` and closed. */
-  readonly apiMaxConnections: number;
-  /** A component API connection not registered this long after it opened (or unregistered) is closed. */
-  readonly apiRegisterTimeoutMs: number;
-}
 
 /** The ports and shared services a component controller works with. */
 export interface ComponentContext {
@@ -42,6 +24,7 @@ export interface ComponentContext {
   readonly processes: ProcessRunner;
   readonly files: FileSystem;
   readonly settings: AgentSettings;
+  readonly drivers: DriverRegistry;
   /** A fresh per-instantiation secret (hex). */
   newSecret(): string;
   healthcheckConfig(entry: CompEntry, key: string): HealthcheckConfig | undefined;
@@ -49,23 +32,6 @@ export interface ComponentContext {
   /** The CSI assignments of this component changed (for protection group tracking). */
   assignmentsChanged(entry: CompEntry): void;
 }
-
-export interface CsiAssignment {
-  readonly si: string;
-  readonly csi: string;
-  readonly csiType: string;
-  readonly haState: HaState;
-  readonly attributes: readonly { readonly name: string; readonly value: string }[];
-}
-
-export interface InstantiateFailure {
-  readonly reason: string;
-  /** The instantiate script exited with the "do not retry" code (200, as in OpenSAF). */
-  readonly noRetry: boolean;
-}
-
-/** OpenSAF's INSTANTIATE exit code meaning "do not retry". */
-export const NO_RETRY_EXIT = 200;
 
 function csiKey(si: string, csi: string): string {
   return `${si}/${csi}`;
@@ -79,10 +45,11 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
 }
 
 /**
- * One component on this node: its presence state, its processes, its registration on the
- * component API, its healthchecks and CSI assignments. Operations are serialized; every monitor
- * and healthcheck belongs to one "generation" (one instantiation) so that a late event from a
- * previous incarnation is never reported against the current one.
+ * One component on this node, on the AMF side: its presence state, its registration on the
+ * component API, its healthchecks and CSI assignments. Its processes are its driver's business
+ * (drivers/, one per kind). Operations are serialized; every monitor and healthcheck belongs to
+ * one "generation" (one instantiation) so that a late event from a previous incarnation is never
+ * reported against the current one.
  */
 export class ComponentController {
   presence: PresenceState = 'uninstantiated';
@@ -92,13 +59,10 @@ export class ComponentController {
   private session: Session | undefined;
   private sessionGone = deferred<void>();
   private registered = deferred<void>();
-  private child: RunningProcess | undefined;
-  /**
-   * The instantiate script's process group (what the component left behind lives there) and its
-   * start time (the component's process cannot have started earlier).
-   */
-  private script: { readonly pgid: number; readonly started: number | undefined } | undefined;
-  private pidWatch: PidWatch | undefined;
+  private driver: ComponentDriver;
+  /** The settings of the driver's kind (see DriverHost.kind). */
+  private kind: CompKind;
+  private readonly host: DriverHost;
   private readonly healthchecks = new Map<string, Healthcheck>();
   /** The CSI assignments held, by `si/csi` (CSI names are unique only within their SI). */
   private readonly csis = new Map<string, CsiAssignment>();
@@ -109,12 +73,37 @@ export class ComponentController {
   private abortStart: ((reason: string) => void) | undefined;
   private readonly log: Logger;
 
-  constructor(
+  /** Use `create`: a component whose kind has no driver cannot be controlled. */
+  private constructor(
     private current: CompEntry,
     private readonly ctx: ComponentContext,
-    logger: Logger,
+    log: Logger,
   ) {
-    this.log = logger.child({ comp: current.dn });
+    this.log = log;
+    this.kind = current.config.kind;
+    const entry = (): CompEntry => this.current;
+    const kind = (): CompKind => this.kind;
+    this.host = {
+      clock: ctx.clock,
+      processes: ctx.processes,
+      files: ctx.files,
+      settings: ctx.settings,
+      log,
+      get entry() {
+        return entry();
+      },
+      get kind() {
+        return kind();
+      },
+      env: (iface, extra) => this.env(iface, extra),
+    };
+    this.driver = ctx.drivers.create(this.host);
+  }
+
+  static create(entry: CompEntry, ctx: ComponentContext, logger: Logger): Result<ComponentController, string> {
+    const kind = entry.config.kind.type;
+    if (!ctx.drivers.has(kind)) return err(`${entry.dn}: no driver for component kind "${kind}"`);
+    return ok(new ComponentController(entry, ctx, logger.child({ comp: entry.dn })));
   }
 
   get entry(): CompEntry {
@@ -125,6 +114,8 @@ export class ComponentController {
   reconfigure(entry: CompEntry): void {
     assert(entry.dn === this.current.dn, `reconfigure ${this.current.dn} with ${entry.dn}`);
     this.current = entry;
+    // A new kind takes over at the next instantiation; what runs now is stopped by its own driver.
+    if (entry.config.kind.type === this.driver.kind) this.kind = entry.config.kind;
   }
 
   private get config() {
@@ -137,7 +128,7 @@ export class ComponentController {
 
   /** The component's process, when the agent knows it (supervised child or pidfile). */
   get pid(): number | undefined {
-    return this.child?.pid ?? this.pidWatch?.pid;
+    return this.driver.pid;
   }
 
   /** The assignment of a CSI by name (the component API names CSIs without their SI): the first held. */
@@ -205,6 +196,13 @@ export class ComponentController {
     this.ctx.fault({ kind: 'error-report', su: this.entry.su.name, comp: this.config.name, recovery: this.config.recoveryOnError, source: 'process-died', reason });
   }
 
+  /** A death seen by the driver counts only for incarnation `gen`, and once it is instantiated. */
+  private deathOf(gen: number): (reason: string) => void {
+    return (reason) => {
+      if (gen === this.generation && this.presence === 'instantiated') this.processDied(reason);
+    };
+  }
+
   reportError(recovery: Recovery, reason: string | undefined): void {
     this.ctx.fault({ kind: 'error-report', su: this.entry.su.name, comp: this.config.name, recovery, source: 'error-report', ...(reason === undefined ? {} : { reason }) });
   }
@@ -214,12 +212,18 @@ export class ComponentController {
   instantiate(): Promise<Result<void, InstantiateFailure>> {
     return this.serialize(async () => {
       if (this.presence === 'instantiated') return ok(undefined);
+      // A component whose kind changed is stopped by now: it starts with its new kind's driver.
+      const kind = this.config.kind;
+      const changed = kind.type !== this.driver.kind;
+      if (changed && !this.ctx.drivers.has(kind.type)) return err({ reason: `no driver for component kind "${kind.type}"`, noRetry: true });
+      this.kind = kind;
+      if (changed) this.driver = this.ctx.drivers.create(this.host);
       this.clearAssignments();
       const gen = this.beginIncarnation('instantiating');
-      const started = await this.startComponent(gen);
+      const started = await this.driver.instantiate(this.startRequest(gen));
       if (started.ok && gen === this.generation) {
         this.presence = 'instantiated';
-        this.startPassiveMonitoring(gen);
+        this.driver.monitor(this.deathOf(gen));
         this.log.info('component instantiated');
         return ok(undefined);
       }
@@ -251,6 +255,11 @@ export class ComponentController {
     return this.serialize(async () => this.finish(await this.stop('cleanup', reason)));
   }
 
+  /** The driver's vote on an operation that would terminate the component (undefined: go ahead). */
+  preTerminate(intent: TerminateIntent): Promise<Veto | undefined> {
+    return this.driver.preTerminate?.(intent) ?? Promise.resolve(undefined);
+  }
+
   private finish(r: Result<void, string>): Result<void, string> {
     this.presence = r.ok ? 'uninstantiated' : 'termination-failed';
     this.log.info({ presence: this.presence, reason: r.ok ? undefined : r.error }, r.ok ? 'component stopped' : 'component could not be stopped');
@@ -276,6 +285,10 @@ export class ComponentController {
           return err(`CSI set ${assignment.csi} ${assignment.haState}: ${o === 'failed' ? 'the component answered FAILED' : o}`);
         }
       }
+      if (this.driver.csiSet) {
+        const d = await this.driver.csiSet(assignment);
+        if (!d.ok) return d;
+      }
       this.csis.set(csiKey(assignment.si, assignment.csi), assignment);
       this.ctx.assignmentsChanged(this.entry);
       return ok(undefined);
@@ -289,6 +302,10 @@ export class ComponentController {
       if (this.saAware && this.session && this.csis.has(key)) {
         const o = await this.session.invoke({ type: 'csi-remove', si, csi }, this.ctx.settings.callbackTimeoutMs).outcome;
         if (o !== 'ok') r = err(`CSI remove ${csi}: ${o}`);
+      }
+      if (this.driver.csiRemove && this.csis.has(key)) {
+        const d = await this.driver.csiRemove(si, csi);
+        if (!d.ok && r.ok) r = d;
       }
       if (this.csis.delete(key)) this.ctx.assignmentsChanged(this.entry);
       return r;
@@ -306,7 +323,7 @@ export class ComponentController {
 
   /**
    * External active monitoring (EAM): run the AM_START / AM_STOP CLC-CLI (admin ops eam-start /
-   * eam-stop), with the instantiate / terminate timeout.
+   * eam-stop), with the instantiate / terminate timeout. Any kind of component may have them.
    */
   activeMonitor(iface: 'am_start' | 'am_stop'): Promise<Result<void, string>> {
     return this.serialize(async () => {
@@ -326,7 +343,8 @@ export class ComponentController {
 
   /**
    * Start a configured healthcheck. `invocation` overrides the configured one (the component
-   * chooses it in saAmfHealthcheckStart). OCF components run their monitor action for any key.
+   * chooses it in saAmfHealthcheckStart). A driver that probes every key (OCF: its monitor action)
+   * runs its own probe whatever the invocation.
    */
   startHealthcheck(key: string, recovery: Recovery, invocation?: 'amf' | 'component'): Result<void, { code: 'unknown-key' | 'exists' | 'bad-state'; message: string }> {
     const hc = this.ctx.healthcheckConfig(this.entry, key);
@@ -340,12 +358,12 @@ export class ComponentController {
       this.log.warn({ key, reason }, 'healthcheck failed');
       this.ctx.fault({ kind: 'healthcheck-failed', su: this.entry.su.name, comp: this.config.name, key, recovery });
     };
-    const mode = this.config.kind.type === 'ocf' ? 'command' : (invocation ?? hc.invocation);
+    const mode = this.driver.probesEveryKey ? 'command' : (invocation ?? hc.invocation);
     let check: Healthcheck;
     if (mode === 'component') {
       check = componentHealthcheck(this.ctx.clock, hc.periodMs, onFailure);
     } else {
-      const probe = mode === 'amf' ? this.callbackProbe(key, hc.maximumDurationMs) : this.commandProbe(hc);
+      const probe = mode === 'amf' ? this.callbackProbe(key, hc.maximumDurationMs) : this.driver.commandProbe(hc);
       if (!probe.ok) return err({ code: 'bad-state', message: probe.error });
       check = periodicHealthcheck(this.ctx.clock, hc.periodMs, hc.maximumDurationMs, probe.value, onFailure);
     }
@@ -376,31 +394,6 @@ export class ComponentController {
     });
   }
 
-  private commandProbe(hc: HealthcheckConfig): Result<Probe, string> {
-    const kind = this.config.kind;
-    if (kind.type === 'ocf') {
-      return ok(async () => {
-        const r = await this.runOcf('monitor', hc.maximumDurationMs);
-        return r.ok && ocfMonitorHealthy(r.value) ? { healthy: true } : { healthy: false, reason: r.ok ? `monitor: ${ocfMeaning(r.value)}` : r.error };
-      });
-    }
-    const command = hc.command;
-    if (command === undefined) return err(`command healthcheck '${hc.key}' has no command`);
-    // A healthcheck command is a shell line (groups.conf keeps it one string), run in clccli_path.
-    const cwd = this.config.clccliPath;
-    return ok(async () => {
-      const o = await runScript(this.ctx.processes, this.log, {
-        argv: ['/bin/sh', '-c', command],
-        env: this.env('healthcheck'),
-        timeoutMs: hc.maximumDurationMs,
-        killGraceMs: this.ctx.settings.killGraceMs,
-        ...(cwd === undefined || cwd === '' ? {} : { cwd }),
-      });
-      if (o.kind === 'spawn-failed') return { healthy: false, reason: o.reason };
-      return o.exit.code === 0 ? { healthy: true } : { healthy: false, reason: `healthcheck command ${describeExit(o.exit)}` };
-    });
-  }
-
   // ------------------------------------------------------------------ internals
 
   /** A new incarnation: stop everything of the previous one and forget its assignments. */
@@ -422,8 +415,7 @@ export class ComponentController {
   }
 
   private stopMonitoring(): void {
-    this.pidWatch?.cancel();
-    this.pidWatch = undefined;
+    this.driver.stopMonitoring();
     for (const hc of this.healthchecks.values()) hc.stop();
     this.healthchecks.clear();
   }
@@ -440,58 +432,26 @@ export class ComponentController {
     return candidates.length === 1 ? candidates[0]!.attributes : [];
   }
 
-  private env(iface: ClcInterface, extra: Record<string, string> = {}): Record<string, string> {
+  private env(iface: ClcInterface, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
     const csiAttributes = this.csiAttributes();
-    const kind = this.config.kind;
-    const ocf = kind.type === 'ocf' ? ocfEnv(this.entry, this.ctx.settings.ocfRoot, kind.provider, kind.agent) : {};
-    return componentEnv(this.entry, { base: this.ctx.settings.baseEnv, iface, csiAttributes, extra: { ...ocf, ...extra } });
+    return componentEnv(this.entry, { base: this.ctx.settings.baseEnv, iface, csiAttributes, extra: { ...this.driver.env?.(), ...extra } });
   }
 
-  /** Start the component's processes; for SA-aware components, wait for the registration too. */
-  private async startComponent(gen: number): Promise<Result<void, InstantiateFailure>> {
-    const c = this.config;
-    const fail = (reason: string, noRetry = false): Result<void, InstantiateFailure> => err({ reason, noRetry });
-    const extra: Record<string, string> = this.saAware ? { AMF_COMPONENT_SOCKET: this.ctx.settings.socketPath, AMF_COMPONENT_SECRET: this.secret ?? '' } : {};
-    const kind = c.kind;
-    switch (kind.type) {
-      case 'ocf': {
-        const r = await this.runOcf('start', c.instantiateTimeoutMs);
-        if (!r.ok) return fail(r.error);
-        return r.value === OCF_SUCCESS ? ok(undefined) : fail(`start: ${ocfMeaning(r.value)}`);
-      }
-      case 'command': {
-        const spawned = this.ctx.processes.spawn({ argv: kind.argv, env: this.env('instantiate', extra), killGraceMs: c.terminateTimeoutMs });
-        if (!spawned.ok) return fail(`cannot start ${spawned.error.file}: ${spawned.error.kind === 'failed' ? spawned.error.detail : spawned.error.kind}`);
-        const child = spawned.value;
-        this.child = child;
-        const exited = child.exited.then((exit) => {
-          this.log.info({ pid: child.pid, code: exit.code, signal: exit.signal, stdout: exit.stdout || undefined, stderr: exit.stderr || undefined }, 'supervised process exited');
-          if (gen === this.generation && this.presence === 'instantiated') this.processDied(`supervised process ${child.pid} ${describeExit(exit)}`);
-          return `the process ${describeExit(exit)} before registering`;
-        });
-        return this.saAware ? this.awaitRegistration(gen, exited) : ok(undefined);
-      }
-      case 'clccli': {
-        if (c.instantiate === undefined) return fail('no instantiate command is configured');
-        const argv = resolveCommand(this.ctx.files, c.instantiate, c.clccliPath, 'instantiate');
-        if (!argv.ok) return fail(argv.error, true);
-        const started = startScript(this.ctx.processes, this.log, { argv: argv.value, env: this.env('instantiate', extra), timeoutMs: c.instantiateTimeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
-        if (!started.ok) return fail(started.error);
-        this.script = { pgid: started.value.process.pid, started: this.ctx.processes.startTime?.(started.value.process.pid) };
-        const script = started.value.process;
-        if (!this.saAware) this.abortStart = () => script.killGroup('SIGKILL');
-        const exitFailure = started.value.done.then((o) => {
-          assert(o.kind === 'exited');
-          return o.exit.code === 0 ? undefined : `instantiate ${describeExit(o.exit)}`;
-        });
-        if (this.saAware) return this.awaitRegistration(gen, exitFailure.then((r) => r ?? new Promise<never>(() => {})));
-        const o = await started.value.done;
-        this.abortStart = undefined;
-        assert(o.kind === 'exited');
-        if (o.exit.code === 0) return ok(undefined);
-        return fail(`instantiate ${describeExit(o.exit)}`, o.exit.code === NO_RETRY_EXIT);
-      }
-    }
+  /** What the driver is given to start incarnation `gen` (SA-aware: the socket and secret, the registration). */
+  private startRequest(gen: number): StartRequest {
+    const saAware = this.saAware;
+    return {
+      saAware,
+      extra: saAware ? { AMF_COMPONENT_SOCKET: this.ctx.settings.socketPath, AMF_COMPONENT_SECRET: this.secret ?? '' } : {},
+      died: this.deathOf(gen),
+      onAbort: (cut) => {
+        this.abortStart = cut;
+        return () => {
+          if (this.abortStart === cut) this.abortStart = undefined;
+        };
+      },
+      registration: (failed) => this.awaitRegistration(gen, failed),
+    };
   }
 
   /** Success when the component registers within its instantiate timeout; failure on `failure`. */
@@ -511,24 +471,13 @@ export class ComponentController {
     });
   }
 
-  private startPassiveMonitoring(gen: number): void {
-    const c = this.config;
-    if (c.kind.type !== 'clccli') return; // command children are watched by their exit; OCF by monitor
-    const pidfiles = c.pidfile !== undefined ? [c.pidfile] : this.ctx.settings.openaisPidDirs.map((d) => `${d}/openais_cleanup_${c.name}`);
-    this.pidWatch = watchPidfile(this.ctx.clock, this.ctx.files, this.ctx.processes, pidfiles, this.ctx.settings.pollMs, this.script?.started, (pid, how) => {
-      if (gen === this.generation && this.presence === 'instantiated') this.processDied(`monitored process ${pid} ${how}`);
-    });
-  }
-
   /**
-   * terminate: the graceful way (terminate callback for SA-aware components, TERMINATE CLI,
-   * SIGTERM, OCF stop); cleanup: the abrupt way (CLEANUP CLI, SIGKILL of the group, OCF stop).
+   * terminate: the graceful way (terminate callback for SA-aware components, else the driver's
+   * terminate: TERMINATE CLI, SIGTERM, OCF stop); cleanup: the abrupt way (the driver's cleanup).
    */
   private async stop(how: 'terminate' | 'cleanup', reason: string): Promise<Result<void, string>> {
-    // What the component may leave behind, taken before the stop forgets it: the instantiate
-    // script's group, the supervised child's group (its leader may already be dead), the pidfile process.
-    const leftovers = { groups: [this.script?.pgid, this.child?.pid].filter((g) => g !== undefined), watch: this.pidWatch };
-    this.script = undefined;
+    // What the component may leave behind, taken before the stop forgets it.
+    const leftovers = this.driver.leftovers();
     this.beginIncarnation('terminating');
     const c = this.config;
     const timeoutMs = how === 'terminate' ? c.terminateTimeoutMs : c.cleanupTimeoutMs;
@@ -537,95 +486,19 @@ export class ComponentController {
       const o = await this.session.invoke({ type: 'terminate' }, timeoutMs).outcome;
       r = o === 'ok' || o === 'disconnected' ? await this.waitGone(timeoutMs) : err(`terminate callback: ${o}`);
     } else {
-      const kind = c.kind;
-      switch (kind.type) {
-        case 'ocf': {
-          const s = await this.runOcf('stop', timeoutMs);
-          r = !s.ok ? s : s.value === OCF_SUCCESS ? ok(undefined) : err(`stop: ${ocfMeaning(s.value)}`);
-          break;
-        }
-        case 'command':
-          r = await this.stopChild(how, timeoutMs);
-          break;
-        case 'clccli': {
-          const command = how === 'terminate' ? c.terminate : c.cleanup;
-          if (command === undefined) {
-            r = how === 'terminate' ? err('no terminate command is configured') : ok(undefined);
-            break;
-          }
-          const argv = resolveCommand(this.ctx.files, command, c.clccliPath, how);
-          if (!argv.ok) {
-            r = err(argv.error);
-            break;
-          }
-          const env = this.env(how, how === 'cleanup' ? { AMF_CLEANUP_REASON: reason } : {});
-          const o = await runScript(this.ctx.processes, this.log, { argv: argv.value, env, timeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
-          r = o.kind === 'spawn-failed' ? err(o.reason) : o.exit.code === 0 ? ok(undefined) : err(`${how} ${describeExit(o.exit)}`);
-          break;
-        }
-      }
+      r = how === 'terminate' ? await this.driver.terminate(timeoutMs) : await this.driver.cleanup(reason, timeoutMs);
     }
-    this.killLeftovers(leftovers, how);
+    leftovers.kill(how);
     this.dropSession();
     this.clearAssignments();
     return r;
   }
 
-  private async stopChild(how: 'terminate' | 'cleanup', timeoutMs: number): Promise<Result<void, string>> {
-    const child = this.child;
-    if (!child) return ok(undefined);
-    if (how === 'terminate') {
-      const exit = await child.terminate(timeoutMs);
-      this.child = undefined;
-      this.log.info({ pid: child.pid, signal: exit.signal, code: exit.code }, 'supervised process terminated');
-      return ok(undefined);
-    }
-    // The group, not RunningProcess.killGroup (a no-op once the leader is dead; its children may live on).
-    this.ctx.processes.signal(-child.pid, 'SIGKILL');
-    const gone = await this.within(child.exited.then(() => true), timeoutMs, false);
-    if (!gone) return err(`process ${child.pid} still there ${timeoutMs} ms after SIGKILL`);
-    this.child = undefined;
-    return ok(undefined);
-  }
-
   /** After a terminate callback: the component should go away by itself within the timeout. */
   private async waitGone(timeoutMs: number): Promise<Result<void, string>> {
-    const gone = this.child ? this.child.exited.then(() => true) : this.sessionGone.promise.then(() => true);
-    if (await this.within(gone, timeoutMs, false)) {
-      this.child = undefined;
-      return ok(undefined);
-    }
+    const gone = this.driver.awaitExit?.(timeoutMs) ?? within(this.ctx.clock, this.sessionGone.promise.then(() => true), timeoutMs, false);
+    if (await gone) return ok(undefined);
     return err(`still running ${timeoutMs} ms after the terminate callback`);
-  }
-
-  private within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-    return new Promise((resolve) => {
-      const timer = this.ctx.clock.setTimer(ms, () => resolve(fallback));
-      void p.then((v) => {
-        timer.cancel();
-        resolve(v);
-      });
-    });
-  }
-
-  /**
-   * Whatever the component left running is killed once it is stopped, even when its main process
-   * died earlier and only children it forked remain: cleanup SIGKILLs at once; after a graceful
-   * terminate the strays get SIGTERM, then SIGKILL after the kill grace. A group is signalled by
-   * its id: while any member lives the kernel does not reuse that pid, so a stranger cannot be
-   * hit. The pidfile process is signalled only while it is still the same process (pid reuse).
-   */
-  private killLeftovers(leftovers: { readonly groups: readonly number[]; readonly watch: PidWatch | undefined }, how: 'terminate' | 'cleanup'): void {
-    const kill = (sig: 'SIGTERM' | 'SIGKILL'): void => {
-      for (const g of leftovers.groups) this.ctx.processes.signal(-g, sig);
-      const pid = leftovers.watch?.pid;
-      if (pid !== undefined && !leftovers.watch?.signal(sig) && this.ctx.processes.isAlive(pid)) {
-        this.log.warn({ pid }, 'the pidfile names a process that is not the one monitored (pid reused); not signalling it');
-      }
-    };
-    if (how === 'cleanup') return kill('SIGKILL');
-    kill('SIGTERM');
-    this.ctx.clock.setTimer(this.ctx.settings.killGraceMs, () => kill('SIGKILL'));
   }
 
   private dropSession(): void {
@@ -633,19 +506,5 @@ export class ComponentController {
     this.session = undefined;
     this.sessionGone.resolve();
     s?.close();
-  }
-
-  /** Run an OCF action; the exit code, or why it could not run. */
-  private async runOcf(action: OcfAction, timeoutMs: number): Promise<Result<number, string>> {
-    const kind = this.config.kind;
-    assert(kind.type === 'ocf');
-    const path = ocfAgentPath(this.ctx.settings.ocfRoot, kind.provider, kind.agent);
-    if (path === undefined) return err(`bad OCF agent name ${kind.provider}:${kind.agent}`);
-    if (!this.ctx.files.isExecutable(path)) return err(`OCF agent ${path} is missing or not executable`);
-    const iface = action === 'start' ? 'instantiate' : action === 'stop' ? 'terminate' : 'healthcheck';
-    const o = await runScript(this.ctx.processes, this.log, { argv: [path, action], env: this.env(iface), timeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
-    if (o.kind === 'spawn-failed') return err(o.reason);
-    if (o.exit.code === null) return err(`OCF ${action} ${describeExit(o.exit)}`);
-    return ok(o.exit.code);
   }
 }
