@@ -1,27 +1,27 @@
 /**
- * A `\n`-framed message session over a channel socket that comes and goes (a VM's virtio-serial
- * port on the host: the socket exists while QEMU runs, the guest end reads only while its agent
- * runs). It connects, reconnects with doubling backoff (reset by a successful connect, cut short
+ * A `\n`-framed message session over a channel that comes and goes (a VM's virtio-serial port:
+ * on the host the socket exists while QEMU runs; in the guest the device reads end-of-file while
+ * the host end is not connected). It opens, reopens with doubling backoff (reset by a successful connect, cut short
  * by kick()), splits incoming bytes into lines, and queues outgoing lines while the channel is
  * backpressured, up to a byte budget, so that queued lines can still be withdrawn (cancel).
- * Everything goes through the Clock and ChannelNetwork ports.
+ * Everything goes through the Clock and Channel ports.
  */
 import { LineDecoder, type LineDrop } from '../util/lines.js';
-import type { Channel, ChannelCloseInfo, ChannelNetwork } from './ports/channel.js';
+import type { Result } from '../util/result.js';
+import type { Channel, ChannelCloseInfo } from './ports/channel.js';
 import type { Clock, TimerHandle } from './ports/clock.js';
 
 export type LineChannelState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'stopped';
 
 export interface LineChannelOptions {
-  readonly network: ChannelNetwork;
+  /** One attempt at the far end: connect to a socket, open a device (the error says why not). */
+  readonly open: () => Promise<Result<Channel, string>>;
   readonly clock: Clock;
-  readonly path: string;
   readonly maxLineBytes: number;
   /** First retry delay after a failed connect or a lost connection. */
   readonly minBackoffMs: number;
   /** The delay doubles up to this. */
   readonly maxBackoffMs: number;
-  readonly connectTimeoutMs: number;
   /** Bytes of lines queued behind a backpressured channel before new ones are dropped. */
   readonly maxQueuedBytes: number;
   readonly onLine: (line: string) => void;
@@ -99,12 +99,12 @@ export class LineChannel<Tag = never> {
 
   private async connect(): Promise<void> {
     this.setState('connecting');
-    const r = await this.o.network.connect(this.o.path, { timeoutMs: this.o.connectTimeoutMs });
+    const r = await this.o.open();
     if (this.stateNow === 'stopped') {
       if (r.ok) r.value.close();
       return;
     }
-    if (!r.ok) return this.retry(r.error.kind === 'unreachable' ? `${r.error.kind}: ${r.error.detail}` : r.error.kind);
+    if (!r.ok) return this.retry(r.error);
     const c = r.value;
     this.channel = c;
     this.connects++;

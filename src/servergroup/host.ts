@@ -58,6 +58,7 @@ interface Session {
 /** Member states in which a channel is worth connecting (QEMU's socket exists). */
 const RUNNING = new Set(['building', 'active', 'rebooting', 'stopping']);
 const DROP_LOG_EVERY_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 2000;
 
 export class ServerGroupHost {
   private readonly relay: ServerGroupRelay;
@@ -156,13 +157,11 @@ export class ServerGroupHost {
         continue;
       }
       const line: LineChannel<StatusTag> = new LineChannel<StatusTag>({
-        network: this.o.channels,
+        open: () => this.o.channels.connect(w.member.channel, { timeoutMs: CONNECT_TIMEOUT_MS }),
         clock: this.o.clock,
-        path: w.member.channel,
         maxLineBytes: MAX_LINE_BYTES,
         minBackoffMs: this.o.minBackoffMs ?? 200,
         maxBackoffMs: this.o.maxBackoffMs ?? 5000,
-        connectTimeoutMs: 2000,
         maxQueuedBytes: this.o.maxQueuedBytes ?? 256 * 1024,
         onLine: (l) => this.fromGuest(instance, l),
         onDrop: (d) => this.lineDropped(instance, d),

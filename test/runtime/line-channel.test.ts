@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { LineChannel, type LineChannelState } from '../../src/runtime/line-channel.js';
 import { NodeChannelNetwork } from '../../src/runtime/node/channel.js';
 import { NodeClock } from '../../src/runtime/node/clock.js';
-import type { Channel, ChannelNetwork } from '../../src/runtime/ports/channel.js';
+import type { Channel } from '../../src/runtime/ports/channel.js';
 import { ok } from '../../src/util/result.js';
 import { quietPorts, realHarness, tempDir } from './node-fixtures.js';
 
@@ -17,13 +17,11 @@ describe('LineChannel over a real unix socket', () => {
     const lines: string[] = [];
     const states: LineChannelState[] = [];
     const lc = new LineChannel({
-      network: net,
+      open: () => net.connect(path, { timeoutMs: 1000 }),
       clock: new NodeClock(),
-      path,
       maxLineBytes: 64,
       minBackoffMs: 10,
       maxBackoffMs: 40,
-      connectTimeoutMs: 1000,
       maxQueuedBytes: 1024,
       onLine: (l) => lines.push(l),
       onState: (s) => states.push(s),
@@ -79,8 +77,7 @@ describe('LineChannel queueing', () => {
       closed: false,
       close: () => undefined,
     };
-    const network: ChannelNetwork = { connect: async () => ok(channel), listen: async () => ({ ok: false, error: 'n/a' }), openDevice: async () => ({ ok: false, error: 'n/a' }) };
-    const lc = new LineChannel<{ seq: number }>({ network, clock: new NodeClock(), path: '/x', maxLineBytes: 64, minBackoffMs: 10, maxBackoffMs: 10, connectTimeoutMs: 10, maxQueuedBytes: 20, onLine: () => undefined });
+    const lc = new LineChannel<{ seq: number }>({ open: async () => ok(channel), clock: new NodeClock(), maxLineBytes: 64, minBackoffMs: 10, maxBackoffMs: 10, maxQueuedBytes: 20, onLine: () => undefined });
     lc.start();
     await realHarness.waitFor(() => lc.state === 'connected', 1000, 'connected');
     assert.equal(lc.send('first\n'), 'sent'); // the channel says it is full after this one

@@ -5,7 +5,6 @@ import type { Readable, Writable } from 'node:stream';
 import { err, ok, type Result } from '../../util/result.js';
 import type { Channel, ChannelCloseInfo, ChannelListener, ChannelNetwork } from '../ports/channel.js';
 import type { Logger } from '../ports/observability.js';
-import type { StreamConnectError } from '../ports/stream.js';
 import { Inbox } from './inbox.js';
 import { connected, removeStaleSocket } from './stream.js';
 
@@ -19,9 +18,12 @@ export class NodeChannelNetwork implements ChannelNetwork {
     this.log = logger.child({ module: 'channel' });
   }
 
-  async connect(path: string, options: { readonly timeoutMs: number }): Promise<Result<Channel, StreamConnectError>> {
+  async connect(path: string, options: { readonly timeoutMs: number }): Promise<Result<Channel, string>> {
     const r = await connected(netConnect({ path }), `unix:${path}`, options.timeoutMs);
-    if (!r.ok) return r;
+    if (!r.ok) {
+      const e = r.error;
+      return err(`${path}: ${e.kind === 'refused' ? 'nothing listens' : e.kind === 'timeout' ? `no answer in ${e.timeoutMs} ms` : e.detail}`);
+    }
     const socket = r.value;
     return ok(new NodeChannel(socket, socket, () => socket.destroy(), this.log));
   }

@@ -1,5 +1,4 @@
 import type { Result } from '../../util/result.js';
-import type { StreamConnectError } from './stream.js';
 
 /**
  * A plain byte stream with no framing of ours: the host end of a virtio-serial channel (a unix
@@ -33,8 +32,8 @@ export interface ChannelListener {
 }
 
 export interface ChannelNetwork {
-  /** Connect to a unix stream socket. `refused` when nothing listens (or there is no socket file). */
-  connect(path: string, options: { readonly timeoutMs: number }): Promise<Result<Channel, StreamConnectError>>;
+  /** Connect to a unix stream socket; the error says why not (nothing listens, no socket file, …). */
+  connect(path: string, options: { readonly timeoutMs: number }): Promise<Result<Channel, string>>;
   /** Listen on a unix stream socket (a stale socket file is replaced; any other file is refused). */
   listen(path: string, options?: { readonly mode?: number }): Promise<Result<ChannelListener, string>>;
   /**
