@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # amfd and amfctl in one image. Stage "build" compiles the TypeScript with the dev dependencies;
-# the final stage carries only dist/, the production dependencies and the launchers, and runs
+# the final stage carries only dist/ (the web console's files in dist/web), the production
+# dependencies and the launchers, and runs
 # as an unprivileged user under tini (signals forwarded, zombies reaped: amfd runs component
 # scripts). State lives in the /var/lib/amfd volume. See docs/operations.md.
 #
@@ -12,8 +13,10 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+# The prepare hook (the web console's build) skips here: the sources come next; npm run build does it.
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build-web.mjs ./scripts/build-web.mjs
 COPY src ./src
 COPY simulator ./simulator
 RUN npm run build \

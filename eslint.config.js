@@ -3,6 +3,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { determinismRules } from './scripts/determinism-rules.js';
 
+/** What the web console may use of the browser (src/web/app). */
+const browserGlobals = Object.fromEntries(
+  ['window', 'document', 'location', 'history', 'navigator', 'sessionStorage', 'fetch', 'Request', 'Response', 'Headers', 'AbortController', 'TextDecoder', 'ReadableStream', 'performance', 'setTimeout', 'clearTimeout', 'addEventListener', 'removeEventListener', 'HTMLElement', 'HTMLDialogElement', 'HTMLInputElement', 'HTMLSelectElement', 'Event', 'KeyboardEvent', 'URL', 'console'].map((g) => [g, 'readonly']),
+);
+const nodeOnlyGlobals = ['process', 'Buffer', 'require', 'module', '__dirname', '__filename', 'global', 'setImmediate'];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'conf/**'] },
   js.configs.recommended,
@@ -19,13 +25,33 @@ export default tseslint.config(
   // clocks, timers, randomness, sockets, child processes and files. Everything else takes them as
   // injected ports so that the simulator runs the same code deterministically. Never silence this.
   {
-    files: ['src/**/*.ts'],
-    ignores: ['src/runtime/**', 'src/daemon/**', 'src/cli/**'],
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    ignores: ['src/runtime/**', 'src/daemon/**', 'src/cli/**', 'src/web/app/platform.ts'],
     rules: determinismRules,
   },
   // The engine and the cluster promise their lookups with must(x, why) (src/util/assert.ts), which
   // fails with the reason, never with a bare `x!` that fails later as a TypeError.
   { files: ['src/amf/**/*.ts', 'src/cluster/**/*.ts', 'src/servergroup/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'error' } },
+  // The web console's browser code (docs/web.md): browser globals and no Node ones; it loads only
+  // relative modules and preact (scripts/build-web.mjs refuses anything else too). Its clock and
+  // timers live in platform.ts alone, like src/runtime for the server. The server code never sees
+  // browser globals: the DOM types exist only in src/web/app/tsconfig.json.
+  {
+    files: ['src/web/app/**/*.ts', 'src/web/app/**/*.tsx'],
+    languageOptions: { globals: { ...browserGlobals, process: 'off', Buffer: 'off' } },
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...nodeOnlyGlobals.map((name) => ({ name, message: `${name}: the console runs in a browser, not in node` })),
+        ...determinismRules['no-restricted-globals'].slice(1),
+      ],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\.|preact(/hooks|/jsx-runtime)?$)', message: 'the browser loads only relative modules and preact (the import map of scripts/build-web.mjs)' }] }],
+    },
+  },
+  {
+    files: ['src/web/app/platform.ts'],
+    rules: { 'no-restricted-globals': ['error', ...nodeOnlyGlobals.map((name) => ({ name, message: `${name}: the console runs in a browser, not in node` }))] },
+  },
   // Entry points, scripts, tests, benches and the simulator kernel may print.
   { files: ['src/cli/**', 'src/daemon/**', 'scripts/**', 'test/**', 'bench/**', 'simulator/**', 'bin/**'], rules: { 'no-console': 'off' } },
 );

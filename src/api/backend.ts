@@ -10,7 +10,8 @@
 import type { ApiEvent } from './events.js';
 import type { ConfigChangePlan } from './plan.js';
 import type { AdminOp, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../amf/commands.js';
-import type { AdminState, ModelChange, Recovery, RedundancyModel } from '../model/index.js';
+import type { NodePhase } from '../cluster/node-runtime.js';
+import type { AdminState, CompCategory, CompKind, HealthcheckInvocation, ModelChange, Recovery, RedundancyModel } from '../model/index.js';
 import type { Registry } from '../runtime/ports/observability.js';
 import type { Result } from '../util/result.js';
 
@@ -41,11 +42,20 @@ export interface StatusView {
   readonly members: readonly MemberView[];
   /** Work not yet done: proposals awaiting commit, agent commands running, AMF timers armed. */
   readonly pending: { readonly proposals: number; readonly commands: number; readonly timers: number };
+  /** This node's own lease: its phase (active: it may run its components) and whether it holds one now. */
+  readonly lease: { readonly phase: NodePhase; readonly held: boolean };
   /** The epoch of the config this node runs. */
   readonly configEpoch: number;
   /** The seq of the latest event (what `GET /v1/events?since=` counts from). */
   readonly lastEventSeq: number;
 }
+
+/**
+ * A node's lease as the replicated state has it: `held` (up, renewed by the leader), `condemned`
+ * (the leader stopped renewing it: the node stops its components when it runs out), `expired`
+ * (declared down once the lease had surely run out, or fenced), `none` (never joined).
+ */
+export type NodeLease = 'held' | 'condemned' | 'expired' | 'none';
 
 export interface NodeView {
   readonly name: string;
@@ -56,10 +66,21 @@ export interface NodeView {
   readonly leader: boolean;
   /** SUs placed on this node. */
   readonly sus: readonly string[];
+  readonly lease: NodeLease;
+  /** The incarnation last seen up ('' before the first join). */
+  readonly incarnation: string;
+  /** When the last membership change was committed (ISO-8601), null before the first. */
+  readonly since: string | null;
+  /** Its place in Raft as this node's configuration has it: the leader, a voter, a non-voter, or none. */
+  readonly raft: 'leader' | 'voter' | 'nonvoter' | null;
 }
 
 export interface CompView {
   readonly name: string;
+  /** How the agent runs it (groups.conf `command`, `ocf`, else CLC-CLI scripts). */
+  readonly kind: CompKind['type'];
+  readonly category: CompCategory;
+  readonly healthchecks: readonly { readonly key: string; readonly periodMs: number; readonly invocation: HealthcheckInvocation }[];
   readonly presence: PresenceState;
   readonly oper: OperState;
   /** Instantiation attempt in progress or last made. */
@@ -100,6 +121,11 @@ export interface ConfigView {
   readonly text: string;
   /** Bumped by every committed config change; the compare-and-set token of PUT /v1/config. */
   readonly epoch: number;
+  /**
+   * The last config change as the event stream told it (the `config` epoch event and the semantic
+   * diff after it), null when the change log no longer keeps it.
+   */
+  readonly lastChange: { readonly epoch: number; readonly seq: number; readonly time: string; readonly changes: readonly ApiEvent[] } | null;
 }
 
 /** A located config error, as `file:line:col: message` splits it. */
@@ -148,6 +174,8 @@ export interface ApiBackend {
   /** Validate, compare the epoch with `ifMatch`, then commit through Raft (or only plan: dryRun). */
   putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>>;
   admin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<void, BackendError>>;
+  /** What `admin` would do now (the engine settled with a healthy agent), or the refusal it would get; changes nothing. */
+  planAdmin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<ConfigChangePlan, BackendError>>;
   /** `amfctl report-error`: an error report on component `su/comp`, as the component itself would send. */
   reportError(su: string, comp: string, recovery: Recovery, reason: string): Promise<Result<void, BackendError>>;
   /**
@@ -155,6 +183,8 @@ export interface ApiBackend {
    * committed, in seq order, without gaps. onEvent must not throw or block.
    */
   subscribe(since: number | null, onEvent: (e: ApiEvent) => void): SubscribeResult;
+  /** Calls `onChange` when this node's own view may have changed (Raft, gossip, lease): the stream's status lines. */
+  watchStatus(onChange: () => void): EventSubscription;
   /** The node's registry: raft, swim, amf, agent metrics; the API adds its own. */
   readonly metrics: Registry;
 }

@@ -10,9 +10,9 @@
  * replica. The config compare-and-set makes local reads safe for read-modify-write: a stale epoch
  * is refused at the leader.
  */
-import type { AdminKind, ApiBackend, BackendError, ConfigView, GroupView, NodeView, PutConfigResult, ReadOptions, StatusView, SubscribeResult } from './backend.js';
-import { ChangeFeed, type ApiEvent } from './events.js';
-import { planConfigChange } from './plan.js';
+import type { AdminKind, ApiBackend, BackendError, ConfigView, EventSubscription, GroupView, NodeView, PutConfigResult, ReadOptions, StatusView, SubscribeResult } from './backend.js';
+import { ChangeFeed, lastConfigChange, type ApiEvent } from './events.js';
+import { type ConfigChangePlan, planAdminOp, planConfigChange } from './plan.js';
 import { groupViews, nodeViews } from './views.js';
 import type { AdminOp, AdminTarget } from '../amf/commands.js';
 import type { ClientResult } from '../cluster/forward.js';
@@ -45,12 +45,16 @@ export class ClusterApiBackend implements ApiBackend {
   readonly metrics: Registry;
   private readonly node: ClusterNode;
   private readonly feed: ChangeFeed;
+  private readonly statusWatchers = new Set<() => void>();
 
   constructor(private readonly opts: ClusterBackendOptions) {
     this.node = opts.node;
     this.metrics = opts.metrics;
     this.feed = new ChangeFeed({ changes: (after) => this.node.changes(after), lastSeq: () => this.node.fsm.state.changes.last });
     this.node.onApplied(() => this.feed.notify());
+    this.node.onStatusChange(() => {
+      for (const w of [...this.statusWatchers]) w();
+    });
   }
 
   async status(): Promise<StatusView> {
@@ -73,6 +77,7 @@ export class ClusterApiBackend implements ApiBackend {
         voters: (raft?.getConfiguration() ?? []).filter((s) => s.suffrage === 'voter').map((s) => s.id),
       },
       members: (this.node.members?.members() ?? []).map((m) => ({ name: m.name, address: m.addr, state: m.state, incarnation: m.incarnation })),
+      lease: { phase: st.phase, held: st.holdsLease },
       pending: {
         proposals: typeof stats?.['pendingApplies'] === 'number' ? stats['pendingApplies'] : 0,
         commands: Object.values(fsm.pending).reduce((n, q) => n + q.length, 0),
@@ -107,7 +112,10 @@ export class ClusterApiBackend implements ApiBackend {
 
   async nodes(o: ReadOptions): Promise<Result<readonly NodeView[], BackendError>> {
     const e = await this.readable(o);
-    return e ? err(e) : ok(nodeViews(this.node.fsm.state.amf, this.node.raft?.leader()?.id ?? null));
+    if (e) return err(e);
+    const s = this.node.fsm.state;
+    const suffrage = new Map((this.node.raft?.getConfiguration() ?? []).map((x) => [x.id, x.suffrage ?? 'voter']));
+    return ok(nodeViews(s.amf, { leader: this.node.raft?.leader()?.id ?? null, members: s.nodes, condemned: s.condemned, suffrage }));
   }
 
   async groups(o: ReadOptions): Promise<Result<readonly GroupView[], BackendError>> {
@@ -117,7 +125,8 @@ export class ClusterApiBackend implements ApiBackend {
 
   async config(o: ReadOptions): Promise<Result<ConfigView, BackendError>> {
     const e = await this.readable(o);
-    return e ? err(e) : ok({ text: this.node.fsm.state.configText, epoch: this.node.fsm.state.epoch });
+    const s = this.node.fsm.state;
+    return e ? err(e) : ok({ text: s.configText, epoch: s.epoch, lastChange: lastConfigChange(s.changes.records) });
   }
 
   async putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>> {
@@ -143,11 +152,24 @@ export class ClusterApiBackend implements ApiBackend {
     return ok({ kind: 'committed', epoch, changes });
   }
 
-  async admin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<void, BackendError>> {
+  private adminTarget(kind: AdminKind, name: string): Result<AdminTarget, BackendError> {
     const s = this.node.fsm.state.amf;
     const known = { node: s.nodes, sg: s.sgs, su: s.sus, si: s.sis }[kind];
-    if (!(name in known)) return err({ code: 'not-found', message: `no ${kind} named ${name}; amfctl status lists them` });
-    const target: AdminTarget = { type: kind, name };
+    return name in known ? ok({ type: kind, name }) : err({ code: 'not-found', message: `no ${kind} named ${name}; amfctl status lists them` });
+  }
+
+  async planAdmin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<ConfigChangePlan, BackendError>> {
+    const target = this.adminTarget(kind, name);
+    if (!target.ok) return target;
+    const fsm = this.node.fsm;
+    const plan = planAdminOp(fsm.model, fsm.state.amf, fsm.state.time, op, target.value);
+    return plan.ok ? plan : err({ code: 'invalid-state', message: plan.error });
+  }
+
+  async admin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<void, BackendError>> {
+    const t = this.adminTarget(kind, name);
+    if (!t.ok) return t;
+    const target = t.value;
     const failed = this.failure(await this.node.admin(op, target));
     if (failed) return err(failed);
     await this.caughtUp();
@@ -164,6 +186,12 @@ export class ClusterApiBackend implements ApiBackend {
 
   subscribe(since: number | null, onEvent: (e: ApiEvent) => void): SubscribeResult {
     return this.feed.subscribe(since, onEvent);
+  }
+
+  watchStatus(onChange: () => void): EventSubscription {
+    const w = (): void => onChange();
+    this.statusWatchers.add(w);
+    return { cancel: () => void this.statusWatchers.delete(w) };
   }
 
   /**

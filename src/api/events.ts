@@ -5,7 +5,7 @@
  * node numbers the same history alike); this module turns records into API events and fans them
  * out to readers with resume by `since`.
  */
-import type { SubscribeResult } from './backend.js';
+import type { ConfigView, SubscribeResult } from './backend.js';
 import type { ChangeKind, ChangeRecord } from '../cluster/changelog.js';
 import { assert } from '../util/assert.js';
 
@@ -26,6 +26,22 @@ export interface ApiEvent {
 
 export function toApiEvent(r: ChangeRecord): ApiEvent {
   return { seq: r.seq, time: new Date(r.time).toISOString(), entity: r.entity, kind: r.kind, field: r.field, old: r.old, new: r.new };
+}
+
+/**
+ * The last config change still in the change log: its `config` epoch record and the semantic diff
+ * records the same entry appended right after it (src/cluster/fsm.ts; only a config change makes
+ * `config/...` records), or null when no longer kept.
+ */
+export function lastConfigChange(records: readonly ChangeRecord[]): ConfigView['lastChange'] {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i]!;
+    if (r.entity !== 'config' || r.field !== 'epoch') continue;
+    const changes: ApiEvent[] = [];
+    for (let j = i + 1; j < records.length && records[j]!.entity.startsWith('config/'); j++) changes.push(toApiEvent(records[j]!));
+    return { epoch: Number(r.new), seq: r.seq, time: new Date(r.time).toISOString(), changes };
+  }
+  return null;
 }
 
 /** How people read an entity: `SU_1`, `SU_1/httpd`, `n1`; config entities keep their path. */

@@ -2,7 +2,7 @@
 export type * from './backend.js';
 export { ApiServer, type ApiServerOptions } from './server.js';
 export { ClusterApiBackend, type ClusterBackendOptions, type ProcessInfo } from './cluster-backend.js';
-export { ChangeFeed, formatEvent, toApiEvent, type ApiEvent, type ApiEventKind, type ChangeSource } from './events.js';
-export { groupViews, nodeViews } from './views.js';
-export { planConfigChange, formatPlan, type ConfigChangePlan, type PlacedHa } from './plan.js';
-export type { HeartbeatLine } from './stream.js';
+export { ChangeFeed, formatEvent, lastConfigChange, toApiEvent, type ApiEvent, type ApiEventKind, type ChangeSource } from './events.js';
+export { groupViews, nodeViews, type NodeFacts } from './views.js';
+export { planAdminOp, planConfigChange, formatPlan, type ConfigChangePlan, type PlacedHa } from './plan.js';
+export type { HeartbeatLine, StatusLine } from './stream.js';

@@ -26,6 +26,21 @@ export interface ApiServerOptions {
   readonly heartbeatMs?: number;
   /** Unread output a stream reader may accumulate before it is dropped. Default 1 MiB. */
   readonly maxStreamBufferBytes?: number;
+  /** The web console served under `/ui/` (src/web); none: `/ui/` answers 404. */
+  readonly ui?: UiSite;
+}
+
+/** A reply of the web console's static files. */
+export interface UiReply {
+  readonly status: 200 | 304 | 503;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array | string;
+}
+
+/** Static files under `/ui/`, served without the token: they hold no data (docs/web.md). */
+export interface UiSite {
+  /** The reply for `/ui/<path>` (`''`: the page), or null when there is no such file. */
+  get(path: string, ifNoneMatch: string | undefined): UiReply | null;
 }
 
 interface Request {
@@ -40,7 +55,9 @@ type Outcome =
   /** A non-JSON reply (Prometheus text). */
   | { status: number; text: string; contentType: string }
   | ApiError
-  | 'streaming';
+  | 'streaming'
+  /** Answered already (the web console's files). */
+  | 'served';
 
 interface Route {
   readonly method: string;
@@ -82,6 +99,7 @@ export class ApiServer {
   private readonly maxBody: number;
   private readonly streamOpts: { heartbeatMs: number; maxBufferedBytes: number; lingerMs: number };
   private readonly routes: readonly Route[];
+  private readonly ui: UiSite | undefined;
   private readonly streams = new Set<EventStream>();
   private closing = false;
   private readonly requests: Counter<'method' | 'route' | 'status'>;
@@ -102,6 +120,7 @@ export class ApiServer {
     this.openStreams = new Gauge({ name: 'amfd_api_event_streams', help: 'open GET /v1/events streams', registers });
     this.dropped = new Counter({ name: 'amfd_api_event_streams_dropped_total', help: 'event streams dropped for reading too slowly', registers });
     this.routes = this.buildRoutes();
+    this.ui = opts.ui;
   }
 
   /** The request handler to give the HTTP listener. Never throws. */
@@ -124,7 +143,11 @@ export class ApiServer {
       const url = new URL(req.url ?? '/', 'http://amfd');
       const segments = url.pathname.split('/').filter((s) => s !== '');
       const found = this.match(method, segments);
-      if ('error' in found) {
+      const page = this.uiPath(url.pathname);
+      if (page !== null) {
+        routeName = 'ui';
+        outcome = this.serveUi(req, res, method, page);
+      } else if ('error' in found) {
         outcome = found.error;
       } else {
         routeName = found.route.name;
@@ -140,8 +163,8 @@ export class ApiServer {
       this.log.error({ err: e, method, url: req.url }, 'API request failed');
       outcome = apiError(500, 'internal', 'internal error (logged on the node); retry, and report it if it persists');
     }
-    const status = outcome === 'streaming' ? 200 : outcome.status;
-    if (outcome !== 'streaming' && !res.headersSent) {
+    const status = outcome === 'streaming' ? 200 : outcome === 'served' ? res.statusCode : outcome.status;
+    if (outcome !== 'streaming' && outcome !== 'served' && !res.headersSent) {
       if (isApiError(outcome)) {
         const extra: Record<string, string> = {};
         if (outcome.status === 401) extra['www-authenticate'] = 'Bearer realm="amfd"';
@@ -160,6 +183,34 @@ export class ApiServer {
     this.duration.observe({ route: routeName }, (this.clock.now() - started) / 1000);
     if (status >= 500) this.log.warn({ method, url: req.url, status }, 'API request failed');
     else this.log.debug({ method, url: req.url, status }, 'API request');
+  }
+
+  /** `/` and `/ui` lead to the page; `/ui/<path>` is a file of it: the path, else null. */
+  private uiPath(pathname: string): string | null {
+    if (pathname === '/' || pathname === '/ui') return '/';
+    if (!pathname.startsWith('/ui/')) return null;
+    try {
+      return decodeURIComponent(pathname.slice('/ui/'.length));
+    } catch {
+      return pathname.slice('/ui/'.length);
+    }
+  }
+
+  private serveUi(req: IncomingMessage, res: ServerResponse, method: string, path: string): Outcome {
+    if (method !== 'GET' && method !== 'HEAD') return apiError(405, 'method-not-allowed', `${method} is not allowed here; use GET or HEAD`, ['GET', 'HEAD']);
+    if (path === '/') {
+      // Relative links in the page need the trailing slash.
+      res.writeHead(308, { location: '/ui/', 'cache-control': 'no-store' });
+      res.end();
+      return 'served';
+    }
+    if (!this.ui) return apiError(404, 'not-found', 'this node serves no web console; see docs/web.md');
+    const ifNoneMatch = req.headers['if-none-match'];
+    const r = this.ui.get(path, ifNoneMatch);
+    if (!r) return apiError(404, 'not-found', `no such file of the web console: /ui/${path}; open /ui/`);
+    res.writeHead(r.status, r.headers);
+    res.end(r.status === 304 ? undefined : r.body);
+    return 'served';
   }
 
   private match(method: string, segments: readonly string[]): { route: Route; params: string[] } | { error: ApiError } {
@@ -254,7 +305,9 @@ export class ApiServer {
       ),
       r('GET', '/v1/config', 'config', reads((o) => b.config(o), (c) => ok200(c, { etag: `"${c.epoch}"` }))),
       r('PUT', '/v1/config', 'put-config', (req) => this.putConfig(req)),
-      r('POST', '/v1/admin/:kind/:name/:op', 'admin', async ({ req, params }) => {
+      r('POST', '/v1/admin/:kind/:name/:op', 'admin', async ({ req, params, query }) => {
+        const dryRun = flag(query.get('dry_run'));
+        if (dryRun === undefined) return apiError(400, 'invalid-request', 'dry_run must be given bare or as 1/true/0/false');
         const body = await readJson(req, this.maxBody, true);
         if (!body.ok) return body.error;
         const p = validate(AdminParams, { kind: params[0], name: params[1], op: params[2] }, 'admin operation');
@@ -263,7 +316,9 @@ export class ApiServer {
         if (typeof extra !== 'object' || extra === null || Array.isArray(extra) || Object.keys(extra).length > 0) {
           return apiError(400, 'invalid-request', 'an admin operation takes no body (or {}); the operation is in the path');
         }
-        return unwrap(await b.admin(p.value.kind, p.value.name, p.value.op), () => ok200({ done: true, kind: p.value.kind, name: p.value.name, op: p.value.op }));
+        const { kind, name, op } = p.value;
+        if (dryRun) return unwrap(await b.planAdmin(kind, name, op), (plan) => ok200({ done: false, kind, name, op, plan }));
+        return unwrap(await b.admin(kind, name, op), () => ok200({ done: true, kind, name, op }));
       }),
       r('POST', '/v1/components/:su/:comp/error', 'report-error', async ({ req, params }) => {
         const su = this.name(params[0]!, 'SU');
@@ -321,6 +376,8 @@ export class ApiServer {
     }
     const follow = flag(query.get('follow') ?? '1');
     if (follow === undefined) return apiError(400, 'invalid-request', 'follow must be 1/true (the default: keep streaming) or 0/false (end after the kept events)');
+    const status = flag(query.get('status'));
+    if (status === undefined) return apiError(400, 'invalid-request', 'status must be given bare or as 1/true/0/false');
     const stream = new EventStream(res, this.clock, this.streamOpts, (why) => {
       this.streams.delete(stream);
       this.openStreams.dec();
@@ -331,7 +388,7 @@ export class ApiServer {
     }, since);
     this.streams.add(stream);
     this.openStreams.inc();
-    const started = stream.start(this.backend, follow);
+    const started = stream.start(this.backend, follow, status);
     if (!started.ok) {
       this.streams.delete(stream);
       this.openStreams.dec();

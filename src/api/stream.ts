@@ -4,7 +4,7 @@
  * error line and is disconnected, and may resume with `?since=<last seq it saw>`.
  */
 import type { ServerResponse } from 'node:http';
-import type { ApiBackend } from './backend.js';
+import type { ApiBackend, StatusView } from './backend.js';
 import type { ApiEvent } from './events.js';
 import { errorBody, apiError } from './http.js';
 import type { Clock, TimerHandle } from '../runtime/ports/clock.js';
@@ -18,6 +18,16 @@ export interface StreamOptions {
 
 /** Lines a reader sees besides events (events are the lines with a `seq`). */
 export type HeartbeatLine = { readonly heartbeat: string; readonly latest: number | null };
+/** With `?status=1`: this node's status, first and whenever its Raft view, gossip members or lease change. */
+export type StatusLine = { readonly status: StatusView };
+
+/** Status changes come in bursts (an election: term, state, leader); one line per burst. */
+const STATUS_COALESCE_MS = 20;
+
+/** What a status line is sent for: the parts of the status that change without an event. */
+function statusKey(s: StatusView): string {
+  return JSON.stringify([s.raft.role, s.raft.term, s.raft.leader, s.raft.voters, s.members.map((m) => [m.name, m.state, m.incarnation]), s.lease]);
+}
 
 export class EventStream {
   private timer: TimerHandle | null = null;
@@ -25,6 +35,9 @@ export class EventStream {
   private latest: number | null;
   private ended = false;
   private cancel: () => void = () => {};
+  private unwatch: () => void = () => {};
+  private statusTimer: TimerHandle | null = null;
+  private sentStatus = '';
 
   constructor(
     private readonly res: ServerResponse,
@@ -41,7 +54,7 @@ export class EventStream {
    * ends after the replay). When `since` is older
    * than the backend keeps, nothing is sent and the caller answers with an error instead.
    */
-  start(backend: ApiBackend, follow: boolean): { ok: true } | { ok: false; oldest: number; latest: number } {
+  start(backend: ApiBackend, follow: boolean, status = false): { ok: true } | { ok: false; oldest: number; latest: number } {
     // The backlog arrives synchronously inside subscribe, before we know the status to send.
     const backlog: ApiEvent[] = [];
     let replaying = true;
@@ -72,7 +85,30 @@ export class EventStream {
     }
     this.timer = this.clock.setPeriodic(this.opts.heartbeatMs, () => this.heartbeat());
     for (const e of backlog) this.event(e);
+    if (status) {
+      const watch = backend.watchStatus(() => this.statusSoon(backend));
+      this.unwatch = () => watch.cancel();
+      void this.sendStatus(backend);
+    }
     return { ok: true };
+  }
+
+  private statusSoon(backend: ApiBackend): void {
+    if (this.statusTimer || this.ended) return;
+    this.statusTimer = this.clock.setTimer(STATUS_COALESCE_MS, () => {
+      this.statusTimer = null;
+      void this.sendStatus(backend);
+    });
+  }
+
+  private async sendStatus(backend: ApiBackend): Promise<void> {
+    const st = await backend.status();
+    const key = statusKey(st);
+    if (this.ended || key === this.sentStatus) return;
+    if (this.res.writableLength > this.opts.maxBufferedBytes) return this.drop();
+    this.sentStatus = key;
+    const line: StatusLine = { status: st };
+    this.res.write(`${JSON.stringify(line)}\n`);
   }
 
   private event(e: ApiEvent): void {
@@ -125,7 +161,9 @@ export class EventStream {
     if (this.ended) return;
     this.ended = true;
     this.timer?.cancel();
+    this.statusTimer?.cancel();
     this.cancel();
+    this.unwatch();
     this.onEnd(reason);
   }
 }

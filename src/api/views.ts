@@ -3,11 +3,11 @@
  * (SU presence and readiness, SI assignment state) computed by the engine's own functions so the
  * API never disagrees with the engine.
  */
-import type { GroupView, NodeView, SiView, SuView } from './backend.js';
+import type { CompView, GroupView, NodeLease, NodeView, SiView, SuView } from './backend.js';
 import { type Ctx, siAssignmentState, suPresence, suReadiness } from '../amf/context.js';
 import { indexModel } from '../amf/model-index.js';
 import type { AmfState } from '../amf/state.js';
-import type { AmfModel } from '../model/index.js';
+import type { AmfModel, CompConfig } from '../model/index.js';
 
 function ctxOf(model: AmfModel, state: AmfState): Ctx {
   return { idx: indexModel(model), s: state, now: 0, commands: [], notices: [], dirty: new Set(), rev: 0 };
@@ -23,6 +23,7 @@ export function groupViews(model: AmfModel, state: AmfState): GroupView[] {
     for (const name of suOrder) {
       const st = state.sus[name];
       if (!st) continue;
+      const configs = new Map((ctx.idx.sus.get(name)?.cfg.components ?? []).map((c) => [c.name, c]));
       units.push({
         name,
         node: st.node,
@@ -30,7 +31,7 @@ export function groupViews(model: AmfModel, state: AmfState): GroupView[] {
         oper: st.oper,
         presence: suPresence(st),
         readiness: suReadiness(ctx, name),
-        components: Object.entries(st.comps).map(([c, cs]) => ({ name: c, presence: cs.presence, oper: cs.oper, attempt: cs.attempt })),
+        components: Object.entries(st.comps).map(([c, cs]) => ({ ...compConfig(c, configs.get(c)), presence: cs.presence, oper: cs.oper, attempt: cs.attempt })),
         assignments: siOrder.flatMap((si) => {
           const a = st.assignments[si];
           return a ? [{ si, ha: a.ha }] : [];
@@ -58,16 +59,51 @@ export function groupViews(model: AmfModel, state: AmfState): GroupView[] {
   });
 }
 
-/** Every node the AMF knows, with the SUs placed on it; `leader` names the Raft leader. */
-export function nodeViews(state: AmfState, leader: string | null): NodeView[] {
-  return Object.entries(state.nodes).map(([name, n]) => ({
+function compConfig(name: string, c: CompConfig | undefined): Pick<CompView, 'name' | 'kind' | 'category' | 'healthchecks'> {
+  return {
     name,
-    up: n.up,
-    admin: n.admin,
-    oper: n.oper,
-    leader: name === leader,
-    sus: Object.entries(state.sus)
-      .filter(([, su]) => su.node === name)
-      .map(([su]) => su),
-  }));
+    kind: c?.kind.type ?? 'clccli',
+    category: c?.category ?? 'sa_aware',
+    healthchecks: (c?.healthchecks ?? []).map((h) => ({ key: h.key, periodMs: h.periodMs, invocation: h.invocation })),
+  };
+}
+
+/** What the cluster knows of its nodes besides the AMF state (src/cluster/fsm.ts, Raft's configuration). */
+export interface NodeFacts {
+  /** The Raft leader this node knows. */
+  readonly leader: string | null;
+  /** Membership as the cluster decided it: incarnation, up, and the time of the last change (ms). */
+  readonly members: Readonly<Record<string, { readonly inc: string; readonly up: boolean; readonly since: number }>>;
+  /** Nodes whose lease the leader stopped renewing. */
+  readonly condemned: Readonly<Record<string, string>>;
+  /** Raft servers by id. */
+  readonly suffrage: ReadonlyMap<string, 'voter' | 'nonvoter'>;
+}
+
+function leaseOf(f: NodeFacts, name: string): NodeLease {
+  const m = f.members[name];
+  if (!m || m.inc === '') return 'none';
+  if (!m.up) return 'expired';
+  return name in f.condemned ? 'condemned' : 'held';
+}
+
+/** Every node the AMF knows, with the SUs placed on it, its lease and its place in Raft. */
+export function nodeViews(state: AmfState, facts: NodeFacts): NodeView[] {
+  return Object.entries(state.nodes).map(([name, n]) => {
+    const m = facts.members[name];
+    return {
+      name,
+      up: n.up,
+      admin: n.admin,
+      oper: n.oper,
+      leader: name === facts.leader,
+      sus: Object.entries(state.sus)
+        .filter(([, su]) => su.node === name)
+        .map(([su]) => su),
+      lease: leaseOf(facts, name),
+      incarnation: m?.inc ?? '',
+      since: m && m.inc !== '' ? new Date(m.since).toISOString() : null,
+      raft: name === facts.leader ? 'leader' : (facts.suffrage.get(name) ?? null),
+    };
+  });
 }

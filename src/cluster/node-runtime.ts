@@ -46,7 +46,8 @@ export interface NodeRuntimeDeps {
 }
 
 export class NodeRuntime {
-  phase: NodePhase = 'resetting';
+  private current: NodePhase = 'resetting';
+  private readonly phaseListeners: Array<(p: NodePhase) => void> = [];
   /** This incarnation's id ('' while resetting). */
   inc = '';
   /** Local clock time this node stops acting: its lease end minus the stop budget. */
@@ -73,6 +74,21 @@ export class NodeRuntime {
       held: new Gauge({ name: 'amf_cluster_lease_held', help: '1 while this node holds a lease', registers, collect: () => this.m.held.set(this.holdsLease() ? 1 : 0) }),
     };
     d.executor.onReport((r) => this.report(r));
+  }
+
+  get phase(): NodePhase {
+    return this.current;
+  }
+
+  private set phase(p: NodePhase) {
+    if (p === this.current) return;
+    this.current = p;
+    for (const l of this.phaseListeners) l(p);
+  }
+
+  /** Called on every phase change (the API's live status); listeners must not throw. */
+  onPhase(listener: (p: NodePhase) => void): void {
+    this.phaseListeners.push(listener);
   }
 
   start(): void {

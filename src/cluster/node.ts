@@ -86,6 +86,7 @@ export class ClusterNode {
   private transport: StreamTransport | undefined;
   private readonly deadSince = new Map<string, number>();
   private readonly appliedListeners: Array<() => void> = [];
+  private readonly statusListeners: Array<() => void> = [];
   private formationTimer: TimerHandle | undefined;
   private bootstrapCandidate: { key: string; since: number } | undefined;
   private changingMembership = false;
@@ -142,6 +143,7 @@ export class ClusterNode {
       leaderRpc: () => this.leaderRpc(),
       send,
     });
+    this.runtime.onPhase(() => this.statusChanged());
   }
 
   get name(): string {
@@ -194,7 +196,10 @@ export class ClusterNode {
     });
     if (!raft.ok) return raft;
     this.raft = raft.value;
-    this.raft.observe(() => this.director.setLeader(this.raft?.state() === 'leader'));
+    this.raft.observe((o) => {
+      this.director.setLeader(this.raft?.state() === 'leader');
+      if (o.type === 'leader' || o.type === 'state' || o.type === 'peer') this.statusChanged();
+    });
     this.formed = this.raft.getConfiguration().length > 0;
     const ml = await Memberlist.start(p, {
       name: p.nodeName,
@@ -209,6 +214,7 @@ export class ClusterNode {
     this.members.onEvent((e) => {
       if (e.kind === 'dead' || e.kind === 'leave') this.deadSince.set(e.member.name, e.at);
       else if (e.kind === 'join' || e.kind === 'alive') this.deadSince.delete(e.member.name);
+      this.statusChanged();
     });
     this.director.start();
     this.runtime.start();
@@ -244,6 +250,18 @@ export class ClusterNode {
 
   onApplied(listener: () => void): void {
     this.appliedListeners.push(listener);
+  }
+
+  /**
+   * Called when this node's own view changes outside the replicated state: its Raft role, term,
+   * leader or voters, a gossip member's state, its lease phase (the API's live status lines).
+   */
+  onStatusChange(listener: () => void): void {
+    this.statusListeners.push(listener);
+  }
+
+  private statusChanged(): void {
+    for (const l of this.statusListeners) l();
   }
 
   status(): ClusterStatus {

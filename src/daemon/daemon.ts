@@ -31,6 +31,7 @@ import { CommandFencer } from './fencer.js';
 import { killOwned, OWNER_VAR } from './orphans.js';
 import { ReapingExecutor } from './reaping-executor.js';
 import { LeaseWatchdog } from './watchdog.js';
+import { loadWebConsole } from './web-assets.js';
 
 /** Daemon-level services in the node's container, next to the port tokens. */
 export const DAEMON_TOKENS = {
@@ -133,7 +134,9 @@ export function createDaemonContainer(cfg: DaemonConfig, ports: NodePorts): Resu
       return { pid: process.pid, uptimeSeconds: Math.round((Date.now() - started) / 1000), rssBytes: m.rss, heapUsedBytes: m.heapUsed };
     },
   });
-  c.registerInstance(DAEMON_TOKENS.ApiServer, new ApiServer({ backend, clock: ports.clock, logger: ports.logger, token: cfg.api.token }));
+  const ui = loadWebConsole();
+  if (ui.missing !== null) ports.logger.warn({ why: ui.missing }, 'the web console (/ui/) is not available');
+  c.registerInstance(DAEMON_TOKENS.ApiServer, new ApiServer({ backend, clock: ports.clock, logger: ports.logger, token: cfg.api.token, ui }));
   return ok(c);
 }
 

@@ -34,6 +34,7 @@ const first = cluster.nodes[0]!;
 say(`amfd: ${nodes} nodes on 127.0.0.1, work dir ${workDir} (logs: <node>.log)`);
 for (const n of cluster.nodes) say(`  ${n.name}  API http://${n.api}  pid ${n.process?.pid ?? '?'}`);
 say(`amfctl: AMFCTL_ADDR=${first.api} AMFCTL_TOKEN_FILE=${cluster.tokenFile} node bin/amfctl.js status`);
+say(`web console: http://${first.api}/ui/ (any node's /ui/; the token is in ${cluster.tokenFile})`);
 
 let stopping: Promise<never> | undefined;
 /** Idempotent: Ctrl-C reaches amfctl and us, so both its exit and the signal call this. */

@@ -5,9 +5,9 @@
  * "leader" is this node.
  */
 import { Registry } from 'prom-client';
-import type { ApiBackend, BackendError, PutConfigResult, StatusView } from '../../src/api/backend.js';
-import { ChangeFeed } from '../../src/api/events.js';
-import { planConfigChange } from '../../src/api/plan.js';
+import type { ApiBackend, BackendError, EventSubscription, PutConfigResult, StatusView } from '../../src/api/backend.js';
+import { ChangeFeed, lastConfigChange } from '../../src/api/events.js';
+import { planAdminOp, planConfigChange } from '../../src/api/plan.js';
 import { groupViews, nodeViews } from '../../src/api/views.js';
 import { Harness } from '../../src/amf/harness.js';
 import { appendChanges, changesSince, modelChange, noticeChange, type ChangeDraft, type ChangeLogState } from '../../src/cluster/changelog.js';
@@ -77,6 +77,11 @@ export class MemoryBackend implements ApiBackend {
   mutations = 0;
   /** Read options seen, to check that ?consistent reaches the backend. */
   readonly consistentReads: boolean[] = [];
+  /** Membership as the cluster decided it (the FSM's `nodes`). */
+  readonly members: Record<string, { inc: string; up: boolean; since: number }> = {};
+  /** This node's Raft view, as `status` reports it; `setRaft` changes it and tells the watchers. */
+  raft: StatusView['raft'] = { role: 'leader', term: 3, leader: 'n1', commitIndex: 40, appliedIndex: 40, voters: ['n1', 'n2', 'n3'] };
+  private readonly statusWatchers = new Set<() => void>();
 
   constructor(
     text = SAMPLE,
@@ -93,6 +98,7 @@ export class MemoryBackend implements ApiBackend {
     });
     for (const node of model.nodes) {
       this.emit({ entity: `node/${node.name}`, kind: 'membership', field: 'incarnation', old: null, new: 'i1 (joined)' });
+      this.members[node.name] = { inc: 'i1', up: true, since: this.wall };
       this.h.send({ kind: 'node-up', node: node.name });
     }
     this.h.advance(60_000);
@@ -126,6 +132,7 @@ export class MemoryBackend implements ApiBackend {
 
   nodeDown(node: string): void {
     this.emit({ entity: `node/${node}`, kind: 'membership', field: 'incarnation', old: 'i1', new: 'down (lease expired)' });
+    this.members[node] = { inc: 'i1', up: false, since: this.wall };
     this.h.send({ kind: 'node-down', node });
     this.h.advance(1000);
   }
@@ -136,8 +143,9 @@ export class MemoryBackend implements ApiBackend {
       pid: process.pid,
       uptimeSeconds: 12,
       memory: { rssBytes: 1, heapUsedBytes: 1 },
-      raft: { role: 'leader', term: 3, leader: 'n1', commitIndex: 40, appliedIndex: 40, voters: ['n1', 'n2', 'n3'] },
+      raft: this.raft,
       members: this.h.model.nodes.map((n, i) => ({ name: n.name, address: `127.0.0.1:${7946 + i}`, state: this.h.state.nodes[n.name]?.up ? 'alive' : 'dead', incarnation: 1 })),
+      lease: { phase: 'active', held: true },
       pending: { proposals: 0, commands: 0, timers: this.h.timers.size },
       configEpoch: this.epoch,
       lastEventSeq: this.changes.last,
@@ -146,7 +154,7 @@ export class MemoryBackend implements ApiBackend {
 
   async nodes(o: { consistent: boolean }) {
     this.consistentReads.push(o.consistent);
-    return ok(nodeViews(this.h.state, 'n1'));
+    return ok(nodeViews(this.h.state, { leader: this.raft.leader, members: this.members, condemned: {}, suffrage: new Map(this.raft.voters.map((v) => [v, 'voter' as const])) }));
   }
 
   async groups(o: { consistent: boolean }) {
@@ -156,7 +164,7 @@ export class MemoryBackend implements ApiBackend {
 
   async config(o: { consistent: boolean }) {
     this.consistentReads.push(o.consistent);
-    return ok({ text: this.text, epoch: this.epoch });
+    return ok({ text: this.text, epoch: this.epoch, lastChange: lastConfigChange(this.changes.records) });
   }
 
   async putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>> {
@@ -202,7 +210,26 @@ export class MemoryBackend implements ApiBackend {
     return ok(undefined);
   }
 
+  async planAdmin(kind: 'node' | 'sg' | 'su' | 'si', name: string, op: Parameters<ApiBackend['admin']>[2]) {
+    const s = this.h.state;
+    if (!(name in { node: s.nodes, sg: s.sgs, su: s.sus, si: s.sis }[kind])) return notFound(`no ${kind} ${name}`);
+    const plan = planAdminOp(this.h.model, s, this.h.now, op, { type: kind, name });
+    return plan.ok ? plan : err({ code: 'invalid-state' as const, message: plan.error });
+  }
+
   subscribe(since: number | null, onEvent: Parameters<ApiBackend['subscribe']>[1]) {
     return this.feed.subscribe(since, onEvent);
+  }
+
+  watchStatus(onChange: () => void): EventSubscription {
+    const w = (): void => onChange();
+    this.statusWatchers.add(w);
+    return { cancel: () => void this.statusWatchers.delete(w) };
+  }
+
+  /** A change of this node's Raft view (an election), told to the status watchers. */
+  setRaft(raft: Partial<StatusView['raft']>): void {
+    this.raft = { ...this.raft, ...raft };
+    for (const w of [...this.statusWatchers]) w();
   }
 }

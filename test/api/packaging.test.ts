@@ -185,7 +185,16 @@ test('image entry points: CMD and the amfctl link run bin/*.js, which load the d
   // Every input of the build (tsconfig files and included directories) is copied into the build stage.
   const inputs = new Set(build.filter((i) => i.op === 'COPY').flatMap((c) => c.args.split(/\s+/).slice(0, -1)));
   const raw = parsed.raw as { include: string[]; extends: string };
-  for (const need of ['package.json', 'package-lock.json', 'tsconfig.build.json', raw.extends.replace(/^\.\//, ''), ...raw.include]) assert.ok(inputs.has(need), `the build stage copies ${need}`);
+  // The build script's own files (the web console's build, scripts/build-web.mjs) too.
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const scripts = [...pkg.scripts['build']!.matchAll(/\bnode (\S+)/g)].map((m) => m[1]!);
+  assert.deepEqual(scripts, ['scripts/build-web.mjs'], 'npm run build also builds the web console');
+  for (const need of ['package.json', 'package-lock.json', 'tsconfig.build.json', raw.extends.replace(/^\.\//, ''), ...raw.include, ...scripts]) assert.ok(inputs.has(need), `the build stage copies ${need}`);
+  // The console's build output lands in dist/web, which the final stage copies with dist/; amfd
+  // finds it from its package root (src/daemon/web-assets.ts), /opt/amfd in the image.
+  assert.match(readFileSync(join(root, 'scripts/build-web.mjs'), 'utf8'), /outDir = join\(root, 'dist', 'web'\)/);
+  assert.match(readFileSync(join(root, 'src/daemon/web-assets.ts'), 'utf8'), /join\(packageRoot\(\)!, 'dist', 'web'\)/);
+  assert.ok(final.some((i) => i.op === 'COPY' && /--from=build \/src\/package\.json \.\//.test(i.args)), 'the package.json that marks the package root is in the image');
 });
 
 test('image dependencies: every runtime import under src/ is a production dependency (the image prunes dev dependencies)', () => {
@@ -195,7 +204,8 @@ test('image dependencies: every runtime import under src/ is a production depend
   assert.match(dockerfile().find((i) => i.op === 'RUN' && i.args.includes('npm run build'))!.args, /npm prune --omit=dev/);
   const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
   const used = new Set<string>();
-  for (const f of files(join(root, 'src'))) {
+  // The web console's browser code is not run by node: its imports are built into dist/web (test/web/build.test.ts).
+  for (const f of files(join(root, 'src')).filter((x) => !x.startsWith(join(root, 'src/web/app/')))) {
     const text = readFileSync(f, 'utf8');
     // Value imports and re-exports (type-only ones are erased by the compiler).
     for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^;'"]*?\sfrom\s+)?'([^']+)'/gm)) {

@@ -67,7 +67,7 @@ test('reads: status, nodes, groups, one group, one SI, config with ETag, metrics
       ['SU_1', 'n1', 'instantiated', 'in-service', 'unlocked', 'enabled', [{ si: 'SI_web', ha: 'active' }]],
       ['SU_2', 'n2', 'instantiated', 'in-service', 'unlocked', 'enabled', [{ si: 'SI_web', ha: 'standby' }]],
     ]);
-    assert.deepEqual(web.units[0]!.components, [{ name: 'httpd', presence: 'instantiated', oper: 'enabled', attempt: 1 }]);
+    assert.deepEqual(web.units[0]!.components, [{ name: 'httpd', kind: 'clccli', category: 'sa_aware', healthchecks: [], presence: 'instantiated', oper: 'enabled', attempt: 1 }]);
     assert.deepEqual(await json(await api.req('/v1/groups/web?consistent=0')), web as unknown as Record<string, unknown>);
     assert.equal(b.consistentReads.at(-1), false);
     const si = await json(await api.req('/v1/sis/SI_web'));
@@ -83,7 +83,7 @@ test('reads: status, nodes, groups, one group, one SI, config with ETag, metrics
 
     const cfg = await api.req('/v1/config');
     assert.equal(cfg.headers.get('etag'), '"1"');
-    assert.deepEqual(await cfg.json(), { text: SAMPLE, epoch: 1 });
+    assert.deepEqual(await cfg.json(), { text: SAMPLE, epoch: 1, lastChange: null });
 
     const metrics = await api.req('/metrics');
     assert.match(metrics.headers.get('content-type') ?? '', /text\/plain/);

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { GroupView } from '../../src/api/backend.js';
 import { ROOT, type LocalCluster } from '../../src/daemon/local-cluster.js';
 import { readLines } from '../api/helpers.js';
-import { actives, allActiveOn, groupsOn, sleep, startTestCluster, stopTestCluster, testGroupsConf, waitFor } from './harness.js';
+import { actives, allActiveOn, clusterSteps, groupsOn, sleep, startTestCluster, stopTestCluster, testGroupsConf, waitFor } from './harness.js';
 
 const NODES = ['n1', 'n2', 'n3'];
 
@@ -30,7 +30,6 @@ interface ApiErrorBody {
 
 describe('HTTP API on a cluster of real amfd processes', { timeout: 90_000 }, () => {
   let c: LocalCluster;
-  let failed = false;
   /** The config text and epoch last acknowledged by a PUT. */
   let text = testGroupsConf();
   let epoch = 1;
@@ -65,19 +64,11 @@ describe('HTTP API on a cluster of real amfd processes', { timeout: 90_000 }, ()
   });
 
   after(async () => {
-    const left = await stopTestCluster(c, failed);
+    const left = await stopTestCluster(c, run.failed);
     assert.deepEqual(left, [], 'no amfd or component process is left');
   });
 
-  const step = (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> =>
-    test(name, async (t) => {
-      try {
-        await fn(t);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    });
+  const { run, step } = clusterSteps();
 
   step('every node answers /ping, /status (same leader and term), /v1/nodes, /v1/groups (same after a barrier)', async () => {
     for (const n of NODES) {

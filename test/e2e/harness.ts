@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
 import type { GroupView } from '../../src/api/backend.js';
 import { LocalCluster, ROOT, type LocalClusterOptions } from '../../src/daemon/local-cluster.js';
 import { findMarked, OWNER_VAR } from '../../src/daemon/orphans.js';
@@ -55,6 +56,26 @@ export async function stopTestCluster(c: LocalCluster, keepOnFailure: boolean): 
   const left = c.strays();
   if (!keepOnFailure && process.env["AMFD_E2E_KEEP"] !== "1") rmSync(c.o.workDir, { recursive: true, force: true });
   return left;
+}
+
+/**
+ * Steps of a file that shares one cluster: a failed step marks the run failed (so stopTestCluster
+ * keeps the work dir), and `each` runs after every step, failed or not.
+ */
+export function clusterSteps(each?: (name: string, t: TestContext) => Promise<void>): { run: { failed: boolean }; step: (name: string, fn: (t: TestContext) => Promise<void>) => Promise<void> } {
+  const run = { failed: false };
+  const step = (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> =>
+    test(name, async (t) => {
+      try {
+        await fn(t);
+      } catch (e) {
+        run.failed = true;
+        throw e;
+      } finally {
+        await each?.(name, t);
+      }
+    });
+  return { run, step };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
