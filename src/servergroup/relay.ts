@@ -16,7 +16,7 @@ import { decodeEnvelope, encodeEnvelope, SERVER_GROUP_ADDR, SG_VERSION } from '.
 import { indexMembers, type ServerGroup, type SgMember } from './group.js';
 import { decodeGuestRequest, encodeHostMessage, HOST_GUEST_BUFSIZE, type HostMessage } from './messages.js';
 import type { MemberNotification } from './notify.js';
-import { decodePeerBroadcast, encodePeerBroadcast } from './peer-wire.js';
+import { decodePeerBroadcast, encodePeerBroadcast, type PeerBroadcast } from './peer-wire.js';
 import { TokenBucket } from './rate-limit.js';
 import type { MemberStatus } from './status.js';
 import type { LineDrop } from '../util/lines.js';
@@ -40,6 +40,8 @@ export interface RelayResult {
   readonly drops: RelayDrop[];
 }
 
+/** SWIM's default maxUserMessageSize (8 KiB) less the gossip channel's header. */
+const DEFAULT_MAX_PEER_PAYLOAD = 8192 - 64;
 /** One nack a second at most about a member's rate limit. */
 const RATE_NACK_EVERY_MS = 1000;
 
@@ -55,7 +57,14 @@ export class ServerGroupRelay {
   private statuses: ReadonlyMap<string, MemberStatus> = new Map();
   private readonly senders = new Map<string, Sender>();
 
-  constructor(private readonly self: string) {}
+  /**
+   * `maxPeerPayload`: the largest packet the gossip channel carries; a broadcast to more members
+   * of one node than fit in one packet goes in several.
+   */
+  constructor(
+    private readonly self: string,
+    private readonly maxPeerPayload = DEFAULT_MAX_PEER_PAYLOAD,
+  ) {}
 
   /** The committed view: the groups and every member's status (which names its host). */
   setView(groups: readonly ServerGroup[], statuses: ReadonlyMap<string, MemberStatus>): void {
@@ -108,7 +117,9 @@ export class ServerGroupRelay {
       else if (host === this.self) res.out.push({ ...probe, instance: m.instance });
       else remote.set(host, [...(remote.get(host) ?? []), m.instance]);
     }
-    for (const [node, dests] of remote) res.out.push({ kind: 'peer', node, payload: encodePeerBroadcast({ group: entry.group.name, source: instance, dests, data }) });
+    for (const [node, dests] of remote) {
+      for (const payload of this.packets({ group: entry.group.name, source: instance, dests, data })) res.out.push({ kind: 'peer', node, payload });
+    }
     return res;
   }
 
@@ -156,6 +167,14 @@ export class ServerGroupRelay {
       }
     }
     return res;
+  }
+
+  /** The packets for one node: one, or the destinations split until each fits. */
+  private packets(b: PeerBroadcast): Uint8Array[] {
+    const p = encodePeerBroadcast(b);
+    if (p.length <= this.maxPeerPayload || b.dests.length === 1) return [p];
+    const half = Math.ceil(b.dests.length / 2);
+    return [...this.packets({ ...b, dests: b.dests.slice(0, half) }), ...this.packets({ ...b, dests: b.dests.slice(half) })];
   }
 
   /** Messages refused by a member's rate limit since it was last told. */

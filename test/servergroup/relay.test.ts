@@ -69,3 +69,26 @@ describe('ServerGroupRelay', () => {
     assert.match((res.out[0] as { line: string }).line, /message of 30000 bytes or more dropped: above the line limit/);
   });
 });
+
+describe('ServerGroupRelay packets', () => {
+  it('splits the members of one node over several packets when they do not fit in one', async () => {
+    const { decodePeerBroadcast } = await import('../../src/servergroup/peer-wire.js');
+    const members = Array.from({ length: 401 }, (_, i) => ({ instance: `instance-${String(i).padStart(8, '0')}`, su: `su${i}`, comp: 'vm', displayName: `m${i}`, channel: `/run/m${i}.sock` }));
+    const big = { ...WEB, name: 'big', members };
+    const statuses = new Map([...STATUSES]);
+    for (const [i, m] of members.entries()) statuses.set(m.instance, { ...STATUSES.get('instance-vm1')!, instance_id: m.instance, host: i === 0 ? 'n1' : 'n2' });
+    const r = new ServerGroupRelay('n1', 4096);
+    r.setView([big], statuses);
+    const res = r.fromGuest(members[0]!.instance, bcast('y'.repeat(3050)), 0);
+    const packets = res.out.filter((o) => o.kind === 'peer');
+    assert.ok(packets.length > 1);
+    const dests: string[] = [];
+    for (const p of packets) {
+      assert.ok(p.kind === 'peer' && p.payload.length <= 4096, 'each packet fits');
+      const d = decodePeerBroadcast((p as { payload: Uint8Array }).payload);
+      assert.ok(d.ok);
+      dests.push(...d.value.dests);
+    }
+    assert.deepEqual(dests, members.slice(1).map((m) => m.instance), 'every other member exactly once');
+  });
+});
