@@ -5,7 +5,8 @@
  * believes. Each node also runs a watchdog process: when the daemon's lease runs out and the daemon
  * cannot act (paused, hung), the watchdog kills the node's components (self-fencing, like SBD).
  */
-import type { AmfCommand, HaState } from '../../src/amf/commands.js';
+import type { AmfCommand } from '../../src/amf/commands.js';
+import type { HaState } from '../../src/model/vocabulary.js';
 import type { AgentReport } from '../../src/cluster/entries.js';
 import type { CommandExecutor } from '../../src/cluster/executor.js';
 import type { AmfModel } from '../../src/model/types.js';

@@ -4,7 +4,8 @@
  * checker (`onActive`) runs whenever a component takes an active CSI: the only step at which an SI
  * can become active twice.
  */
-import type { AdminOp, AdminTarget } from '../../src/amf/commands.js';
+import type { AdminTarget } from '../../src/amf/commands.js';
+import type { AdminOp } from '../../src/model/vocabulary.js';
 import { reduce } from '../../src/amf/index.js';
 import { createClusterNode, type ClusterNode } from '../../src/cluster/node.js';
 import type { CommandExecutor, Fencer } from '../../src/cluster/executor.js';

@@ -8,7 +8,7 @@
  * counter-service does). Its injected faults (CompFaults) make it hang, answer late, fail CSI
  * sets or fail healthchecks.
  */
-import type { HaState } from '../../src/amf/commands.js';
+import type { HaState } from '../../src/model/vocabulary.js';
 import { AmfClient } from '../../src/client/index.js';
 import type { ProcessContext } from '../process.js';
 import type { Simulation } from '../simulation.js';

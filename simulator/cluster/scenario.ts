@@ -3,7 +3,8 @@
  * SI is assigned, then run the seed's fault plan (with a configuration change in the middle of it),
  * heal, and require convergence. The at-most-one-ACTIVE checker runs on every step throughout.
  */
-import type { AdminOp, AdminTarget } from '../../src/amf/commands.js';
+import type { AdminTarget } from '../../src/amf/commands.js';
+import type { AdminOp } from '../../src/model/vocabulary.js';
 import { FaultPlan, type FaultCounts, type FaultSpec } from '../faults.js';
 import type { ClusterSettings } from '../../src/cluster/options.js';
 import { ComponentFaults, noComponentFaults, type ComponentFaultCounts } from './component-faults.js';

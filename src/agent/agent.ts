@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { Counter } from 'prom-client';
-import type { AmfModel, Recovery } from '../model/types.js';
+import type { AmfModel } from '../model/types.js';
+import type { Recovery } from '../model/vocabulary.js';
 import type { Clock } from '../runtime/ports/clock.js';
 import type { FileSystem } from '../runtime/ports/files.js';
 import type { Logger, Registry } from '../runtime/ports/observability.js';

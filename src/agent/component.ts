@@ -1,5 +1,6 @@
-import type { ErrorReportEvent, HealthcheckFailedEvent, PresenceState, QuiescingCompleteEvent } from '../amf/commands.js';
-import type { CompKind, HealthcheckConfig, Recovery } from '../model/types.js';
+import type { ErrorReportEvent, HealthcheckFailedEvent, QuiescingCompleteEvent } from '../amf/commands.js';
+import type { PresenceState, Recovery } from '../model/vocabulary.js';
+import type { CompKind, HealthcheckConfig } from '../model/types.js';
 import type { Clock } from '../runtime/ports/clock.js';
 import type { FileSystem } from '../runtime/ports/files.js';
 import type { Logger } from '../runtime/ports/observability.js';

@@ -1,18 +1,16 @@
 /**
  * The component API wire protocol (docs/component-api.md): one JSON object per frame, frames
  * length-prefixed by the stream transport. Every frame carries `v` (PROTOCOL_VERSION). Shared by
- * the agent's server and the client library in src/client, so the two cannot drift apart.
+ * the agent's server and the client library in src/client, so the two cannot drift apart. Each
+ * frame type is its zod schema's type: what is sent is exactly what the other side validates.
  */
 import { z } from 'zod';
-import { RECOVERIES } from '../model/types.js';
+import { HaState, Recovery } from '../model/vocabulary.js';
 import { err, ok, type Result } from '../util/result.js';
 
 export const PROTOCOL_VERSION = 1;
 /** The largest frame either side accepts; the transport closes a connection that sends a bigger one. */
 export const MAX_FRAME_BYTES = 64 * 1024;
-
-const HA_STATES = ['active', 'standby', 'quiescing', 'quiesced'] as const;
-export type WireHaState = (typeof HA_STATES)[number];
 
 const name = z.string().min(1).max(256);
 const requestId = z.number().int().nonnegative();
@@ -29,12 +27,12 @@ export const ClientFrame = z.discriminatedUnion('type', [
     id: requestId,
     key: z.string().min(1).max(32),
     invocation: z.enum(['amf', 'component']),
-    recovery: z.enum(RECOVERIES).default('no-recommendation'),
+    recovery: Recovery.default('no-recommendation'),
   }),
   z.object({ v, type: z.literal('healthcheck-stop'), id: requestId, key: z.string().min(1).max(32) }),
   z.object({ v, type: z.literal('healthcheck-confirm'), id: requestId, key: z.string().min(1).max(32), result }),
   z.object({ v, type: z.literal('quiescing-complete'), id: requestId, invocation: requestId, result }),
-  z.object({ v, type: z.literal('error-report'), id: requestId, recovery: z.enum(RECOVERIES), reason: z.string().max(1024).optional() }),
+  z.object({ v, type: z.literal('error-report'), id: requestId, recovery: Recovery, reason: z.string().max(1024).optional() }),
   z.object({ v, type: z.literal('error-clear'), id: requestId }),
   z.object({ v, type: z.literal('pg-track'), id: requestId, csi: name, flags: z.enum(['current', 'changes', 'changes-only']) }),
   z.object({ v, type: z.literal('pg-track-stop'), id: requestId, csi: name }),
@@ -45,73 +43,43 @@ export const ClientFrame = z.discriminatedUnion('type', [
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame['type'];
 
-export type ErrorCode =
-  | 'bad-frame'
-  | 'unsupported-version'
-  | 'not-registered'
-  | 'already-registered'
-  | 'unknown-component'
-  | 'not-owner'
-  | 'bad-state'
-  | 'unknown-key'
-  | 'exists'
-  | 'unknown-invocation'
-  | 'not-assigned'
-  | 'busy';
+export const ERROR_CODES = [
+  'bad-frame',
+  'unsupported-version',
+  'not-registered',
+  'already-registered',
+  'unknown-component',
+  'not-owner',
+  'bad-state',
+  'unknown-key',
+  'exists',
+  'unknown-invocation',
+  'not-assigned',
+  'busy',
+] as const;
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
 
-export interface PgMember {
-  readonly comp: string;
-  readonly haState: WireHaState;
-}
-export type PgChange = PgMember & { readonly change: 'added' | 'removed' | 'state-change' };
+export const PgMember = z.object({ comp: z.string(), haState: HaState });
+export type PgMember = z.infer<typeof PgMember>;
+export const PgChange = PgMember.extend({ change: z.enum(['added', 'removed', 'state-change']) });
+export type PgChange = z.infer<typeof PgChange>;
 
-/** Frames from the agent to a component. */
-export type ServerFrame =
-  | { readonly v: 1; readonly type: 'reply'; readonly id: number; readonly ok: true; readonly data?: unknown }
-  | { readonly v: 1; readonly type: 'reply'; readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string }
+/** Frames from the agent to a component, validated by the client too. */
+export const ServerFrame = z.discriminatedUnion('type', [
+  z.discriminatedUnion('ok', [
+    z.object({ v, type: z.literal('reply'), id: requestId, ok: z.literal(true), data: z.unknown().optional() }),
+    z.object({ v, type: z.literal('reply'), id: requestId, ok: z.literal(false), code: ErrorCode, message: z.string() }),
+  ]),
   /** A frame that could not be tied to a request (unparseable, no id). */
-  | { readonly v: 1; readonly type: 'error'; readonly code: ErrorCode; readonly message: string }
-  | {
-      readonly v: 1;
-      readonly type: 'csi-set';
-      readonly invocation: number;
-      readonly si: string;
-      readonly csi: string;
-      readonly csiType: string;
-      readonly haState: WireHaState;
-      readonly attributes: Readonly<Record<string, string>>;
-    }
-  | { readonly v: 1; readonly type: 'csi-remove'; readonly invocation: number; readonly si: string; readonly csi: string }
-  | { readonly v: 1; readonly type: 'healthcheck'; readonly invocation: number; readonly key: string }
-  | { readonly v: 1; readonly type: 'terminate'; readonly invocation: number }
-  | { readonly v: 1; readonly type: 'pg-update'; readonly csi: string; readonly members: readonly PgMember[]; readonly changes: readonly PgChange[] };
-
-/** The server frames the client must understand, validated on the client side too. */
-export const ServerFrameSchema = z.discriminatedUnion('type', [
-  // One object for both outcomes: a discriminated union needs distinct `type` values.
-  z.object({ v, type: z.literal('reply'), id: requestId, ok: z.boolean(), data: z.unknown().optional(), code: z.string().optional(), message: z.string().optional() }),
-  z.object({ v, type: z.literal('error'), code: z.string(), message: z.string() }),
-  z.object({
-    v,
-    type: z.literal('csi-set'),
-    invocation: requestId,
-    si: name,
-    csi: name,
-    csiType: z.string(),
-    haState: z.enum(HA_STATES),
-    attributes: z.record(z.string(), z.string()),
-  }),
+  z.object({ v, type: z.literal('error'), code: ErrorCode, message: z.string() }),
+  z.object({ v, type: z.literal('csi-set'), invocation: requestId, si: name, csi: name, csiType: z.string(), haState: HaState, attributes: z.record(z.string(), z.string()) }),
   z.object({ v, type: z.literal('csi-remove'), invocation: requestId, si: name, csi: name }),
   z.object({ v, type: z.literal('healthcheck'), invocation: requestId, key: z.string() }),
   z.object({ v, type: z.literal('terminate'), invocation: requestId }),
-  z.object({
-    v,
-    type: z.literal('pg-update'),
-    csi: name,
-    members: z.array(z.object({ comp: z.string(), haState: z.enum(HA_STATES) })),
-    changes: z.array(z.object({ comp: z.string(), haState: z.enum(HA_STATES), change: z.enum(['added', 'removed', 'state-change']) })),
-  }),
+  z.object({ v, type: z.literal('pg-update'), csi: name, members: z.array(PgMember), changes: z.array(PgChange) }),
 ]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
 
 export interface DecodeError {
   readonly code: 'bad-frame' | 'unsupported-version';

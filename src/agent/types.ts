@@ -1,5 +1,5 @@
 /** Types the node agent's parts share: its settings, CSI assignments, instantiation failures. */
-import type { HaState } from '../amf/commands.js';
+import type { HaState } from '../model/vocabulary.js';
 
 export interface AgentSettings {
   /** The component API socket path, handed to SA-aware components in AMF_COMPONENT_SOCKET. */

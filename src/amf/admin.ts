@@ -2,12 +2,12 @@
  * Administrative operations (SaAmfAdminOperationIdT) where the specification and OpenSAF allow
  * them. Validation comes first: an invalid operation returns a message and changes nothing.
  */
-import type { AdminOp, AdminTarget } from './commands.js';
+import type { AdminTarget } from './commands.js';
+import type { AdminOp, AdminState } from '../model/vocabulary.js';
 import { type Ctx, markSuDirty, si as siMut, su, suAssignable, suPresence, suReadiness, peek } from './context.js';
 import { setAssignment, stopComp } from './lifecycle.js';
 import { restartSu } from './recovery.js';
 import { newSuEscalation } from './state.js';
-import type { AdminState } from '../model/types.js';
 import { type Result, err, ok } from '../util/result.js';
 import { must } from '../util/assert.js';
 

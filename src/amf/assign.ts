@@ -3,7 +3,7 @@
  * kept (as in openais 1.1.4 and OpenSAF); the planner only promotes standbys and adds what is
  * missing. Choices follow SU rank (then config order) and SI rank (sponsors first).
  */
-import type { HaState } from './commands.js';
+import type { HaState } from '../model/vocabulary.js';
 import type { Assignment } from './state.js';
 import { type Ctx, suAssignable, suReadiness, peek } from './context.js';
 import { removeAssignment, setAssignment } from './lifecycle.js';

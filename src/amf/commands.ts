@@ -14,40 +14,10 @@
  * Identity: SU names are unique in the cluster; a component is named by (su, comp); a CSI by
  * (si, csi). Times are milliseconds on the caller's clock (the `now` handed to step).
  *
- * Stability: this file is shared with the node agent (issue 7). Changes are additive only.
+ * Stability: this file is shared with the node agent (issue 7). Changes are additive only. The
+ * state names it uses (HaState, Recovery, ErrorSource, AdminOp) are in src/model/vocabulary.ts.
  */
-import type { Recovery } from '../model/types.js';
-
-/** HA state of an SU–SI or component–CSI assignment (SaAmfHAStateT). */
-export type HaState = 'active' | 'standby' | 'quiescing' | 'quiesced';
-
-/** Component / SU presence state (SaAmfPresenceStateT). */
-export type PresenceState =
-  | 'uninstantiated'
-  | 'instantiating'
-  | 'instantiated'
-  | 'terminating'
-  | 'restarting'
-  | 'instantiation-failed'
-  | 'termination-failed';
-
-export type OperState = 'enabled' | 'disabled';
-
-export type ReadinessState = 'out-of-service' | 'in-service' | 'stopping';
-
-/** SI assignment state (SaAmfAssignmentStateT). */
-export type SiAssignmentState = 'unassigned' | 'partially-assigned' | 'fully-assigned';
-
-/** Where an error was detected (mirrors OpenSAF's error sources). */
-export type ErrorSource =
-  /** saAmfComponentErrorReport from the component or `amfctl report-error`. */
-  | 'error-report'
-  /** A healthcheck missed its deadline or answered FAILED. */
-  | 'healthcheck'
-  /** The passively monitored process (pidfile / supervised command) died. */
-  | 'process-died'
-  /** A callback (CSI set/remove, terminate) timed out or failed. */
-  | 'callback';
+import type { AdminOp, ErrorSource, HaState, Recovery } from '../model/vocabulary.js';
 
 // ---------------------------------------------------------------------------------------------
 // Commands (engine → agents / driver)
@@ -301,17 +271,6 @@ export interface NodeDownEvent {
   readonly kind: 'node-down';
   readonly node: string;
 }
-
-export type AdminOp =
-  | 'lock'
-  | 'unlock'
-  | 'lock-instantiation'
-  | 'unlock-instantiation'
-  | 'shutdown'
-  | 'restart'
-  | 'si-swap'
-  | 'repair'
-  | 'switchover';
 
 export type AdminTarget =
   | { readonly type: 'node'; readonly name: string }

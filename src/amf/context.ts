@@ -2,7 +2,8 @@
  * The working context of one engine step and the derived states (SU presence and readiness, SI
  * assignment state) that are computed from stored state rather than stored, so they never drift.
  */
-import type { AmfCommand, AmfNotice, PresenceState, ReadinessState, SiAssignmentState } from './commands.js';
+import type { AmfCommand, AmfNotice } from './commands.js';
+import type { PresenceState, ReadinessState, SiAssignmentState } from '../model/vocabulary.js';
 import type { ModelIndex } from './model-index.js';
 import { type AmfState, type SiState, type SuState, cloneSu } from './state.js';
 import type { SgConfig, SiConfig } from '../model/types.js';

@@ -2,7 +2,7 @@
  * Component life cycle: the commands that start, stop and restart components, and the presence
  * transitions that go with them. Every command to a component goes through here.
  */
-import type { HaState } from './commands.js';
+import type { HaState } from '../model/vocabulary.js';
 import { type Ctx, markSuDirty, peek, su } from './context.js';
 import type { CompConfig } from '../model/types.js';
 import { assert, must } from '../util/assert.js';

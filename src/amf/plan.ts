@@ -4,13 +4,14 @@
  * node up and the listed SUs failing to instantiate (the `amfctl config plan` view).
  */
 import { assignableSis, nplusmReduction } from './assign.js';
-import type { AmfInput, HaState } from './commands.js';
+import type { AmfInput } from './commands.js';
+import type { HaState, RedundancyModel } from '../model/vocabulary.js';
 import { type Ctx, suAssignable } from './context.js';
 import { Harness, nodesOf } from './harness.js';
 import { indexModel } from './model-index.js';
 import type { ReductionLevel } from './reduction.js';
 import type { AmfState } from './state.js';
-import type { AmfModel, RedundancyModel } from '../model/types.js';
+import type { AmfModel } from '../model/types.js';
 import { type Result, err, ok } from '../util/result.js';
 import { must } from '../util/assert.js';
 

@@ -9,7 +9,7 @@ import { type Ctx, markSuDirty, nodeUsable, si as siMut, su, suReadiness, suShou
 import { instantiateComp, removeAssignment, setAssignment, stopComp } from './lifecycle.js';
 import { newSuEscalation } from './state.js';
 import type { Assignment } from './state.js';
-import type { ReadinessState } from './commands.js';
+import type { ReadinessState } from '../model/vocabulary.js';
 import type { SgConfig } from '../model/types.js';
 import { assert, must } from '../util/assert.js';
 

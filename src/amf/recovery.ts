@@ -11,7 +11,7 @@
 import type { EscalationLevel, RecoveryAction } from './commands.js';
 import { type Ctx, cancelTimer, markSuDirty, setTimer, su, peek } from './context.js';
 import { stopComp } from './lifecycle.js';
-import type { Recovery } from '../model/types.js';
+import type { Recovery } from '../model/vocabulary.js';
 import { must } from '../util/assert.js';
 
 export const timerIds = {

@@ -3,8 +3,8 @@
  * so the cluster can replicate it through Raft and a new leader can resume from it. Configuration
  * lives in the AmfModel; this holds only what changes at run time.
  */
-import type { AdminState, AmfModel } from '../model/types.js';
-import type { HaState, OperState, PresenceState } from './commands.js';
+import type { AmfModel } from '../model/types.js';
+import type { AdminState, DisabledCause, HaState, OperState, PresenceState } from '../model/vocabulary.js';
 import { must } from '../util/assert.js';
 
 export interface CompState {
@@ -27,8 +27,6 @@ export interface Assignment {
   csis?: Readonly<Record<string, string>>;
 }
 
-/** Why an SU is operationally disabled (null while enabled). */
-export type DisabledCause = 'failover' | 'instantiation-failed' | 'termination-failed';
 
 export interface SuEscalation {
   /** 0: component restarts; 1: SU restarts. Levels 2 and 3 are counted per node. */
@@ -44,6 +42,7 @@ export interface SuState {
   node: string | null;
   admin: AdminState;
   oper: OperState;
+  /** Why the SU is disabled (null while enabled). */
   disabledCause: DisabledCause | null;
   /** Node switchover in progress: hand over this SU's active roles, keep the SU in service. */
   evacuate: boolean;

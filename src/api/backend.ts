@@ -9,10 +9,11 @@
  */
 import type { ApiEvent } from './events.js';
 import type { ConfigChangePlan } from './plan.js';
-import type { AdminOp, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../amf/commands.js';
 import type { NodePhase } from '../cluster/node-runtime.js';
 import type { AdminState, CompCategory, CompKind, HealthcheckInvocation, ModelChange, Recovery, RedundancyModel } from '../model/index.js';
+import type { AdminKind, AdminOp, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../model/vocabulary.js';
 import type { Registry } from '../runtime/ports/observability.js';
+import type { MemberState } from '../swim/index.js';
 import type { Result } from '../util/result.js';
 
 export interface RaftView {
@@ -29,7 +30,7 @@ export interface MemberView {
   readonly name: string;
   /** Gossip address `host:port`. */
   readonly address: string;
-  readonly state: 'alive' | 'suspect' | 'dead' | 'left';
+  readonly state: MemberState;
   readonly incarnation: number;
 }
 
@@ -142,7 +143,6 @@ export type PutConfigResult =
   | { readonly kind: 'invalid'; readonly errors: readonly ConfigErrorView[] }
   | { readonly kind: 'dry-run'; readonly epoch: number; readonly changes: readonly ModelChange[]; readonly plan: ConfigChangePlan };
 
-export type AdminKind = 'node' | 'sg' | 'su' | 'si';
 
 /** Why a request the backend understood could not be done; the API maps codes to statuses. */
 export interface BackendError {

@@ -10,11 +10,12 @@
  * replica. The config compare-and-set makes local reads safe for read-modify-write: a stale epoch
  * is refused at the leader.
  */
-import type { AdminKind, ApiBackend, BackendError, ConfigView, EventSubscription, GroupView, NodeView, PutConfigResult, ReadOptions, StatusView, SubscribeResult } from './backend.js';
+import type { ApiBackend, BackendError, ConfigView, EventSubscription, GroupView, NodeView, PutConfigResult, ReadOptions, StatusView, SubscribeResult } from './backend.js';
 import { ChangeFeed, lastConfigChange, type ApiEvent } from './events.js';
 import { type ConfigChangePlan, planAdminOp, planConfigChange } from './plan.js';
 import { groupViews, nodeViews } from './views.js';
-import type { AdminOp, AdminTarget } from '../amf/commands.js';
+import type { AdminTarget } from '../amf/commands.js';
+import type { AdminKind, AdminOp } from '../model/vocabulary.js';
 import type { ClientResult } from '../cluster/forward.js';
 import type { ClusterNode } from '../cluster/node.js';
 import { diffModels, loadConfig, type Recovery } from '../model/index.js';
@@ -143,7 +144,7 @@ export class ClusterApiBackend implements ApiBackend {
     const failed = this.failure(r);
     if (failed) {
       // The compare-and-set lost to a change committed after our check.
-      if (/^config epoch is \d+/.test(failed.message)) return ok({ kind: 'stale', epoch: this.node.fsm.state.epoch });
+      if (r.ok && !r.result.ok && r.result.code === 'stale-epoch') return ok({ kind: 'stale', epoch: this.node.fsm.state.epoch });
       return err(failed);
     }
     await this.caughtUp();
@@ -208,7 +209,7 @@ export class ClusterApiBackend implements ApiBackend {
   private failure(r: ClientResult): BackendError | null {
     if (r.ok) return r.result.ok ? null : { code: 'invalid-state', message: r.result.error };
     // Refused before it was proposed: the leader changed under it or none is known.
-    if (r.error === 'not-leader' || r.error === 'no-leader') return { code: 'no-leader', message: 'no leader took the write (election in progress or no quorum); nothing was changed; retry in a few seconds' };
+    if (r.code === 'not-leader' || r.code === 'no-leader') return { code: 'no-leader', message: 'no leader took the write (election in progress or no quorum); nothing was changed; retry in a few seconds' };
     return { code: 'unavailable', message: `the proposal was not committed (${r.error}); check amfctl status and retry` };
   }
 }

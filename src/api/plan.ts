@@ -6,9 +6,10 @@
  * admin operation (`POST /v1/admin/...?dry_run=1`, the web console's confirmation).
  */
 import { computePlan } from '../amf/plan.js';
-import type { AdminOp, AdminTarget, HaState } from '../amf/commands.js';
+import type { AdminTarget } from '../amf/commands.js';
 import { suPresence } from '../amf/context.js';
 import { Harness } from '../amf/harness.js';
+import type { AdminOp, HaState } from '../model/vocabulary.js';
 import { indexModel } from '../amf/model-index.js';
 import type { AmfState } from '../amf/state.js';
 import type { AmfModel } from '../model/index.js';

@@ -3,24 +3,7 @@
  * The CLI client reuses them for what it sends, so both ends agree on one definition.
  */
 import { z } from 'zod';
-import type { AdminKind } from './backend.js';
-import type { AdminOp } from '../amf/commands.js';
-import { RECOVERIES } from '../model/schema.js';
-
-/** Every admin operation, checked against the engine's AdminOp by the compiler. */
-const ADMIN_OP_SET: Readonly<Record<AdminOp, true>> = {
-  lock: true,
-  unlock: true,
-  'lock-instantiation': true,
-  'unlock-instantiation': true,
-  shutdown: true,
-  restart: true,
-  'si-swap': true,
-  repair: true,
-  switchover: true,
-};
-export const ADMIN_OPS = Object.keys(ADMIN_OP_SET) as AdminOp[];
-export const ADMIN_KINDS: readonly AdminKind[] = ['node', 'sg', 'su', 'si'];
+import { AdminKind, AdminOp, Recovery } from '../model/vocabulary.js';
 
 /** Entity names as groups.conf allows them (no slash, no whitespace, bounded). */
 export const EntityName = z.string().regex(/^[^\s/]{1,255}$/, 'an entity name: 1-255 characters, no "/" or whitespace');
@@ -29,14 +12,14 @@ export const EntityName = z.string().regex(/^[^\s/]{1,255}$/, 'an entity name: 1
 export const PutConfigBody = z.strictObject({ text: z.string().max(4 * 1024 * 1024) });
 
 export const ReportErrorBody = z.strictObject({
-  recovery: z.enum(RECOVERIES).default('no-recommendation'),
+  recovery: Recovery.default('no-recommendation'),
   reason: z.string().max(1024).default('reported by an operator'),
 });
 
 export const AdminParams = z.object({
-  kind: z.enum(ADMIN_KINDS as [AdminKind, ...AdminKind[]]),
+  kind: AdminKind,
   name: EntityName,
-  op: z.enum(ADMIN_OPS as [AdminOp, ...AdminOp[]]),
+  op: AdminOp,
 });
 
 /** `?since=N`: the last seq the reader has seen. */

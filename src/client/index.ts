@@ -11,21 +11,20 @@
  * throwing (or rejecting) answers FAILED. Requests resolve with the agent's reply or reject with
  * an AmfApiError carrying the protocol's error code.
  */
-import type { Recovery } from '../model/types.js';
+import type { Recovery } from '../model/vocabulary.js';
 import type { StreamConnection, StreamNetwork } from '../runtime/ports/stream.js';
 import {
   decodeFrame,
   encodeFrame,
   PROTOCOL_VERSION,
-  ServerFrameSchema,
+  ServerFrame,
   type ClientFrame,
   type PgChange,
   type PgMember,
-  type WireHaState,
 } from '../agent/protocol.js';
+import type { HaState } from '../model/vocabulary.js';
 
-export type HaState = WireHaState;
-export type { PgChange, PgMember };
+export type { HaState, PgChange, PgMember };
 
 export class AmfApiError extends Error {
   override name = 'AmfApiError';
@@ -214,7 +213,7 @@ export class AmfClient {
   }
 
   private onFrame(bytes: Uint8Array): void {
-    const decoded = decodeFrame(bytes, ServerFrameSchema);
+    const decoded = decodeFrame(bytes, ServerFrame);
     if (!decoded.ok) {
       for (const h of this.protocolErrors) h(new AmfApiError(decoded.error.code, `from the agent: ${decoded.error.message}`));
       return;

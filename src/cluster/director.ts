@@ -18,6 +18,7 @@ import type { DatagramAddress } from '../runtime/ports/datagram.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import { encodeEntry, type ClusterEntry } from './entries.js';
 import type { Fencer } from './executor.js';
+import { notDone, type ClientResult } from './forward.js';
 import type { ApplyResult, ClusterFsm } from './fsm.js';
 import type { ClusterSettings } from './options.js';
 import { encodeWire, type RenewMsg } from './wire.js';
@@ -47,7 +48,6 @@ interface PendingGrant {
   readonly receivedAt: number;
 }
 
-export type ProposeResult = { readonly ok: true; readonly result: ApplyResult } | { readonly ok: false; readonly error: string };
 
 export class Director {
   /** Local clock time this node became leader (undefined: not leader). */
@@ -120,12 +120,12 @@ export class Director {
   }
 
   /** Propose an entry (leader only), stamped with this node's wall clock. */
-  async propose(entry: ClusterEntry): Promise<ProposeResult> {
+  async propose(entry: ClusterEntry): Promise<ClientResult> {
     const raft = this.d.raft();
-    if (!raft) return { ok: false, error: 'raft not started' };
+    if (!raft) return notDone('not-started', 'raft not started');
     const r = await raft.apply(encodeEntry(entry), this.d.settings.proposeTimeoutMs);
     this.m.proposals.inc({ type: entry.type, outcome: r.ok ? 'committed' : r.error.kind });
-    return r.ok ? { ok: true, result: r.value as ApplyResult } : { ok: false, error: r.error.kind };
+    return r.ok ? { ok: true, result: r.value as ApplyResult } : notDone(r.error.kind);
   }
 
   /** Propose once per key at a time (membership of a node, a timer, a fencing decision). */

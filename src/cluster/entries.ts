@@ -3,8 +3,8 @@
  * decode: a replica never trusts bytes it did not check, even from its own log. Every entry carries
  * `time`, the proposer's wall clock (ms since the epoch): apply never reads a clock.
  */
-import type { AdminOp, AdminTarget, AmfInput } from '../amf/commands.js';
-import { RECOVERIES } from '../model/types.js';
+import type { AdminTarget, AmfInput } from '../amf/commands.js';
+import { ADMIN_OPS, type AdminOp, ERROR_SOURCES, HA_STATES, RECOVERIES } from '../model/vocabulary.js';
 import { err, ok, type Result } from '../util/result.js';
 import { decode, encode } from './codec.js';
 
@@ -80,9 +80,9 @@ const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFin
 const isIndex = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
 const RECOVERY_NAMES: ReadonlySet<string> = new Set(RECOVERIES);
-const SOURCES = new Set(['error-report', 'healthcheck', 'process-died', 'callback']);
-const HA = new Set(['active', 'standby', 'quiescing', 'quiesced']);
-const ADMIN_OPS = new Set(['lock', 'unlock', 'lock-instantiation', 'unlock-instantiation', 'shutdown', 'restart', 'si-swap', 'repair', 'switchover']);
+const SOURCES: ReadonlySet<string> = new Set(ERROR_SOURCES);
+const HA: ReadonlySet<string> = new Set(HA_STATES);
+const OPS: ReadonlySet<string> = new Set(ADMIN_OPS);
 
 type FieldCheck = 'str' | 'str?' | 'bool?' | 'ha' | 'recovery' | 'recovery?' | 'source';
 
@@ -177,7 +177,7 @@ export function validateEntry(x: unknown): Result<ClusterEntry, string> {
       if (!isStr(x.id) || !isNum(x.at)) return err('timer: needs id and at');
       return ok({ type: 'timer', time, id: x.id, at: x.at });
     case 'admin': {
-      if (!isStr(x.op) || !ADMIN_OPS.has(x.op)) return err(`admin: unknown op '${String(x.op)}'`);
+      if (!isStr(x.op) || !OPS.has(x.op)) return err(`admin: unknown op '${String(x.op)}'`);
       const target = validateTarget(x.target);
       if (!target.ok) return target;
       return ok({ type: 'admin', time, op: x.op as AdminOp, target: target.value });

@@ -4,21 +4,34 @@
  * one answer frame. The leader stamps the entry's time and proposes it. Writes are rare, so no
  * connection is kept. Frames are validated; a malformed one gets an error answer or is dropped.
  */
+import { z } from 'zod';
+import type { RaftError } from '../raft/driver/types.js';
 import type { Clock } from '../runtime/ports/clock.js';
 import type { StreamConnection, StreamNetwork } from '../runtime/ports/stream.js';
 import { err, ok, type Result } from '../util/result.js';
 import { decode, encode } from './codec.js';
 import { validateEntry, type ClusterEntry } from './entries.js';
-import type { ApplyResult } from './fsm.js';
+import { ApplyResult } from './fsm.js';
 
 export type ClientEntry = Extract<ClusterEntry, { type: 'config-set' | 'admin' | 'operator-report' }>;
 export type ClientRequest = ClientEntry extends infer E ? (E extends ClientEntry ? Omit<E, 'time'> : never) : never;
 
 /**
- * `result`: the FSM's answer once committed (it may refuse: stale epoch, invalid config, invalid
- * admin operation). `error`: not done, or unknown (`timeout`, `leadershipLost`: it may still commit).
+ * Why a write was not done: refused before it was proposed (`not-leader`, `no-leader`, ...) or by
+ * Raft (its error kinds; `timeout` and `leadershipLost` mean unknown: it may still commit).
  */
-export type ClientResult = { readonly ok: true; readonly result: ApplyResult } | { readonly ok: false; readonly error: string };
+const RAFT_ERRORS = ['notLeader', 'rejected', 'timeout', 'leadershipLost', 'shutdown'] as const satisfies readonly RaftError['kind'][];
+export const SubmitError = z.enum(['not-leader', 'no-leader', 'not-started', 'unreachable', 'too-large', 'bad-request', 'malformed-answer', ...RAFT_ERRORS]);
+export type SubmitError = z.infer<typeof SubmitError>;
+
+/**
+ * `result`: the FSM's answer once committed (it may refuse: stale epoch, invalid config, invalid
+ * admin operation). Otherwise `code` says why not (and `error` in words). Also the answer frame.
+ */
+export const ClientResult = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), result: ApplyResult }), z.object({ ok: z.literal(false), code: SubmitError, error: z.string() })]);
+export type ClientResult = z.infer<typeof ClientResult>;
+
+export const notDone = (code: SubmitError, error: string = code): ClientResult => ({ ok: false, code, error });
 
 const CLIENT_TYPES = new Set(['config-set', 'admin', 'operator-report']);
 
@@ -32,17 +45,6 @@ export function validateRequest(x: unknown): Result<ClientRequest, string> {
   return ok(req as ClientRequest);
 }
 
-function validateResult(x: unknown): ClientResult | undefined {
-  if (typeof x !== 'object' || x === null) return undefined;
-  const r = x as Record<string, unknown>;
-  if (r.ok === false && typeof r.error === 'string') return { ok: false, error: r.error };
-  const a = r.result as Record<string, unknown> | undefined;
-  if (r.ok !== true || typeof a !== 'object' || a === null) return undefined;
-  if (a.ok === true) return { ok: true, result: typeof a.epoch === 'number' ? { ok: true, epoch: a.epoch } : { ok: true } };
-  if (a.ok === false && typeof a.error === 'string') return { ok: true, result: { ok: false, error: a.error } };
-  return undefined;
-}
-
 /** Serve forwarded writes on a connection: `handle` proposes (or says not-leader). */
 export function serveForwarded(conn: StreamConnection, handle: (req: ClientRequest) => Promise<ClientResult>, onBad: (why: string) => void): void {
   conn.onFrame((frame) => {
@@ -50,7 +52,7 @@ export function serveForwarded(conn: StreamConnection, handle: (req: ClientReque
     const req = raw.ok ? validateRequest(raw.value) : raw;
     if (!req.ok) {
       onBad(req.error);
-      conn.send(encode({ ok: false, error: `bad request: ${req.error}` }));
+      conn.send(encode(notDone('bad-request', `bad request: ${req.error}`)));
       conn.close();
       return;
     }
@@ -64,12 +66,12 @@ export function serveForwarded(conn: StreamConnection, handle: (req: ClientReque
 /** Send one write to `address` and wait for its answer (at most timeoutMs). */
 export async function forward(net: StreamNetwork, clock: Clock, address: string, req: ClientRequest, timeoutMs: number): Promise<ClientResult> {
   const c = await net.connect(address, { timeoutMs });
-  if (!c.ok) return { ok: false, error: `leader unreachable: ${c.error.kind}` };
+  if (!c.ok) return notDone('unreachable', `leader unreachable: ${c.error.kind}`);
   const conn = c.value;
   const frame = encode(req);
   if (frame.length > conn.maxFrameSize) {
     conn.close();
-    return { ok: false, error: `request of ${frame.length} bytes exceeds the frame limit ${conn.maxFrameSize}` };
+    return notDone('too-large', `request of ${frame.length} bytes exceeds the frame limit ${conn.maxFrameSize}`);
   }
   return new Promise((resolve) => {
     let done = false;
@@ -81,13 +83,13 @@ export async function forward(net: StreamNetwork, clock: Clock, address: string,
       resolve(r);
     };
     // Unknown outcome: the leader may still commit it.
-    const timer = clock.setTimer(timeoutMs, () => finish({ ok: false, error: 'timeout' }));
+    const timer = clock.setTimer(timeoutMs, () => finish(notDone('timeout')));
     conn.onFrame((f) => {
       const raw = decode(f, 'forwarded answer');
-      const r = raw.ok ? validateResult(raw.value) : undefined;
-      finish(r ?? { ok: false, error: 'malformed answer from the leader' });
+      const r = raw.ok ? ClientResult.safeParse(raw.value) : undefined;
+      finish(r?.success ? r.data : notDone('malformed-answer', 'malformed answer from the leader'));
     });
-    conn.onClose(() => finish({ ok: false, error: 'leadershipLost' }));
+    conn.onClose(() => finish(notDone('leadershipLost')));
     conn.send(frame);
   });
 }

@@ -5,6 +5,7 @@
  * AMF timers, per-node pending commands, membership and the change log. Apply never reads a
  * clock: time comes in the entry (see docs/cluster.md for why the engine runs inside apply).
  */
+import { z } from 'zod';
 import { step, initialState, type AmfState } from '../amf/index.js';
 import type { AmfCommand, AmfInput, AmfNotice } from '../amf/commands.js';
 import { diffModels, loadConfig, type AmfModel } from '../model/index.js';
@@ -55,7 +56,18 @@ export interface ClusterState {
   changes: ChangeLogState;
 }
 
-export type ApplyResult = { readonly ok: true; readonly epoch?: number } | { readonly ok: false; readonly error: string };
+/**
+ * Why the FSM refused an entry: the code is what callers branch on (the API answers `stale-epoch`
+ * with 409 and the current epoch), the error text is for people.
+ */
+export const ApplyError = z.enum(['invalid-entry', 'stale-epoch', 'invalid-config', 'stale-incarnation', 'stale-timer', 'already-up', 'not-up', 'admin-refused']);
+export type ApplyError = z.infer<typeof ApplyError>;
+
+/** An entry's outcome (it travels back to a forwarding node inside a ClientResult). */
+export const ApplyResult = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), epoch: z.number().optional() }), z.object({ ok: z.literal(false), code: ApplyError, error: z.string() })]);
+export type ApplyResult = z.infer<typeof ApplyResult>;
+
+const refused = (code: ApplyError, error: string): ApplyResult => ({ ok: false, code, error });
 
 export interface ClusterFsmOptions {
   /** Change-log ring capacity. Default 4096. */
@@ -92,7 +104,7 @@ export class ClusterFsm implements FSM {
     if (!decoded.ok) {
       this.rejected++;
       this.options.onApplied?.(null, entry.index, []);
-      return { ok: false, error: decoded.error };
+      return refused('invalid-entry', decoded.error);
     }
     const notices: AmfNotice[] = [];
     const r = this.applyEntry(decoded.value, notices);
@@ -126,9 +138,9 @@ export class ClusterFsm implements FSM {
     const s = this.state;
     switch (e.type) {
       case 'config-set': {
-        if (e.expectEpoch !== s.epoch) return { ok: false, error: `config epoch is ${s.epoch}, not ${e.expectEpoch}` };
+        if (e.expectEpoch !== s.epoch) return refused('stale-epoch', `config epoch is ${s.epoch}, not ${e.expectEpoch}`);
         const loaded = loadConfig(e.text, CONFIG_FILE);
-        if (!loaded.ok) return { ok: false, error: loaded.error.map(String).join('\n') };
+        if (!loaded.ok) return refused('invalid-config', loaded.error.map(String).join('\n'));
         const before = this.model;
         this.model = loaded.value;
         s.configText = e.text;
@@ -139,7 +151,7 @@ export class ClusterFsm implements FSM {
       }
       case 'reports': {
         const n = s.nodes[e.node];
-        if (!n || !n.up || n.inc !== e.inc) return { ok: false, error: `reports from ${e.node}/${e.inc}: not the incarnation that is up` };
+        if (!n || !n.up || n.inc !== e.inc) return refused('stale-incarnation', `reports from ${e.node}/${e.inc}: not the incarnation that is up`);
         for (const it of e.items) {
           if (it.seq !== n.reportSeq + 1) continue; // duplicate (resent) or out of order: the node resends in order
           n.reportSeq = it.seq;
@@ -152,7 +164,7 @@ export class ClusterFsm implements FSM {
       case 'membership':
         return e.change === 'up' ? this.nodeUp(e.node, e.inc, e.time, e.reason, stepIn, changes) : this.nodeDown(e.node, e.inc, e.time, e.reason, stepIn, changes);
       case 'timer': {
-        if (s.timers[e.id] !== e.at) return { ok: false, error: `timer ${e.id}: stale` };
+        if (s.timers[e.id] !== e.at) return refused('stale-timer', `timer ${e.id}: stale`);
         delete s.timers[e.id];
         stepIn({ kind: 'timer-expired', id: e.id });
         return { ok: true };
@@ -160,7 +172,7 @@ export class ClusterFsm implements FSM {
       case 'admin': {
         const error = stepIn({ kind: 'admin', op: e.op, target: e.target });
         const entity = e.target.type === 'comp' ? `comp/${e.target.su}/${e.target.comp}` : `${e.target.type}/${e.target.name}`;
-        if (error !== undefined) return { ok: false, error };
+        if (error !== undefined) return refused('admin-refused', error);
         changes.unshift({ entity, kind: 'admin', field: 'op', old: null, new: e.op });
         return { ok: true };
       }
@@ -184,7 +196,7 @@ export class ClusterFsm implements FSM {
   private nodeUp(node: string, inc: string, time: number, reason: string, stepIn: (i: AmfInput) => string | undefined, changes: ChangeDraft[]): ApplyResult {
     const s = this.state;
     const n = (s.nodes[node] ??= { inc: '', up: false, reportSeq: 0, cmdSeq: 0, since: time });
-    if (n.up && n.inc === inc) return { ok: false, error: `${node}/${inc} is already up` };
+    if (n.up && n.inc === inc) return refused('already-up', `${node}/${inc} is already up`);
     // A new incarnation proves the old one is gone (it cleaned up before it spoke).
     if (n.up) this.nodeDown(node, n.inc, time, `restarted as ${inc}`, stepIn, changes);
     n.inc = inc;
@@ -200,7 +212,7 @@ export class ClusterFsm implements FSM {
   private nodeDown(node: string, inc: string, time: number, reason: string, stepIn: (i: AmfInput) => string | undefined, changes: ChangeDraft[]): ApplyResult {
     const s = this.state;
     const n = s.nodes[node];
-    if (!n || !n.up || n.inc !== inc) return { ok: false, error: `${node}/${inc} is not up` };
+    if (!n || !n.up || n.inc !== inc) return refused('not-up', `${node}/${inc} is not up`);
     n.up = false;
     n.since = time;
     s.pending[node] = [];

@@ -5,8 +5,8 @@
  * and supply the executor (node agent) and the fencer.
  */
 import { Counter } from 'prom-client';
-import type { AdminOp, AdminTarget } from '../amf/commands.js';
-import type { Recovery } from '../model/types.js';
+import type { AdminTarget } from '../amf/commands.js';
+import type { AdminOp, Recovery } from '../model/vocabulary.js';
 import { resolveRaftConfig, type RaftConfig } from '../raft/config.js';
 import { Raft } from '../raft/driver/raft.js';
 import type { LeaderInfo } from '../raft/driver/types.js';
@@ -23,7 +23,7 @@ import { changesSince } from './changelog.js';
 import { Director } from './director.js';
 import type { ClusterEntry } from './entries.js';
 import type { CommandExecutor, Fencer } from './executor.js';
-import { forward, serveForwarded, type ClientRequest, type ClientResult } from './forward.js';
+import { forward, notDone, serveForwarded, type ClientRequest, type ClientResult } from './forward.js';
 import { bootstrapServers, nextMembershipChange, type MemberInfo } from './formation.js';
 import { ClusterFsm } from './fsm.js';
 import { NodeRuntime, type NodePhase } from './node-runtime.js';
@@ -305,13 +305,13 @@ export class ClusterNode {
   submit(req: ClientRequest): Promise<ClientResult> {
     if (this.raft?.state() === 'leader') return this.proposeHere(req);
     const to = this.leaderRpc();
-    if (to === undefined) return Promise.resolve({ ok: false, error: 'no-leader' });
-    if (!this.rpcStream) return Promise.resolve({ ok: false, error: 'not started' });
+    if (to === undefined) return Promise.resolve(notDone('no-leader'));
+    if (!this.rpcStream) return Promise.resolve(notDone('not-started', 'not started'));
     return forward(this.rpcStream, this.ports.clock, to, req, this.settings.proposeTimeoutMs);
   }
 
   private proposeHere(req: ClientRequest): Promise<ClientResult> {
-    if (this.raft?.state() !== 'leader') return Promise.resolve({ ok: false, error: 'not-leader' });
+    if (this.raft?.state() !== 'leader') return Promise.resolve(notDone('not-leader'));
     return this.director.propose({ ...req, time: this.ports.clock.wallTime() } as ClusterEntry);
   }
 

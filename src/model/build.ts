@@ -8,25 +8,8 @@ import { DEFAULTS } from './defaults.js';
 import type { ConfigDocument } from './document.js';
 import { ConfigError, sortErrors } from './errors.js';
 import { closest } from './suggest.js';
-import type {
-  AdminState,
-  AmfModel,
-  ClusterConfig,
-  CompCategory,
-  CompConfig,
-  CompKind,
-  CsiConfig,
-  GlobalHealthcheck,
-  HealthcheckConfig,
-  HealthcheckInvocation,
-  NodeConfig,
-  Recovery,
-  RedundancyModel,
-  SgConfig,
-  SiConfig,
-  SourceLoc,
-  SuConfig,
-} from './types.js';
+import type { AmfModel, ClusterConfig, CompConfig, CompKind, CsiConfig, GlobalHealthcheck, HealthcheckConfig, NodeConfig, SgConfig, SiConfig, SourceLoc, SuConfig } from './types.js';
+import type { AdminState, CompCategory, HealthcheckInvocation, Recovery, RedundancyModel } from './vocabulary.js';
 import { assert } from '../util/assert.js';
 import { err, ok, type Result } from '../util/result.js';
 

@@ -16,6 +16,7 @@ export { printDocument, printModel, modelToDocument, type PrintOptions } from '.
 export { diffModels, formatChange, type EntityRef, type EntityType, type ModelChange } from './diff.js';
 export { DEFAULTS } from './defaults.js';
 export type * from './types.js';
+export * from './vocabulary.js';
 
 /** Text of a groups.conf to a validated model, or every error found (`file:line:col: message`). */
 export function loadConfig(text: string, file: string): Result<AmfModel, ConfigError[]> {

@@ -2,7 +2,7 @@
  * What may appear where in a groups.conf: blocks, their keys and the type of each value. The
  * checker walks a document against this table; the model builder gives the values meaning.
  */
-import { RECOVERIES } from './types.js';
+import { COMP_CATEGORIES, CONFIG_ADMIN_STATES, HEALTHCHECK_INVOCATIONS, RECOVERIES, REDUNDANCY_MODELS } from './vocabulary.js';
 
 export type ValueType =
   /** Any text (one quoted string, or the rest of the line). */
@@ -47,14 +47,6 @@ const int = (min: number): KeySpec => ({ type: { kind: 'int', min } });
 const duration = (min: number): KeySpec => ({ type: { kind: 'duration', min } });
 const oneOf = (...values: string[]): KeySpec => ({ type: { kind: 'enum', values } });
 const required = (spec: KeySpec): KeySpec => ({ ...spec, required: true });
-
-export const REDUNDANCY_MODELS = ['2n', 'nplusm', 'nway', 'nwayactive', 'noredundancy'] as const;
-export const COMP_CATEGORIES = ['sa_aware', 'proxied_pre', 'proxied_non_pre', 'non_proxied_non_sa_aware'] as const;
-/** Admin states a config may ask for (shutting-down is only reached by an admin operation). */
-export const CONFIG_ADMIN_STATES = ['unlocked', 'locked', 'locked-instantiation'] as const;
-/** Re-exported for the modules that import it from here. */
-export { RECOVERIES };
-export const HEALTHCHECK_INVOCATIONS = ['amf', 'component', 'command'] as const;
 
 const adminState = oneOf(...CONFIG_ADMIN_STATES);
 const freeform = (kind: 'env' | 'attribute'): BlockSpec => ({ keys: {}, blocks: {}, freeform: kind, single: true });

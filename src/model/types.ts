@@ -7,34 +7,14 @@
  * Si (service instance), Csi (component service instance).
  */
 
+import type { AdminState, CompCategory, HealthcheckInvocation, Recovery, RedundancyModel } from './vocabulary.js';
+
 /** Where a value came from, for error messages (`file:line:col`). Defaults live in defaults.ts. */
 export interface SourceLoc {
   readonly file: string;
   readonly line: number;
   readonly col: number;
 }
-
-export type RedundancyModel = '2n' | 'nplusm' | 'nway' | 'nwayactive' | 'noredundancy';
-
-/** openais comptype values, matched as whole words. */
-export type CompCategory = 'sa_aware' | 'proxied_pre' | 'proxied_non_pre' | 'non_proxied_non_sa_aware';
-
-export type AdminState = 'unlocked' | 'locked' | 'locked-instantiation' | 'shutting-down';
-
-/** The AMF specification's recommended recoveries (SaAmfRecommendedRecoveryT): their one home. */
-export const RECOVERIES = [
-  'no-recommendation',
-  'component-restart',
-  'component-failover',
-  'node-switchover',
-  'node-failover',
-  'node-failfast',
-  'cluster-reset',
-  'application-restart',
-] as const;
-export type Recovery = (typeof RECOVERIES)[number];
-
-export type HealthcheckInvocation = 'amf' | 'component' | 'command';
 
 export interface HealthcheckConfig {
   readonly key: string;

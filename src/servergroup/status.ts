@@ -5,7 +5,7 @@
  * `host`, `node`, `state`, `state_description`, `launched_at`, plus `server_group` and the AMF
  * `ha_state`. `state` uses nova's words where one fits (docs/server-groups.md has the mapping).
  */
-import type { HaState, PresenceState } from '../amf/commands.js';
+import type { HaState, PresenceState } from '../model/vocabulary.js';
 import type { AmfState, SuState } from '../amf/state.js';
 import type { ServerGroup, SgMember } from './group.js';
 

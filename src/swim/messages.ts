@@ -6,7 +6,9 @@ import { err, ok, type Result } from '../util/result.js';
  * is its type number (append-only: the numbers are protocol). A packet body is a msgpack array of
  * encoded messages, so piggybacked updates are appended byte-for-byte and the size budget is exact.
  */
-export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+/** In wire order: a state travels as its index here. */
+export const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
+export type MemberState = (typeof MEMBER_STATES)[number];
 
 export type SwimMessage =
   /** Direct probe. `target` lets a restarted process ignore pings meant for another identity. */
@@ -45,7 +47,7 @@ export interface PushPull {
 }
 
 const TYPE = { ping: 0, 'indirect-ping': 1, ack: 2, nack: 3, alive: 4, suspect: 5, dead: 6, user: 7 } as const;
-const STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
+const STATES: readonly MemberState[] = MEMBER_STATES;
 const PUSH_PULL_TAG = 100;
 
 /** Hard wire limits (independent of config, so a peer with a bigger config cannot make us allocate). */

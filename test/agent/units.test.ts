@@ -6,7 +6,7 @@ import { splitCommand } from '../../src/agent/clccli.js';
 import { componentHealthcheck, periodicHealthcheck } from '../../src/agent/healthcheck.js';
 import { parsePid } from '../../src/agent/monitor.js';
 import { ocfAgentPath, ocfMeaning } from '../../src/agent/ocf.js';
-import { ClientFrame, decodeFrame, encodeFrame, ServerFrameSchema } from '../../src/agent/protocol.js';
+import { ClientFrame, decodeFrame, encodeFrame, ServerFrame } from '../../src/agent/protocol.js';
 import type { Clock, TimerHandle } from '../../src/runtime/ports/clock.js';
 
 /** A manual clock: timers fire only when advance() passes them. */
@@ -47,7 +47,7 @@ describe('agent: protocol decoding', () => {
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.json().map((j) => new TextEncoder().encode(j))), (bytes) => {
         const client = decodeFrame(bytes, ClientFrame);
         if (!client.ok) assert.ok(client.error.message.length > 0);
-        const server = decodeFrame(bytes, ServerFrameSchema);
+        const server = decodeFrame(bytes, ServerFrame);
         if (!server.ok) assert.ok(server.error.message.length > 0);
       }),
       { numRuns: 500 },

@@ -10,13 +10,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { AdminOp, AmfInput } from '../../src/amf/commands.js';
+import type { AmfInput } from '../../src/amf/commands.js';
+import type { AdminOp, Recovery, RedundancyModel } from '../../src/model/vocabulary.js';
 import { type Ctx, suAssignable } from '../../src/amf/context.js';
 import { Harness, nodesOf, type StepRecord } from '../../src/amf/harness.js';
 import { indexModel } from '../../src/amf/model-index.js';
 import type { AmfState } from '../../src/amf/state.js';
 import { loadConfig } from '../../src/model/index.js';
-import type { AmfModel, RedundancyModel, Recovery, SgConfig } from '../../src/model/types.js';
+import type { AmfModel, SgConfig } from '../../src/model/types.js';
 
 interface Spec {
   model: RedundancyModel;

@@ -20,13 +20,14 @@
  * input (agent answers are indented one level), recovery/escalation/ignored notices, and the
  * commands; then the final state summary.
  */
-import type { AmfCommand, AmfInput, AdminOp, AdminTarget, AmfNotice, HaState } from '../../src/amf/commands.js';
+import type { AmfCommand, AmfInput, AdminTarget, AmfNotice } from '../../src/amf/commands.js';
+import type { AdminOp, HaState, Recovery } from '../../src/model/vocabulary.js';
 import { Harness, nodesOf, type StepRecord } from '../../src/amf/harness.js';
 import { describeGroups } from '../../src/amf/plan.js';
 import { type Ctx, suPresence, suReadiness } from '../../src/amf/context.js';
 import { indexModel } from '../../src/amf/model-index.js';
 import type { AmfState } from '../../src/amf/state.js';
-import type { AmfModel, Recovery } from '../../src/model/types.js';
+import type { AmfModel } from '../../src/model/types.js';
 
 export function fmtCommand(c: AmfCommand): string {
   switch (c.kind) {

@@ -86,6 +86,9 @@ test('cluster backend: views, dry run, CAS from a follower, stale epoch, admin, 
   await h.sim.runFor(2000);
   const stale = await settle(h, f.putConfig(text, 1, false));
   assert.ok(stale.ok && stale.value.kind === 'stale' && stale.value.epoch === 2);
+  // The leader's refusal of a compare-and-set that lost the race reaches the follower as a code.
+  const lost = await settle(h, h.app(follower)!.node.setConfig(text, 1));
+  assert.ok(lost.ok && !lost.result.ok && lost.result.code === 'stale-epoch', JSON.stringify(lost));
   assert.ok(events.some((e) => e.entity === 'config' && e.field === 'epoch' && e.new === '2'));
 
   const lock = await settle(h, f.admin('su', 'web3', 'lock'));

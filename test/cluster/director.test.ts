@@ -144,7 +144,7 @@ describe('director on the simulator', () => {
       return out!.v;
     };
     const stale = await settle(follower.node.setConfig(clusterConfig(h.names, true), 0));
-    assert.deepEqual(stale, { ok: true, result: { ok: false, error: 'config epoch is 1, not 0' } });
+    assert.deepEqual(stale, { ok: true, result: { ok: false, code: 'stale-epoch', error: 'config epoch is 1, not 0' } });
     const grown = await settle(follower.node.setConfig(clusterConfig(h.names, true), 1));
     assert.deepEqual(grown, { ok: true, result: { ok: true, epoch: 2 } });
     const bad = await settle(follower.node.admin('lock', { type: 'su', name: 'no-such-su' }));

@@ -97,7 +97,7 @@ describe('cluster FSM entries', () => {
     const fsm = formed();
     assert.equal(fsm.state.epoch, 1);
     const stale = fsm.applyEntry({ type: 'config-set', time: t(), text: CONF, expectEpoch: 0 });
-    assert.deepEqual(stale, { ok: false, error: 'config epoch is 1, not 0' });
+    assert.deepEqual(stale, { ok: false, code: 'stale-epoch', error: 'config epoch is 1, not 0' });
     const bad = fsm.applyEntry({ type: 'config-set', time: t(), text: 'group {\n\tname = g\n\tmodel = 3n\n}\n', expectEpoch: 1 });
     assert.ok(!bad.ok && /groups\.conf:3/.test(bad.error), JSON.stringify(bad));
     assert.equal(fsm.state.epoch, 1);
@@ -156,7 +156,7 @@ describe('cluster FSM entries', () => {
     const timers = Object.entries(fsm.state.timers);
     assert.ok(timers.length > 0, 'a probation timer is armed');
     const [id, at] = timers[0]!;
-    assert.deepEqual(fsm.applyEntry({ type: 'timer', time: t(), id, at: at + 1 }), { ok: false, error: `timer ${id}: stale` });
+    assert.deepEqual(fsm.applyEntry({ type: 'timer', time: t(), id, at: at + 1 }), { ok: false, code: 'stale-timer', error: `timer ${id}: stale` });
     assert.ok(fsm.applyEntry({ type: 'timer', time: at, id, at }).ok);
     assert.equal(fsm.state.timers[id], undefined);
     assert.ok(!fsm.applyEntry({ type: 'timer', time: at, id, at }).ok, 'fires once');

@@ -6,21 +6,8 @@
 import fc from 'fast-check';
 import { DURATION_MAX, INT_MAX } from '../../src/model/schema.js';
 import { groupDefaults, siStandbyDefault } from '../../src/model/build.js';
-import type {
-  AdminState,
-  AmfModel,
-  CompCategory,
-  CompConfig,
-  CompKind,
-  HealthcheckConfig,
-  NodeConfig,
-  Recovery,
-  RedundancyModel,
-  SgConfig,
-  SiConfig,
-  SourceLoc,
-  SuConfig,
-} from '../../src/model/types.js';
+import type { AmfModel, CompConfig, CompKind, HealthcheckConfig, NodeConfig, SgConfig, SiConfig, SourceLoc, SuConfig } from '../../src/model/types.js';
+import type { AdminState, CompCategory, Recovery, RedundancyModel } from '../../src/model/vocabulary.js';
 
 const loc: SourceLoc = { file: 'gen', line: 1, col: 1 };
 

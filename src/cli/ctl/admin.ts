@@ -3,10 +3,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { type ApiClient, type ConnectionOptions, fail, withClient, withConnection } from './client.js';
 import { EXIT } from './exit.js';
 import { asCtlIo, type CtlIo } from './io.js';
-import type { AdminKind, GroupView, NodeView } from '../../api/backend.js';
-import { ADMIN_KINDS, ADMIN_OPS } from '../../api/schemas.js';
-import type { AdminOp } from '../../amf/commands.js';
-import { RECOVERIES } from '../../model/schema.js';
+import type { GroupView, NodeView } from '../../api/backend.js';
+import { ADMIN_KINDS, ADMIN_OPS, AdminKind, AdminOp, RECOVERIES } from '../../model/vocabulary.js';
 import type { Recovery } from '../../model/index.js';
 import type { CliIo } from '../config/io.js';
 
@@ -17,12 +15,12 @@ import type { CliIo } from '../config/io.js';
 export async function resolveEntity(client: ApiClient, entity: string, io: CtlIo): Promise<{ kind: AdminKind; name: string } | number> {
   const slash = entity.indexOf('/');
   if (slash > 0) {
-    const kind = entity.slice(0, slash) as AdminKind;
-    if (!ADMIN_KINDS.includes(kind)) {
-      io.stderr(`amfctl: unknown entity kind ${JSON.stringify(kind)}: use one of ${ADMIN_KINDS.join(', ')} (e.g. su/SU_1)\n`);
+    const kind = AdminKind.safeParse(entity.slice(0, slash));
+    if (!kind.success) {
+      io.stderr(`amfctl: unknown entity kind ${JSON.stringify(entity.slice(0, slash))}: use one of ${ADMIN_KINDS.join(', ')} (e.g. su/SU_1)\n`);
       return EXIT.usage;
     }
-    return { kind, name: entity.slice(slash + 1) };
+    return { kind: kind.data, name: entity.slice(slash + 1) };
   }
   const [nodes, groups] = await Promise.all([client.get<{ nodes: NodeView[] }>('/v1/nodes'), client.get<{ groups: GroupView[] }>('/v1/groups')]);
   if (!nodes.ok) return fail(nodes.error, io);
@@ -62,8 +60,9 @@ export async function reportError(client: ApiClient, component: string, recovery
 }
 
 function opArg(v: string): AdminOp {
-  if (!(ADMIN_OPS as string[]).includes(v)) throw new InvalidArgumentError(`one of ${ADMIN_OPS.join(', ')}`);
-  return v as AdminOp;
+  const op = AdminOp.safeParse(v);
+  if (!op.success) throw new InvalidArgumentError(`one of ${ADMIN_OPS.join(', ')}`);
+  return op.data;
 }
 
 export function adminCommand(base: CliIo, done: (code: number) => void): Command {

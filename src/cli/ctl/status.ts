@@ -8,6 +8,7 @@ import { EXIT } from './exit.js';
 import { asCtlIo, type CtlIo } from './io.js';
 import type { GroupView, NodeView, StatusView } from '../../api/backend.js';
 import { type ApiEvent, formatEvent } from '../../api/events.js';
+import { FAILED_PRESENCE_STATES } from '../../model/vocabulary.js';
 import type { CliIo } from '../config/io.js';
 import { type Result, err, ok } from '../../util/result.js';
 
@@ -25,7 +26,7 @@ const RECENT = 10;
 const LOOKBACK = 2000;
 
 function isFailure(e: ApiEvent): boolean {
-  return e.kind === 'escalation' || (e.field === 'oper' && e.new === 'disabled') || (e.field === 'presence' && /failed/.test(String(e.new))) || (e.kind === 'membership' && /^down/.test(e.new ?? ''));
+  return e.kind === 'escalation' || (e.field === 'oper' && e.new === 'disabled') || (e.field === 'presence' && FAILED_PRESENCE_STATES.some((p) => p === e.new)) || (e.kind === 'membership' && /^down/.test(e.new ?? ''));
 }
 
 export async function loadStatus(client: ApiClient): Promise<Result<StatusSnapshot, ClientError>> {
