@@ -130,10 +130,22 @@ export class ClusterApiBackend implements ApiBackend {
     return e ? err(e) : ok({ text: s.configText, epoch: s.epoch, lastChange: lastConfigChange(s.changes.records) });
   }
 
+  /**
+   * The compare-and-set is decided where the epoch is committed: by the FSM, in log order (the
+   * entry carries `expectEpoch`). This replica answers `stale` itself only when that is certain: an
+   * epoch below the one it applied is stale everywhere (epochs only grow). An epoch above it means
+   * this replica is behind, never that the client is (it got that epoch from a reply, after the
+   * commit): it first catches up with the leader's commit index (a read barrier), so the check,
+   * the dry-run plan and the reported changes all start from the state the client named.
+   */
   async putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>> {
     const loaded = loadConfig(text, CONFIG_FILE);
     if (!loaded.ok) return ok({ kind: 'invalid', errors: loaded.error.map((e) => ({ file: e.file, line: e.line, col: e.col, message: e.message })) });
     const fsm = this.node.fsm;
+    if (ifMatch > fsm.state.epoch) {
+      const behind = await this.readable({ consistent: true });
+      if (behind) return err(behind);
+    }
     if (ifMatch !== fsm.state.epoch) return ok({ kind: 'stale', epoch: fsm.state.epoch });
     const changes = diffModels(fsm.model, loaded.value);
     if (dryRun) {
@@ -143,8 +155,11 @@ export class ClusterApiBackend implements ApiBackend {
     const r = await this.node.setConfig(text, ifMatch);
     const failed = this.failure(r);
     if (failed) {
-      // The compare-and-set lost to a change committed after our check.
-      if (r.ok && !r.result.ok && r.result.code === 'stale-epoch') return ok({ kind: 'stale', epoch: this.node.fsm.state.epoch });
+      // The compare-and-set lost at the apply, to a change committed meanwhile: the error names its epoch.
+      if (r.ok && !r.result.ok && r.result.code === 'stale-epoch') {
+        const committed = /^config epoch is (\d+)/.exec(r.result.error);
+        return ok({ kind: 'stale', epoch: Math.max(Number(committed?.[1] ?? 0), fsm.state.epoch) });
+      }
       return err(failed);
     }
     await this.caughtUp();

@@ -137,3 +137,41 @@ test('cluster backend: views, dry run, CAS from a follower, stale epoch, admin, 
   assert.ok(caughtUp, 'the healed follower serves consistent reads again');
   assert.deepEqual(h.violations, []);
 });
+
+test('a lagging follower forwards a compare-and-set carrying a newer epoch to the leader (no false stale); an older one is stale at once', async () => {
+  const h = new ClusterHarness({ seed: 11, nodes: 3 });
+  assert.ok(await h.sim.runUntil(() => h.formed(), 30_000), 'formed');
+  const text = clusterConfig(h.names);
+  assert.ok(await h.setConfig(text));
+  await h.sim.runFor(2000);
+  const leader = h.leader()!.node.name;
+  const follower = h.names.find((n) => n !== leader)!;
+  const l = backendOf(h, leader);
+  const f = backendOf(h, follower);
+  const next = clusterConfig(h.names, true);
+  // Everything from the leader reaches this follower 150 ms late: it applies every commit late.
+  h.sim.links.setLink(leader, follower, { latencyMs: 150 }, false);
+  let epoch = 1;
+  for (let i = 0; i < 6; i++) {
+    // Written through the leader; the answer comes as soon as the leader applied it, before any
+    // follower has heard the new commit index.
+    const w = await settle(h, l.putConfig(i % 2 === 0 ? next : text, epoch, false));
+    assert.ok(w.ok && w.value.kind === 'committed', JSON.stringify(w));
+    epoch = w.value.epoch;
+    assert.ok(h.app(follower)!.node.fsm.state.epoch < epoch, 'the follower is behind when the next write arrives');
+    // The client carries the epoch of that reply to a follower that has not applied it yet.
+    const dry = await settle(h, f.putConfig(i % 2 === 0 ? text : next, epoch, true));
+    assert.ok(dry.ok && dry.value.kind === 'dry-run' && dry.value.epoch === epoch, `dry run ${i}: ${JSON.stringify(dry)}`);
+    const fw = await settle(h, l.putConfig(i % 2 === 0 ? next : text, epoch, false));
+    assert.ok(fw.ok && fw.value.kind === 'committed', JSON.stringify(fw));
+    epoch = fw.value.epoch;
+    assert.ok(h.app(follower)!.node.fsm.state.epoch < epoch);
+    const r = await settle(h, f.putConfig(i % 2 === 0 ? text : next, epoch, false));
+    assert.ok(r.ok && r.value.kind === 'committed' && r.value.epoch === epoch + 1, `write ${i} through the lagging follower: ${JSON.stringify(r)}`);
+    epoch = r.value.epoch;
+  }
+  // An epoch below what the follower has applied is stale wherever it is checked: answered at once.
+  const stale = await f.putConfig(text, epoch - 1, false);
+  assert.ok(stale.ok && stale.value.kind === 'stale' && stale.value.epoch === epoch, JSON.stringify(stale));
+  assert.deepEqual(h.violations, []);
+});
