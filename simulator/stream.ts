@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
+import { AdmissionGate, type Admission } from '../src/runtime/admission.js';
 import type {
+  ListenOptions,
   StreamAddress,
   StreamCloseInfo,
   StreamConnectError,
@@ -79,7 +81,7 @@ export class StreamFabric {
    */
   network(node: string, domain: Domain): StreamNetwork {
     return {
-      listen: (address, opts) => (address.startsWith(UNIX) ? this.listenUnix(node, domain, address, opts?.maxFrameSize) : this.listen(node, domain, address, opts?.maxFrameSize)),
+      listen: (address, opts = {}) => (address.startsWith(UNIX) ? this.listenUnix(node, domain, address, opts) : this.listen(node, domain, address, opts)),
       connect: (address, opts) => (address.startsWith(UNIX) ? this.connectUnix(node, domain, address) : this.connect(node, domain, address, opts.timeoutMs)),
     };
   }
@@ -112,7 +114,7 @@ export class StreamFabric {
     this.world.trace.record('stream.unlisten', l.address);
   }
 
-  private listen(node: string, domain: Domain, address: StreamAddress, maxFrameSize: number | undefined): Promise<StreamListener> {
+  private listen(node: string, domain: Domain, address: StreamAddress, opts: ListenOptions): Promise<StreamListener> {
     const hp = parseAddress(address);
     if (!hp) return Promise.reject(new Error(`stream listen: bad address '${address}'`));
     if (hp.host !== node) return Promise.reject(new Error(`stream listen: '${address}' is not an address of node ${node}`));
@@ -120,7 +122,7 @@ export class StreamFabric {
     const port = hp.port !== 0 ? hp.port : this.ports.allocate(node, (p) => this.usedPorts.has(`${node}:${p}`));
     const bound = `${node}:${port}`;
     if (this.usedPorts.has(bound)) return Promise.reject(new Error(`stream listen: ${bound} is in use (EADDRINUSE)`));
-    const l = new SimListener(this, node, domain, bound, bound, maxFrameSize);
+    const l = new SimListener(this, node, domain, bound, bound, opts);
     this.listeners.set(bound, l);
     this.usedPorts.add(bound);
     this.world.trace.record('stream.listen', bound);
@@ -131,7 +133,7 @@ export class StreamFabric {
    * Listen on a Unix socket of the node's machine: its file is created in the machine's file
    * system (its directory must exist, nothing may be there) and removed by close(), not by a crash.
    */
-  private listenUnix(node: string, domain: Domain, address: StreamAddress, maxFrameSize: number | undefined): Promise<StreamListener> {
+  private listenUnix(node: string, domain: Domain, address: StreamAddress, opts: ListenOptions): Promise<StreamListener> {
     const path = address.slice(UNIX.length);
     const files = this.world.files(node);
     if (!path.startsWith('/') || !files) return Promise.reject(new Error(`stream listen: bad address '${address}'`));
@@ -139,7 +141,7 @@ export class StreamFabric {
     const bound = files.bindSocket(path);
     if (!bound.ok) return Promise.reject(new Error(`stream listen: ${bound.error}`));
     const key = unixKey(node, path);
-    const l = new SimListener(this, node, domain, address, key, maxFrameSize, () => files.remove(path));
+    const l = new SimListener(this, node, domain, address, key, opts, () => files.remove(path));
     this.listeners.set(key, l);
     this.world.trace.record('stream.listen', node, address);
     return Promise.resolve(l);
@@ -164,7 +166,7 @@ export class StreamFabric {
           return;
         }
         const client = new Endpoint(this, node, domain, address, address);
-        const server = new Endpoint(this, node, listener.domain, address, address, listener.maxFrameSize);
+        const server = new Endpoint(this, node, listener.domain, address, address, listener.options.maxFrameSize);
         client.peer = server;
         server.peer = client;
         this.endpoints.add(client);
@@ -224,7 +226,7 @@ export class StreamFabric {
             return;
           }
           const client = new Endpoint(this, node, domain, local, address);
-          const server = new Endpoint(this, host, hostDomain, address, local, listener.maxFrameSize);
+          const server = new Endpoint(this, host, hostDomain, address, local, listener.options.maxFrameSize);
           client.peer = server;
           server.peer = client;
           this.endpoints.add(client);
@@ -246,6 +248,7 @@ class SimListener implements StreamListener {
   private handler: ((conn: StreamConnection) => void) | undefined;
   private backlog: Endpoint[] = [];
   private closed = false;
+  private readonly gate: AdmissionGate;
 
   constructor(
     private readonly fabric: StreamFabric,
@@ -254,11 +257,16 @@ class SimListener implements StreamListener {
     readonly address: StreamAddress,
     /** Its key in the fabric's listener table (the address, or node and path for a Unix socket). */
     readonly key: string,
-    /** The listen option: accepted connections take frames up to this size (else the node's limit). */
-    readonly maxFrameSize?: number,
+    /** maxFrameSize: accepted connections take frames up to this size (else the node's limit). */
+    readonly options: ListenOptions,
     /** What close() does besides (a Unix socket's file is removed). */
     private readonly onClose: () => void = () => undefined,
-  ) {}
+  ) {
+    this.gate = new AdmissionGate(options, (ms, fn) => {
+      const ev = fabric.world.scheduler.schedule(ms, domain, fn);
+      return { cancel: () => (ev.cancelled = true) };
+    });
+  }
 
   onConnection(handler: (conn: StreamConnection) => void): void {
     this.handler = handler;
@@ -268,6 +276,13 @@ class SimListener implements StreamListener {
   }
 
   accept(conn: Endpoint): void {
+    const a = this.gate.enter(conn.remoteAddress, () => conn.drop('not admitted within the handshake deadline', 'error'));
+    if (typeof a === 'string') {
+      this.fabric.world.trace.record('stream.refused-at-accept', this.address, conn.remoteAddress, a);
+      conn.close();
+      return;
+    }
+    conn.gate(a);
     if (this.handler) this.dispatch(this.handler, conn);
     else this.backlog.push(conn);
   }
@@ -318,6 +333,8 @@ class Endpoint implements StreamConnection {
   private inFlight = 0;
   private needDrain = false;
   private finSent = false;
+  /** Its listener's admission (handshake limits); none on outgoing connections. */
+  private admission: Admission | undefined;
 
   constructor(
     private readonly fabric: StreamFabric,
@@ -332,6 +349,14 @@ class Endpoint implements StreamConnection {
   get maxFrameSize(): number {
     const node = this.fabric.maxFrameSizeOf(this.node);
     return this.frameLimit === undefined ? node : Math.min(this.frameLimit, node);
+  }
+
+  gate(a: Admission): void {
+    this.admission = a;
+  }
+
+  admit(): void {
+    if (!this.closed) this.admission?.admit();
   }
 
   send(frame: Uint8Array): boolean {
@@ -379,9 +404,21 @@ class Endpoint implements StreamConnection {
     this.finish(detail ? { reason, detail } : { reason });
   }
 
+  /** This side gives up on the connection (as a destroyed socket): the peer sees it closed. */
+  drop(detail: string, reason: StreamCloseInfo['reason']): void {
+    if (this.closed) return;
+    this.abort(detail, reason);
+    const peer = this.peer;
+    if (peer) {
+      const back = this.fabric.world.links.delay(this.node, peer.node, false);
+      this.fabric.world.scheduler.schedule(back, SYSTEM, () => peer.remoteGone());
+    }
+  }
+
   /** The host crashed: no callbacks, nothing more sent. */
   destroy(): void {
     this.closed = true;
+    this.admission?.leave();
     this.closeHandler = undefined;
     this.stalled = [];
     this.fabric.forget(this);
@@ -390,6 +427,7 @@ class Endpoint implements StreamConnection {
   private finish(info: StreamCloseInfo): void {
     this.closed = true;
     this.closeInfo = info;
+    this.admission?.leave();
     this.fabric.world.trace.record('stream.close', this.localAddress, this.remoteAddress, info.reason);
     if (this.stalled.length === 0) this.fabric.forget(this);
     this.fabric.world.scheduler.schedule(0, this.domain, () => this.notifyClose());
@@ -475,13 +513,9 @@ class Endpoint implements StreamConnection {
       if (this.closeInfo?.reason !== 'local' && this.closeInfo?.reason !== 'peer') this.peer?.abort('connection reset by peer');
       return;
     }
-    if (frame.length > this.maxFrameSize) {
-      this.abort(`frame of ${frame.length} bytes exceeds ${this.maxFrameSize}`, 'frame-too-large');
-      const peer = this.peer;
-      if (peer) {
-        const back = this.fabric.world.links.delay(this.node, peer.node, false);
-        this.fabric.world.scheduler.schedule(back, SYSTEM, () => peer.remoteGone());
-      }
+    const limit = this.admission?.frameLimit(this.maxFrameSize) ?? this.maxFrameSize;
+    if (frame.length > limit) {
+      this.drop(`frame of ${frame.length} bytes exceeds ${limit}`, 'frame-too-large');
       return;
     }
     const handler = this.frameHandler;

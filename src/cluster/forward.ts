@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { RaftError } from '../raft/driver/types.js';
 import type { Clock } from '../runtime/ports/clock.js';
-import type { StreamConnection, StreamNetwork } from '../runtime/ports/stream.js';
+import type { ListenOptions, StreamConnection, StreamNetwork } from '../runtime/ports/stream.js';
 import { err, ok, type Result } from '../util/result.js';
 import { decode, encode } from './codec.js';
 import { validateEntry, type ClusterEntry } from './entries.js';
@@ -35,6 +35,16 @@ export const notDone = (code: SubmitError, error: string = code): ClientResult =
 
 const CLIENT_TYPES = new Set(['config-set', 'admin', 'operator-report']);
 
+/**
+ * The rpc listener's limits. In clear the request is all a client sends, so it is the handshake:
+ * at most 2 MiB (the API takes bodies up to 1 MiB) within 10 s; the connection is admitted once the
+ * request validates, and closes after the answer. Sealed, the seal's handshake comes first.
+ */
+export const RPC_LISTEN_OPTIONS: ListenOptions = {
+  handshake: { maxFrameSize: 2 * 1024 * 1024, timeoutMs: 10_000, maxPending: 64, maxPendingPerHost: 16 },
+  maxConnections: 256,
+};
+
 export function validateRequest(x: unknown): Result<ClientRequest, string> {
   if (typeof x !== 'object' || x === null) return err('request: not an object');
   const t = (x as { type?: unknown }).type;
@@ -56,6 +66,7 @@ export function serveForwarded(conn: StreamConnection, handle: (req: ClientReque
       conn.close();
       return;
     }
+    conn.admit();
     void handle(req.value).then((r) => {
       if (!conn.closed) conn.send(encode(r));
       conn.close();

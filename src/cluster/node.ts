@@ -23,7 +23,7 @@ import { changesSince } from './changelog.js';
 import { Director } from './director.js';
 import type { ClusterEntry } from './entries.js';
 import type { CommandExecutor, Fencer } from './executor.js';
-import { forward, notDone, serveForwarded, type ClientRequest, type ClientResult } from './forward.js';
+import { forward, notDone, RPC_LISTEN_OPTIONS, serveForwarded, type ClientRequest, type ClientResult } from './forward.js';
 import { bootstrapServers, nextMembershipChange, type MemberInfo } from './formation.js';
 import { ClusterFsm } from './fsm.js';
 import { NodeRuntime, type NodePhase } from './node-runtime.js';
@@ -165,7 +165,7 @@ export class ClusterNode {
     this.rpcStream = sealedStreamNetwork(p.stream, seal, 'rpc');
     this.socket = await sealedDatagramNetwork(p.datagram, seal, 'lease').bind(o.bind.rpc);
     this.socket.onMessage((data, from) => this.onDatagram(data, from));
-    this.rpcListener = await this.rpcStream.listen(o.bind.rpc);
+    this.rpcListener = await this.rpcStream.listen(o.bind.rpc, RPC_LISTEN_OPTIONS);
     this.rpcListener.onConnection((conn) =>
       serveForwarded(conn, (req) => this.proposeHere(req), (why) => {
         this.dropped.inc({ reason: 'bad-request' });

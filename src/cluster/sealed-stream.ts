@@ -30,6 +30,11 @@ const OPEN_HAS_NONCES = 'an open connection has both nonces';
 const CLIENT_HAS_NONCE = 'a client draws its nonce when it is built';
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2000;
+/** The largest handshake message (a sealed 16-byte nonce), with room to spare: all a stranger may send. */
+export const HANDSHAKE_FRAME_LIMIT = 256;
+/** Handshakes in progress at once on a listener, and from one host, when the caller sets no limits. */
+const DEFAULT_PENDING = 64;
+const DEFAULT_PENDING_PER_HOST = 8;
 
 export interface SealedStreamOptions {
   /** A peer that has not completed the handshake by then is dropped. */
@@ -118,6 +123,9 @@ class SealedConnection implements StreamConnection {
     if (this.state !== 'closed') this.inner.close();
   }
 
+  /** Nothing to do: a sealed connection reaches its user only once its handshake proved the peer. */
+  admit(): void {}
+
   private receive(frame: Uint8Array): void {
     if (this.state === 'closed') return;
     if (this.state === 'open') return this.receiveData(frame);
@@ -153,6 +161,7 @@ class SealedConnection implements StreamConnection {
   private established(): void {
     this.state = 'open';
     this.timer.cancel();
+    this.inner.admit();
     this.settle(ok(undefined));
   }
 
@@ -174,6 +183,9 @@ class SealedConnection implements StreamConnection {
   }
 
   private ended(info: StreamCloseInfo): void {
+    // The inner connection refused something before the handshake was done (a frame far bigger
+    // than any handshake message): counted like any other refusal, before anything was decoded.
+    if (this.state === 'handshake' && info.reason === 'frame-too-large') this.seal.refuse(this.channel, 'handshake-frame-too-large', this.inner.remoteAddress, info.detail ?? '');
     this.state = 'closed';
     this.timer.cancel();
     this.closeInfo = this.failure ?? info;
@@ -238,9 +250,18 @@ export function sealedStreamNetwork(inner: StreamNetwork, seal: SealContext, cha
   const handshakeMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   assert(handshakeMs > 0, 'sealed stream: handshake timeout must be positive');
   return {
-    async listen(address: StreamAddress, o?: ListenOptions): Promise<StreamListener> {
-      const l = await inner.listen(address, o?.maxFrameSize === undefined ? o : { ...o, maxFrameSize: o.maxFrameSize + SEAL_OVERHEAD });
-      return new SealedListener(l, seal, channel, handshakeMs);
+    async listen(address: StreamAddress, o: ListenOptions = {}): Promise<StreamListener> {
+      // Until its handshake is done a connection carries nothing but handshake messages.
+      const deadline = Math.min(handshakeMs, o.handshake?.timeoutMs ?? handshakeMs);
+      const handshake = {
+        maxFrameSize: HANDSHAKE_FRAME_LIMIT,
+        // A backstop: the sealed connection's own timer (which counts the refusal) fires first.
+        timeoutMs: deadline + 1000,
+        maxPending: o.handshake?.maxPending ?? DEFAULT_PENDING,
+        maxPendingPerHost: o.handshake?.maxPendingPerHost ?? DEFAULT_PENDING_PER_HOST,
+      };
+      const l = await inner.listen(address, { ...o, handshake, ...(o.maxFrameSize === undefined ? {} : { maxFrameSize: o.maxFrameSize + SEAL_OVERHEAD }) });
+      return new SealedListener(l, seal, channel, deadline);
     },
     async connect(address: StreamAddress, o: { readonly timeoutMs: number }): Promise<Result<StreamConnection, StreamConnectError>> {
       const started = seal.clock.now();

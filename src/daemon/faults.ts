@@ -69,7 +69,7 @@ export class PartitionHook {
 
   private stream(inner: StreamNetwork): StreamNetwork {
     return {
-      listen: (address) => inner.listen(address),
+      listen: (address, options) => inner.listen(address, options),
       connect: async (address, options) => {
         if (this.isBlocked(address)) return err({ kind: 'unreachable', address, detail: 'partitioned by AMFD_FAULT_FILE' });
         const r = await inner.connect(address, options);

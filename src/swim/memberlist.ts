@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../runtime/ports/clock.js';
 import type { DatagramNetwork, DatagramSocket } from '../runtime/ports/datagram.js';
 import type { Logger, Registry } from '../runtime/ports/observability.js';
 import type { Random } from '../runtime/ports/random.js';
-import type { StreamConnection, StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
+import type { ListenOptions, StreamConnection, StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { SwimConfig } from './config.js';
 import { SwimCore, type CoreStats, type MemberView, type SwimEvent } from './core.js';
@@ -43,11 +43,27 @@ const BIND_ATTEMPTS = 8;
 /** At most one warning per drop reason per this period (the metric counts every drop). */
 const DROP_LOG_PERIOD_MS = 10_000;
 /**
- * Push-pull connections served at once (memberlist's maxPushPullRequests): each may hold a frame
- * of up to maxFrameSize for streamTimeoutMs, so without a cap a flood of connections is unbounded
+ * Push-pull connections served at once (memberlist's maxPushPullRequests), and from one host:
+ * each may hold a frame for streamTimeoutMs, so without a cap a flood of connections is unbounded
  * memory. Legitimate load is about one per member per push-pull interval, plus joins.
  */
 export const MAX_SERVED_PUSH_PULLS = 128;
+export const MAX_SERVED_PUSH_PULLS_PER_HOST = 16;
+/**
+ * The largest push-pull request served: a member's whole state, about 900 bytes per member at
+ * worst (name, address, 512 bytes of metadata), so 1 MiB holds more than 1000 members.
+ */
+export const MAX_PUSH_PULL_FRAME = 1024 * 1024;
+
+/**
+ * The push-pull listener's limits. A push-pull has no handshake: its one request is all a client
+ * sends, so the connection is never admitted, and closes at the deadline at the latest.
+ */
+function pushPullListenOptions(config: SwimConfig): ListenOptions {
+  return {
+    handshake: { maxFrameSize: MAX_PUSH_PULL_FRAME, timeoutMs: config.streamTimeoutMs, maxPending: MAX_SERVED_PUSH_PULLS, maxPendingPerHost: MAX_SERVED_PUSH_PULLS_PER_HOST },
+  };
+}
 
 /**
  * The SWIM driver: runs a SwimCore over the runtime ports. Datagrams carry probes and gossip,
@@ -63,7 +79,6 @@ export class Memberlist {
   private readonly eventListeners: Array<(e: SwimEvent) => void> = [];
   private readonly userListeners: Array<(m: UserMessage) => void> = [];
   private readonly openConnections = new Set<StreamConnection>();
-  private served = 0;
   private readonly lastDropLog = new Map<DropReason, number>();
 
   private constructor(
@@ -93,7 +108,7 @@ export class Memberlist {
     if (o.name.length === 0 || o.name.length > WIRE_LIMITS.maxName) return err(`swim: name must be 1..${WIRE_LIMITS.maxName} characters`);
     const metaMax = Math.min(o.config.metaMaxSize, WIRE_LIMITS.maxMeta);
     if (o.meta && o.meta.length > metaMax) return err(`swim: metadata of ${o.meta.length} bytes exceeds ${metaMax}`);
-    const bound = await bindBoth(ports, o.bind);
+    const bound = await bindBoth(ports, o.bind, pushPullListenOptions(o.config));
     if (!bound.ok) return bound;
     const { socket, listener } = bound.value;
     if (!o.advertise && /^(0\.0\.0\.0|\[?::\]?):/.test(socket.address)) {
@@ -313,20 +328,16 @@ export class Memberlist {
     return done('ok');
   }
 
-  /** The server side: answer with our state (taken before merging theirs), merge, let the client close. */
+  /**
+   * The server side: answer with our state (taken before merging theirs), merge, let the client
+   * close. The listener's limits (pushPullListenOptions) close it at streamTimeoutMs at the latest.
+   */
   private onConnection(c: StreamConnection): void {
     if (this.stopped) return c.close();
-    if (this.served >= MAX_SERVED_PUSH_PULLS) {
-      this.drop('busy', c.remoteAddress, `push-pull: ${this.served} connections already being served`);
-      return c.close();
-    }
-    this.served++;
     this.openConnections.add(c);
-    const timer = this.ports.clock.setTimer(this.config.streamTimeoutMs, () => c.close());
-    c.onClose(() => {
-      timer.cancel();
-      this.served--;
+    c.onClose((info) => {
       this.openConnections.delete(c);
+      if (info.reason === 'frame-too-large') this.drop('oversize', c.remoteAddress, `push-pull: ${info.detail ?? 'frame too large'}`);
     });
     let answered = false;
     c.onFrame((f) => {
@@ -375,6 +386,7 @@ export class Memberlist {
 async function bindBoth(
   ports: SwimPorts,
   bind: string,
+  listen: ListenOptions,
 ): Promise<Result<{ socket: DatagramSocket; listener: StreamListener }, string>> {
   const wantsAny = bind.endsWith(':0');
   let last = '';
@@ -386,7 +398,7 @@ async function bindBoth(
       return err(`swim: cannot bind UDP ${bind}: ${(e as Error).message}`);
     }
     try {
-      const listener = await ports.stream.listen(socket.address);
+      const listener = await ports.stream.listen(socket.address, listen);
       return ok({ socket, listener });
     } catch (e) {
       last = (e as Error).message;

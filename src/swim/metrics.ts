@@ -4,8 +4,8 @@ import type { CoreStats } from './core.js';
 import type { MemberState } from './messages.js';
 
 /** Why an incoming packet or frame was thrown away (the `reason` label). */
-/** `busy`: a push-pull connection refused because MAX_SERVED_PUSH_PULLS were already being served. */
-export type DropReason = 'version' | 'label' | 'plaintext' | 'encrypted' | 'decrypt' | 'truncated' | 'decode' | 'stopped' | 'busy';
+/** `oversize`: a push-pull request above MAX_PUSH_PULL_FRAME, refused at its header (nothing buffered). */
+export type DropReason = 'version' | 'label' | 'plaintext' | 'encrypted' | 'decrypt' | 'truncated' | 'decode' | 'stopped' | 'oversize';
 
 export interface SwimMetrics {
   readonly packetsReceived: Counter;

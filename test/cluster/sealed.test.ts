@@ -176,6 +176,7 @@ class Tap implements StreamNetwork {
       onDrain: (h) => conn.onDrain(h),
       onClose: (h) => conn.onClose(h),
       close: () => conn.close(),
+      admit: () => conn.admit(),
     };
     return { ok: true, value: tapped };
   };

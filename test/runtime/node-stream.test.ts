@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { NodeStreamNetwork } from '../../src/runtime/node/stream.js';
 import type { StreamConnection } from '../../src/runtime/ports/stream.js';
@@ -108,4 +109,47 @@ test('a listener may accept smaller frames than its network (never larger)', asy
   b.value.close();
   await small.close();
   await big.close();
+});
+
+test('incomplete frames of all connections together stay within the receive budget; a frame that does not fit closes its connection', async () => {
+  const KiB = 1024;
+  const q = quietPorts();
+  const net = new NodeStreamNetwork({ ...q, maxFrameSize: 256 * KiB, receiveBudget: 512 * KiB });
+  const listener = await net.listen('127.0.0.1:0');
+  const accepted: StreamConnection[] = [];
+  listener.onConnection((c) => accepted.push(c));
+  const port = Number(listener.address.split(':')[1]);
+  const sockets: Socket[] = [];
+  /** A raw client that announces a 256 KiB frame and sends 100 KiB of it. */
+  const partial = async (): Promise<{ closed: () => boolean }> => {
+    let closed = false;
+    const s = connect({ host: '127.0.0.1', port });
+    s.on('error', () => undefined);
+    s.on('close', () => (closed = true));
+    sockets.push(s);
+    await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(256 * KiB, 0);
+    s.write(Buffer.concat([header, Buffer.alloc(100 * KiB)]));
+    return { closed: () => closed };
+  };
+  try {
+    const a = await partial();
+    const b = await partial();
+    await realHarness.waitFor(() => net.receiveBuffered === 512 * KiB, 2000, 'two reservations');
+    const c = await partial();
+    await realHarness.waitFor(c.closed, 2000, 'the third frame does not fit: closed');
+    assert.ok(!a.closed() && !b.closed());
+    sockets[0]?.destroy();
+    await realHarness.waitFor(() => net.receiveBuffered === 256 * KiB, 2000, 'a closed connection gives its reservation back');
+    const d = await partial();
+    await realHarness.waitFor(() => net.receiveBuffered === 512 * KiB, 2000, 'room again');
+    assert.ok(!d.closed());
+    const events = await q.metrics.getSingleMetric('amfd_stream_events_total')?.get();
+    assert.equal(events?.values.find((v) => v.labels.kind === 'receive-budget')?.value, 1);
+  } finally {
+    for (const s of sockets) s.destroy();
+    for (const c of accepted) c.close();
+    await listener.close();
+  }
 });

@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../../runtime/ports/clock.js';
 import type { Logger } from '../../runtime/ports/observability.js';
-import type { StreamConnection, StreamListener, StreamNetwork } from '../../runtime/ports/stream.js';
+import type { ListenOptions, StreamConnection, StreamListener, StreamNetwork } from '../../runtime/ports/stream.js';
 import { validateMessage } from '../core/validate.js';
 import type { Message, NodeId } from '../core/types.js';
 import { packr } from '../storage/codec.js';
@@ -36,6 +36,18 @@ class Peer {
 }
 
 const MAX_HELLO_FIELD = 256;
+
+/**
+ * Until its hello, a connection is a stranger's: it may send one small frame (a hello is at most
+ * ~530 bytes), within a deadline, and only so many strangers at once (per host and in all). Then
+ * at most this many connections stay open (a cluster needs one per peer, a few more on reconnects).
+ * Without them one peer could make the leader buffer 16 MiB per connection with no end (issue 25:
+ * 20 half-sent frames took it from 98 to 394 MB).
+ */
+export const RAFT_LISTEN_OPTIONS: ListenOptions = {
+  handshake: { maxFrameSize: 4096, timeoutMs: 5000, maxPending: 64, maxPendingPerHost: 16 },
+  maxConnections: 256,
+};
 
 /** The first frame on a connection: who is calling and where it listens (hashicorp's RPCHeader). */
 function parseHello(v: unknown): { id: NodeId; address: string } | undefined {
@@ -79,7 +91,7 @@ export class StreamTransport implements Transport {
   }
 
   static async listen(net: StreamNetwork, address: string, clock: Clock, logger: Logger, metrics: Registry, options: StreamTransportOptions): Promise<StreamTransport> {
-    const listener = await net.listen(address);
+    const listener = await net.listen(address, RAFT_LISTEN_OPTIONS);
     return new StreamTransport(listener, net, clock, logger, metrics, options);
   }
 
@@ -215,6 +227,7 @@ export class StreamTransport implements Transport {
           return;
         }
         caller = hello.id;
+        conn.admit();
         if (hello.address !== '') this.addressHandler(hello.id, hello.address);
         return;
       }

@@ -12,23 +12,60 @@ export function frameHeader(length: number): Buffer {
   return h;
 }
 
-/** The frames completed by a chunk; tooLarge is the announced length of an oversized frame after them. */
+/**
+ * The completed frames of a chunk; tooLarge is the announced length of an oversized frame after
+ * them, overBudget that of a frame the shared receive budget has no room for.
+ */
 export interface DecodeResult {
   readonly frames: Uint8Array[];
   readonly tooLarge?: number;
+  readonly overBudget?: number;
+}
+
+/**
+ * Bytes of incomplete frames, over all the connections of a network: a frame's announced length
+ * is reserved when its header arrives and released when it is complete (or its connection ends),
+ * so what all the peers together can make us buffer is bounded, whoever they are.
+ */
+export class ReceiveBudget {
+  private used = 0;
+
+  constructor(readonly capacity: number) {
+    assert(Number.isInteger(capacity) && capacity > 0, `receive budget ${capacity}`);
+  }
+
+  get reserved(): number {
+    return this.used;
+  }
+
+  reserve(n: number): boolean {
+    if (this.used + n > this.capacity) return false;
+    this.used += n;
+    return true;
+  }
+
+  release(n: number): void {
+    this.used -= n;
+    assert(this.used >= 0, 'receive budget released more than reserved');
+  }
 }
 
 /**
  * Reassembles frames from chunks cut anywhere. Pure: no I/O. Rejects a header announcing more
- * than maxFrameSize before buffering any of its body, so a peer cannot make us allocate it.
+ * than maxFrameSize (or more than the budget has room for) before buffering any of its body, so a
+ * peer cannot make us allocate it. maxFrameSize may change between chunks (a handshake's limit,
+ * then the connection's own).
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  /** Body length of the frame being assembled, once its header has been read. */
+  /** Body length of the frame being assembled, once its header has been read (and reserved). */
   private need: number | undefined;
 
-  constructor(private readonly maxFrameSize: number) {}
+  constructor(
+    public maxFrameSize: number,
+    private readonly budget: ReceiveBudget = new ReceiveBudget(Math.max(1, maxFrameSize)),
+  ) {}
 
   push(chunk: Buffer): DecodeResult {
     this.chunks.push(chunk);
@@ -39,14 +76,24 @@ export class FrameDecoder {
         if (this.buffered < FRAME_HEADER_BYTES) break;
         const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
         if (length > this.maxFrameSize) return { frames, tooLarge: length };
+        if (!this.budget.reserve(length)) return { frames, overBudget: length };
         this.need = length;
       }
       if (this.buffered < this.need) break;
       const body = this.take(this.need);
       frames.push(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+      this.budget.release(this.need);
       this.need = undefined;
     }
     return { frames };
+  }
+
+  /** The connection ended: give back the reservation of a frame cut off midway, drop the bytes. */
+  dispose(): void {
+    if (this.need !== undefined) this.budget.release(this.need);
+    this.need = undefined;
+    this.chunks = [];
+    this.buffered = 0;
   }
 
   /** Remove and return the first n buffered bytes (a copy only when they span chunks). */

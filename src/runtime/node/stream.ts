@@ -3,27 +3,56 @@ import { connect as netConnect, createServer, type Server, type Socket } from 'n
 import { assert } from '../../util/assert.js';
 import { err, ok, type Result } from '../../util/result.js';
 import type { Logger, Registry } from '../ports/observability.js';
+import { AdmissionGate, type Admission } from '../admission.js';
 import type { ListenOptions, StreamAddress, StreamCloseInfo, StreamConnectError, StreamConnection, StreamListener, StreamNetwork } from '../ports/stream.js';
 import { formatInet, parseAddress, type ParsedAddress } from './address.js';
-import { FrameDecoder, frameHeader, MAX_FRAME_LENGTH } from './framing.js';
+import { FrameDecoder, frameHeader, MAX_FRAME_LENGTH, ReceiveBudget } from './framing.js';
 import { Inbox } from './inbox.js';
 import { counter } from './metrics.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 /** A local close() flushes what was sent; a peer that never reads gets this long before we destroy. */
 const CLOSE_LINGER_MS = 5000;
+/** Refusals (caps, deadlines, oversized frames) are logged at most this often per kind; all are counted. */
+const REFUSAL_LOG_PERIOD_MS = 10_000;
 
 export interface NodeStreamOptions {
   readonly logger: Logger;
   readonly metrics: Registry;
   /** Largest incoming frame accepted; default 16 MiB. */
   readonly maxFrameSize?: number;
+  /**
+   * Bytes of incomplete incoming frames over all connections together (ReceiveBudget); a frame
+   * that does not fit closes its connection. Default 4 × maxFrameSize (64 MiB).
+   */
+  readonly receiveBudget?: number;
 }
 
 type Events = ReturnType<typeof streamEvents>;
 
 function streamEvents(metrics: Registry) {
   return counter(metrics, 'amfd_stream_events_total', 'Stream connection failures and refusals', ['kind']);
+}
+
+/** What every connection of one network shares: counters, the receive budget, rate-limited warnings. */
+class Shared {
+  private readonly lastLog = new Map<string, number>();
+
+  constructor(
+    readonly log: Logger,
+    readonly events: Events,
+    readonly budget: ReceiveBudget,
+  ) {}
+
+  /** Count a refusal; warn about it unless one of its kind was logged within the period. */
+  refuse(kind: string, fields: Record<string, unknown>, msg: string): void {
+    this.events.inc({ kind });
+    const now = Date.now();
+    const last = this.lastLog.get(kind);
+    if (last !== undefined && now - last < REFUSAL_LOG_PERIOD_MS) return;
+    this.lastLog.set(kind, now);
+    this.log.warn({ ...fields, kind }, `${msg} (further ones of this kind only counted for 10 s)`);
+  }
 }
 
 /**
@@ -34,12 +63,19 @@ export class NodeStreamNetwork implements StreamNetwork {
   private readonly log: Logger;
   private readonly maxFrameSize: number;
   private readonly events: Events;
+  private readonly shared: Shared;
 
   constructor(options: NodeStreamOptions) {
     this.log = options.logger.child({ module: 'stream' });
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     assert(Number.isInteger(this.maxFrameSize) && this.maxFrameSize > 0 && this.maxFrameSize <= MAX_FRAME_LENGTH, `bad maxFrameSize ${this.maxFrameSize}`);
     this.events = streamEvents(options.metrics);
+    this.shared = new Shared(this.log, this.events, new ReceiveBudget(options.receiveBudget ?? 4 * this.maxFrameSize));
+  }
+
+  /** Bytes of incomplete incoming frames held now, over every connection. */
+  get receiveBuffered(): number {
+    return this.shared.budget.reserved;
   }
 
   async listen(address: StreamAddress, options: ListenOptions = {}): Promise<StreamListener> {
@@ -68,7 +104,12 @@ export class NodeStreamNetwork implements StreamNetwork {
       assert(a !== null && typeof a === 'object', 'tcp listener without an address');
       bound = formatInet(a.address, a.port);
     }
-    return new NodeStreamListener(server, bound, parsed, (socket) => this.wrap(socket, parsed, maxFrameSize), this.log);
+    const gate = new AdmissionGate(options, (ms, fn) => {
+      const t = setTimeout(fn, ms);
+      t.unref();
+      return { cancel: () => clearTimeout(t) };
+    });
+    return new NodeStreamListener(server, bound, parsed, (socket) => this.accept(socket, parsed, maxFrameSize, gate), this.log);
   }
 
   async connect(address: StreamAddress, options: { readonly timeoutMs: number }): Promise<Result<StreamConnection, StreamConnectError>> {
@@ -81,11 +122,20 @@ export class NodeStreamNetwork implements StreamNetwork {
       this.events.inc({ kind: `connect-${r.error.kind}` });
       return r;
     }
-    return ok(this.wrap(r.value, parsed, this.maxFrameSize));
+    return ok(new NodeStreamConnection(r.value, parsed, this.maxFrameSize, this.shared));
   }
 
-  private wrap(socket: Socket, parsed: ParsedAddress, maxFrameSize: number): NodeStreamConnection {
-    return new NodeStreamConnection(socket, parsed, maxFrameSize, this.log, this.events);
+  /** An accepted connection, through its listener's gate (undefined: refused, the socket destroyed). */
+  private accept(socket: Socket, parsed: ParsedAddress, maxFrameSize: number, gate: AdmissionGate): NodeStreamConnection | undefined {
+    const conn = new NodeStreamConnection(socket, parsed, maxFrameSize, this.shared);
+    const a = gate.enter(conn.remoteAddress, () => conn.expire());
+    if (typeof a === 'string') {
+      this.shared.refuse(`refused-${a}`, { remote: conn.remoteAddress }, 'stream: connection refused at accept');
+      socket.destroy();
+      return undefined;
+    }
+    conn.gate(a);
+    return conn;
   }
 }
 
@@ -135,12 +185,13 @@ class NodeStreamListener implements StreamListener {
     private readonly server: Server,
     readonly address: StreamAddress,
     private readonly parsed: ParsedAddress,
-    wrap: (socket: Socket) => StreamConnection,
+    wrap: (socket: Socket) => StreamConnection | undefined,
     log: Logger,
   ) {
     server.on('error', (e) => log.warn({ err: e, address }, 'stream listener error'));
     server.on('connection', (socket) => {
       const conn = wrap(socket);
+      if (conn === undefined) return;
       if (this.handler === undefined) {
         this.pending.push(conn);
         return;
@@ -181,15 +232,16 @@ class NodeStreamConnection implements StreamConnection {
   private ended: StreamCloseInfo | undefined;
   private closeReported = false;
   private readonly log: Logger;
+  /** Its listener's admission (handshake limits); none on outgoing connections. */
+  private admission: Admission | undefined;
 
   constructor(
     private readonly socket: Socket,
     parsed: ParsedAddress,
     readonly maxFrameSize: number,
-    log: Logger,
-    private readonly events: Events,
+    private readonly shared: Shared,
   ) {
-    this.decoder = new FrameDecoder(maxFrameSize);
+    this.decoder = new FrameDecoder(maxFrameSize, shared.budget);
     if (parsed.kind === 'unix') {
       this.localAddress = `unix:${parsed.path}`;
       this.remoteAddress = this.localAddress;
@@ -198,9 +250,9 @@ class NodeStreamConnection implements StreamConnection {
       this.localAddress = formatInet(socket.localAddress ?? '?', socket.localPort ?? 0);
       this.remoteAddress = formatInet(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
     }
-    this.log = log.child({ local: this.localAddress, remote: this.remoteAddress });
+    this.log = shared.log.child({ local: this.localAddress, remote: this.remoteAddress });
     this.inbox = new Inbox(socket, (e) => {
-      this.events.inc({ kind: 'handler-error' });
+      shared.events.inc({ kind: 'handler-error' });
       this.log.error({ err: e }, 'frame handler threw');
     });
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -209,8 +261,31 @@ class NodeStreamConnection implements StreamConnection {
     socket.on('error', (e: NodeJS.ErrnoException) => this.noteReason({ reason: 'error', detail: e.code ?? e.message }));
     socket.on('close', () => {
       this.ended = this.reason ?? { reason: 'peer' };
+      this.admission?.leave();
+      this.decoder.dispose();
       this.reportClose();
     });
+  }
+
+  /** Put the connection under its listener's handshake limits until admit(). */
+  gate(a: Admission): void {
+    this.admission = a;
+    this.decoder.maxFrameSize = a.frameLimit(this.maxFrameSize);
+  }
+
+  admit(): void {
+    const a = this.admission;
+    if (a === undefined || a.admitted || this.closed) return;
+    a.admit();
+    this.decoder.maxFrameSize = this.maxFrameSize;
+  }
+
+  /** Its handshake deadline passed without admit(). */
+  expire(): void {
+    if (this.closed) return;
+    this.shared.refuse('handshake-timeout', { remote: this.remoteAddress }, 'stream: connection not admitted within its handshake deadline; closing');
+    this.noteReason({ reason: 'error', detail: 'not admitted within the handshake deadline' });
+    this.socket.destroy();
   }
 
   get closed(): boolean {
@@ -222,13 +297,19 @@ class NodeStreamConnection implements StreamConnection {
   }
 
   private receive(chunk: Buffer): void {
-    if (this.reason?.reason === 'local' || this.reason?.reason === 'frame-too-large') return;
+    if (this.reason !== undefined && this.reason.reason !== 'peer') return;
     const r = this.decoder.push(chunk);
     for (const f of r.frames) this.inbox.push(f);
+    const max = this.decoder.maxFrameSize;
     if (r.tooLarge !== undefined) {
-      this.events.inc({ kind: 'frame-too-large' });
-      this.log.warn({ length: r.tooLarge, max: this.maxFrameSize }, 'peer sent a frame above maxFrameSize; closing');
-      this.noteReason({ reason: 'frame-too-large', detail: `frame of ${r.tooLarge} bytes > ${this.maxFrameSize}` });
+      const kind = max < this.maxFrameSize ? 'handshake-frame-too-large' : 'frame-too-large';
+      this.shared.refuse(kind, { remote: this.remoteAddress, length: r.tooLarge, max }, 'peer sent a frame above the limit; closing');
+      this.noteReason({ reason: 'frame-too-large', detail: `frame of ${r.tooLarge} bytes > ${max}` });
+      this.socket.destroy();
+    } else if (r.overBudget !== undefined) {
+      const b = this.shared.budget;
+      this.shared.refuse('receive-budget', { remote: this.remoteAddress, length: r.overBudget, reserved: b.reserved, capacity: b.capacity }, 'no room left in the receive budget for a frame; closing');
+      this.noteReason({ reason: 'error', detail: `frame of ${r.overBudget} bytes: receive budget of ${b.capacity} bytes exhausted` });
       this.socket.destroy();
     }
   }

@@ -24,8 +24,15 @@ export interface StreamConnection {
   /**
    * The largest frame this side accepts; a bigger incoming frame closes the connection with reason
    * 'frame-too-large'. Both ends of a cluster link are configured alike, so it bounds sends too.
+   * Until admit(), a connection accepted by a listener with `handshake` limits takes frames only up
+   * to `handshake.maxFrameSize`.
    */
   readonly maxFrameSize: number;
+  /**
+   * The peer proved who it is (its handshake is done): lift the handshake limits of its listener
+   * (frame size, deadline, the pending-connection slot). A no-op on other connections.
+   */
+  admit(): void;
   /**
    * Queue one frame. Returns false when the send buffer is above its high-water mark: the frame is
    * still queued, and the caller should wait for onDrain before sending more (backpressure).
@@ -46,12 +53,31 @@ export interface StreamListener {
   close(): Promise<void>;
 }
 
+/**
+ * What a connection may do before it is admitted (StreamConnection.admit), so that nobody who has
+ * not proved who they are can hold memory or slots for long: every listener between nodes sets it.
+ */
+export interface HandshakeLimits {
+  /** Largest incoming frame before admission (a hello is small; a 16 MiB header is refused unread). */
+  readonly maxFrameSize: number;
+  /** Not admitted by then: closed (reason 'error', detail saying so). */
+  readonly timeoutMs: number;
+  /** Connections not yet admitted at once on the listener; one more is closed at accept. */
+  readonly maxPending: number;
+  /** The same per remote host (a Unix socket's peers are one host). */
+  readonly maxPendingPerHost: number;
+}
+
 export interface ListenOptions {
   /**
    * The largest frame accepted on this listener's connections, when it should be smaller than the
    * network's own limit (a local API with small messages need not buffer a 16 MiB frame to refuse it).
    */
   readonly maxFrameSize?: number;
+  /** Limits on connections until they are admitted (none: every connection is admitted at accept). */
+  readonly handshake?: HandshakeLimits;
+  /** Connections open at once, admitted or not; one more is closed at accept. Default: no cap. */
+  readonly maxConnections?: number;
 }
 
 export interface StreamNetwork {

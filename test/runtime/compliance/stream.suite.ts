@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { StreamCloseInfo, StreamConnection, StreamListener } from '../../../src/runtime/ports/stream.js';
+import type { ListenOptions, StreamCloseInfo, StreamConnection, StreamListener } from '../../../src/runtime/ports/stream.js';
 import { bytesEqual, pattern, withFixture, type StreamFixture } from './harness.js';
 
 /** A connected pair: client side and the server side of the same connection. */
@@ -10,8 +10,8 @@ interface Pair {
   readonly server: StreamConnection;
 }
 
-async function connectPair(f: StreamFixture): Promise<Pair> {
-  const listener = await f.server.listen(f.listenAddress);
+async function connectPair(f: StreamFixture, options?: ListenOptions): Promise<Pair> {
+  const listener = await f.server.listen(f.listenAddress, options);
   const accepted: StreamConnection[] = [];
   listener.onConnection((c) => accepted.push(c));
   const r = await f.client.connect(listener.address, { timeoutMs: 5000 });
@@ -195,6 +195,85 @@ export function streamSuite(name: string, makeFixture: () => Promise<StreamFixtu
         assert.equal(got.length, 1, 'the frame before the oversized one is delivered, nothing after');
       } finally {
         await closePair(p);
+      }
+    }));
+
+    const HANDSHAKE: ListenOptions = { handshake: { maxFrameSize: 64, timeoutMs: 1000, maxPending: 3, maxPendingPerHost: 2 } };
+
+    test('before admit() frames above the handshake limit close the connection; admit() lifts it to maxFrameSize', run(async (f) => {
+      const p = await connectPair(f, HANDSHAKE);
+      try {
+        const got: Uint8Array[] = [];
+        p.server.onFrame((fr) => got.push(fr));
+        p.client.send(numbered(1, 64));
+        await f.harness.waitFor(() => got.length === 1, 5000, 'a frame at the handshake limit');
+        p.server.admit();
+        p.client.send(numbered(2, 4096));
+        await f.harness.waitFor(() => got.length === 2, 5000, 'a bigger frame once admitted');
+        // Admitted, it outlives the handshake deadline.
+        await f.harness.sleep(1500);
+        assert.ok(!p.server.closed);
+      } finally {
+        await closePair(p);
+      }
+      const q = await connectPair(f, HANDSHAKE);
+      try {
+        const closes: StreamCloseInfo[] = [];
+        q.server.onClose((i) => closes.push(i));
+        q.server.onFrame(() => assert.fail('nothing is delivered'));
+        q.client.send(numbered(3, 65));
+        await f.harness.waitFor(() => closes.length === 1, 5000, 'the oversized handshake frame closed the connection');
+        assert.equal(closes[0]?.reason, 'frame-too-large');
+      } finally {
+        await closePair(q);
+      }
+    }));
+
+    test('a connection not admitted within the handshake deadline is closed', run(async (f) => {
+      const p = await connectPair(f, HANDSHAKE);
+      try {
+        const closes: StreamCloseInfo[] = [];
+        p.server.onClose((i) => closes.push(i));
+        await f.harness.waitFor(() => p.client.closed, 5000, 'the client sees the close');
+        await f.harness.waitFor(() => closes.length === 1, 5000, 'the server side closed');
+        assert.equal(closes[0]?.reason, 'error');
+      } finally {
+        await closePair(p);
+      }
+    }));
+
+    test('connections not admitted are capped per host and in all; admitting or closing frees a slot', run(async (f) => {
+      const listener = await f.server.listen(f.listenAddress, { ...HANDSHAKE, handshake: { ...HANDSHAKE.handshake!, timeoutMs: 60_000 }, maxConnections: 3 });
+      const accepted: StreamConnection[] = [];
+      listener.onConnection((c) => accepted.push(c));
+      const clients: StreamConnection[] = [];
+      const dial = async (): Promise<StreamConnection> => {
+        const r = await f.client.connect(listener.address, { timeoutMs: 5000 });
+        assert.ok(r.ok);
+        clients.push(r.value);
+        return r.value;
+      };
+      try {
+        await dial();
+        await dial();
+        await f.harness.waitFor(() => accepted.length === 2, 5000, 'two pending connections from one host');
+        const third = await dial();
+        await f.harness.waitFor(() => third.closed, 5000, 'a third from the same host is closed at accept');
+        assert.equal(accepted.length, 2);
+        accepted[0]?.admit();
+        const fourth = await dial();
+        await f.harness.waitFor(() => accepted.length === 3, 5000, 'admitting one freed its pending slot');
+        assert.ok(!fourth.closed);
+        accepted[0]?.admit();
+        const fifth = await dial();
+        await f.harness.waitFor(() => fifth.closed, 5000, 'maxConnections: 3 are open');
+        accepted[1]?.close();
+        await f.harness.waitFor(() => clients[1]?.closed === true, 5000, 'closed');
+        await dial();
+        await f.harness.waitFor(() => accepted.length === 4, 5000, 'closing one freed a connection slot');
+      } finally {
+        for (const c of [...clients, ...accepted]) c.close();
+        await listener.close();
       }
     }));
 
