@@ -1,4 +1,4 @@
-import { accessSync, chmodSync, constants, mkdirSync, openSync, readSync, closeSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, openSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { err, ok, type Result } from '../../util/result.js';
 import type { FileError, FileStat, FileSystem } from '../ports/files.js';
 
@@ -55,6 +55,16 @@ export class NodeFileSystem implements FileSystem {
     } catch {
       return false;
     }
+  }
+
+  writeText(path: string, text: string, mode = 0o644): Result<void, FileError> {
+    const aside = `${path}.${process.pid}.tmp`;
+    const r = attempt(path, () => {
+      writeFileSync(aside, text, { mode });
+      renameSync(aside, path);
+    });
+    if (!r.ok) rmSync(aside, { force: true });
+    return r;
   }
 
   remove(path: string): Result<void, FileError> {

@@ -15,8 +15,9 @@ export interface FileStat {
 
 /**
  * The little of the local file system the node agent needs (pidfiles, command paths, the
- * component socket). Synchronous on purpose: every call is a small local metadata operation, and
- * a synchronous port keeps the simulator's in-memory implementation trivial and deterministic.
+ * component socket, the vm driver's state files). Synchronous on purpose: every call is a small
+ * local metadata operation, and a synchronous port keeps the simulator's in-memory
+ * implementation trivial and deterministic.
  */
 export interface FileSystem {
   /** Read a text file, keeping at most maxBytes (the rest is ignored). */
@@ -27,6 +28,11 @@ export interface FileSystem {
   stat(path: string): Result<FileStat, FileError>;
   /** Whether the current user may execute this file. */
   isExecutable(path: string): boolean;
+  /**
+   * Create or replace a small file whole (written beside it, then renamed over it: a reader never
+   * sees half of it). Its parent directory must exist in the real one (the simulator makes it).
+   */
+  writeText(path: string, text: string, mode?: number): Result<void, FileError>;
   /** Remove a file; removing a missing file is ok. */
   remove(path: string): Result<void, FileError>;
   chmod(path: string, mode: number): Result<void, FileError>;

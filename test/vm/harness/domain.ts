@@ -3,7 +3,7 @@
  * log, one virtio-serial port per named channel exposed on the host as a unix stream socket
  * (`<channel type='unix'>`, QEMU listening), and booting one through a TestLibvirtd.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { accel, type Accel, type Guest } from './guest.js';
@@ -43,6 +43,7 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 /** Write the domain XML (and the guest's run script) for `spec`; returns the paths. */
 export function writeDomain(spec: VmSpec): VmFiles {
   const { name, dir } = spec;
+  mkdirSync(dir, { recursive: true });
   const consolePath = join(dir, `${name}.console`);
   const channels: Record<string, string> = {};
   for (const c of spec.channels ?? []) channels[c] = join(dir, `${name}.${c}.sock`);
