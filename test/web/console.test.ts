@@ -3,7 +3,7 @@
  * cluster for the file): a wrong token is refused plainly; logged in through a follower the page
  * shows 3 nodes and every SI assigned, and asks nothing more while the cluster is quiet (no
  * polling); kill -9 of an amfd shows the node lost and its SIs active elsewhere without a reload;
- * an SI swap from the page swaps the HA states; the page follows a leader change; keyboard only and
+ * an SI swap from the page swaps the HA states, a refused one says why; the page follows a leader change; keyboard only and
  * a phone's width work. Each step saves a screenshot in the cluster's work dir (kept on failure).
  */
 import assert from 'node:assert/strict';
@@ -131,6 +131,17 @@ describe('the web console in chromium against 3 real amfd processes', { skip: no
       return db && JSON.stringify(db.ha) === JSON.stringify(swapped) ? true : undefined;
     });
     await page.click('dialog.action .buttons button:last-child');
+    await page.waitFor('the dialog closed', `document.querySelector('dialog.action') === null`);
+  });
+
+  step('a refused operation: the dialog says why, and offers nothing to confirm', async () => {
+    await page.click('button[aria-label="Actions on SU web1"]');
+    await page.waitFor('the dialog', `document.querySelector('dialog.action')?.open === true`);
+    await page.click('dialog.action button[data-op="unlock"]');
+    const why = await page.waitFor<string>('the refusal', `document.querySelector('dialog.action .error')?.textContent`);
+    assert.match(why, /unlock on SU web1 refused: it is unlocked/);
+    assert.equal(await page.eval(`document.querySelector('dialog.action button.confirm')`), null);
+    await page.press('Escape');
     await page.waitFor('the dialog closed', `document.querySelector('dialog.action') === null`);
   });
 

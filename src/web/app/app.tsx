@@ -51,6 +51,7 @@ function Header({ st, connection, onLogout }: { readonly st: ConsoleState | null
       ) : null}
       <p class={`connection ${connection.kind}`} role="status">
         {connectionText(connection, st)}
+        {connection.kind === 'reconnecting' && st ? <span class="stale"> — the views show event {st.seq} and catch up once it is back</span> : null}
       </p>
       <button type="button" class="logout" onClick={onLogout}>
         Log out

@@ -9,7 +9,9 @@ function raftOf(n: NodeView, status: StatusView): string {
   // The serving node knows its own role exactly; the others by the configuration and the leader.
   if (n.name === status.node) return status.raft.role;
   if (n.name === status.raft.leader) return 'leader';
-  return n.raft === 'voter' ? 'follower' : n.raft === 'nonvoter' ? 'non-voter' : '-';
+  // A voter that is down follows no one: say what it is in the configuration.
+  if (n.raft === 'voter') return n.up ? 'follower' : 'voter';
+  return n.raft === 'nonvoter' ? 'non-voter' : '-';
 }
 
 /** n1, n2, … n10 (the API lists them in the order they joined). */

@@ -48,7 +48,7 @@ export function Components({ groups, log }: { readonly groups: readonly GroupVie
               <td>{c.attempt}</td>
               <td>{c.healthchecks.length === 0 ? 'none' : c.healthchecks.map((h) => `${h.key} every ${seconds(h.periodMs)} (${h.invocation})`).join('; ')}</td>
               <td>{more.length === 0 ? '-' : more.join('; ')}</td>
-              <td>{e ? `${clock(e.time)} ${e.field}: ${e.new ?? ''}` : '-'}</td>
+              <td class="wrap">{e ? `${clock(e.time)} ${e.field}: ${e.new ?? ''}` : '-'}</td>
             </tr>
           );
         })}

@@ -6,14 +6,15 @@ import type { Act } from './actions.js';
 import { Badge, State } from './badge.js';
 import { ActButton, ActCell, StateCell, Table } from './table.js';
 
+// What matters most comes first (a phone shows the first columns without scrolling).
 const UNIT_COLUMNS = [
   'SU',
   'Node',
-  'Presence',
+  'HA per SI',
   'Readiness',
+  'Presence',
   'Admin',
   'Oper',
-  'HA per SI',
   <abbr key="r" title="component restarts / SU restarts in the probation window">
     Restarts
   </abbr>,
@@ -26,10 +27,6 @@ function Units({ g, act }: { readonly g: GroupView; readonly act: Act }) {
         <tr key={u.name} data-su={u.name}>
           <th scope="row">{u.name}</th>
           <td>{u.node ?? '-'}</td>
-          <StateCell value={u.presence} />
-          <StateCell value={u.readiness} />
-          <StateCell value={u.admin} />
-          <StateCell value={u.oper} />
           <td class="ha">
             {u.assignments.length === 0
               ? '-'
@@ -39,6 +36,10 @@ function Units({ g, act }: { readonly g: GroupView; readonly act: Act }) {
                   </span>
                 ))}
           </td>
+          <StateCell value={u.readiness} />
+          <StateCell value={u.presence} />
+          <StateCell value={u.admin} />
+          <StateCell value={u.oper} />
           <td>
             {u.escalation.compRestarts} / {u.escalation.suRestarts}
           </td>
@@ -51,14 +52,12 @@ function Units({ g, act }: { readonly g: GroupView; readonly act: Act }) {
 
 function Sis({ g, act }: { readonly g: GroupView; readonly act: Act }) {
   return (
-    <Table name="sis" caption={`Service instances of ${g.name}`} columns={['SI', 'Assignment', 'Admin', 'Where']} actions>
+    <Table name="sis" caption={`Service instances of ${g.name}`} columns={['SI', 'Where', 'Assignment', 'Admin']} actions>
       {g.sis.map((s) => {
         const active = s.assignments.filter((a) => a.ha === 'active').map((a) => a.node ?? '-');
         return (
           <tr key={s.name} data-si={s.name} data-assignment={s.assignment} data-active={active.join(' ')}>
             <th scope="row">{s.name}</th>
-            <StateCell value={s.assignment} />
-            <StateCell value={s.admin} />
             <td class="ha">
               {s.assignments.length === 0
                 ? 'unassigned'
@@ -68,6 +67,8 @@ function Sis({ g, act }: { readonly g: GroupView; readonly act: Act }) {
                     </span>
                   ))}
             </td>
+            <StateCell value={s.assignment} />
+            <StateCell value={s.admin} />
             <ActCell target={{ kind: 'si', name: s.name }} act={act} />
           </tr>
         );
