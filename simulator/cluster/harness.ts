@@ -2,11 +2,15 @@
  * A whole amfd cluster in the simulator: every node runs the real composition (SWIM, Raft, the
  * cluster FSM, director and node runtime) on simulated ports, with simulated components. The
  * checker (`onActive`) runs whenever a component takes an active CSI: the only step at which an SI
- * can become active twice.
+ * can become active twice. The engine's invariants (src/amf/invariants.ts) are checked after
+ * every engine step on every replica.
  */
 import type { AdminTarget } from '../../src/amf/commands.js';
 import type { AdminOp } from '../../src/model/vocabulary.js';
-import { reduce } from '../../src/amf/index.js';
+import { reduce, type AmfState } from '../../src/amf/index.js';
+import { invariantViolations } from '../../src/amf/invariants.js';
+import type { AmfStepObserver } from '../../src/cluster/fsm.js';
+import type { AmfModel } from '../../src/model/types.js';
 import { createClusterNode, type ClusterNode } from '../../src/cluster/node.js';
 import type { CommandExecutor, Fencer } from '../../src/cluster/executor.js';
 import { CLUSTER_DEFAULTS, type ClusterSettings } from '../../src/cluster/options.js';
@@ -34,8 +38,20 @@ export class ClusterSimApp {
   readonly executor: CommandExecutor;
   error: string | undefined;
 
-  /** files: the machine's file system, needed by the real agent only. keys: the cluster keyring (sealed channels). */
-  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, fencer?: Fencer, real?: { files: SimFileSystem; clc: ClcScripts }, keys?: readonly Uint8Array[]) {
+  /**
+   * files: the machine's file system, needed by the real agent only. keys: the cluster keyring
+   * (sealed channels). onAmfStep: sees every engine step of this replica (the invariant checks).
+   */
+  constructor(
+    ports: NodePorts,
+    world: ComponentWorld,
+    names: readonly string[],
+    settings: Partial<ClusterSettings>,
+    fencer?: Fencer,
+    real?: { files: SimFileSystem; clc: ClcScripts },
+    keys?: readonly Uint8Array[],
+    onAmfStep?: AmfStepObserver,
+  ) {
     const name = ports.nodeName;
     if (real) {
       const agent = new RealAgentExecutor(world, name, ports, real.files, real.clc);
@@ -51,6 +67,7 @@ export class ClusterSimApp {
       settings,
       ...(fencer ? { fencer } : {}),
       ...(keys ? { swimKeys: keys } : {}),
+      ...(onAmfStep ? { onAmfStep } : {}),
     });
     if (!r.ok) throw new Error(r.error.join('; '));
     this.node = r.value;
@@ -95,7 +112,8 @@ export class ClusterHarness {
     if (clc) registerSaComponent(this.sim, this.world);
     this.clc = clc;
     for (const name of this.names) {
-      this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer, clc ? { files: this.sim.files(name), clc } : undefined, o.keys));
+      const checkStep: AmfStepObserver = (model, before, after) => this.checkStep(name, model, before, after);
+      this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer, clc ? { files: this.sim.files(name), clc } : undefined, o.keys, checkStep));
     }
   }
 
@@ -170,6 +188,20 @@ export class ClusterHarness {
     if (!(await this.sim.runUntil(() => out !== undefined, maxMs))) return `no answer within ${maxMs} ms`;
     return out?.error;
   }
+
+  /** The engine's invariants after every step on every replica (each broken one reported once). */
+  private checkStep(node: string, model: AmfModel, before: AmfState, after: AmfState): void {
+    this.amfStepsChecked++;
+    for (const v of invariantViolations(model, after, before)) {
+      if (this.amfBroken.has(v)) continue;
+      this.amfBroken.add(v);
+      this.violations.push(`t=${this.sim.now.toFixed(0)} ${node}: AMF invariant: ${v}`);
+    }
+  }
+
+  private readonly amfBroken = new Set<string>();
+  /** Engine steps whose invariants were checked (all replicas). */
+  amfStepsChecked = 0;
 
   /** At most one service unit holds an SI active (2N and N+M groups), at every step. */
   check(): void {

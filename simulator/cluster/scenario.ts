@@ -52,6 +52,8 @@ export interface ClusterSeedResult {
   readonly nodeDowns: number;
   /** SIs that became active somewhere (cold start included). */
   readonly activations: number;
+  /** Engine steps (on every replica) after which the AMF invariants were checked. */
+  readonly amfStepsChecked: number;
   readonly traceHash: string;
   readonly traceTail: readonly string[];
 }
@@ -235,6 +237,7 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
     activations: h.world.activations,
     agentErrorReports: h.world.agentErrorReports,
     componentStats: { ...h.world.stats },
+    amfStepsChecked: h.amfStepsChecked,
     traceHash: sim.traceHash(),
     traceTail: sim.trace.tail(),
   };

@@ -6,6 +6,7 @@
  */
 import type { AmfCommand, AmfInput, AmfNotice } from './commands.js';
 import { step } from './engine.js';
+import { checkInvariants } from './invariants.js';
 import { type AmfState, initialState } from './state.js';
 import type { AmfModel } from '../model/types.js';
 
@@ -37,14 +38,15 @@ export class Harness {
   private readonly queue: AmfInput[] = [];
 
   /**
-   * `freeze`: deep-freeze every state handed to the engine, so a test fails if step ever writes
-   * to its input (the copy-on-write draft must copy first).
+   * `checked` (tests): deep-freeze every state handed to the engine, so a test fails if step ever
+   * writes to its input (the copy-on-write draft must copy first), and check the engine's
+   * invariants (invariants.ts) after every step.
    */
   constructor(
     public model: AmfModel,
     private readonly onStep: (r: StepRecord) => void = () => {},
     state?: AmfState,
-    private readonly freeze = false,
+    private readonly checked = false,
   ) {
     this.state = state ?? initialState(model);
   }
@@ -56,8 +58,9 @@ export class Harness {
     let budget = 100_000;
     for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
       if (--budget === 0) throw new Error('harness: the engine does not settle (100000 inputs)');
-      if (this.freeze) deepFreeze(this.state);
+      if (this.checked) deepFreeze(this.state);
       const r = step(this.model, this.state, next, this.now);
+      if (this.checked) checkInvariants(this.model, r.state, this.state);
       this.state = r.state;
       this.onStep({ input: next, commands: r.commands, notices: r.notices, ...(r.error !== undefined ? { error: r.error } : {}) });
       if (r.error !== undefined) firstError ??= r.error;

@@ -74,7 +74,11 @@ export interface ClusterFsmOptions {
   readonly changeLogCapacity?: number;
   /** Called after each entry is applied, with the engine's notices (logs, metrics, observers). */
   readonly onApplied?: (entry: ClusterEntry | null, index: number, notices: readonly AmfNotice[]) => void;
+  /** Called after every engine step with its input and output state (the simulator checks the engine's invariants here). */
+  readonly onStep?: AmfStepObserver;
 }
+
+export type AmfStepObserver = (model: AmfModel, before: AmfState, after: AmfState) => void;
 
 function emptyState(model: AmfModel, text: string): ClusterState {
   return { epoch: 0, configText: text, amf: initialState(model), time: 0, timers: {}, nodes: {}, pending: {}, fenceRequests: {}, condemned: {}, changes: { last: 0, records: [] } };
@@ -120,6 +124,7 @@ export class ClusterFsm implements FSM {
     const stepIn = (input: AmfInput): string | undefined => {
       const r = step(this.model, s.amf, input, s.time);
       if (r.error !== undefined) return r.error;
+      this.options.onStep?.(this.model, s.amf, r.state);
       s.amf = r.state;
       this.route(r.commands);
       notices.push(...r.notices);

@@ -25,7 +25,7 @@ import type { ClusterEntry } from './entries.js';
 import type { CommandExecutor, Fencer } from './executor.js';
 import { forward, notDone, RPC_LISTEN_OPTIONS, serveForwarded, type ClientRequest, type ClientResult } from './forward.js';
 import { bootstrapServers, nextMembershipChange, type MemberInfo } from './formation.js';
-import { ClusterFsm } from './fsm.js';
+import { type AmfStepObserver, ClusterFsm } from './fsm.js';
 import { NodeRuntime, type NodePhase } from './node-runtime.js';
 import { resolveClusterSettings, type ClusterSettings } from './options.js';
 import { nonLoopback, SealContext } from './sealed-channel.js';
@@ -52,6 +52,8 @@ export interface ClusterNodeOptions {
   /** Default: the DEFAULT_SWIM_PROFILE (`lan-fast`). */
   readonly swim?: SwimConfig;
   readonly raft?: Partial<RaftConfig>;
+  /** Sees every engine step of this replica (the simulator's invariant checks). */
+  readonly onAmfStep?: AmfStepObserver;
 }
 
 export interface ClusterStatus {
@@ -105,6 +107,7 @@ export class ClusterNode {
     this.dropped = new Counter({ name: 'amf_cluster_datagrams_dropped_total', help: 'Malformed or unexpected cluster datagrams', labelNames: ['reason'], registers: [ports.metrics] });
     this.fsm = new ClusterFsm({
       changeLogCapacity: settings.changeLogCapacity,
+      ...(options.onAmfStep ? { onStep: options.onAmfStep } : {}),
       onApplied: (entry, index) => {
         if (entry === null) this.log.error({ index }, 'a log entry failed validation and was skipped');
         this.runtime.onApplied();

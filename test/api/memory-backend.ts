@@ -95,7 +95,7 @@ export class MemoryBackend implements ApiBackend {
         const c = noticeChange(n);
         if (c) this.emit(c);
       }
-    });
+    }, undefined, true);
     for (const node of model.nodes) {
       this.emit({ entity: `node/${node.name}`, kind: 'membership', field: 'incarnation', old: null, new: 'i1 (joined)' });
       this.members[node.name] = { inc: 'i1', up: true, since: this.wall };

@@ -29,4 +29,6 @@ test('a seed replays exactly: same trace hash twice', async () => {
   const b = await run();
   assert.equal(a.traceHash, b.traceHash);
   assert.deepEqual(a.violations, []);
+  // The engine's invariants were checked after every step on every replica.
+  assert.ok(a.amfStepsChecked >= 50, `${a.amfStepsChecked} steps checked`);
 });

@@ -69,7 +69,7 @@ function story(): string[] {
     assert.deepEqual(a, b, 'two nodes fed the same entries tell the same story');
     for (const n of a) lines.push(`${n.event} ${n.instance}: ${JSON.stringify(n.data)}`);
     recoveries = new Map();
-  });
+  }, undefined, true);
   for (const t of trackers) t.baseline({ groups: [GROUP], amf: h.state, time: base, changes: [] });
   const step = (title: string, ...inputs: AmfInput[]): void => {
     lines.push(`# ${title}`);
