@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { NodeClock } from '../../src/runtime/node/clock.js';
+import { NodeProcessRunner } from '../../src/runtime/node/process.js';
+import { migrateDomain, type MigrateOptions } from '../../src/vm/migrate.js';
+import { Virsh } from '../../src/vm/virsh.js';
+import { quietPorts } from '../runtime/node-fixtures.js';
+
+const ports = quietPorts();
+const runner = new NodeProcessRunner(ports);
+const clock = new NodeClock();
+const OPTS: MigrateOptions = { retries: 3, timeoutMs: 5000, checkTries: 3, checkDelayMs: 20 };
+
+/**
+ * A scripted virsh for two libvirts: host:///a and host:///b, each a directory of running domains
+ * (one file per domain holding its UUID). Every call is logged. `migrate` fails while the
+ * fail-count file says so; `both` leaves a copy on each end; `lose` drops it on the way.
+ */
+const FAKE = `#!/bin/sh
+uri=$2; cmd=$3; shift 3
+d="$FAKE/$(echo "$uri" | sed 's|.*///||')"
+echo "$uri $cmd $*" >> "$FAKE/calls"
+case $cmd in
+dominfo)
+  [ -f "$d/$1" ] || { echo "error: failed to get domain '$1'" >&2; exit 1; }
+  printf 'Id:             3\\nName:           %s\\nUUID:           %s\\nState:          running\\nPersistent:     no\\n\\n' "$1" "$(cat "$d/$1")" ;;
+destroy) rm -f "$d/$1" ;;
+migrate)
+  name=$2; to="$FAKE/$(echo "$3" | sed 's|.*///||')"
+  n=$(cat "$FAKE/fail-count" 2>/dev/null || echo 0)
+  if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$FAKE/fail-count"; echo "error: operation failed: migration job: unexpectedly failed" >&2; exit 1; fi
+  mode=$(cat "$FAKE/mode" 2>/dev/null)
+  [ "$mode" = lose ] && { rm -f "$d/$name"; exit 0; }
+  cp "$d/$name" "$to/$name"
+  [ "$mode" = both ] && { echo "error: migration job: canceled" >&2; exit 1; }
+  rm -f "$d/$name" ;;
+*) echo "fake virsh: $cmd?" >&2; exit 2 ;;
+esac
+`;
+
+describe('the migrate protocol against a scripted two-ended virsh', () => {
+  let dir: string;
+  let src: Virsh;
+  let dst: Virsh;
+  // NodeClock's timers do not hold the event loop open (a daemon has its sockets for that).
+  let keepAlive: NodeJS.Timeout;
+  before(() => {
+    keepAlive = setInterval(() => undefined, 1000);
+    dir = mkdtempSync(join(tmpdir(), 'amfd-migrate-'));
+    writeFileSync(join(dir, 'virsh'), FAKE);
+    chmodSync(join(dir, 'virsh'), 0o755);
+    const ctx = { processes: runner, log: ports.logger, virsh: join(dir, 'virsh'), env: { PATH: '/usr/bin:/bin', FAKE: dir }, timeoutMs: 5000, killGraceMs: 200, label: 'component vm1' };
+    src = new Virsh({ ...ctx, uri: 'host:///a' });
+    dst = new Virsh({ ...ctx, uri: 'host:///b' });
+  });
+  after(() => {
+    clearInterval(keepAlive);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const reset = (opts: { failCount?: number; mode?: string; onB?: boolean } = {}): void => {
+    for (const d of ['a', 'b']) {
+      rmSync(join(dir, d), { recursive: true, force: true });
+      mkdirSync(join(dir, d));
+    }
+    writeFileSync(join(dir, 'a', 'vm1'), '11111111-2222-3333-4444-555555555555');
+    if (opts.onB) writeFileSync(join(dir, 'b', 'vm1'), '99999999-2222-3333-4444-555555555555');
+    writeFileSync(join(dir, 'fail-count'), String(opts.failCount ?? 0));
+    writeFileSync(join(dir, 'mode'), opts.mode ?? '');
+    writeFileSync(join(dir, 'calls'), '');
+  };
+  const calls = (): string[] => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+  const running = (end: 'a' | 'b'): boolean => existsSync(join(dir, end, 'vm1'));
+
+  it('migrates: dominfo both ends first, migrate --live, dominfo on the source (gone), then on the destination', async () => {
+    reset();
+    const r = await migrateDomain(src, dst, 'vm1', OPTS, clock, ports.logger);
+    assert.ok(r.ok && r.value.attempts === 1 && r.value.info.uuid === '11111111-2222-3333-4444-555555555555', JSON.stringify(r));
+    assert.deepEqual(calls(), ['host:///a dominfo vm1', 'host:///b dominfo vm1', 'host:///a migrate --live vm1 host:///b', 'host:///a dominfo vm1', 'host:///b dominfo vm1']);
+    assert.deepEqual([running('a'), running('b')], [false, true]);
+  });
+
+  it('retries while the source still has it, up to the limit', async () => {
+    reset({ failCount: 2 });
+    const r = await migrateDomain(src, dst, 'vm1', OPTS, clock, ports.logger);
+    assert.ok(r.ok && r.value.attempts === 3, JSON.stringify(r));
+    assert.equal(calls().filter((c) => c.includes(' migrate ')).length, 3);
+    reset({ failCount: 10 });
+    const f = await migrateDomain(src, dst, 'vm1', OPTS, clock, ports.logger);
+    assert.ok(!f.ok && f.error.kind === 'failed', JSON.stringify(f));
+    assert.match(f.error.message, /^component vm1: migrate 'vm1' from host:\/\/\/a to host:\/\/\/b: still on the source after 4 attempts; last: .*unexpectedly failed/);
+    assert.equal(calls().filter((c) => c.includes(' migrate ')).length, 4, '1 + migration_retries (3)');
+    assert.deepEqual([running('a'), running('b')], [true, false]);
+  });
+
+  it('refused, with no attempt, when the destination already has a domain of that name or the source has none', async () => {
+    reset({ onB: true });
+    const r = await migrateDomain(src, dst, 'vm1', OPTS, clock, ports.logger);
+    assert.ok(!r.ok && r.error.kind === 'refused' && /the destination already has a domain of that name/.test(r.error.message), JSON.stringify(r));
+    assert.ok(!calls().some((c) => c.includes(' migrate ')));
+    reset();
+    rmSync(join(dir, 'a', 'vm1'));
+    const none = await migrateDomain(src, dst, 'vm1', OPTS, clock, ports.logger);
+    assert.ok(!none.ok && none.error.kind === 'refused' && /does not run on the source/.test(none.error.message));
+  });
+
+  it('never two copies: a failed attempt that left one at the destination has it destroyed there', async () => {
+    reset({ mode: 'both', failCount: 0 });
+    writeFileSync(join(dir, 'mode'), 'both');
+    const r = await migrateDomain(src, dst, 'vm1', { ...OPTS, retries: 0 }, clock, ports.logger);
+    assert.ok(!r.ok && r.error.kind === 'failed');
+    assert.ok(calls().includes('host:///b destroy vm1'));
+    assert.deepEqual([running('a'), running('b')], [true, false]);
+  });
+
+  it('gone from the source and not on the destination: lost, said so', async () => {
+    reset({ mode: 'lose' });
+    const r = await migrateDomain(src, dst, 'vm1', OPTS, clock, ports.logger);
+    assert.ok(!r.ok && r.error.kind === 'lost' && /not running on the destination after 3 dominfo checks/.test(r.error.message), JSON.stringify(r));
+  });
+});
