@@ -149,7 +149,7 @@ export class ClusterApiBackend implements ApiBackend {
     if (ifMatch !== fsm.state.epoch) return ok({ kind: 'stale', epoch: fsm.state.epoch });
     const changes = diffModels(fsm.model, loaded.value);
     if (dryRun) {
-      const plan = planConfigChange(fsm.model, fsm.state.amf, loaded.value);
+      const plan = planConfigChange(loaded.value, fsm.state.amf, fsm.state.time);
       return plan.ok ? ok({ kind: 'dry-run', epoch: fsm.state.epoch, changes, plan: plan.value }) : err({ code: 'invalid-state', message: plan.error });
     }
     const r = await this.node.setConfig(text, ifMatch);

@@ -143,7 +143,8 @@ function splitRef(ref: string | undefined): { su: string; comp: string } {
 }
 
 /** Run a scenario; returns the transcript lines. Throws on a malformed events line. */
-export function runScenario(model: AmfModel, events: string): string[] {
+/** Play `events` on `model` and return the transcript; `done` gets the harness at the end (its final state). */
+export function runScenario(model: AmfModel, events: string, done?: (h: Harness) => void): string[] {
   const out: string[] = [];
     const record = (r: StepRecord): void => {
     const notes = r.notices.map(fmtNotice).filter((x): x is string => x !== null);
@@ -206,5 +207,6 @@ export function runScenario(model: AmfModel, events: string): string[] {
     }
   });
   out.push(...summary(model, h));
+  done?.(h);
   return out;
 }

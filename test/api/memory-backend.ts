@@ -173,7 +173,7 @@ export class MemoryBackend implements ApiBackend {
     if (ifMatch !== this.epoch) return ok({ kind: 'stale', epoch: this.epoch });
     const changes = diffModels(this.h.model, loaded.value);
     if (dryRun) {
-      const plan = planConfigChange(this.h.model, this.h.state, loaded.value);
+      const plan = planConfigChange(loaded.value, this.h.state, this.h.now);
       if (!plan.ok) return err({ code: 'invalid-state', message: plan.error });
       return ok({ kind: 'dry-run', epoch: this.epoch, changes, plan: plan.value });
     }

@@ -18,14 +18,13 @@ const third = `\tunit {
 
 test('plan: SUs added are instantiated, SUs removed terminated, SIs that change hands listed; no change, no plan', () => {
   const b = new MemoryBackend();
-  const current = b.h.model;
-  const same = planConfigChange(current, b.h.state, MemoryBackend.parse(SAMPLE));
+  const same = planConfigChange(MemoryBackend.parse(SAMPLE), b.h.state, b.h.now);
   assert.ok(same.ok);
   assert.deepEqual(same.value, { instantiate: [], terminate: [], moves: [] });
 
   // SU_1 leaves; SU_3 (rank 3) joins: SU_2 becomes active and SU_3 standby.
   const next = SAMPLE.replace(/\tunit \{\n\t\tname = SU_1[\s\S]*?\n\t\}\n/, '').replace('\tserviceinstance {', third);
-  const p = planConfigChange(current, b.h.state, MemoryBackend.parse(next));
+  const p = planConfigChange(MemoryBackend.parse(next), b.h.state, b.h.now);
   assert.ok(p.ok, p.ok ? '' : p.error);
   assert.deepEqual(p.value.instantiate, ['SU_3']);
   assert.deepEqual(p.value.terminate, ['SU_1']);
