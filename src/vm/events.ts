@@ -2,7 +2,7 @@
  * Passive monitoring of domains through libvirt's lifecycle events: one `virsh event --loop --all`
  * per libvirt URI, shared by every vm component using it, run as a supervised child (restarted
  * with a doubling delay when it ends). A domain that stops or crashes is reported to its watcher
- * as soon as libvirt prints the event. While the stream is down (and twice after each start, to
+ * as soon as libvirt prints the event. The child runs only while some domain is watched. While the stream is down (and twice after each start, to
  * cover the moment virsh is still registering), watchers are asked to resync: to check their
  * domain with `virsh domstate` themselves, so no end is missed.
  */
@@ -68,6 +68,8 @@ export class LibvirtEvents {
       cancel: () => {
         set.delete(w);
         if (set.size === 0 && this.watchers.get(domain) === set) this.watchers.delete(domain);
+        // Nobody watches: no child left running (the next watch starts one again).
+        if (this.watchers.size === 0) this.halt();
       },
     };
   }
@@ -75,10 +77,16 @@ export class LibvirtEvents {
   /** Stop the stream for good (the agent stops). */
   close(): void {
     this.closed = true;
+    this.halt();
+  }
+
+  private halt(): void {
     this.timer?.cancel();
     this.timer = undefined;
-    this.stream?.stop();
+    const s = this.stream;
     this.stream = undefined;
+    s?.stop();
+    this.delay = this.settings.restartMs;
   }
 
   private resyncAll(): void {
