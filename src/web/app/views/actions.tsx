@@ -5,7 +5,7 @@
  * against it) is shown as the node words it.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { AdminKind } from '../../../api/backend.js';
+import type { AdminKind, AdminOp } from '../../../model/vocabulary.js';
 import type { ConfigChangePlan, PlacedHa } from '../../../api/plan.js';
 import type { ApiClient } from '../client.js';
 
@@ -17,7 +17,7 @@ export interface Target {
 export type Act = (t: Target) => void;
 
 /** The operations the AMF defines for each kind (src/amf/admin.ts), most used first. */
-export const OPS: Readonly<Record<AdminKind, readonly string[]>> = {
+export const OPS: Readonly<Record<AdminKind, readonly AdminOp[]>> = {
   node: ['lock', 'unlock', 'shutdown', 'switchover', 'repair', 'lock-instantiation', 'unlock-instantiation'],
   sg: ['lock', 'unlock', 'shutdown', 'lock-instantiation', 'unlock-instantiation'],
   su: ['lock', 'unlock', 'shutdown', 'restart', 'repair', 'lock-instantiation', 'unlock-instantiation'],
