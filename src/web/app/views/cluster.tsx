@@ -2,7 +2,7 @@
 import type { NodeView, StatusView } from '../../../api/backend.js';
 import { clock, nodeLabel } from '../format.js';
 import type { Act } from './actions.js';
-import { Badge } from './badge.js';
+import { Badge, State } from './badge.js';
 import { ActCell, StateCell, Table } from './table.js';
 
 function raftOf(n: NodeView, status: StatusView): string {
@@ -37,7 +37,13 @@ export function Nodes({ nodes, status, act }: { readonly nodes: readonly NodeVie
                 <Badge label={nodeLabel(n, member)} /> {n.since ? <small>since {clock(n.since)}</small> : null}
               </td>
               <StateCell value={raftOf(n, status)} />
-              <StateCell value={n.lease} />
+              {n.name === status.node ? (
+                <td>
+                  <State value={n.lease} /> <small title="this node's own lease: its phase, and whether it holds one now">own: {status.lease.phase}{status.lease.held ? '' : ', not held'}</small>
+                </td>
+              ) : (
+                <StateCell value={n.lease} />
+              )}
               {member ? <StateCell value={member.state} /> : <td>-</td>}
               <StateCell value={n.admin} />
               <StateCell value={n.oper} />
