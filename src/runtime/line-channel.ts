@@ -25,6 +25,8 @@ export interface LineChannelOptions {
   /** Bytes of lines queued behind a backpressured channel before new ones are dropped. */
   readonly maxQueuedBytes: number;
   readonly onLine: (line: string) => void;
+  /** Every chunk's size as it arrives, before it is split (a reader's byte budget). */
+  readonly onBytes?: (bytes: number) => void;
   readonly onDrop?: (drop: LineDrop) => void;
   readonly onState?: (state: LineChannelState, detail?: string) => void;
 }
@@ -74,6 +76,20 @@ export class LineChannel<Tag = never> {
     this.queuedBytes = 0;
   }
 
+  /** Stop reading the current connection (the far end sees backpressure) until resume(); a new connection starts reading. */
+  pause(): void {
+    this.channel?.pause();
+  }
+
+  resume(): void {
+    this.channel?.resume();
+  }
+
+  /** Close the current connection and connect again after the backoff (the far end seems stuck). */
+  drop(): void {
+    this.channel?.close();
+  }
+
   /** Send one line (the text should carry its own framing newlines). */
   send(text: string, tag?: Tag): SendOutcome {
     const c = this.channel;
@@ -112,6 +128,7 @@ export class LineChannel<Tag = never> {
     this.writable = true;
     this.decoder.reset();
     c.onData((chunk) => {
+      this.o.onBytes?.(chunk.byteLength);
       const got = this.decoder.push(chunk);
       for (const d of got.dropped) this.o.onDrop?.(d);
       for (const l of got.lines) this.o.onLine(l);
@@ -119,6 +136,7 @@ export class LineChannel<Tag = never> {
     c.onDrain(() => this.flush());
     c.onClose((info: ChannelCloseInfo) => {
       if (this.channel !== c) return;
+      this.decoder.reset();
       this.channel = undefined;
       this.queue = [];
       this.queuedBytes = 0;

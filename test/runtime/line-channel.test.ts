@@ -74,6 +74,8 @@ describe('LineChannel queueing', () => {
       onData: () => undefined,
       onDrain: (h) => void (drain = h),
       onClose: () => undefined,
+      pause: () => undefined,
+      resume: () => undefined,
       closed: false,
       close: () => undefined,
     };

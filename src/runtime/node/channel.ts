@@ -1,10 +1,10 @@
-import { open, chmod, unlink } from 'node:fs/promises';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, unlink } from 'node:fs/promises';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { err, ok, type Result } from '../../util/result.js';
 import type { Channel, ChannelCloseInfo, ChannelListener, ChannelNetwork } from '../ports/channel.js';
 import type { Logger } from '../ports/observability.js';
+import { openChannelDevice } from './channel-device.js';
 import { Inbox } from './inbox.js';
 import { connected, removeStaleSocket } from './stream.js';
 
@@ -46,23 +46,9 @@ export class NodeChannelNetwork implements ChannelNetwork {
     }
   }
 
-  async openDevice(path: string): Promise<Result<Channel, string>> {
-    try {
-      const fh = await open(path, 'r+');
-      const input = createReadStream('', { fd: fh.fd, autoClose: false });
-      const output = createWriteStream('', { fd: fh.fd, autoClose: false });
-      let closed = false;
-      const destroy = (): void => {
-        if (closed) return;
-        closed = true;
-        input.destroy();
-        output.destroy();
-        void fh.close().catch(() => undefined);
-      };
-      return ok(new NodeChannel(input, output, destroy, this.log));
-    } catch (e) {
-      return err(`cannot open ${path}: ${(e as Error).message}`);
-    }
+  /** A virtio-serial port, polled non-blocking (channel-device.ts says why). */
+  openDevice(path: string): Promise<Result<Channel, string>> {
+    return openChannelDevice(path, this.log);
   }
 }
 
@@ -143,6 +129,14 @@ class NodeChannel implements Channel {
   onClose(handler: (info: ChannelCloseInfo) => void): void {
     this.closeHandler = handler;
     if (this.ended) queueMicrotask(() => this.report());
+  }
+
+  pause(): void {
+    this.input.pause();
+  }
+
+  resume(): void {
+    this.input.resume();
   }
 
   close(): void {

@@ -16,6 +16,9 @@ export interface Channel {
   onDrain(handler: () => void): void;
   /** Called exactly once when the channel ends: closed here, by the peer, or an I/O error. */
   onClose(handler: (info: ChannelCloseInfo) => void): void;
+  /** Stop reading until resume(): the peer sees backpressure (a flooding guest is held back). */
+  pause(): void;
+  resume(): void;
   readonly closed: boolean;
   close(): void;
 }
@@ -37,8 +40,9 @@ export interface ChannelNetwork {
   /** Listen on a unix stream socket (a stale socket file is replaced; any other file is refused). */
   listen(path: string, options?: { readonly mode?: number }): Promise<Result<ChannelListener, string>>;
   /**
-   * Open a character device for reading and writing (a virtio-serial port). The channel closes
-   * with reason `peer` when the device reads end-of-file (the host end is not connected).
+   * Open a character device for reading and writing (a virtio-serial port). While the host end is
+   * not connected (the device reads end-of-file) the open fails with a reason; an open channel
+   * closes with reason `peer` when the host end goes away.
    */
   openDevice(path: string): Promise<Result<Channel, string>>;
 }
