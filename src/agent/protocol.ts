@@ -95,8 +95,8 @@ export function encodeFrame(frame: ServerFrame | ClientFrame): Uint8Array {
   return encoder.encode(JSON.stringify(frame));
 }
 
-/** Parse and validate one frame against a schema; never throws. */
-export function decodeFrame<T>(bytes: Uint8Array, schema: z.ZodType<T>): Result<T, DecodeError> {
+/** Parse and validate one frame against a schema; never throws. Other JSON-frame protocols pass their own version. */
+export function decodeFrame<T>(bytes: Uint8Array, schema: z.ZodType<T>, version: number = PROTOCOL_VERSION): Result<T, DecodeError> {
   let raw: unknown;
   try {
     raw = JSON.parse(decoder.decode(bytes));
@@ -107,7 +107,7 @@ export function decodeFrame<T>(bytes: Uint8Array, schema: z.ZodType<T>): Result<
   const rec = raw as Record<string, unknown>;
   const id = typeof rec.id === 'number' && Number.isInteger(rec.id) && rec.id >= 0 ? rec.id : undefined;
   const withId = <E extends DecodeError>(e: E): DecodeError => (id === undefined ? e : { ...e, id });
-  if (rec.v !== PROTOCOL_VERSION) return err(withId({ code: 'unsupported-version', message: `protocol version ${JSON.stringify(rec.v)} not supported (this agent speaks ${PROTOCOL_VERSION})` }));
+  if (rec.v !== version) return err(withId({ code: 'unsupported-version', message: `protocol version ${JSON.stringify(rec.v)} not supported (this side speaks ${version})` }));
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -4,7 +4,7 @@
  * (dropping the RawNode and rebuilding it from storage) loses exactly what was never durable.
  * Each action can print a transcript line; transcripts are compared with golden files.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { checkGolden } from '../../golden.js';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { Xoshiro128 } from '../../../src/runtime/xoshiro.js';
@@ -308,13 +308,7 @@ export class Net {
 
   /** Compare the transcript with testdata/<name>.txt (UPDATE_TRANSCRIPTS=1 rewrites it). */
   check(name: string): void {
-    const file = join(import.meta.dirname, 'testdata', `${name}.txt`);
-    const got = this.out.join('\n') + '\n';
-    if (process.env.UPDATE_TRANSCRIPTS === '1' || !existsSync(file)) {
-      writeFileSync(file, got);
-      return;
-    }
-    assert.equal(got, readFileSync(file, 'utf8'), `transcript ${name} differs (UPDATE_TRANSCRIPTS=1 to accept)`);
+    checkGolden(join(import.meta.dirname, 'testdata', `${name}.txt`), this.out, `transcript ${name}`);
   }
 }
 
