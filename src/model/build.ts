@@ -3,15 +3,18 @@
  * component → unit → group), cross-references (nodes, CSI types, SI dependencies) and the
  * constraints of each redundancy model. Every problem is collected; nothing throws.
  */
-import { checkDocument, type CheckedBlock, type Value } from './check.js';
+import { buildGuestHeartbeat } from '../heartbeat/config.js';
+import { buildServerGroups } from '../servergroup/config.js';
+import { err, ok, type Result } from '../util/result.js';
+import { buildVmKind } from '../vm/config.js';
+import { checkDocument } from './check.js';
+import { bool, children, get, isOcf, list, locOf, num, optional, optStr, record, str, type BuildContext, type CheckedBlock } from './checked.js';
 import { DEFAULTS } from './defaults.js';
 import type { ConfigDocument } from './document.js';
 import { ConfigError, sortErrors } from './errors.js';
 import { closest } from './suggest.js';
 import type { AmfModel, ClusterConfig, CompConfig, CompKind, CsiConfig, GlobalHealthcheck, HealthcheckConfig, NodeConfig, SgConfig, SiConfig, SourceLoc, SuConfig } from './types.js';
 import type { AdminState, CompCategory, HealthcheckInvocation, Recovery, RedundancyModel } from './vocabulary.js';
-import { assert } from '../util/assert.js';
-import { err, ok, type Result } from '../util/result.js';
 
 export function toModel(doc: ConfigDocument): Result<AmfModel, ConfigError[]> {
   const errors: ConfigError[] = [];
@@ -21,33 +24,7 @@ export function toModel(doc: ConfigDocument): Result<AmfModel, ConfigError[]> {
   return ok(deepFreeze(model));
 }
 
-// Typed access to checked values: the checker guarantees the type for each key of the schema.
-function get<T extends Value>(b: CheckedBlock, key: string, is: (v: Value) => v is T): T | undefined {
-  const v = b.values.get(key)?.value;
-  if (v === undefined) return undefined;
-  assert(is(v), `schema type mismatch for ${b.name}.${key}`);
-  return v;
-}
-const isStr = (v: Value): v is string => typeof v === 'string';
-const isNum = (v: Value): v is number => typeof v === 'number';
-const isBool = (v: Value): v is boolean => typeof v === 'boolean';
-const isList = (v: Value): v is readonly string[] => Array.isArray(v);
-const isOcf = (v: Value): v is { provider: string; agent: string } => typeof v === 'object' && !Array.isArray(v);
-
-const str = (b: CheckedBlock, key: string): string | undefined => get(b, key, isStr);
-/** openais leaves an unset string empty; here an empty value means "not set". */
-const optStr = (b: CheckedBlock, key: string): string | undefined => str(b, key) || undefined;
-const num = (b: CheckedBlock, key: string): number | undefined => get(b, key, isNum);
-const bool = (b: CheckedBlock, key: string): boolean | undefined => get(b, key, isBool);
-const list = (b: CheckedBlock, key: string): readonly string[] | undefined => get(b, key, isList);
-const locOf = (b: CheckedBlock, key: string): SourceLoc => b.values.get(key)?.loc ?? b.loc;
-const children = (b: CheckedBlock, name: string): CheckedBlock[] => b.blocks.filter((c) => c.name === name);
-const record = (b: CheckedBlock | undefined): Record<string, string> =>
-  Object.fromEntries((b?.free ?? []).map((e) => [e.key, e.value]));
-const optional = <K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } =>
-  (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
-
-class Builder {
+class Builder implements BuildContext {
   /** Names already used, per namespace, for duplicate detection. */
   private readonly seen = new Map<string, Map<string, SourceLoc>>();
   /** Where each SI's depends_on was written, for dependency errors. */
@@ -55,12 +32,12 @@ class Builder {
 
   constructor(private readonly errors: ConfigError[]) {}
 
-  private error(loc: SourceLoc, message: string): void {
+  error(loc: SourceLoc, message: string): void {
     this.errors.push(ConfigError.at(loc, message));
   }
 
   /** Records a name in a namespace, or reports it as a duplicate. */
-  private claim(namespace: string, what: string, name: string, loc: SourceLoc, scope = ''): void {
+  claim(namespace: string, what: string, name: string, loc: SourceLoc, scope = ''): void {
     const names = this.seen.get(namespace) ?? new Map<string, SourceLoc>();
     this.seen.set(namespace, names);
     const first = names.get(name);
@@ -74,7 +51,9 @@ class Builder {
     const healthchecks = children(root, 'healthcheck').map((b) => this.globalHealthcheck(b));
     const groups = children(root, 'group').map((b) => this.group(b, nodes, healthchecks));
     this.checkDependencies(groups);
-    return { cluster, nodes, groups, healthchecks };
+    const units = new Map(groups.flatMap((g) => g.units.map((u) => [u.name, new Map(u.components.map((c) => [c.name, c.kind.type === 'vm']))] as const)));
+    const serverGroups = buildServerGroups(this, children(root, 'server_group'), { units });
+    return { cluster, nodes, groups, healthchecks, serverGroups };
   }
 
   private cluster(b: CheckedBlock | undefined): ClusterConfig {
@@ -213,7 +192,8 @@ class Builder {
   ): CompConfig {
     const name = str(b, 'name') ?? '';
     if (name) this.claim(`component:${unitName}`, 'component', name, locOf(b, 'name'), ` in unit ${unitName}`);
-    const kind = this.compKind(b, name);
+    const terminateTimeoutMs = num(b, 'terminate_timeout') ?? DEFAULTS.terminateTimeoutMs;
+    const kind = this.compKind(b, name, terminateTimeoutMs);
     const csiTypes: string[] = [];
     for (const t of children(b, 'csi_type_name')) {
       const type = str(t, 'name');
@@ -229,8 +209,7 @@ class Builder {
       hcKeys.add(hc.key);
       healthchecks.push(hc);
     }
-    const guestHeartbeat = children(b, 'guest_heartbeat')[0];
-    const serverGroup = children(b, 'server_group')[0];
+    const heartbeat = children(b, 'guest_heartbeat')[0];
     return {
       name,
       category: (str(b, 'comptype') as CompCategory | undefined) ?? (kind.type === 'clccli' ? 'sa_aware' : 'non_proxied_non_sa_aware'),
@@ -245,7 +224,7 @@ class Builder {
       ...optional('binaryPath', optStr(b, 'binary_path') ?? inherited.binaryPath),
       csiTypes,
       instantiateTimeoutMs: num(b, 'instantiate_timeout') ?? DEFAULTS.instantiateTimeoutMs,
-      terminateTimeoutMs: num(b, 'terminate_timeout') ?? DEFAULTS.terminateTimeoutMs,
+      terminateTimeoutMs,
       cleanupTimeoutMs: num(b, 'cleanup_timeout') ?? DEFAULTS.cleanupTimeoutMs,
       instantiateRetries: num(b, 'instantiate_retries') ?? DEFAULTS.instantiateRetries,
       instantiateRetryDelayMs: num(b, 'instantiate_retry_delay') ?? DEFAULTS.instantiateRetryDelayMs,
@@ -254,21 +233,24 @@ class Builder {
       healthchecks,
       env: record(children(b, 'env')[0]),
       ...optional('pidfile', optStr(b, 'pidfile')),
-      ...optional('guestHeartbeat', guestHeartbeat && record(guestHeartbeat)),
-      ...optional('serverGroup', serverGroup && record(serverGroup)),
+      ...optional('guestHeartbeat', heartbeat && buildGuestHeartbeat(this, heartbeat, name, kind.type === 'vm')),
       loc: b.loc,
     };
   }
 
-  private compKind(b: CheckedBlock, name: string): CompKind {
+  private compKind(b: CheckedBlock, name: string, terminateTimeoutMs: number): CompKind {
     const command = list(b, 'command');
     const ocf = get(b, 'ocf', isOcf);
-    if (command && ocf) this.error(locOf(b, 'ocf'), `component ${name}: give either "command" or "ocf", not both`);
+    const vm = children(b, 'vm')[0];
+    const given = [command && 'command', ocf && 'ocf', vm && 'vm'].filter((k): k is string => typeof k === 'string');
+    if (given.length > 1) this.error(vm ? vm.loc : locOf(b, 'ocf'), `component ${name}: give one of "command", "ocf" or "vm", not ${given.map((k) => `"${k}"`).join(' and ')}`);
     const kind: CompKind = command
       ? { type: 'command', argv: command }
       : ocf
         ? { type: 'ocf', provider: ocf.provider, agent: ocf.agent }
-        : { type: 'clccli' };
+        : vm
+          ? buildVmKind(this, vm, name, terminateTimeoutMs)
+          : { type: 'clccli' };
     if (kind.type !== 'clccli') {
       for (const key of ['instantiate', 'terminate', 'cleanup']) {
         if (optStr(b, key) === undefined) continue;

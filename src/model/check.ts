@@ -3,28 +3,14 @@
  * mean"), duplicates, required keys, and the type of every value. Produces typed blocks for the
  * model builder; every problem becomes a located ConfigError.
  */
+import type { CheckedBlock, CheckedValue, Value } from './checked.js';
 import type { BlockNode, ConfigDocument, DocItem, EntryNode } from './document.js';
 import { ConfigError } from './errors.js';
-import { DURATION_MAX, INT_MAX, ROOT, walkSchema, type BlockSpec, type ValueType } from './schema.js';
+import type { SourceLoc } from './loc.js';
+import { ROOT, walkSchema } from './schema.js';
+import { DURATION_MAX, INT_MAX, type BlockSpec, type ValueType } from './spec.js';
 import { closest } from './suggest.js';
 import { scalarText, splitWords } from './text.js';
-import type { SourceLoc } from './types.js';
-
-export type Value = string | number | boolean | readonly string[] | { readonly provider: string; readonly agent: string };
-
-export interface CheckedValue {
-  readonly value: Value;
-  readonly loc: SourceLoc;
-}
-
-export interface CheckedBlock {
-  readonly name: string;
-  readonly loc: SourceLoc;
-  readonly values: ReadonlyMap<string, CheckedValue>;
-  /** Entries of a free-form block, in order. */
-  readonly free: readonly { readonly key: string; readonly value: string; readonly loc: SourceLoc }[];
-  readonly blocks: readonly CheckedBlock[];
-}
 
 const NAME = /^[^\s"#{}\\=]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

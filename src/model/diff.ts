@@ -9,7 +9,7 @@ import { modelToDocument } from './print.js';
 import { scalarText } from './text.js';
 import type { AmfModel } from './types.js';
 
-export type EntityType = 'cluster' | 'node' | 'group' | 'unit' | 'component' | 'serviceinstance' | 'csi' | 'healthcheck';
+export type EntityType = 'cluster' | 'node' | 'group' | 'unit' | 'component' | 'serviceinstance' | 'csi' | 'healthcheck' | 'servergroup';
 
 export interface EntityRef {
   readonly type: EntityType;
@@ -40,16 +40,18 @@ const BLOCK_TYPE: Readonly<Record<string, EntityType>> = {
   serviceinstance: 'serviceinstance',
   csi_descriptor: 'csi',
   healthcheck: 'healthcheck',
+  server_group: 'servergroup',
 };
 
 /** Nested blocks that are part of their parent's attributes rather than entities of their own. */
 const LIST_BLOCKS: Readonly<Record<string, (b: BlockNode) => string>> = {
   csi_type_name: (b) => valueOf(b, 'name') ?? '',
   name_value: (b) => `${valueOf(b, 'name') ?? ''}=${valueOf(b, 'value') ?? ''}`,
+  member: (b) => `${valueOf(b, 'unit') ?? ''}/${valueOf(b, 'component') ?? ''}${valueOf(b, 'channel') === undefined ? '' : `=${valueOf(b, 'channel') ?? ''}`}`,
 };
 
-/** Reserved blocks whose mere presence means something (a component with guest heartbeat). */
-const PRESENCE_BLOCKS = new Set(['guest_heartbeat', 'server_group']);
+/** Blocks whose mere presence means something (a component with guest heartbeat, even with no keys). */
+const PRESENCE_BLOCKS = new Set(['guest_heartbeat']);
 
 function valueOf(b: BlockNode, key: string): string | undefined {
   for (const item of b.items) if (item.kind === 'entry' && item.key === key) return scalarText(item.raw);
@@ -73,7 +75,7 @@ function flatten(items: readonly DocItem[], parent: readonly string[]): Flat {
     if (listed) {
       lists.set(item.name, [...(lists.get(item.name) ?? []), listed(item)]);
     } else if (type === undefined) {
-      // env, attributes, guest_heartbeat, server_group: their entries are the parent's attributes.
+      // env, attributes, vm, guest_heartbeat: their entries are the parent's attributes.
       if (PRESENCE_BLOCKS.has(item.name)) attrs.set(item.name, 'present');
       for (const e of item.items) if (e.kind === 'entry') attrs.set(`${item.name}.${e.key}`, scalarText(e.raw));
     } else {
@@ -95,6 +97,8 @@ function entityRef(type: EntityType, path: readonly string[]): EntityRef {
       return { type, path, label: `node ${name}` };
     case 'healthcheck':
       return { type, path, label: path.length === 1 ? `healthcheck ${name}` : `${path.slice(1, -1).join('/')}/healthcheck ${name}` };
+    case 'servergroup':
+      return { type, path, label: `server group ${name}` };
     case 'component':
     case 'csi':
       // Units and SIs have cluster-wide names, so the group is left out.

@@ -3,7 +3,7 @@
  * It keeps comments and single blank lines so that `amfctl config fmt` can rewrite a file
  * without losing what the operator wrote.
  */
-import type { SourceLoc } from './types.js';
+import type { SourceLoc } from './loc.js';
 
 /** A `#` comment on its own line; `text` is everything after the `#`, verbatim. */
 export interface CommentNode {

@@ -1,4 +1,4 @@
-import type { SourceLoc } from './types.js';
+import type { SourceLoc } from './loc.js';
 
 /** A located problem in a groups.conf: bad input, never a bug. Printed as `file:line:col: message`. */
 export class ConfigError {

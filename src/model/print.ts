@@ -4,11 +4,14 @@
  * document: values that equal their default are left out unless `explicit` is set (the diff uses
  * the explicit form so that a changed default is still a change).
  */
+import { printGuestHeartbeat } from '../heartbeat/config.js';
+import { printServerGroup } from '../servergroup/config.js';
+import { printVmKind } from '../vm/config.js';
 import { groupDefaults, siStandbyDefault } from './build.js';
 import { DEFAULTS } from './defaults.js';
-import type { BlockNode, ConfigDocument, DocItem, EntryNode } from './document.js';
-import { quoteScalar, quoteWord } from './text.js';
-import type { AmfModel, CompConfig, GlobalHealthcheck, HealthcheckConfig, NodeConfig, SgConfig, SiConfig, SourceLoc, SuConfig } from './types.js';
+import type { ConfigDocument, DocItem } from './document.js';
+import { ItemList, NO_LOC } from './items.js';
+import type { AmfModel, CompConfig, GlobalHealthcheck, HealthcheckConfig, NodeConfig, SgConfig, SiConfig, SuConfig } from './types.js';
 
 export function printDocument(doc: ConfigDocument): string {
   const out: string[] = [];
@@ -48,40 +51,6 @@ export function printModel(model: AmfModel, options: PrintOptions = {}): string 
   return printDocument(modelToDocument(model, options));
 }
 
-const NO_LOC: SourceLoc = { file: '<model>', line: 0, col: 0 };
-
-type Entries = (EntryNode | BlockNode)[];
-
-/** Collects a block's items; `set` leaves out a value equal to its default unless explicit. */
-class ItemList {
-  readonly items: Entries = [];
-  constructor(private readonly explicit: boolean) {}
-
-  set(key: string, value: string | number | boolean | undefined, byDefault?: string | number | boolean): this {
-    if (value === undefined || (!this.explicit && value === byDefault)) return this;
-    const raw = typeof value === 'string' ? quoteScalar(value) : String(value);
-    this.items.push({ kind: 'entry', key, raw, loc: NO_LOC, valueLoc: NO_LOC });
-    return this;
-  }
-
-  words(key: string, words: readonly string[]): this {
-    if (words.length > 0) this.items.push({ kind: 'entry', key, raw: words.map(quoteWord).join(' '), loc: NO_LOC, valueLoc: NO_LOC });
-    return this;
-  }
-
-  record(blockName: string, record: Readonly<Record<string, string>> | undefined, keepEmpty = false): this {
-    if (record === undefined || (Object.keys(record).length === 0 && !keepEmpty)) return this;
-    const inner = new ItemList(true);
-    for (const [k, v] of Object.entries(record)) inner.set(k, v);
-    return this.block(blockName, inner);
-  }
-
-  block(name: string, inner: ItemList): this {
-    this.items.push({ kind: 'block', name, items: inner.items, loc: NO_LOC });
-    return this;
-  }
-}
-
 export function modelToDocument(model: AmfModel, options: PrintOptions = {}): ConfigDocument {
   const explicit = options.explicit ?? false;
   const list = (): ItemList => new ItemList(explicit);
@@ -101,6 +70,7 @@ export function modelToDocument(model: AmfModel, options: PrintOptions = {}): Co
   for (const n of model.nodes) add('node', nodeItems(list(), n, model));
   for (const g of model.groups) add('group', groupItems(list, g, explicit));
   for (const h of model.healthchecks) add('healthcheck', globalHealthcheckItems(list(), h));
+  for (const sg of model.serverGroups) add('server_group', printServerGroup(sg, list()));
   return { file: '<model>', items: top };
 }
 
@@ -191,6 +161,7 @@ function componentItems(list: () => ItemList, c: CompConfig, inherited: Paths): 
     .set('comptype', c.category, c.kind.type === 'clccli' ? 'sa_aware' : 'non_proxied_non_sa_aware');
   if (c.kind.type === 'command') l.words('command', c.kind.argv);
   if (c.kind.type === 'ocf') l.set('ocf', `${c.kind.provider}:${c.kind.agent}`);
+  if (c.kind.type === 'vm') l.block('vm', printVmKind(c.kind, c.terminateTimeoutMs, list()));
   l.set('bn', c.binaryName)
     .set('instantiate', c.instantiate)
     .set('terminate', c.terminate)
@@ -209,10 +180,9 @@ function componentItems(list: () => ItemList, c: CompConfig, inherited: Paths): 
     .set('pidfile', c.pidfile);
   for (const t of c.csiTypes) l.block('csi_type_name', list().set('name', t));
   for (const h of c.healthchecks) l.block('healthcheck', healthcheckItems(list(), h));
-  return l
-    .record('env', c.env)
-    .record('guest_heartbeat', c.guestHeartbeat, true)
-    .record('server_group', c.serverGroup, true);
+  l.record('env', c.env);
+  if (c.guestHeartbeat) l.block('guest_heartbeat', printGuestHeartbeat(c.guestHeartbeat, list()));
+  return l;
 }
 
 function healthcheckItems(l: ItemList, h: HealthcheckConfig): ItemList {

@@ -2,51 +2,11 @@
  * What may appear where in a groups.conf: blocks, their keys and the type of each value. The
  * checker walks a document against this table; the model builder gives the values meaning.
  */
+import { GUEST_HEARTBEAT_BLOCK } from '../heartbeat/config.js';
+import { SERVER_GROUP_BLOCK } from '../servergroup/config.js';
+import { VM_BLOCK } from '../vm/config.js';
+import { boolKey as bool, durationKey as duration, intKey as int, nameKey as name, namesKey as names, oneOf, required, textKey as str, type BlockSpec } from './spec.js';
 import { COMP_CATEGORIES, CONFIG_ADMIN_STATES, HEALTHCHECK_INVOCATIONS, RECOVERIES, REDUNDANCY_MODELS } from './vocabulary.js';
-
-export type ValueType =
-  /** Any text (one quoted string, or the rest of the line). */
-  | { readonly kind: 'string' }
-  /** One word: no spaces, quotes, braces or `#`. */
-  | { readonly kind: 'name' }
-  /** One or more names separated by spaces. */
-  | { readonly kind: 'names' }
-  /** A command line: words, quotes group. */
-  | { readonly kind: 'argv' }
-  | { readonly kind: 'int'; readonly min: number }
-  /** Milliseconds; `ms`, `s`, `m` and `h` suffixes accepted. */
-  | { readonly kind: 'duration'; readonly min: number }
-  | { readonly kind: 'bool' }
-  | { readonly kind: 'enum'; readonly values: readonly string[] }
-  /** `provider:agent`. */
-  | { readonly kind: 'ocf' };
-
-export interface KeySpec {
-  readonly type: ValueType;
-  readonly required?: boolean;
-}
-
-export interface BlockSpec {
-  readonly keys: Readonly<Record<string, KeySpec>>;
-  readonly blocks: Readonly<Record<string, BlockSpec>>;
-  /** Free-form `NAME = value` entries (env, attributes, reserved option blocks). */
-  readonly freeform?: 'env' | 'attribute';
-  /** At most one such block per parent. */
-  readonly single?: boolean;
-}
-
-export const INT_MAX = 1_000_000;
-/** Node's timers hold at most 2^31-1 ms (about 24.8 days). */
-export const DURATION_MAX = 2_147_483_647;
-
-const str: KeySpec = { type: { kind: 'string' } };
-const name: KeySpec = { type: { kind: 'name' } };
-const names: KeySpec = { type: { kind: 'names' } };
-const bool: KeySpec = { type: { kind: 'bool' } };
-const int = (min: number): KeySpec => ({ type: { kind: 'int', min } });
-const duration = (min: number): KeySpec => ({ type: { kind: 'duration', min } });
-const oneOf = (...values: string[]): KeySpec => ({ type: { kind: 'enum', values } });
-const required = (spec: KeySpec): KeySpec => ({ ...spec, required: true });
 
 const adminState = oneOf(...CONFIG_ADMIN_STATES);
 const freeform = (kind: 'env' | 'attribute'): BlockSpec => ({ keys: {}, blocks: {}, freeform: kind, single: true });
@@ -93,8 +53,8 @@ const component: BlockSpec = {
     csi_type_name: csiTypeName,
     healthcheck: componentHealthcheck,
     env: freeform('env'),
-    guest_heartbeat: freeform('attribute'),
-    server_group: freeform('attribute'),
+    vm: VM_BLOCK,
+    guest_heartbeat: GUEST_HEARTBEAT_BLOCK,
   },
 };
 
@@ -163,6 +123,7 @@ export const ROOT: BlockSpec = {
     node: { keys: { name: required(name), admin_state: adminState, ...escalation }, blocks: { attributes: freeform('attribute') } },
     group,
     healthcheck: globalHealthcheck,
+    server_group: SERVER_GROUP_BLOCK,
   },
 };
 

@@ -6,15 +6,14 @@
  * Names follow the AMF specification: Sg (service group), Su (service unit), Comp (component),
  * Si (service instance), Csi (component service instance).
  */
-
+import type { GuestHeartbeatConfig } from '../heartbeat/config.js';
+import type { ServerGroupConfig } from '../servergroup/config.js';
+import type { VmKind } from '../vm/config.js';
+import type { SourceLoc } from './loc.js';
 import type { AdminState, CompCategory, HealthcheckInvocation, Recovery, RedundancyModel } from './vocabulary.js';
 
-/** Where a value came from, for error messages (`file:line:col`). Defaults live in defaults.ts. */
-export interface SourceLoc {
-  readonly file: string;
-  readonly line: number;
-  readonly col: number;
-}
+export type { SourceLoc };
+export type { GuestHeartbeatConfig, ServerGroupConfig, VmKind };
 
 export interface HealthcheckConfig {
   readonly key: string;
@@ -29,16 +28,20 @@ export interface HealthcheckConfig {
   readonly loc: SourceLoc;
 }
 
-/** How the agent runs a component: CLC-CLI scripts (openais), a supervised command, or an OCF agent. */
+/**
+ * How the agent runs a component: CLC-CLI scripts (openais), a supervised command, an OCF agent,
+ * or a virtual machine through libvirt (src/vm/config.ts). Each has a driver in src/agent/drivers.
+ */
 export type CompKind =
   | { readonly type: 'clccli' }
   | { readonly type: 'command'; readonly argv: readonly string[] }
-  | { readonly type: 'ocf'; readonly provider: string; readonly agent: string };
+  | { readonly type: 'ocf'; readonly provider: string; readonly agent: string }
+  | VmKind;
 
 export interface CompConfig {
   /** Component name, unique within its SU. */
   readonly name: string;
-  /** Default: sa_aware (openais); non_proxied_non_sa_aware for command and OCF components. */
+  /** Default: sa_aware (openais); non_proxied_non_sa_aware for command, OCF and vm components. */
   readonly category: CompCategory;
   /** Default: clccli. */
   readonly kind: CompKind;
@@ -70,9 +73,8 @@ export interface CompConfig {
   readonly env: Readonly<Record<string, string>>;
   /** The process left running by instantiate, watched passively. */
   readonly pidfile?: string;
-  /** Options of the reserved blocks, given behaviour by the heartbeat and servergroup modules. */
-  readonly guestHeartbeat?: Readonly<Record<string, string>>;
-  readonly serverGroup?: Readonly<Record<string, string>>;
+  /** Present: the host side of the guest heartbeat runs for this component's guest (src/heartbeat). */
+  readonly guestHeartbeat?: GuestHeartbeatConfig;
   readonly loc: SourceLoc;
 }
 
@@ -178,4 +180,6 @@ export interface AmfModel {
   readonly nodes: readonly NodeConfig[];
   readonly groups: readonly SgConfig[];
   readonly healthchecks: readonly GlobalHealthcheck[];
+  /** Server groups of components whose guests message each other (src/servergroup). */
+  readonly serverGroups: readonly ServerGroupConfig[];
 }

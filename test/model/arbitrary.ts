@@ -4,10 +4,12 @@
  * CSI types, acyclic dependencies), so print → parse must give it back exactly.
  */
 import fc from 'fast-check';
-import { DURATION_MAX, INT_MAX } from '../../src/model/schema.js';
+import { DURATION_MAX, INT_MAX } from '../../src/model/spec.js';
 import { groupDefaults, siStandbyDefault } from '../../src/model/build.js';
 import type { AmfModel, CompConfig, CompKind, HealthcheckConfig, NodeConfig, SgConfig, SiConfig, SourceLoc, SuConfig } from '../../src/model/types.js';
 import type { AdminState, CompCategory, Recovery, RedundancyModel } from '../../src/model/vocabulary.js';
+import { SERVER_GROUP_POLICIES, type ServerGroupConfig } from '../../src/servergroup/config.js';
+import { defaultShutdownTimeout } from '../../src/vm/config.js';
 
 const loc: SourceLoc = { file: 'gen', line: 1, col: 1 };
 
@@ -22,6 +24,8 @@ const intArb = (min: number) => fc.integer({ min, max: INT_MAX });
 const msArb = (min: number) => fc.oneof(fc.integer({ min, max: 100_000 }), fc.integer({ min, max: DURATION_MAX }));
 const recordArb = (keyArb: fc.Arbitrary<string>) => fc.dictionary(keyArb, fc.oneof(textArb, fc.constant('')), { maxKeys: 3 });
 const adminArb = fc.constantFrom<AdminState>('unlocked', 'locked', 'locked-instantiation');
+const pathArb = textArb.map((t) => `/${t}`);
+const optPath = fc.option(pathArb, { nil: undefined });
 
 /** Makes names unique by suffixing a counter; the suffix keeps them valid names. */
 function uniq(names: string[]): string[] {
@@ -45,6 +49,20 @@ const kindArb: fc.Arbitrary<CompKind> = fc.oneof(
   fc.constant<CompKind>({ type: 'clccli' }),
   fc.array(fc.oneof(nameArb, textArb, fc.constant('')), { minLength: 1, maxLength: 4 }).map((argv): CompKind => ({ type: 'command', argv })),
   fc.record({ provider: nameArb, agent: nameArb }).map((o): CompKind => ({ type: 'ocf', ...o })),
+  // shutdownTimeoutMs is a fraction of terminate_timeout, fixed in shapeComponent.
+  fc
+    .record({
+      domainXml: pathArb,
+      uri: fc.constantFrom('qemu:///system', 'test:///default', 'qemu+tcp://h1/system'),
+      shutdownTimeoutMs: fc.double({ min: 0, max: 1, noNaN: true }),
+      migrationUri: fc.option(fc.constantFrom('qemu+ssh://{node}/system', 'qemu+tls://{node}.example/system'), { nil: undefined }),
+      migrationRetries: intArb(0),
+      stateDir: pathArb,
+    })
+    .map((o): CompKind => {
+      const { migrationUri, ...rest } = o;
+      return { type: 'vm', ...rest, ...(migrationUri === undefined ? {} : { migrationUri }) };
+    }),
 );
 
 const componentArb = fc.record({
@@ -70,8 +88,9 @@ const componentArb = fc.record({
   healthchecks: fc.array(healthcheckArb, { maxLength: 2 }),
   env: recordArb(envNameArb),
   pidfile: optText,
-  guestHeartbeat: fc.option(recordArb(nameArb), { nil: undefined }),
-  serverGroup: fc.option(recordArb(nameArb), { nil: undefined }),
+  guestHeartbeat: fc.option(fc.record({ channel: optPath }), { nil: undefined }),
+  /** A server group to join (by index), and the member's channel. */
+  serverGroup: fc.option(fc.record({ pick: fc.nat(), channel: optPath }), { nil: undefined }),
 });
 
 type RawComp = typeof componentArb extends fc.Arbitrary<infer T> ? T : never;
@@ -89,6 +108,17 @@ function shapeComponent(raw: RawComp, name: string): CompConfig {
     }),
     loc,
   };
+  delete c.serverGroup;
+  const vm = raw.kind.type === 'vm';
+  if (raw.kind.type === 'vm') {
+    const k = raw.kind;
+    c.kind = { ...k, shutdownTimeoutMs: k.shutdownTimeoutMs < 0.5 ? defaultShutdownTimeout(raw.terminateTimeoutMs) : Math.max(1, Math.floor(k.shutdownTimeoutMs * raw.terminateTimeoutMs)) };
+  }
+  // Only a vm component's heartbeat channel may default (to its domain's).
+  if (raw.guestHeartbeat) {
+    const channel = raw.guestHeartbeat.channel ?? (vm ? undefined : '/run/hb.sock');
+    c.guestHeartbeat = { ...(channel === undefined ? {} : { channel }), loc };
+  }
   // CLC-CLI scripts only belong to CLC-CLI components.
   for (const k of ['instantiate', 'terminate', 'cleanup'] as const) if (!clc) delete c[k];
   for (const [k, v] of Object.entries(c)) if (v === undefined) delete c[k];
@@ -138,6 +168,7 @@ export const modelArb: fc.Arbitrary<AmfModel> = fc
     nodes: fc.array(fc.record({ name: nameArb, adminState: adminArb, attributes: recordArb(nameArb), p: fc.option(msArb(0), { nil: undefined }), m: fc.option(intArb(0), { nil: undefined }) }), { maxLength: 3 }),
     groups: fc.array(groupArb, { maxLength: 3 }),
     healthchecks: fc.array(fc.record({ key: nameArb, periodMs: msArb(1), maximumDurationMs: msArb(1) }), { maxLength: 3 }),
+    serverGroups: fc.array(fc.record({ name: nameArb, policy: fc.constantFrom(...SERVER_GROUP_POLICIES) }), { maxLength: 2 }),
   })
   .map((raw): AmfModel => {
     const nodeNames = uniq(raw.nodes.map((n) => n.name));
@@ -207,10 +238,28 @@ export const modelArb: fc.Arbitrary<AmfModel> = fc
       return { ...sg, sis };
     });
     const hcKeys = uniq(raw.healthchecks.map((h) => h.key));
+    // Each component that asked joins one server group; groups nobody joined are left out.
+    const sgNames = uniq(raw.serverGroups.map((g) => g.name));
+    const joins = raw.groups.flatMap((g, gi) =>
+      g.units.flatMap((u, ui) =>
+        u.components.flatMap((c, ci) => {
+          const unit = groups[gi]!.units[ui]!;
+          const comp = unit.components[ci]!;
+          const want = c.serverGroup;
+          if (!want || sgNames.length === 0) return [];
+          const channel = want.channel ?? (comp.kind.type === 'vm' ? undefined : '/run/sg.sock');
+          return [{ group: want.pick % sgNames.length, member: { unit: unit.name, component: comp.name, ...(channel === undefined ? {} : { channel }), loc } }];
+        }),
+      ),
+    );
+    const serverGroups: ServerGroupConfig[] = raw.serverGroups
+      .map((g, i) => ({ name: sgNames[i] as string, policy: g.policy, members: joins.filter((j) => j.group === i).map((j) => j.member), loc }))
+      .filter((g) => g.members.length > 0);
     return {
       cluster: raw.cluster,
       nodes,
       groups,
       healthchecks: raw.healthchecks.map((h, i) => ({ ...h, key: hcKeys[i] as string, loc })),
+      serverGroups,
     };
   });
