@@ -13,6 +13,7 @@ import type { AmfStepObserver } from '../../src/cluster/fsm.js';
 import type { AmfModel } from '../../src/model/types.js';
 import { createClusterNode, type ClusterNode } from '../../src/cluster/node.js';
 import type { CommandExecutor, Fencer } from '../../src/cluster/executor.js';
+import type { NodeService } from '../../src/cluster/node-service.js';
 import { CLUSTER_DEFAULTS, type ClusterSettings } from '../../src/cluster/options.js';
 import { ok, type Result } from '../../src/util/result.js';
 import type { NodePorts } from '../../src/runtime/tokens.js';
@@ -32,29 +33,30 @@ export type AgentKind = (typeof AGENT_KINDS)[number];
 /** The lease and forwarding port of the simulated hosts (SWIM and Raft: as in their own simulations). */
 export const RPC_PORT = 7100;
 
+/** What a node of the harness runs besides the cluster node. */
+export interface SimAppOptions {
+  readonly fencer?: Fencer;
+  /** The real node agent: the machine's file system and the CLC-CLI scripts. */
+  readonly real?: { readonly files: SimFileSystem; readonly clc: ClcScripts };
+  /** The cluster keyring (sealed channels). */
+  readonly keys?: readonly Uint8Array[];
+  /** Sees every engine step of this replica (the invariant checks). */
+  readonly onAmfStep?: AmfStepObserver;
+  /** The node services of this node (they need the real agent). */
+  readonly services?: (ports: NodePorts) => readonly NodeService[];
+}
+
 /** One node's application: the cluster node and its simulated components. */
 export class ClusterSimApp {
   readonly node: ClusterNode;
   readonly executor: CommandExecutor;
   error: string | undefined;
 
-  /**
-   * files: the machine's file system, needed by the real agent only. keys: the cluster keyring
-   * (sealed channels). onAmfStep: sees every engine step of this replica (the invariant checks).
-   */
-  constructor(
-    ports: NodePorts,
-    world: ComponentWorld,
-    names: readonly string[],
-    settings: Partial<ClusterSettings>,
-    fencer?: Fencer,
-    real?: { files: SimFileSystem; clc: ClcScripts },
-    keys?: readonly Uint8Array[],
-    onAmfStep?: AmfStepObserver,
-  ) {
+  constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, o: SimAppOptions = {}) {
     const name = ports.nodeName;
-    if (real) {
-      const agent = new RealAgentExecutor(world, name, ports, real.files, real.clc);
+    let agent: RealAgentExecutor | undefined;
+    if (o.real) {
+      agent = new RealAgentExecutor(world, name, ports, o.real.files, o.real.clc);
       void agent.started.then((s) => {
         if (!s.ok) this.error = s.error;
       });
@@ -65,9 +67,11 @@ export class ClusterSimApp {
       join: names.map((n) => `${n}:${SWIM_PORT}`),
       executor: this.executor,
       settings,
-      ...(fencer ? { fencer } : {}),
-      ...(keys ? { swimKeys: keys } : {}),
-      ...(onAmfStep ? { onAmfStep } : {}),
+      ...(o.fencer ? { fencer: o.fencer } : {}),
+      ...(o.keys ? { swimKeys: o.keys } : {}),
+      ...(o.onAmfStep ? { onAmfStep: o.onAmfStep } : {}),
+      ...(agent ? { agent: agent.agent } : {}),
+      ...(o.services ? { services: o.services(ports) } : {}),
     });
     if (!r.ok) throw new Error(r.error.join('; '));
     this.node = r.value;
@@ -90,6 +94,8 @@ export interface ClusterHarnessOptions {
   readonly bug?: ComponentBug;
   /** A keyring for every node: gossip, leases, forwarded writes and Raft sealed. Default: in clear. */
   readonly keys?: readonly Uint8Array[];
+  /** Node services for every node, made per node (agent 'real' only: services use the agent's hooks). */
+  readonly services?: (ports: NodePorts) => readonly NodeService[];
 }
 
 export class ClusterHarness {
@@ -113,7 +119,15 @@ export class ClusterHarness {
     this.clc = clc;
     for (const name of this.names) {
       const checkStep: AmfStepObserver = (model, before, after) => this.checkStep(name, model, before, after);
-      this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, fencer, clc ? { files: this.sim.files(name), clc } : undefined, o.keys, checkStep));
+      // The machine's files exist once the node is added: read them when it boots.
+      const app = (): SimAppOptions => ({
+        ...(fencer ? { fencer } : {}),
+        ...(clc ? { real: { files: this.sim.files(name), clc } } : {}),
+        ...(o.keys ? { keys: o.keys } : {}),
+        onAmfStep: checkStep,
+        ...(o.services ? { services: o.services } : {}),
+      });
+      this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, app()));
     }
   }
 

@@ -11,6 +11,7 @@ import type { StreamNetwork } from '../runtime/ports/stream.js';
 import { err, ok, type Result } from '../util/result.js';
 import { ComponentController, type AgentFault } from './component.js';
 import type { TerminateIntent, Veto } from './drivers/driver.js';
+import type { AgentHooks, LocalComponent, PreTerminateHook } from './hooks.js';
 import { DriverRegistry } from './drivers/registry.js';
 import { compKey, Inventory, type CompEntry } from './inventory.js';
 import { ComponentApiServer, DEFAULT_API_LIMITS, type ApiError, type ComponentApiHandler, type Request, type Session } from './ipc-server.js';
@@ -55,11 +56,12 @@ export const MAX_TRACKED_CSIS = 256;
  * terminate, cleanup, csiSet, csiRemove, startHealthcheck, stopHealthcheck. Unsolicited reports
  * (errors, failed healthchecks, quiescing complete) go to the onFault listeners.
  */
-export class NodeAgent {
+export class NodeAgent implements AgentHooks {
   private inventory: Inventory;
   private readonly controllers = new Map<string, ComponentController>();
   private readonly server: ComponentApiServer;
   private readonly listeners: Array<(fault: AgentFault) => void> = [];
+  private readonly votes = new Set<PreTerminateHook>();
   private readonly trackers = new Map<string, Map<Session, Tracking>>();
   /** The last protection-group membership pushed to trackers, per CSI. */
   private readonly lastPg = new Map<string, readonly PgMember[]>();
@@ -156,13 +158,40 @@ export class NodeAgent {
   }
 
   /**
-   * Whether an operation may terminate the component on purpose: its driver's vote (undefined: go
-   * ahead). Asked before such an operation is committed, never by terminate itself: a committed
-   * terminate cannot be refused (a failed one escalates to node failover).
+   * Whether an operation may terminate the component on purpose: its driver and every hook added
+   * by onPreTerminate vote at once, and the first veto (in that order) wins; undefined: go ahead.
+   * Asked before such an operation is committed, never by terminate itself: a committed terminate
+   * cannot be refused (a failed one escalates to node failover).
    */
-  preTerminate(su: string, comp: string, intent: TerminateIntent): Promise<Result<Veto | undefined, string>> {
+  async preTerminate(su: string, comp: string, intent: TerminateIntent): Promise<Result<Veto | undefined, string>> {
     const c = this.controller(su, comp);
-    return c.ok ? c.value.preTerminate(intent).then(ok) : Promise.resolve(c);
+    if (!c.ok) return c;
+    const entry = c.value.entry;
+    // A voter that fails has not voted: silence is consent (as a guest that does not answer).
+    const silent = (e: unknown): undefined => {
+      this.log.error({ comp: entry.dn, err: e }, 'a pre-terminate vote failed; counted as no veto');
+      return undefined;
+    };
+    const asks = [() => c.value.preTerminate(intent), ...[...this.votes].map((v) => () => v(entry, intent))];
+    const votes = await Promise.all(asks.map(async (ask) => ask()).map((p) => p.catch(silent)));
+    return ok(votes.find((v) => v !== undefined));
+  }
+
+  onPreTerminate(hook: PreTerminateHook): () => void {
+    this.votes.add(hook);
+    return () => this.votes.delete(hook);
+  }
+
+  /** An error report on a component this agent runs, for a node service (see AgentHooks). */
+  reportError(su: string, comp: string, recovery: Recovery, reason: string): Result<void, string> {
+    const c = this.controllers.get(compKey(su, comp));
+    if (!c) return err(`${compKey(su, comp)} is not run by this node's agent`);
+    c.reportError(recovery, reason);
+    return ok(undefined);
+  }
+
+  components(): LocalComponent[] {
+    return [...this.controllers.values()].map((c) => ({ entry: c.entry, presence: c.presence, pid: c.pid, assignments: c.assignments() }));
   }
 
   /** Run the component's AM_START or AM_STOP CLC-CLI (external active monitoring). */

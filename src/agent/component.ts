@@ -1,7 +1,7 @@
 import type { ErrorReportEvent, HealthcheckFailedEvent, QuiescingCompleteEvent } from '../amf/commands.js';
 import type { PresenceState, Recovery } from '../model/vocabulary.js';
 import type { CompKind, HealthcheckConfig } from '../model/types.js';
-import type { Clock } from '../runtime/ports/clock.js';
+import { within, type Clock } from '../runtime/ports/clock.js';
 import type { FileSystem } from '../runtime/ports/files.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import type { ProcessRunner } from '../runtime/ports/process.js';
@@ -9,7 +9,6 @@ import { assert } from '../util/assert.js';
 import { err, ok, type Result } from '../util/result.js';
 import { componentEnv, describeExit, resolveCommand, runScript, type ClcInterface } from './clccli.js';
 import type { ComponentDriver, DriverHost, StartRequest, TerminateIntent, Veto } from './drivers/driver.js';
-import { within } from './drivers/processes.js';
 import type { DriverRegistry } from './drivers/registry.js';
 import { componentHealthcheck, periodicHealthcheck, type Healthcheck, type Probe } from './healthcheck.js';
 import type { CompEntry } from './inventory.js';
@@ -130,6 +129,11 @@ export class ComponentController {
   /** The component's process, when the agent knows it (supervised child or pidfile). */
   get pid(): number | undefined {
     return this.driver.pid;
+  }
+
+  /** The CSI assignments held. */
+  assignments(): CsiAssignment[] {
+    return [...this.csis.values()];
   }
 
   /** The assignment of a CSI by name (the component API names CSIs without their SI): the first held. */

@@ -1,10 +1,12 @@
 /**
  * One cluster node composed from its ports: SWIM membership, Raft with the cluster FSM, the
- * director (active on the leader), the node runtime (lease, command execution, reports) and the
- * formation driver. Used by the simulator and by the daemon (src/daemon), which only bind ports
- * and supply the executor (node agent) and the fencer.
+ * director (active on the leader), the node runtime (lease, command execution, reports), the
+ * formation driver, and the node services with their gossip channels (node-service.ts). Used by
+ * the simulator and by the daemon (src/daemon), which only bind ports and supply the executor
+ * (node agent), its hooks and the fencer.
  */
 import { Counter } from 'prom-client';
+import type { AgentHooks } from '../agent/hooks.js';
 import type { AdminTarget } from '../amf/commands.js';
 import type { AdminOp, Recovery } from '../model/vocabulary.js';
 import { resolveRaftConfig, type RaftConfig } from '../raft/config.js';
@@ -24,9 +26,11 @@ import { Director } from './director.js';
 import type { ClusterEntry } from './entries.js';
 import type { CommandExecutor, Fencer } from './executor.js';
 import { forward, notDone, RPC_LISTEN_OPTIONS, serveForwarded, type ClientRequest, type ClientResult } from './forward.js';
+import { GossipMux } from './gossip.js';
 import { bootstrapServers, nextMembershipChange, type MemberInfo } from './formation.js';
 import { type AmfStepObserver, ClusterFsm } from './fsm.js';
 import { NodeRuntime, type NodePhase } from './node-runtime.js';
+import { CommittedFeed, ServiceHost, type NodeService, type ServiceContext, type ServiceState } from './node-service.js';
 import { resolveClusterSettings, type ClusterSettings } from './options.js';
 import { nonLoopback, SealContext } from './sealed-channel.js';
 import { sealedDatagramNetwork } from './sealed-datagram.js';
@@ -54,6 +58,10 @@ export interface ClusterNodeOptions {
   readonly raft?: Partial<RaftConfig>;
   /** Sees every engine step of this replica (the simulator's invariant checks). */
   readonly onAmfStep?: AmfStepObserver;
+  /** The node agent's hooks, lent to the node services (required with services). */
+  readonly agent?: AgentHooks;
+  /** Optional services this node hosts (started in this order once it runs, stopped in reverse). */
+  readonly services?: readonly NodeService[];
 }
 
 export interface ClusterStatus {
@@ -89,6 +97,9 @@ export class ClusterNode {
   private readonly deadSince = new Map<string, number>();
   private readonly appliedListeners: Array<() => void> = [];
   private readonly statusListeners: Array<() => void> = [];
+  private readonly committed: CommittedFeed;
+  private readonly services: ServiceHost | undefined;
+  private gossip: GossipMux | undefined;
   private formationTimer: TimerHandle | undefined;
   private bootstrapCandidate: { key: string; since: number } | undefined;
   private changingMembership = false;
@@ -112,9 +123,13 @@ export class ClusterNode {
         if (entry === null) this.log.error({ index }, 'a log entry failed validation and was skipped');
         this.runtime.onApplied();
         this.director.onApplied();
+        this.committed.applied();
         for (const l of this.appliedListeners) l();
       },
     });
+    this.committed = new CommittedFeed(this.fsm);
+    const services = options.services ?? [];
+    this.services = services.length > 0 ? new ServiceHost(services, (s) => this.serviceContext(s), ports.clock, ports.logger, ports.metrics) : undefined;
     const send = (to: string, data: Uint8Array): void => {
       const r = this.socket?.send(to, data);
       if (r && !r.ok) this.dropped.inc({ reason: `send-${r.error.kind}` });
@@ -204,16 +219,29 @@ export class ClusterNode {
       if (o.type === 'leader' || o.type === 'state' || o.type === 'peer') this.statusChanged();
     });
     this.formed = this.raft.getConfiguration().length > 0;
+    const swim = o.swim ?? PROFILES[DEFAULT_SWIM_PROFILE];
     const ml = await Memberlist.start(p, {
       name: p.nodeName,
       bind: o.bind.swim,
-      config: o.swim ?? PROFILES[DEFAULT_SWIM_PROFILE],
+      config: swim,
       meta: this.meta(),
       ...(o.advertise?.swim ? { advertise: o.advertise.swim } : {}),
       ...(o.swimKeys ? { keys: o.swimKeys } : {}),
     });
     if (!ml.ok) return ml;
     this.members = ml.value;
+    const members = ml.value;
+    this.gossip = new GossipMux(
+      {
+        sendUserMessage: (payload, to) => members.sendUserMessage(payload, to),
+        onUserMessage: (l) => members.onUserMessage(l),
+        peers: () => members.members().filter((m) => m.name !== p.nodeName && (m.state === 'alive' || m.state === 'suspect')).map((m) => m.name),
+      },
+      swim.maxUserMessageSize,
+      p.clock,
+      p.logger,
+      p.metrics,
+    );
     this.members.onEvent((e) => {
       if (e.kind === 'dead' || e.kind === 'leave') this.deadSince.set(e.member.name, e.at);
       else if (e.kind === 'join' || e.kind === 'alive') this.deadSince.delete(e.member.name);
@@ -224,7 +252,32 @@ export class ClusterNode {
     this.formationTimer = p.clock.setPeriodic(FORMATION_TICK_MS, () => this.formationTick());
     this.director.setLeader(this.raft.state() === 'leader');
     void this.joinLoop();
+    // A node without services resolves exactly as before (an `await` is a turn of the event loop).
+    if (this.services) await this.services.start();
     return ok(undefined);
+  }
+
+  /** The node services and their states (empty without services). */
+  serviceStatus(): ReadonlyArray<{ readonly name: string; readonly state: ServiceState; readonly error?: string }> {
+    return this.services?.status() ?? [];
+  }
+
+  private serviceContext(s: NodeService): ServiceContext {
+    const p = this.ports;
+    return {
+      node: p.nodeName,
+      clock: p.clock,
+      random: p.random.fork(`service.${s.name}`),
+      stream: p.stream,
+      logger: p.logger.child({ module: `service.${s.name}` }),
+      metrics: p.metrics,
+      gossip: {
+        channel: (name) => must(this.gossip, 'services start after SWIM').channel(name),
+        peers: () => this.gossip?.peers() ?? [],
+      },
+      committed: this.committed,
+      agent: must(this.options.agent, 'createClusterNode refuses services without the agent'),
+    };
   }
 
   private async joinLoop(): Promise<void> {
@@ -240,6 +293,8 @@ export class ClusterNode {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Services first, while they can still reach their peers.
+    if (this.services) await this.services.stop();
     this.formationTimer?.cancel();
     this.runtime.stop();
     this.director.stop();
@@ -410,5 +465,9 @@ export function createClusterNode(ports: NodePorts, options: ClusterNodeOptions)
   const settings = resolveClusterSettings(options.settings);
   if (!settings.ok) return settings;
   if (!options.bind.swim || !options.bind.raft || !options.bind.rpc) return err(['cluster: bind.swim, bind.raft and bind.rpc are required']);
+  const names = (options.services ?? []).map((s) => s.name);
+  if (names.length > 0 && !options.agent) return err([`cluster: node services (${names.join(', ')}) need the node agent's hooks`]);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length > 0) return err([`cluster: node service names must be unique (${[...new Set(twice)].join(', ')} given twice)`]);
   return ok(new ClusterNode(ports, options, settings.value));
 }

@@ -119,6 +119,8 @@ export function createDaemonContainer(cfg: DaemonConfig, ports: NodePorts): Resu
     advertise: cfg.advertise,
     ...(cfg.swim.keys.length > 0 ? { swimKeys: cfg.swim.keys } : {}),
     executor,
+    // Node services (guest heartbeat, server groups) are passed as `services` with these hooks.
+    agent,
     ...(cfg.fencingCommand === '' ? {} : { fencer: new CommandFencer(cfg.fencingCommand, ports.processes, env, ports.logger) }),
     settings: { bootstrapExpect: cfg.bootstrapExpect, maxVoters: cfg.maxVoters, leaseMs: cfg.leaseMs, leasePolicy: cfg.leasePolicy },
     swim: PROFILES[cfg.swim.profile],

@@ -3,13 +3,14 @@
  * group) and watches it by its exit; terminate is SIGTERM then SIGKILL, cleanup SIGKILL of the group.
  */
 import type { HealthcheckConfig } from '../../model/types.js';
+import { within } from '../../runtime/ports/clock.js';
 import type { RunningProcess } from '../../runtime/ports/process.js';
 import { err, ok, type Result } from '../../util/result.js';
 import { describeExit } from '../clccli.js';
 import type { Probe } from '../healthcheck.js';
 import type { InstantiateFailure } from '../types.js';
 import { defineDriver, type ComponentDriver, type DriverHost, type KindConfig, type Leftovers, type StartRequest } from './driver.js';
-import { processLeftovers, shellProbe, within } from './processes.js';
+import { processLeftovers, shellProbe } from './processes.js';
 
 class CommandDriver implements ComponentDriver {
   readonly kind = 'command';

@@ -1,22 +1,10 @@
 /** What the process-based drivers (clccli, command) share. */
 import type { HealthcheckConfig } from '../../model/types.js';
-import type { Clock } from '../../runtime/ports/clock.js';
 import { err, ok, type Result } from '../../util/result.js';
 import { describeExit, runScript } from '../clccli.js';
 import type { Probe } from '../healthcheck.js';
 import type { PidWatch } from '../monitor.js';
 import type { DriverHost, Leftovers } from './driver.js';
-
-/** `p`'s value, or `fallback` if it has not settled within `ms`. */
-export function within<T>(clock: Clock, p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return new Promise((resolve) => {
-    const timer = clock.setTimer(ms, () => resolve(fallback));
-    void p.then((v) => {
-      timer.cancel();
-      resolve(v);
-    });
-  });
-}
 
 /**
  * Whatever the component left running is killed once it is stopped, even when its main process

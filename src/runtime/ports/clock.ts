@@ -18,3 +18,14 @@ export interface Clock {
   /** Run `fn` every `periodMs` (> 0) until cancelled. */
   setPeriodic(periodMs: number, fn: () => void): TimerHandle;
 }
+
+/** `p`'s value, or `fallback` if it has not settled within `ms` of `clock`. */
+export function within<T, F>(clock: Clock, p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimer(ms, () => resolve(fallback));
+    void p.then((v) => {
+      timer.cancel();
+      resolve(v);
+    });
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * What the node agent lends the node services (src/cluster/node-service.ts): error reports on
+ * its components, a view of them, and a say before one is terminated on purpose.
+ */
+import type { PresenceState, Recovery } from '../model/vocabulary.js';
+import type { Result } from '../util/result.js';
+import type { TerminateIntent, Veto } from './drivers/driver.js';
+import type { CompEntry } from './inventory.js';
+import type { CsiAssignment } from './types.js';
+
+/** A component this agent runs or has run. */
+export interface LocalComponent {
+  /** Its configuration and place in the model (entry.dn is its name on the component API). */
+  readonly entry: CompEntry;
+  readonly presence: PresenceState;
+  readonly pid: number | undefined;
+  readonly assignments: readonly CsiAssignment[];
+}
+
+/** Asked with the driver before an operation terminates `comp` on purpose; any veto wins. */
+export type PreTerminateHook = (comp: CompEntry, intent: TerminateIntent) => Promise<Veto | undefined>;
+
+export interface AgentHooks {
+  /**
+   * An error report on a component of this agent, as the component itself would make it
+   * (`source: error-report`); the reason should name the service. Refused for a component this
+   * agent does not run.
+   */
+  reportError(su: string, comp: string, recovery: Recovery, reason: string): Result<void, string>;
+  /** The components this agent runs or has run, with their presence and assignments. */
+  components(): readonly LocalComponent[];
+  /** Add a pre-terminate vote; returns the function that removes it. */
+  onPreTerminate(hook: PreTerminateHook): () => void;
+}
