@@ -110,3 +110,19 @@ test('component changes are named by unit/component and lists compare as a whole
     'SU_1/c modify: csi_type_name changed :: "t" -> "t u"',
   ]);
 });
+
+test('vm settings, a guest heartbeat and server groups diff by their keys and members', () => {
+  const vm = (settings: string, extra = ''): string =>
+    base.replace('\t\t\tcommand = /bin/app\n\t\t\tenv', `\t\t\tvm {\n\t\t\t\tdomain_xml = /etc/vm.xml\n${settings}\t\t\t}\n${extra}\t\t\tenv`);
+  const group = (policy: string, members: string[]): string =>
+    `server_group {\n\tname = peers\n\tpolicy = ${policy}\n${members.map((m) => `\tmember {\n\t\tunit = ${m}\n\t\tcomponent = c\n\t\tchannel = /run/${m}.sock\n\t}\n`).join('')}}\n`;
+  const before = vm('') + group('anti-affinity', ['SU_1']);
+  const after = vm('\t\t\t\turi = test:///default\n', '\t\t\tguest_heartbeat {\n\t\t\t}\n') + group('affinity', ['SU_1', 'SU_2']);
+  assert.deepEqual(lines(load(before), load(after)), [
+    'SU_1/c modify: vm.uri changed :: "qemu:///system" -> "test:///default"',
+    'SU_1/c modify: guest_heartbeat changed :: (unset) -> "present"',
+    'server group peers modify: policy changed :: "anti-affinity" -> "affinity"',
+    'server group peers modify: member changed :: "SU_1/c=/run/SU_1.sock" -> "SU_1/c=/run/SU_1.sock SU_2/c=/run/SU_2.sock"',
+  ]);
+  assert.deepEqual(lines(load(before), load(vm(''))), ['server group peers remove']);
+});
