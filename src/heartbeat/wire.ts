@@ -160,15 +160,16 @@ const FIELDS: { readonly [T in MsgType]: ReadonlyArray<readonly [string, string,
   ],
 };
 
-const utf8 = new TextEncoder();
+/** UTF-8 bytes of a string, without encoding it (this runs for every message of every guest). */
+const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** The longest prefix of s that fits in maxBytes of UTF-8, never splitting a character. */
 export function truncateUtf8(s: string, maxBytes: number): string {
-  if (utf8.encode(s).byteLength <= maxBytes) return s;
+  if (s.length <= maxBytes / 3 || byteLength(s) <= maxBytes) return s;
   let bytes = 0;
   let out = '';
   for (const ch of s) {
-    const n = utf8.encode(ch).byteLength;
+    const n = byteLength(ch);
     if (bytes + n > maxBytes) break;
     bytes += n;
     out += ch;
@@ -202,7 +203,7 @@ export function encodeMessage(msg: HbMessage, sequence: number): string {
     parts.push(`${JSON.stringify(wire)}:${JSON.stringify(v)}`);
   }
   const line = `\n{${parts.join(',')}}\n`;
-  assert(utf8.encode(line).byteLength <= MAX_MSG_BYTES, `encode ${msg.msgType}: ${line.length} bytes > ${MAX_MSG_BYTES}`);
+  assert(byteLength(line) <= MAX_MSG_BYTES, `encode ${msg.msgType}: ${line.length} bytes > ${MAX_MSG_BYTES}`);
   return line;
 }
 
@@ -248,7 +249,7 @@ function readField(obj: Record<string, unknown>, wire: string, kind: Kind): Resu
  * that the caller can nack it.
  */
 export function decodeLine(line: string): Result<Decoded, DecodeError> {
-  const size = utf8.encode(line).byteLength + 2;
+  const size = byteLength(line) + 2;
   if (size < MIN_MSG_BYTES) return err({ kind: 'drop', reason: 'too-short', detail: `${size} bytes < ${MIN_MSG_BYTES}` });
   let value: unknown;
   try {
