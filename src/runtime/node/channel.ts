@@ -6,7 +6,7 @@ import type { Channel, ChannelCloseInfo, ChannelListener, ChannelNetwork } from 
 import type { Logger } from '../ports/observability.js';
 import { openChannelDevice } from './channel-device.js';
 import { Inbox } from './inbox.js';
-import { connected, removeStaleSocket } from './stream.js';
+import { connected, holdConnections, removeStaleSocket } from './stream.js';
 
 const CLOSE_LINGER_MS = 2000;
 
@@ -32,6 +32,7 @@ export class NodeChannelNetwork implements ChannelNetwork {
     try {
       await removeStaleSocket(path);
       const server = createServer({ allowHalfOpen: false });
+      const early = holdConnections(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(path, () => {
@@ -40,7 +41,7 @@ export class NodeChannelNetwork implements ChannelNetwork {
         });
       });
       await chmod(path, options.mode ?? 0o600);
-      return ok(new NodeChannelListener(server, path, this.log));
+      return ok(new NodeChannelListener(server, early(), path, this.log));
     } catch (e) {
       return err(`cannot listen on ${path}: ${(e as Error).message}`);
     }
@@ -59,15 +60,18 @@ class NodeChannelListener implements ChannelListener {
 
   constructor(
     private readonly server: Server,
+    early: readonly Socket[],
     readonly path: string,
     log: Logger,
   ) {
     server.on('error', (e) => log.warn({ err: e, path }, 'channel listener error'));
-    server.on('connection', (socket: Socket) => {
+    const accept = (socket: Socket): void => {
       const c = new NodeChannel(socket, socket, () => socket.destroy(), log);
       if (this.handler) this.handler(c);
       else this.pending.push(c);
-    });
+    };
+    server.on('connection', accept);
+    for (const socket of early) accept(socket);
   }
 
   onConnection(handler: (c: Channel) => void): void {

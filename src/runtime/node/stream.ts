@@ -85,6 +85,7 @@ export class NodeStreamNetwork implements StreamNetwork {
     if (parsed === undefined) throw new Error(`stream: cannot listen on ${JSON.stringify(address)}: expected "a.b.c.d:port" or "unix:/path"`);
     if (parsed.kind === 'unix') await removeStaleSocket(parsed.path);
     const server = createServer({ allowHalfOpen: false });
+    const early = holdConnections(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       const done = (): void => {
@@ -109,7 +110,7 @@ export class NodeStreamNetwork implements StreamNetwork {
       t.unref();
       return { cancel: () => clearTimeout(t) };
     });
-    return new NodeStreamListener(server, bound, parsed, (socket) => this.accept(socket, parsed, maxFrameSize, gate), this.log);
+    return new NodeStreamListener(server, early(), bound, parsed, (socket) => this.accept(socket, parsed, maxFrameSize, gate), this.log);
   }
 
   async connect(address: StreamAddress, options: { readonly timeoutMs: number }): Promise<Result<StreamConnection, StreamConnectError>> {
@@ -137,6 +138,20 @@ export class NodeStreamNetwork implements StreamNetwork {
     conn.gate(a);
     return conn;
   }
+}
+
+/**
+ * Connections a server accepts before its listener object exists (while listen's callback and the
+ * chmod after it run) are held here, not left without a handler; the listener takes them over.
+ */
+export function holdConnections(server: Server): () => Socket[] {
+  const held: Socket[] = [];
+  const hold = (s: Socket): void => void held.push(s);
+  server.on('connection', hold);
+  return () => {
+    server.off('connection', hold);
+    return held;
+  };
 }
 
 /** The outcome of a socket's connect attempt, bounded by a timeout; a failed socket is destroyed. */
@@ -183,13 +198,14 @@ class NodeStreamListener implements StreamListener {
 
   constructor(
     private readonly server: Server,
+    early: readonly Socket[],
     readonly address: StreamAddress,
     private readonly parsed: ParsedAddress,
     wrap: (socket: Socket) => StreamConnection | undefined,
     log: Logger,
   ) {
     server.on('error', (e) => log.warn({ err: e, address }, 'stream listener error'));
-    server.on('connection', (socket) => {
+    const accept = (socket: Socket): void => {
       const conn = wrap(socket);
       if (conn === undefined) return;
       if (this.handler === undefined) {
@@ -202,7 +218,9 @@ class NodeStreamListener implements StreamListener {
         log.error({ err: e, address }, 'connection handler threw');
         conn.close();
       }
-    });
+    };
+    server.on('connection', accept);
+    for (const socket of early) accept(socket);
   }
 
   onConnection(handler: (conn: StreamConnection) => void): void {
