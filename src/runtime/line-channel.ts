@@ -129,9 +129,10 @@ export class LineChannel<Tag = never> {
     this.decoder.reset();
     c.onData((chunk) => {
       this.o.onBytes?.(chunk.byteLength);
-      const got = this.decoder.push(chunk);
-      for (const d of got.dropped) this.o.onDrop?.(d);
-      for (const l of got.lines) this.o.onLine(l);
+      for (const x of this.decoder.push(chunk).items) {
+        if ('line' in x) this.o.onLine(x.line);
+        else this.o.onDrop?.(x.drop);
+      }
     });
     c.onDrain(() => this.flush());
     c.onClose((info: ChannelCloseInfo) => {

@@ -113,9 +113,10 @@ export class GuestAgent {
     this.apps.set(addr, app);
     const lines = new LineDecoder(MAX_LINE_BYTES);
     c.onData((chunk) => {
-      const got = lines.push(chunk);
-      for (const d of got.dropped) this.refuse(app, 'unknown', `message dropped by the guest agent: ${d.reason} (${d.bytes} bytes)`);
-      for (const l of got.lines) this.fromApp(app, l);
+      for (const x of lines.push(chunk).items) {
+        if ('line' in x) this.fromApp(app, x.line);
+        else this.refuse(app, 'unknown', `message dropped by the guest agent: ${x.drop.reason} (${x.drop.bytes} bytes)`);
+      }
     });
     c.onClose(() => this.apps.delete(addr));
   }

@@ -7,7 +7,12 @@
 
 export type LineDrop = { readonly reason: 'too-long'; readonly bytes: number } | { readonly reason: 'not-utf8'; readonly bytes: number };
 
+/** A whole line, or a line that was dropped. */
+export type LineItem = { readonly line: string } | { readonly drop: LineDrop };
+
 export interface LinePush {
+  /** Lines and drops in the order they were on the stream (answer them in that order). */
+  readonly items: LineItem[];
   readonly lines: string[];
   readonly dropped: LineDrop[];
 }
@@ -24,18 +29,23 @@ export class LineDecoder {
   constructor(private readonly maxLineBytes: number) {}
 
   push(chunk: Uint8Array): LinePush {
-    const lines: string[] = [];
-    const dropped: LineDrop[] = [];
+    const items: LineItem[] = [];
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(NEWLINE, start);
       const end = nl === -1 ? chunk.length : nl;
       this.take(chunk.subarray(start, end));
       if (nl === -1) break;
-      this.finish(lines, dropped);
+      this.finish(items);
       start = nl + 1;
     }
-    return { lines, dropped };
+    const lines: string[] = [];
+    const dropped: LineDrop[] = [];
+    for (const x of items) {
+      if ('line' in x) lines.push(x.line);
+      else dropped.push(x.drop);
+    }
+    return { items, lines, dropped };
   }
 
   /** Forget a partial line (the stream it came from is gone). */
@@ -61,9 +71,9 @@ export class LineDecoder {
     this.buffered += bytes.length;
   }
 
-  private finish(lines: string[], dropped: LineDrop[]): void {
+  private finish(items: LineItem[]): void {
     if (this.discarding !== undefined) {
-      dropped.push({ reason: 'too-long', bytes: this.discarding });
+      items.push({ drop: { reason: 'too-long', bytes: this.discarding } });
       this.discarding = undefined;
       return;
     }
@@ -73,9 +83,9 @@ export class LineDecoder {
     this.parts = [];
     this.buffered = 0;
     try {
-      lines.push(decoder.decode(whole));
+      items.push({ line: decoder.decode(whole) });
     } catch {
-      dropped.push({ reason: 'not-utf8', bytes });
+      items.push({ drop: { reason: 'not-utf8', bytes } });
     }
   }
 }

@@ -5,9 +5,12 @@ import { describe, it } from 'node:test';
 import { LineChannel, type LineChannelState } from '../../src/runtime/line-channel.js';
 import { NodeChannelNetwork } from '../../src/runtime/node/channel.js';
 import { NodeClock } from '../../src/runtime/node/clock.js';
-import type { Channel } from '../../src/runtime/ports/channel.js';
+import type { Channel, ChannelListener } from '../../src/runtime/ports/channel.js';
 import { ok } from '../../src/util/result.js';
 import { quietPorts, realHarness, tempDir } from './node-fixtures.js';
+
+/** Generous: a loaded 2-core machine can stall a process for seconds. */
+const WAIT_MS = 30_000;
 
 describe('LineChannel over a real unix socket', () => {
   it('connects, splits lines, loses the far end, backs off and reconnects when it is back', async () => {
@@ -16,6 +19,8 @@ describe('LineChannel over a real unix socket', () => {
     const net = new NodeChannelNetwork(quietPorts().logger);
     const lines: string[] = [];
     const states: LineChannelState[] = [];
+    const listeners: ChannelListener[] = [];
+    const peers: Channel[] = [];
     const lc = new LineChannel({
       open: () => net.connect(path, { timeoutMs: 1000 }),
       clock: new NodeClock(),
@@ -29,33 +34,38 @@ describe('LineChannel over a real unix socket', () => {
     try {
       lc.start();
       // Nothing listens yet: refused, then retried with backoff.
-      await realHarness.waitFor(() => states.filter((s) => s === 'backoff').length >= 3, 5000, 'three failed attempts');
+      await realHarness.waitFor(() => states.filter((s) => s === 'backoff').length >= 3, WAIT_MS, 'three failed attempts');
       let far = await net.listen(path);
       assert.ok(far.ok);
-      const peers: Channel[] = [];
+      listeners.push(far.value);
       far.value.onConnection((c) => {
         peers.push(c);
         c.onData((chunk) => c.write(chunk)); // echo
       });
-      await realHarness.waitFor(() => lc.state === 'connected', 5000, 'connected');
+      await realHarness.waitFor(() => lc.state === 'connected', WAIT_MS, 'connected');
       assert.equal(lc.send('\n{"a":1}\n\n{"b"'), 'sent');
       assert.equal(lc.send(':2}\n'), 'sent');
-      await realHarness.waitFor(() => lines.length === 2, 5000, 'two echoed lines');
+      await realHarness.waitFor(() => lines.length === 2, WAIT_MS, 'two echoed lines');
       assert.deepEqual(lines, ['{"a":1}', '{"b":2}']);
       // The far end goes away (QEMU stopped): the session notices and retries.
       await far.value.close();
       for (const p of peers) p.close();
-      await realHarness.waitFor(() => lc.state === 'backoff', 5000, 'back to backoff');
+      await realHarness.waitFor(() => lc.state === 'backoff', WAIT_MS, 'back to backoff');
       assert.equal(lc.send('\n{"lost":1}\n'), 'not-connected');
       far = await net.listen(path);
       assert.ok(far.ok);
-      far.value.onConnection((c) => c.write('\n{"again":1}\n'));
+      listeners.push(far.value);
+      far.value.onConnection((c) => {
+        peers.push(c);
+        c.write('\n{"again":1}\n');
+      });
       lc.kick();
-      await realHarness.waitFor(() => lines.includes('{"again":1}'), 5000, 'reconnected');
+      await realHarness.waitFor(() => lines.includes('{"again":1}'), WAIT_MS, 'reconnected');
       assert.equal(lc.connects, 2);
-      await far.value.close();
     } finally {
       lc.stop();
+      for (const p of peers) p.close();
+      for (const l of listeners) await l.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -107,7 +117,7 @@ describe('NodeChannelNetwork.openDevice', () => {
       let closed = '';
       r.value.onData((c) => got.push(Buffer.from(c).toString()));
       r.value.onClose((i) => (closed = i.reason));
-      await realHarness.waitFor(() => closed !== '', 5000, 'end of file');
+      await realHarness.waitFor(() => closed !== '', WAIT_MS, 'end of file');
       assert.equal(got.join(''), '\n{"from":"host"}\n');
       assert.equal(closed, 'peer');
       const missing = await net.openDevice(join(dir, 'nope'));

@@ -5,10 +5,11 @@ import { LineDecoder } from '../../src/util/lines.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+
 describe('LineDecoder', () => {
   it('splits \\n-framed messages and skips the empty lines of the framing', () => {
     const d = new LineDecoder(100);
-    assert.deepEqual(d.push(enc('\n{"a":1}\n\n{"b":2}\n')), { lines: ['{"a":1}', '{"b":2}'], dropped: [] });
+    assert.deepEqual(d.push(enc('\n{"a":1}\n\n{"b":2}\n')).lines, ['{"a":1}', '{"b":2}']);
   });
 
   it('gives the same lines however the bytes are cut (multi-byte characters included)', () => {
@@ -30,16 +31,16 @@ describe('LineDecoder', () => {
 
   it('drops a line over the cap without buffering it, and keeps going', () => {
     const d = new LineDecoder(10);
-    const a = d.push(enc('\nshort\n0123456789AB'));
-    assert.deepEqual(a.lines, ['short']);
-    const b = d.push(enc('CDEF\nok\n'));
-    assert.deepEqual(b, { lines: ['ok'], dropped: [{ reason: 'too-long', bytes: 16 }] });
+    assert.deepEqual(d.push(enc('\nshort\n0123456789AB')).lines, ['short']);
+    const r = d.push(enc('CDEF\nok\n'));
+    assert.deepEqual(r.items, [{ drop: { reason: 'too-long', bytes: 16 } }, { line: 'ok' }], 'in stream order');
+    assert.deepEqual([r.lines, r.dropped], [['ok'], [{ reason: 'too-long', bytes: 16 }]]);
   });
 
   it('drops a line that is not UTF-8', () => {
     const d = new LineDecoder(100);
     const r = d.push(new Uint8Array([0x0a, 0xff, 0xfe, 0x0a, 0x41, 0x0a]));
-    assert.deepEqual(r, { lines: ['A'], dropped: [{ reason: 'not-utf8', bytes: 2 }] });
+    assert.deepEqual(r.items, [{ drop: { reason: 'not-utf8', bytes: 2 } }, { line: 'A' }]);
   });
 
   it('reset() forgets a partial line', () => {
