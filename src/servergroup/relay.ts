@@ -6,8 +6,9 @@
  *
  * - broadcast from a local member: to every other member of its group; local ones directly, the
  *   others in one packet per hosting node (peer-wire.ts). Best effort, as the StarlingX service.
- * - status_query: answered here, from the committed state: one status_response per member (the
- *   asker included) and status_response_done, all with the query's seq, to the asking address.
+ * - status_query: answered here, from the committed state: one status_response per member placed
+ *   on a node (the asker included) and status_response_done, all with the query's seq, to the
+ *   asking address.
  * - anything refused: a nack with orig_msg_type and log_msg.
  * - every guest message takes a token of the member's bucket; over the limit it is dropped and
  *   counted, and the guest hears one nack a second about it.
@@ -98,7 +99,8 @@ export class ServerGroupRelay {
       const seq = req.value.seq;
       for (const m of entry.group.members) {
         const st = this.statuses.get(m.instance);
-        if (st) res.out.push(this.toGuest(instance, reply, { type: 'status_response', seq, data: { ...st } }, { addr: reply, seq }));
+        // A member that was never started (placed nowhere) is not a server yet, as in nova.
+        if (st && (st.host !== null || m.instance === instance)) res.out.push(this.toGuest(instance, reply, { type: 'status_response', seq, data: { ...st } }, { addr: reply, seq }));
       }
       res.out.push(this.toGuest(instance, reply, { type: 'status_response_done', seq }, { addr: reply, seq }));
       return res;

@@ -14,6 +14,9 @@ import { GuestAgent } from '../../src/servergroup/guest-agent.js';
 import { LineDecoder } from '../../src/util/lines.js';
 import { quietPorts, realHarness, tempDir } from '../runtime/node-fixtures.js';
 
+/** Generous: a loaded 2-core machine can stall a process for seconds. */
+const WAIT_MS = 30_000;
+
 const host = (dest: string, data: object): string => `\n${JSON.stringify({ version: 2, source_addr: 'cgcs.server_grp', dest_addr: dest, data })}\n`;
 
 describe('guest agent and client library', () => {
@@ -59,7 +62,7 @@ describe('guest agent and client library', () => {
   it('with no host connected, the agent refuses and the client hears why', async () => {
     const { sg, got } = await client();
     assert.deepEqual(sg.broadcast('anyone?'), { ok: true, value: undefined });
-    await realHarness.waitFor(() => got.length > 0, 5000, 'the refusal');
+    await realHarness.waitFor(() => got.length > 0, WAIT_MS, 'the refusal');
     assert.deepEqual(got, ['error Nack received, error message from guest agent: guest agent: the host is not connected; message dropped']);
   });
 
@@ -69,12 +72,12 @@ describe('guest agent and client library', () => {
     hostEnd = h.value;
     const lines = new LineDecoder(65536);
     hostEnd.onData((c) => fromGuest.push(...lines.push(c).lines));
-    await realHarness.waitFor(() => agent.hostConnected, 5000, 'agent sees the host');
+    await realHarness.waitFor(() => agent.hostConnected, WAIT_MS, 'agent sees the host');
     const a = await client();
     const b = await client();
     assert.deepEqual(a.sg.requestStatus(), { ok: true, value: 1 });
     assert.deepEqual(b.sg.broadcast('from b'), { ok: true, value: undefined });
-    await realHarness.waitFor(() => fromGuest.length === 2, 5000, 'two messages at the host');
+    await realHarness.waitFor(() => fromGuest.length === 2, WAIT_MS, 'two messages at the host');
     const [qa, bb] = fromGuest.map((l) => JSON.parse(l) as { source_addr: string; dest_addr: string; data: object });
     assert.deepEqual(qa?.data, { version: 2, msg_type: 'status_query', seq: 1 });
     assert.deepEqual(bb?.data, { version: 2, msg_type: 'broadcast', data: 'from b' });
@@ -87,7 +90,7 @@ describe('guest agent and client library', () => {
     hostEnd.write(host('cgcs.server_grp', { version: 2, msg_type: 'broadcast', source_instance: 'instance-x', data: 'hello all' }));
     hostEnd.write(host('cgcs.server_grp', { version: 2, msg_type: 'notification', data: { payload: { instance_id: 'i-2', state: 'error' } } }));
     hostEnd.write(host(bb!.source_addr, { version: 2, msg_type: 'nack', orig_msg_type: 'broadcast', log_msg: 'too long' }));
-    await realHarness.waitFor(() => a.got.length === 3 && b.got.length === 3, 5000, 'deliveries');
+    await realHarness.waitFor(() => a.got.length === 3 && b.got.length === 3, WAIT_MS, 'deliveries');
     assert.deepEqual(a.got, ['status [{"instance_id":"i-1"},{"instance_id":"i-2"}]', 'broadcast instance-x hello all', 'notification {"payload":{"instance_id":"i-2","state":"error"}}']);
     assert.deepEqual(b.got, ['broadcast instance-x hello all', 'notification {"payload":{"instance_id":"i-2","state":"error"}}', 'error Nack received, error message from host: too long']);
   });
@@ -97,12 +100,12 @@ describe('guest agent and client library', () => {
     sg.requestStatus();
     const seq = sg.requestStatus();
     assert.deepEqual(seq, { ok: true, value: 2 });
-    await realHarness.waitFor(() => fromGuest.filter((l) => l.includes('"seq":2')).length > 0, 5000, 'second query');
+    await realHarness.waitFor(() => fromGuest.filter((l) => l.includes('"seq":2')).length > 0, WAIT_MS, 'second query');
     const src = (JSON.parse(fromGuest.at(-1)!) as { source_addr: string }).source_addr;
     hostEnd.write(host(src, { version: 2, msg_type: 'status_response', seq: 1, data: { old: true } }));
     hostEnd.write(host(src, { version: 2, msg_type: 'status_response', seq: 2, data: { new: true } }));
     hostEnd.write(host(src, { version: 2, msg_type: 'status_response_done', seq: 2 }));
-    await realHarness.waitFor(() => got.length === 2, 5000, 'answers');
+    await realHarness.waitFor(() => got.length === 2, WAIT_MS, 'answers');
     assert.deepEqual(got, ["error status resp seqnum 1 doesn't match expected 2", 'status [{"new":true}]']);
     const tooLong = sg.broadcast('x'.repeat(3051));
     assert.deepEqual(tooLong, { ok: false, error: 'broadcast data is 3051 bytes, above the limit of 3050 bytes (MAX_MSG_DATA_LEN)' });

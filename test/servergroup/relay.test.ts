@@ -92,3 +92,15 @@ describe('ServerGroupRelay packets', () => {
     assert.deepEqual(dests, members.slice(1).map((m) => m.instance), 'every other member exactly once');
   });
 });
+
+describe('ServerGroupRelay status', () => {
+  it('lists the members placed on a node (never-started ones are not servers yet), the asker always', () => {
+    const r = new ServerGroupRelay('n1');
+    const statuses = new Map(STATUSES);
+    statuses.set('instance-vm3', { ...STATUSES.get('instance-vm3')!, host: null, node: null, state: 'stopped', state_description: 'uninstantiated' });
+    r.setView([WEB, DB], statuses);
+    const res = r.fromGuest('instance-vm1', JSON.stringify({ data: { version: 2, msg_type: 'status_query', seq: 3 }, version: 2, dest_addr: SERVER_GROUP_ADDR, source_addr: SERVER_GROUP_ADDR }), 0);
+    const ids = res.out.map((o) => (o.kind === 'guest' ? (JSON.parse(o.line) as { data: { data?: { instance_id: string } } }).data.data?.instance_id ?? 'done' : ''));
+    assert.deepEqual(ids, ['instance-vm1', 'instance-vm2', 'done']);
+  });
+});
