@@ -121,7 +121,8 @@ test('property: decodeLine never throws on arbitrary input', () => {
 test('framing (util/lines LineDecoder at 1056 bytes): a run longer than a message is discarded with its line; the next one is intact', () => {
   const d = new LineDecoder(MAX_MSG_BYTES);
   assert.deepEqual(d.push(enc.encode('\n' + 'x'.repeat(1000))).lines, []);
-  assert.deepEqual(d.push(enc.encode('y'.repeat(100) + '\n{"ok":1}\n')), { lines: ['{"ok":1}'], dropped: [{ reason: 'too-long', bytes: 1100 }] });
+  const { lines, dropped } = d.push(enc.encode('y'.repeat(100) + '\n{"ok":1}\n'));
+  assert.deepEqual({ lines, dropped }, { lines: ['{"ok":1}'], dropped: [{ reason: 'too-long', bytes: 1100 }] });
   const a = encodeMessage({ msgType: 'init_ack', invocationId: 5 }, 1);
   const b = encodeMessage({ msgType: 'challenge', heartbeatChallenge: 6 }, 2);
   const bytes = enc.encode(a + b);
