@@ -8,8 +8,9 @@ import { clccliDriver } from './clccli.js';
 import { commandDriver } from './command.js';
 import type { ComponentDriver, DriverFactory, DriverHost, KindName } from './driver.js';
 import { ocfDriver } from './ocf.js';
+import { vmDriver } from './vm.js';
 
-export const BUILTIN_DRIVERS: readonly DriverFactory[] = [clccliDriver, commandDriver, ocfDriver];
+export const BUILTIN_DRIVERS: readonly DriverFactory[] = [clccliDriver, commandDriver, ocfDriver, vmDriver];
 
 export class DriverRegistry {
   private readonly factories = new Map<KindName, DriverFactory>();
