@@ -138,7 +138,7 @@ async function withAgent(kind: string, drivers: DriverRegistry, body: (t: TestAg
 describe('agent: driver registry', () => {
   it('holds the built-in kinds, one driver each', () => {
     const r = new DriverRegistry();
-    assert.deepEqual(r.kinds().sort(), ['clccli', 'command', 'ocf']);
+    assert.deepEqual(r.kinds().sort(), ['clccli', 'command', 'ocf', 'vm']);
     assert.ok(r.has('ocf'));
     assert.throws(() => new DriverRegistry([...BUILTIN_DRIVERS, BUILTIN_DRIVERS[0]!]), /has two drivers/);
   });
