@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalCluster, ROOT } from '../src/daemon/local-cluster.js';
+import { LocalCluster, ROOT } from '../scripts/local-cluster.js';
 import { WATCHDOG_ARG } from '../src/daemon/watchdog-protocol.js';
 import { actives, allActiveOn, componentPid, groupsOn, leaderOf, sleep, testGroupsConf, waitFor } from '../test/e2e/harness.js';
 

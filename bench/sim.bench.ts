@@ -7,7 +7,7 @@
  *    SWIM-sized load through the full Simulation: fault model, trace hash, node domains).
  * The last line is `bench:sim events_per_cpu_sec=<median of the 1 000-node runs>`.
  */
-import type { NodePorts } from '../src/runtime/tokens.js';
+import type { NodePorts } from '../src/runtime/node-ports.js';
 import { Domain, Scheduler, SimClock, Simulation } from '../simulator/index.js';
 import { runDemo } from '../simulator/demo/run.js';
 import { parseFaults } from '../simulator/faults.js';

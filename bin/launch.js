@@ -1,6 +1,6 @@
 // Runs a TypeScript entry point: the compiled one from dist/ when `npm run build` made it,
-// otherwise the source through tsx (a dev dependency), with the project's tsconfig so the
-// decorators tsyringe needs are enabled whatever the current directory is.
+// otherwise the source through tsx (a dev dependency), with the project's tsconfig whatever the
+// current directory is.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 

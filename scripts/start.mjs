@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: a 3-node amfd cluster on this machine (src/daemon/start.ts); `-- --headless` for tests.
+// `npm start`: a 3-node amfd cluster on this machine (scripts/start.ts); `-- --headless` for tests.
 import { launch } from '../bin/launch.js';
 import { buildWeb } from './build-web.mjs';
 
@@ -9,4 +9,4 @@ try {
 } catch (e) {
   process.stderr.write(`npm start: the web console was not rebuilt: ${e instanceof Error ? e.message : String(e)}\n`);
 }
-await launch('src/daemon/start');
+await launch('scripts/start');

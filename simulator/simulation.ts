@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import type { Logger } from '../src/runtime/ports/observability.js';
 import type { Random } from '../src/runtime/ports/random.js';
 import { createMetricsRegistry } from '../src/runtime/observability.js';
-import type { NodePorts } from '../src/runtime/tokens.js';
+import type { NodePorts } from '../src/runtime/node-ports.js';
 import { Xoshiro128 } from '../src/runtime/xoshiro.js';
 import { assert } from '../src/util/assert.js';
 import { MachineTime, SimClock } from './clock.js';

@@ -56,6 +56,7 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
   const agentFigures = (f: AgentFigures): string => (real ? formatAgentFigures(f) : '');
   const cold: number[] = [];
   let worstConverge = 0;
+  let worstRestart = 0;
   for (const seed of flags.seeds) {
     const r = await runClusterSeed({ seed, nodes: flags.nodes, faults, durationMs: flags.duration, convergeMs: CLUSTER_SEED_DEFAULTS.convergeMs, verbose: flags.verbose, print, settings: { leasePolicy: flags.leasePolicy }, ...(flags.agent ? { agent: flags.agent } : {}), ...(flags.bug ? { bug: flags.bug } : {}) });
     t.downs += r.nodeDowns;
@@ -68,9 +69,10 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
     agentTotals.agentErrorReports += r.agentErrorReports;
     if (r.coldStartMs !== undefined) cold.push(r.coldStartMs);
     worstConverge = Math.max(worstConverge, r.convergeMs ?? Infinity);
+    worstRestart = Math.max(worstRestart, r.restartMs ?? Infinity);
     const ms = (x: number | undefined): string => (x === undefined ? 'none' : x.toFixed(0));
     print(
-      `seed=${seed} cold_start_ms=${ms(r.coldStartMs)} converge_ms=${ms(r.convergeMs)} epoch=${r.configEpoch} node_downs=${r.nodeDowns} activations=${r.activations} ` +
+      `seed=${seed} cold_start_ms=${ms(r.coldStartMs)} restart_ms=${ms(r.restartMs)} converge_ms=${ms(r.convergeMs)} epoch=${r.configEpoch} node_downs=${r.nodeDowns} activations=${r.activations} ` +
         `partitions=${r.faults.partitions} crashes=${r.faults.crashes} pauses=${r.faults.pauses}${agentFigures({ faults: r.componentFaults, stats: r.componentStats, agentErrorReports: r.agentErrorReports })} violations=${r.violations.length} trace=${r.traceHash.slice(0, 16)}`,
     );
     if (r.violations.length > 0) {
@@ -87,7 +89,7 @@ export async function runClusterSeeds(flags: ClusterFlags, print: (line: string)
   const coldMax = cold.length > 0 ? Math.max(...cold).toFixed(0) : 'none';
   print(
     `cluster seeds=${flags.seeds.length} violations=${violations} failed_seeds=${failedSeeds} node_downs=${t.downs} activations=${t.activations} ` +
-      `crashes=${t.crashes} partitions=${t.partitions} pauses=${t.pauses} max_cold_start_ms=${coldMax} max_converge_ms=${Number.isFinite(worstConverge) ? worstConverge.toFixed(0) : 'none'}${agentFigures(agentTotals)}`,
+      `crashes=${t.crashes} partitions=${t.partitions} pauses=${t.pauses} max_cold_start_ms=${coldMax} max_converge_ms=${Number.isFinite(worstConverge) ? worstConverge.toFixed(0) : 'none'} max_restart_ms=${Number.isFinite(worstRestart) ? worstRestart.toFixed(0) : 'none'}${agentFigures(agentTotals)}`,
   );
   return violations > 0 ? 1 : 0;
 }

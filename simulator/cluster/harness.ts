@@ -11,12 +11,13 @@ import { reduce, type AmfState } from '../../src/amf/index.js';
 import { invariantViolations } from '../../src/amf/invariants.js';
 import type { AmfStepObserver } from '../../src/cluster/fsm.js';
 import type { AmfModel } from '../../src/model/types.js';
+import { NodeLifecycle } from '../../src/cluster/lifecycle.js';
 import { createClusterNode, type ClusterNode } from '../../src/cluster/node.js';
 import type { CommandExecutor, Fencer } from '../../src/cluster/executor.js';
 import type { NodeService } from '../../src/cluster/node-service.js';
 import { CLUSTER_DEFAULTS, type ClusterSettings } from '../../src/cluster/options.js';
 import { ok, type Result } from '../../src/util/result.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import type { SimFileSystem } from '../files.js';
 import { Simulation, type SimulationOptions } from '../simulation.js';
 import { ClcScripts } from './clc-component.js';
@@ -29,6 +30,11 @@ import { SWIM_PORT } from '../swim/cluster.js';
 /** Which executor runs the components: the simulator's own, or the daemon's node agent. */
 export const AGENT_KINDS = ['sim', 'real'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
+
+/** The harness's node names: n1 … nK. */
+export function nodeNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `n${i + 1}`);
+}
 
 /** The lease and forwarding port of the simulated hosts (SWIM and Raft: as in their own simulations). */
 export const RPC_PORT = 7100;
@@ -44,13 +50,17 @@ export interface SimAppOptions {
   readonly onAmfStep?: AmfStepObserver;
   /** The node services of this node (they need the real agent). */
   readonly services?: (ports: NodePorts) => readonly NodeService[];
+  /** The bootstrap groups.conf the node's lifecycle commits while the cluster has none (amfd's groups_conf). */
+  readonly firstConfig?: string;
 }
 
-/** One node's application: the cluster node and its simulated components. */
+/** One node's application: the cluster node, its lifecycle policy and its simulated components. */
 export class ClusterSimApp {
   readonly node: ClusterNode;
+  readonly lifecycle: NodeLifecycle;
   readonly executor: CommandExecutor;
   error: string | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(ports: NodePorts, world: ComponentWorld, names: readonly string[], settings: Partial<ClusterSettings>, o: SimAppOptions = {}) {
     const name = ports.nodeName;
@@ -75,9 +85,22 @@ export class ClusterSimApp {
     });
     if (!r.ok) throw new Error(r.error.join('; '));
     this.node = r.value;
-    void this.node.start().then((s) => {
+    const first = o.firstConfig;
+    this.lifecycle = new NodeLifecycle({ node: this.node, clock: ports.clock, blobs: ports.blobs, logger: ports.logger, ...(first === undefined ? {} : { firstConfig: () => ok(first) }) });
+    void this.node.start().then(async (s) => {
       if (!s.ok) this.error = s.error;
+      else await this.lifecycle.start();
     });
+  }
+
+  /** amfd's graceful stop, as Daemon.shutdown: leave the cluster, stop the node, then the components. */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.lifecycle.leave();
+      await this.node.stop();
+      if (this.node.settings.leasePolicy === 'stop') await this.executor.resetAll();
+    })();
+    return this.stopping;
   }
 }
 
@@ -96,6 +119,8 @@ export interface ClusterHarnessOptions {
   readonly keys?: readonly Uint8Array[];
   /** Node services for every node, made per node (agent 'real' only: services use the agent's hooks). */
   readonly services?: (ports: NodePorts) => readonly NodeService[];
+  /** The groups.conf every node's lifecycle commits while the cluster has none (amfd's groups_conf). */
+  readonly firstConfig?: string;
 }
 
 export class ClusterHarness {
@@ -111,7 +136,7 @@ export class ClusterHarness {
   constructor(o: ClusterHarnessOptions) {
     this.sim = new Simulation({ seed: o.seed, ...o.sim });
     this.world = new ComponentWorld(this.sim, () => this.check(), o.bug);
-    this.names = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
+    this.names = nodeNames(o.nodes);
     const settings = { bootstrapExpect: Math.min(CLUSTER_DEFAULTS.bootstrapExpect, o.nodes), ...o.settings };
     const fencer: Fencer | undefined = o.fencing ? { fence: (node) => this.powerOff(node) } : undefined;
     const clc = o.agent === 'real' ? new ClcScripts(this.sim, this.world) : undefined;
@@ -126,6 +151,7 @@ export class ClusterHarness {
         ...(o.keys ? { keys: o.keys } : {}),
         onAmfStep: checkStep,
         ...(o.services ? { services: o.services } : {}),
+        ...(o.firstConfig === undefined ? {} : { firstConfig: o.firstConfig }),
       });
       this.sim.addNode(name, (ports) => new ClusterSimApp(ports, this.world, this.names, settings, app()));
     }
@@ -146,6 +172,20 @@ export class ClusterHarness {
         resolve(ok(undefined));
       }),
     );
+  }
+
+  /**
+   * amfd's graceful stop of a node (SIGTERM): hand-over and stop in virtual time, then its process
+   * exits (the machine stays up). False if the stop did not finish within maxMs (it exits anyway).
+   */
+  async gracefulStop(name: string, maxMs = 20_000): Promise<boolean> {
+    const a = this.app(name);
+    if (!a) return false;
+    let done = false;
+    void a.shutdown().then(() => (done = true));
+    const finished = await this.sim.runUntil(() => done, maxMs);
+    if (this.sim.isUp(name)) this.sim.crash(name, { keepProcesses: true });
+    return finished;
   }
 
   app(name: string): ClusterSimApp | undefined {

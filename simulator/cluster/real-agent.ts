@@ -22,7 +22,7 @@ import type { AmfCommand } from '../../src/amf/commands.js';
 import { loadConfig } from '../../src/model/index.js';
 import type { AmfModel } from '../../src/model/types.js';
 import type { ProcessRunner, RunningProcess } from '../../src/runtime/ports/process.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { assert } from '../../src/util/assert.js';
 import type { Result } from '../../src/util/result.js';
 import type { SimFileSystem } from '../files.js';

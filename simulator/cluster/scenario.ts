@@ -1,7 +1,9 @@
 /**
- * One seed of `amf-sim cluster`: form a cluster from cold, commit a configuration, wait until every
- * SI is assigned, then run the seed's fault plan (with a configuration change in the middle of it),
- * heal, and require convergence. The at-most-one-ACTIVE checker runs on every step throughout.
+ * One seed of `amf-sim cluster`: form a cluster from cold (every node's lifecycle proposes the
+ * first configuration, as amfd's groups_conf), wait until every SI is assigned, restart the node
+ * holding web-app's active gracefully (its lifecycle hands the SIs over, the restart unlocks it),
+ * then run the seed's fault plan (with a configuration change in the middle of it), heal, and
+ * require convergence. The at-most-one-ACTIVE checker runs on every step throughout.
  */
 import type { AdminTarget } from '../../src/amf/commands.js';
 import type { AdminOp } from '../../src/model/vocabulary.js';
@@ -11,7 +13,7 @@ import { ComponentFaults, noComponentFaults, type ComponentFaultCounts } from '.
 import { CLC_DIR, clcPidfile } from './clc-component.js';
 import { COMPONENT_COMMAND, type ComponentBug, type ComponentStats } from './components.js';
 import { SA_COMPONENT_COMMAND, SA_HEALTHCHECK_KEY } from './sa-component.js';
-import { ClusterHarness, type AgentKind } from './harness.js';
+import { ClusterHarness, nodeNames, type AgentKind } from './harness.js';
 
 export interface ClusterSeedOptions {
   readonly seed: number;
@@ -47,6 +49,8 @@ export interface ClusterSeedResult {
   readonly coldStartMs: number | undefined;
   /** Virtual ms from the heal to convergence. */
   readonly convergeMs: number | undefined;
+  /** Virtual ms of the graceful restart: from SIGTERM to the node back, unlocked, and converged. */
+  readonly restartMs: number | undefined;
   readonly configEpoch: number;
   /** Node incarnations declared down (lease expiry, fencing, restarts) per the leader's change log. */
   readonly nodeDowns: number;
@@ -185,21 +189,52 @@ function adminDuringChaos(h: ClusterHarness, spanMs: number): () => string | und
   return () => shut;
 }
 
+/**
+ * amfd's graceful restart of the node holding web-app's active: it must hand every SI over before
+ * it leaves, and come back unlocked. Returns the virtual ms until converged again.
+ */
+async function gracefulRestart(h: ClusterHarness): Promise<number | undefined> {
+  const { sim, violations } = h;
+  const fsm = h.leader()?.node.fsm;
+  const su = Object.entries(fsm?.assignments()['web-app'] ?? {}).find(([, ha]) => ha === 'active')?.[0];
+  const node = su === undefined ? undefined : fsm?.state.amf.sus[su]?.node;
+  if (!node) return undefined;
+  const start = sim.now;
+  if (!(await h.gracefulStop(node))) violations.push(`graceful restart: ${node} did not stop within 20 s`);
+  const held = Object.entries(h.leader()?.node.fsm.state.amf.sus ?? {}).filter(([, s]) => s.node === node && Object.keys(s.assignments).length > 0);
+  if (held.length > 0) violations.push(`graceful restart: ${node} left with ${held.map(([name]) => name).join(', ')} still assigned`);
+  await sim.runFor(1000);
+  sim.start(node);
+  const unlocked = (): boolean => h.leader()?.node.fsm.state.amf.nodes[node]?.admin === 'unlocked';
+  if (!(await sim.runUntil(unlocked, 20_000))) violations.push(`graceful restart: ${node} not unlocked 20 s after it came back`);
+  else if (!(await sim.runUntil(() => h.convergence().length === 0, 20_000))) violations.push(`graceful restart: not converged after 20 s: ${h.convergence().slice(0, 3).join('; ')}`);
+  else return sim.now - start;
+  return undefined;
+}
+
 export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeedResult> {
-  const h = new ClusterHarness({ seed: o.seed, nodes: o.nodes, ...(o.settings ? { settings: o.settings } : {}), ...(o.agent ? { agent: o.agent } : {}), ...(o.bug ? { bug: o.bug } : {}), sim: { verbose: o.verbose ?? false, ...(o.print ? { print: o.print } : {}) } });
+  const firstConfig = clusterConfig(nodeNames(o.nodes), false, o.agent);
+  const h = new ClusterHarness({ seed: o.seed, nodes: o.nodes, firstConfig, ...(o.settings ? { settings: o.settings } : {}), ...(o.agent ? { agent: o.agent } : {}), ...(o.bug ? { bug: o.bug } : {}), sim: { verbose: o.verbose ?? false, ...(o.print ? { print: o.print } : {}) } });
   const { sim } = h;
   const violations = h.violations;
   const start = sim.now;
   let coldStartMs: number | undefined;
   let convergeMs: number | undefined;
+  let restartMs: number | undefined;
   let faults: FaultCounts = { partitions: 0, crashes: 0, pauses: 0, clogs: 0, skews: 0 };
   let componentFaults = noComponentFaults();
   if (!(await sim.runUntil(() => h.formed(), 20_000))) violations.push('formation: no leader with every node in its configuration after 20 s');
-  else if (!(await h.setConfig(clusterConfig(h.names, false, o.agent)))) violations.push('the first configuration did not commit');
-  else if (!(await sim.runUntil(() => h.convergence().length === 0, 20_000))) violations.push(`cold start: not converged after 20 s: ${h.convergence().slice(0, 3).join('; ')}`);
-  else coldStartMs = sim.now - start;
+  else if (!(await sim.runUntil(() => (h.leader()?.node.fsm.state.epoch ?? 0) >= 1, 20_000))) violations.push('the first configuration did not commit');
+  else {
+    h.committedConfigs.set(1, firstConfig);
+    if (!(await sim.runUntil(() => h.convergence().length === 0, 20_000))) violations.push(`cold start: not converged after 20 s: ${h.convergence().slice(0, 3).join('; ')}`);
+    else {
+      coldStartMs = sim.now - start;
+      restartMs = await gracefulRestart(h);
+    }
+  }
 
-  if (coldStartMs !== undefined) {
+  if (coldStartMs !== undefined && restartMs !== undefined) {
     const plan = new FaultPlan(sim, o.faults, { durationMs: o.durationMs });
     plan.install();
     const compFaults = o.agent === 'real' ? new ComponentFaults(sim, h.world, h.clc, plan.healAt) : undefined;
@@ -232,6 +267,7 @@ export async function runClusterSeed(o: ClusterSeedOptions): Promise<ClusterSeed
     componentFaults,
     coldStartMs,
     convergeMs,
+    restartMs,
     configEpoch: leader?.node.fsm.state.epoch ?? 0,
     nodeDowns: leader?.node.changes(0).filter((c) => c.field === 'incarnation' && c.new?.startsWith('down')).length ?? 0,
     activations: h.world.activations,

@@ -1,6 +1,6 @@
 import type { DatagramSocket } from '../../src/runtime/ports/datagram.js';
 import type { StreamConnection } from '../../src/runtime/ports/stream.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 
 /** The demo protocol's ports: datagrams for rumors and digests, a stream for anti-entropy. */
 export const GOSSIP_PORT = 7000;

@@ -1,4 +1,4 @@
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import type { DurableStore } from '../../src/runtime/ports/storage.js';
 import type { AppliedEntry, FSM } from '../../src/raft/fsm.js';
 import { Raft } from '../../src/raft/driver/raft.js';

@@ -1,5 +1,5 @@
 import type { DurableStore } from '../../src/runtime/ports/storage.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { DurableLogStore } from '../../src/raft/storage/log-store.js';
 import { checkLinearizable } from './linearizability.js';
 import { HistoryRecorder } from './history.js';

@@ -1,4 +1,4 @@
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import type { SwimConfig } from '../../src/swim/config.js';
 import type { SwimEvent } from '../../src/swim/core.js';
 import { Memberlist } from '../../src/swim/memberlist.js';

@@ -17,7 +17,7 @@ import type { DatagramSocket } from '../runtime/ports/datagram.js';
 import type { StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import type { TimerHandle } from '../runtime/ports/clock.js';
-import type { NodePorts } from '../runtime/tokens.js';
+import type { NodePorts } from '../runtime/node-ports.js';
 import { DEFAULT_SWIM_PROFILE, Keyring, Memberlist, PROFILES, type SwimConfig } from '../swim/index.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { ChangeRecord } from './changelog.js';

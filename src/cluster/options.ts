@@ -41,6 +41,16 @@ export interface ClusterSettings {
   readonly changeLogCapacity: number;
   /** Timeout of one Raft proposal. Default 2000. */
   readonly proposeTimeoutMs: number;
+  /** The first configuration waits at most this long for `bootstrapExpect` nodes to be up. Default 10 000. */
+  readonly firstConfigWaitMs: number;
+  /** Retry period of the first configuration and of the unlock after a graceful restart. Default 500. */
+  readonly firstConfigRetryMs: number;
+  /** A graceful stop waits at most this long for this node's SUs to give their SIs up. Default 5000. */
+  readonly handOverMs: number;
+  /** ... and then (within handOverMs) this long for the standbys elsewhere to take them. Default 1000. */
+  readonly handOverSettleMs: number;
+  /** A leader that stops hands leadership over within this long. Default 2000. */
+  readonly leadershipTransferMs: number;
 }
 
 export const CLUSTER_DEFAULTS: ClusterSettings = {
@@ -57,6 +67,11 @@ export const CLUSTER_DEFAULTS: ClusterSettings = {
   tickMs: 50,
   changeLogCapacity: 4096,
   proposeTimeoutMs: 2000,
+  firstConfigWaitMs: 10_000,
+  firstConfigRetryMs: 500,
+  handOverMs: 5000,
+  handOverSettleMs: 1000,
+  leadershipTransferMs: 2000,
 };
 
 /** Defaults filled in and every field checked; errors name the field. */

@@ -18,7 +18,7 @@ import { processCtlIo } from '../../src/cli/ctl/io.js';
 import { showStatus } from '../../src/cli/ctl/status.js';
 import { applyFile } from '../../src/cli/config/apply.js';
 import { runAdmin } from '../../src/cli/ctl/admin.js';
-import { freePort } from '../../src/daemon/local-cluster.js';
+import { freePort } from '../../scripts/local-cluster.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const TOKEN = 'daemon-test-token';

@@ -10,7 +10,7 @@ import { GossipMux, type GossipChannel, type GossipMessage, type GossipTransport
 import type { DatagramNetwork } from '../../src/runtime/ports/datagram.js';
 import { createLogger, createMetricsRegistry } from '../../src/runtime/observability.js';
 import type { Registry } from '../../src/runtime/ports/observability.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { Keyring, Memberlist, type UserMessage } from '../../src/swim/index.js';
 import { swimConfig } from '../../src/swim/config.js';
 import { Envelope } from '../../src/swim/envelope.js';

@@ -11,7 +11,7 @@ import { clusterConfig } from '../../simulator/cluster/scenario.js';
 import type { ChangeRecord } from '../../src/cluster/changelog.js';
 import type { GossipChannel } from '../../src/cluster/gossip.js';
 import { SERVICE_START_TIMEOUT_MS, type NodeService, type ServiceContext } from '../../src/cluster/node-service.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { err, ok, type Result } from '../../src/util/result.js';
 
 /** Every service call of every node, in order: `n1 start a`, `n2 stop b`. */

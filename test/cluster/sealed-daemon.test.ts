@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encode } from '../../src/cluster/codec.js';
 import { encodeWire } from '../../src/cluster/wire.js';
-import { LocalCluster } from '../../src/daemon/local-cluster.js';
+import { LocalCluster } from '../../scripts/local-cluster.js';
 import { frameHeader } from '../../src/runtime/node/framing.js';
 import { allActiveOn, groupsOn, leaderOf, sleep, testGroupsConf, waitFor } from '../e2e/harness.js';
 

@@ -11,7 +11,7 @@ import { CLUSTER_DEFAULTS } from '../../src/cluster/options.js';
 import { encode } from '../../src/cluster/codec.js';
 import { decodeWire, encodeWire, type WireMsg } from '../../src/cluster/wire.js';
 import type { DatagramSocket } from '../../src/runtime/ports/datagram.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 
 async function ready(seed: number): Promise<{ h: ClusterHarness; eve: DatagramSocket }> {
   const h = new ClusterHarness({ seed, nodes: 3 });

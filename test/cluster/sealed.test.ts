@@ -6,7 +6,7 @@ import { sealedDatagramNetwork } from '../../src/cluster/sealed-datagram.js';
 import { sealedStreamNetwork } from '../../src/cluster/sealed-stream.js';
 import type { DatagramSocket } from '../../src/runtime/ports/datagram.js';
 import type { StreamCloseInfo, StreamConnection, StreamNetwork } from '../../src/runtime/ports/stream.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { Keyring } from '../../src/swim/index.js';
 import { Envelope } from '../../src/swim/envelope.js';
 

@@ -14,7 +14,7 @@ test('node-flags: every launcher passes exactly AMFD_NODE_FLAGS before the entry
   assert.match(read('conf/amfd.service'), new RegExp(`^ExecStart=/usr/bin/node ${flags} /opt/amfd/bin/amfd\\.js `, 'm'));
   const cmd = /^CMD (.*)$/m.exec(read('Dockerfile'))?.[1];
   assert.deepEqual(JSON.parse(cmd ?? 'null'), ['node', ...AMFD_NODE_FLAGS, '/opt/amfd/bin/amfd.js']);
-  assert.match(read('src/daemon/local-cluster.ts'), /\[process\.execPath, \.\.\.AMFD_NODE_FLAGS, /);
+  assert.match(read('scripts/local-cluster.ts'), /\[process\.execPath, \.\.\.AMFD_NODE_FLAGS, /);
 });
 
 test('node-flags: missingNodeFlags reads node argv and NODE_OPTIONS', () => {

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { GroupView } from '../../src/api/backend.js';
-import { ROOT, type LocalCluster } from '../../src/daemon/local-cluster.js';
+import { ROOT, type LocalCluster } from '../../scripts/local-cluster.js';
 import { readLines } from '../api/helpers.js';
 import { actives, allActiveOn, clusterSteps, groupsOn, sleep, startTestCluster, stopTestCluster, testGroupsConf, waitFor } from './harness.js';
 

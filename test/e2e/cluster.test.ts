@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { LocalCluster } from '../../src/daemon/local-cluster.js';
+import type { LocalCluster } from '../../scripts/local-cluster.js';
 import { actives, allActiveOn, componentPid, groupsOn, leaderOf, sleep, startTestCluster, stopTestCluster, waitFor } from './harness.js';
 
 const NODES = ['n1', 'n2', 'n3'];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { GroupView } from '../../src/api/backend.js';
-import { LocalCluster, ROOT, type LocalClusterOptions } from '../../src/daemon/local-cluster.js';
+import { LocalCluster, ROOT, type LocalClusterOptions } from '../../scripts/local-cluster.js';
 import { findMarked, OWNER_VAR } from '../../src/daemon/orphans.js';
 
 const WORKER = `/bin/sh ${join(ROOT, 'conf/examples/sample-worker')}`;
@@ -32,18 +32,21 @@ export function testGroupsConf(): string {
 
 export const ALL_SIS = ['web-a', 'web-b', 'db-main'];
 
-/** The partition hook's file of a node (src/daemon/faults.ts). */
+/** The partition hook's file of a node (faults.ts). */
 export const faultFile = (c: LocalCluster, node: string): string => join(c.o.workDir, `${node}.faults.json`);
 
+/** amfd with the partition hook (amfd-faults.ts); the product's bin/amfd.js has none. */
+export const FAULTS_ENTRY = join(ROOT, 'test/e2e/amfd-faults.js');
+
 /**
- * Start a 3-node cluster; with `faults`, each node reads its partition hook file (empty at first);
- * with `hosts`, each node runs in its own network namespace (netns.ts).
+ * Start a 3-node cluster; with `faults`, each node runs amfd with the partition hook reading its
+ * file (empty at first); with `hosts`, each node runs in its own network namespace (netns.ts).
  */
 export async function startTestCluster(prefix: string, faults = false, hosts?: LocalClusterOptions['hosts']): Promise<LocalCluster> {
   const workDir = mkdtempSync(join(tmpdir(), `amfd-e2e-${prefix}-`));
   const groups = join(workDir, 'groups.conf');
   writeFileSync(groups, testGroupsConf());
-  const c = await LocalCluster.prepare({ workDir, nodes: 3, groupsConf: groups, logLevel: 'info', ...(hosts ? { hosts } : {}) });
+  const c = await LocalCluster.prepare({ workDir, nodes: 3, groupsConf: groups, logLevel: 'info', ...(hosts ? { hosts } : {}), ...(faults ? { entry: FAULTS_ENTRY } : {}) });
   for (const n of c.nodes) {
     if (faults) writeFileSync(faultFile(c, n.name), '[]');
     c.startNode(n.name, faults ? { AMFD_FAULT_FILE: faultFile(c, n.name) } : {});

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { GroupView } from '../../src/api/backend.js';
-import { LAUNCH_VAR, ROOT } from '../../src/daemon/local-cluster.js';
+import { LAUNCH_VAR, ROOT } from '../../scripts/local-cluster.js';
 import { findMarked, OWNER_VAR } from '../../src/daemon/orphans.js';
 import { actives, sleep, waitFor } from './harness.js';
 

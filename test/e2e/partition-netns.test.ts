@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { LocalCluster } from '../../src/daemon/local-cluster.js';
+import type { LocalCluster } from '../../scripts/local-cluster.js';
 import { minorityStopsFirst, startTestCluster, stopTestCluster } from './harness.js';
 import { openNetns } from './netns.js';
 

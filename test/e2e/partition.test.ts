@@ -1,14 +1,14 @@
 /**
  * A partition between real amfd processes (issue 8 "Must show"): the minority node stops its
  * actives before the majority starts them. The cut is made by the daemon's test fault hook
- * (AMFD_FAULT_FILE, src/daemon/faults.ts) on both sides, on 127.0.0.1, so it runs on any machine;
+ * (AMFD_FAULT_FILE, test/e2e/faults.ts, run by test/e2e/amfd-faults.ts) on both sides, on 127.0.0.1, so it runs on any machine;
  * partition-netns.test.ts makes the same split below the process where network namespaces are
  * allowed. The hook drops the same traffic (gossip, Raft, lease renewals, forwarded writes).
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type { LocalCluster } from '../../src/daemon/local-cluster.js';
+import type { LocalCluster } from '../../scripts/local-cluster.js';
 import { faultFile, minorityStopsFirst, startTestCluster, stopTestCluster } from './harness.js';
 
 const NODES = ['n1', 'n2', 'n3'];

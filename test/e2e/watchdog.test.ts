@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type { LocalCluster } from '../../src/daemon/local-cluster.js';
+import type { LocalCluster } from '../../scripts/local-cluster.js';
 import { findMarked } from '../../src/daemon/orphans.js';
 import { WATCHDOG_VAR } from '../../src/daemon/watchdog.js';
 import { alive, allActiveOn, componentPid, pickVictim, sleep, startTestCluster, stopTestCluster, waitFor, watchFailover } from './harness.js';

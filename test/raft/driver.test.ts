@@ -6,7 +6,7 @@ import type { DurableStore } from '../../src/runtime/ports/storage.js';
 import type { RaftConfig } from '../../src/raft/config.js';
 import type { Observation } from '../../src/raft/driver/types.js';
 import { encodeKv, type KvOutput } from '../../simulator/raft/kv.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 
 /** A cluster of the real driver on the simulator (virtual time: these tests take no wall-clock waits). */
 function cluster(seed: number, n = 3, config: Partial<RaftConfig> = {}, hooks: RaftNodeHooks = {}) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Simulation } from '../../simulator/index.js';
 import type { Message } from '../../src/raft/core/types.js';
 import { StreamTransport } from '../../src/raft/transport/stream-transport.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 
 const options = (id: string) => ({ id, connectTimeoutMs: 200, minBackoffMs: 20, maxBackoffMs: 250, maxQueued: 4 });
 const hb = (from: string, to: string, term: number): Message => ({ type: 'heartbeat', from, to, term, commit: 0, context: '' });

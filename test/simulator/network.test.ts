@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DatagramSocket } from '../../src/runtime/ports/datagram.js';
 import type { StreamCloseInfo, StreamConnection } from '../../src/runtime/ports/stream.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { Simulation, type LinkFaults } from '../../simulator/index.js';
 
 /** Nodes whose apps are their bare ports. */

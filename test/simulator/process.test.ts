@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessExit, RunningProcess } from '../../src/runtime/ports/process.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { Simulation } from '../../simulator/index.js';
 
 function host(seed = 1): Simulation {

@@ -8,7 +8,7 @@ import { datagramSuite } from '../runtime/compliance/datagram.suite.js';
 import { processSuite } from '../runtime/compliance/process.suite.js';
 import { storeSuite } from '../runtime/compliance/store.suite.js';
 import { streamSuite } from '../runtime/compliance/stream.suite.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { Simulation } from '../../simulator/index.js';
 
 /** A simulation whose nodes are bare ports (the "app" is the ports themselves). */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { InvariantViolation, Simulation } from '../../simulator/index.js';
 import { parseFaults, NO_FAULTS } from '../../simulator/faults.js';
 import { runDemo } from '../../simulator/demo/run.js';

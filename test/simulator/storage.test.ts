@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { DurableKey } from '../../src/runtime/ports/storage.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { Simulation, compareKeys } from '../../simulator/index.js';
 
 function node(seed: number): Simulation {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StreamCloseInfo, StreamConnection } from '../../src/runtime/ports/stream.js';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { Simulation } from '../../simulator/index.js';
 import type { ProcessContext } from '../../simulator/process.js';
 

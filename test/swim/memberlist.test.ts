@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import { swimConfig, type SwimConfig } from '../../src/swim/config.js';
 import type { SwimEvent } from '../../src/swim/core.js';
 import { Memberlist, type MemberlistOptions, type UserMessage } from '../../src/swim/memberlist.js';

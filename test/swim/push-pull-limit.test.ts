@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NodePorts } from '../../src/runtime/tokens.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
 import type { StreamConnection } from '../../src/runtime/ports/stream.js';
 import { swimConfig } from '../../src/swim/config.js';
 import { MAX_SERVED_PUSH_PULLS, MAX_SERVED_PUSH_PULLS_PER_HOST, Memberlist } from '../../src/swim/memberlist.js';

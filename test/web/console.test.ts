@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
-import type { LocalCluster } from '../../src/daemon/local-cluster.js';
+import type { LocalCluster } from '../../scripts/local-cluster.js';
 import { ALL_SIS, actives, allActiveOn, clusterSteps, groupsOn, leaderOf, startTestCluster, stopTestCluster, waitFor } from '../e2e/harness.js';
 import { Browser, noBrowser, type Page } from './browser.js';
 import { openConsole, pageLeader, pageNodes, pageSis } from './console-page.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DestinationStream, Level } from 'pino';
 import { createLogger, createMetricsRegistry } from '../observability.js';
-import type { NodePorts } from '../tokens.js';
+import type { NodePorts } from '../node-ports.js';
 import { FileBlobStore } from './blob-store.js';
 import { NodeClock } from './clock.js';
 import { NodeDatagramNetwork } from './datagram.js';

@@ -12,12 +12,12 @@ import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLUSTER_DEFAULTS } from '../cluster/options.js';
-import { DEFAULT_SWIM_PROFILE } from '../swim/index.js';
-import { AMFD_NODE_FLAGS } from './node-flags.js';
-import { findMarked, OWNER_VAR } from './orphans.js';
+import { CLUSTER_DEFAULTS } from '../src/cluster/options.js';
+import { AMFD_NODE_FLAGS } from '../src/daemon/node-flags.js';
+import { findMarked, OWNER_VAR } from '../src/daemon/orphans.js';
+import { DEFAULT_SWIM_PROFILE } from '../src/swim/index.js';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Set on every amfd the launcher starts (and absent from their components, see AMFD_OWNER). */
 export const LAUNCH_VAR = 'AMFD_LAUNCH_DIR';
 

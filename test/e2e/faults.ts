@@ -1,6 +1,6 @@
 /**
- * The partition fault hook of the real-process tests (not for production): with
- * AMFD_FAULT_FILE=<path>, the daemon reads a JSON array of peer addresses ("host:port") from that
+ * The partition fault hook of the real-process tests (not in amfd: test/e2e/amfd-faults.ts runs
+ * amfd with it): with AMFD_FAULT_FILE=<path>, the daemon reads a JSON array of peer addresses ("host:port") from that
  * file every 100 ms and cuts itself off from them: datagrams to and from them are dropped,
  * connections to them are refused, and open connections to them are closed. A connection a
  * blocked peer opened to us is cut by that peer's own hook, so a partition is written to the files
@@ -8,14 +8,15 @@
  * (root), test/e2e/partition-netns.test.ts makes the same split below the process.
  */
 import { readFileSync } from 'node:fs';
-import type { DatagramNetwork, DatagramSocket } from '../runtime/ports/datagram.js';
-import type { StreamConnection, StreamNetwork } from '../runtime/ports/stream.js';
-import type { NodePorts } from '../runtime/tokens.js';
-import { err, ok } from '../util/result.js';
+import type { PortsHook } from '../../src/daemon/daemon.js';
+import type { DatagramNetwork, DatagramSocket } from '../../src/runtime/ports/datagram.js';
+import type { StreamConnection, StreamNetwork } from '../../src/runtime/ports/stream.js';
+import type { NodePorts } from '../../src/runtime/node-ports.js';
+import { err, ok } from '../../src/util/result.js';
 
 const POLL_MS = 100;
 
-export class PartitionHook {
+export class PartitionHook implements PortsHook {
   private blocked = new Set<string>();
   private readonly outgoing = new Set<StreamConnection>();
   private readonly timer: NodeJS.Timeout;
@@ -47,6 +48,7 @@ export class PartitionHook {
 
   /** The node's ports with the datagram and stream networks behind this hook. */
   wrap(ports: NodePorts): NodePorts {
+    ports.logger.warn({ faultFile: this.file }, 'test fault hook enabled: traffic to the peers listed in AMFD_FAULT_FILE is cut');
     return { ...ports, datagram: this.datagram(ports.datagram), stream: this.stream(ports.stream) };
   }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { PartitionHook } from '../../src/daemon/faults.js';
+import { PartitionHook } from './faults.js';
 import { createNodePorts } from '../../src/runtime/node/index.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,103 @@
+/**
+ * The composition root of one amfd: a typed function from the configuration and the node's ports
+ * to every service the daemon runs, each built once, in dependency order (docs/architecture.md,
+ * "Composition": why this is a function and not a DI container). Nothing is bound or started here.
+ */
+import { NodeAgent } from '../agent/agent.js';
+import { ClusterApiBackend } from '../api/cluster-backend.js';
+import { ApiServer } from '../api/server.js';
+import { AgentExecutor } from '../cluster/agent-executor.js';
+import { NodeLifecycle } from '../cluster/lifecycle.js';
+import { createClusterNode, type ClusterNode } from '../cluster/node.js';
+import { loadConfig } from '../model/index.js';
+import { NodeFileSystem } from '../runtime/node/files.js';
+import type { NodePorts } from '../runtime/node-ports.js';
+import { PROFILES } from '../swim/index.js';
+import { assert } from '../util/assert.js';
+import { ok, type Result } from '../util/result.js';
+import type { DaemonConfig } from './config.js';
+import { CommandFencer } from './fencer.js';
+import { readGroupsConf } from './groups-conf.js';
+import { killOwned, OWNER_VAR } from './orphans.js';
+import { ReapingExecutor } from './reaping-executor.js';
+import { LeaseWatchdog } from './watchdog.js';
+import { loadWebConsole } from './web-assets.js';
+
+/** Everything one amfd runs over its ports. */
+export interface DaemonParts {
+  readonly agent: NodeAgent;
+  readonly watchdog: LeaseWatchdog;
+  readonly executor: ReapingExecutor;
+  readonly node: ClusterNode;
+  readonly lifecycle: NodeLifecycle;
+  readonly api: ApiServer;
+}
+
+/** Environment every component and script starts with (nothing else of the daemon's leaks in). */
+function baseEnv(cfg: DaemonConfig): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_OPTIONS']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  env['AMFD_NODE_NAME'] = cfg.nodeName;
+  env[OWNER_VAR] = ownerTag(cfg);
+  return env;
+}
+
+export function ownerTag(cfg: Pick<DaemonConfig, 'nodeName' | 'dataDir'>): string {
+  return `${cfg.nodeName}@${cfg.dataDir}`;
+}
+
+export function composeDaemon(cfg: DaemonConfig, ports: NodePorts): Result<DaemonParts, string[]> {
+  const empty = loadConfig('', 'groups.conf');
+  assert(empty.ok, 'the empty configuration is valid');
+  const env = baseEnv(cfg);
+  const { clock, logger, metrics } = ports;
+  const agent = new NodeAgent(
+    { clock, random: ports.random.fork('agent'), processes: ports.processes, files: new NodeFileSystem(), stream: ports.stream, logger, metrics },
+    empty.value,
+    { socketPath: cfg.componentSocket, baseEnv: env },
+  );
+  const owner = ownerTag(cfg);
+  const watchdog = new LeaseWatchdog({ node: cfg.nodeName, owner, clock, logger });
+  const reap = (): number => {
+    const killed = killOwned(owner);
+    watchdog.reapStale();
+    return killed;
+  };
+  const executor = new ReapingExecutor(new AgentExecutor(agent, cfg.nodeName, empty.value, logger), reap, watchdog, logger);
+  const node = createClusterNode(ports, {
+    bind: { swim: cfg.swim.bind, raft: cfg.raftBind, rpc: cfg.rpcBind },
+    join: cfg.join,
+    advertise: cfg.advertise,
+    ...(cfg.swim.keys.length > 0 ? { swimKeys: cfg.swim.keys } : {}),
+    executor,
+    // Node services (guest heartbeat, server groups) are passed as `services` with these hooks.
+    agent,
+    ...(cfg.fencingCommand === '' ? {} : { fencer: new CommandFencer(cfg.fencingCommand, ports.processes, env, logger) }),
+    settings: { bootstrapExpect: cfg.bootstrapExpect, maxVoters: cfg.maxVoters, leaseMs: cfg.leaseMs, leasePolicy: cfg.leasePolicy },
+    swim: PROFILES[cfg.swim.profile],
+  });
+  if (!node.ok) return node;
+  const lifecycle = new NodeLifecycle({
+    node: node.value,
+    clock,
+    blobs: ports.blobs,
+    logger,
+    ...(cfg.groupsConf === '' ? {} : { firstConfig: () => readGroupsConf(cfg.groupsConf) }),
+  });
+  const started = Date.now();
+  const backend = new ClusterApiBackend({
+    node: node.value,
+    metrics,
+    processInfo: () => {
+      const m = process.memoryUsage();
+      return { pid: process.pid, uptimeSeconds: Math.round((Date.now() - started) / 1000), rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+    },
+  });
+  const ui = loadWebConsole();
+  if (ui.missing !== null) logger.warn({ why: ui.missing }, 'the web console (/ui/) is not available');
+  const api = new ApiServer({ backend, clock, logger, token: cfg.api.token, ui });
+  return ok({ agent, watchdog, executor, node: node.value, lifecycle, api });
+}
