@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
+import { loadWebConsole, packageRoot } from '../../src/daemon/web-assets.js';
 // @ts-expect-error: a plain ES module script without types
 import { buildWeb, importsOf } from '../../scripts/build-web.mjs';
 
@@ -70,5 +71,23 @@ test('prepare: npm ci builds the console in a checkout, and skips (exit 0) where
     assert.match(here.stderr, /build-web: \d+ files/);
   } finally {
     rmSync(empty, { recursive: true, force: true });
+  }
+});
+
+test('the daemon serves what the build wrote: every file under its path; without a build it says how to make one', () => {
+  const out = mkdtempSync(join(tmpdir(), 'amfd-web-build-'));
+  try {
+    const files = build({ outDir: out });
+    const ui = loadWebConsole(out);
+    assert.equal(ui.missing, null);
+    assert.deepEqual(ui.paths(), [...files].sort());
+    assert.equal(ui.get('', undefined)?.status, 200, 'the page itself');
+    assert.equal(ui.get('js/web/app/main.js', undefined)?.headers['content-type'], 'text/javascript; charset=utf-8');
+    const none = loadWebConsole(join(out, 'nothing-here'));
+    assert.match(none.missing ?? '', /index\.html is missing: build it with npm run build:web/);
+    assert.equal(none.get('', undefined)?.status, 503);
+    assert.equal(packageRoot(), root.replace(/\/$/, ''), 'the package root is found from the daemon\'s own file');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });
