@@ -105,7 +105,10 @@ export class VmDomain {
     if (!info.ok) return info.error.kind === 'no-domain' ? ok(undefined) : err(info.error.message);
     if (!isUp(info.value.state)) return ok(undefined);
     const state = this.readState();
-    return ok({ domain: name.value, ours: state !== undefined && state.domain === name.value && state.uuid === info.value.uuid });
+    // An empty UUID: amfd created it and stopped before it could record the UUID.
+    const ours = state !== undefined && state.domain === name.value && (state.uuid === info.value.uuid || state.uuid === '');
+    if (ours && state.uuid === '') this.writeState({ ...state, uuid: info.value.uuid });
+    return ok({ domain: name.value, ours });
   }
 
   /**
@@ -124,9 +127,15 @@ export class VmDomain {
       return ok('adopted');
     }
     if (now.value) return fail(this.clash(name.value), true);
+    // Recorded before the create, so that a cleanup cut in at any point still finds what to destroy.
+    const pending = this.writeState({ domain: name.value, uuid: '', su: this.o.su, comp: this.o.comp });
+    if (!pending.ok) return fail(pending.error);
     const t0 = this.o.clock.now();
     const created = await this.o.virsh.create(this.o.domainXml, this.o.instantiateTimeoutMs);
-    if (!created.ok) return created.error.kind === 'exists' ? fail(this.clash(name.value), true) : fail(created.error.message);
+    if (!created.ok) {
+      this.dropState();
+      return created.error.kind === 'exists' ? fail(this.clash(name.value), true) : fail(created.error.message);
+    }
     for (;;) {
       const info = await this.o.virsh.dominfo(name.value);
       if (info.ok && isUp(info.value.state)) {
@@ -147,81 +156,64 @@ export class VmDomain {
     return `${this.o.label}: a domain named '${domain}' (domain XML ${this.o.domainXml}) already runs on ${this.o.virsh.ctx.uri} and amfd did not create it for this component (no matching state file ${this.statePath}): refusing to start a second one or to take it over`;
   }
 
-  /** The domain name for a stop: the XML's, else the state file's (the XML may have been broken since). */
-  private stopName(): string | undefined {
-    const n = this.domainName();
-    return n.ok ? n.value : (this.readState()?.domain ?? this.name);
-  }
-
   /** Is it gone (no domain, or not up)? */
-  private async gone(name: string): Promise<Result<boolean, string>> {
-    const info = await this.o.virsh.dominfo(name);
+  private async gone(target: string): Promise<Result<boolean, string>> {
+    const info = await this.o.virsh.dominfo(target);
     if (info.ok) return ok(!isUp(info.value.state));
     return info.error.kind === 'no-domain' ? ok(true) : err(info.error.message);
+  }
+
+  /**
+   * What a stop acts on: the domain amfd created for this component, by its UUID (by its name
+   * while the UUID is not known yet). None: nothing of this component runs, and a same-named
+   * domain, if any, is someone else's and is left alone.
+   */
+  private stopTarget(): string | undefined {
+    const s = this.readState();
+    return s && (s.uuid || s.domain);
   }
 
   /** Graceful: ACPI shutdown, wait up to the shutdown timeout, then destroy. */
   async terminate(): Promise<Result<void, string>> {
     this.stopMonitoring();
-    const name = this.stopName();
-    if (name === undefined) return ok(undefined);
-    if (!(await this.isOurs(name))) return this.leaveStranger(name);
-    const asked = await this.o.virsh.shutdown(name);
-    if (!asked.ok && asked.error.kind === 'no-domain') return this.stopped(name);
+    const target = this.stopTarget();
+    if (target === undefined) return ok(undefined);
+    const asked = await this.o.virsh.shutdown(target);
+    if (!asked.ok && asked.error.kind === 'no-domain') return this.stopped(target);
     if (asked.ok) {
       const end = this.o.clock.now() + this.o.shutdownTimeoutMs;
       while (this.o.clock.now() < end) {
-        const g = await this.gone(name);
-        if (g.ok && g.value) return this.stopped(name);
+        const g = await this.gone(target);
+        if (g.ok && g.value) return this.stopped(target);
         await this.sleep(Math.min(this.o.pollMs, Math.max(1, end - this.o.clock.now())));
       }
-      this.o.log.warn({ domain: name, shutdownTimeoutMs: this.o.shutdownTimeoutMs }, 'domain still running after the shutdown timeout: destroying it');
+      this.o.log.warn({ domain: target, shutdownTimeoutMs: this.o.shutdownTimeoutMs }, 'domain still running after the shutdown timeout: destroying it');
     } else {
       this.o.log.warn({ error: asked.error.message }, 'virsh shutdown failed: destroying the domain');
     }
-    return this.cleanupNamed(name);
+    return this.destroy(target);
   }
 
-  /** Abrupt: destroy; a domain already gone is success. */
+  /** Abrupt: destroy; a domain already gone is success. One virsh when it is already gone. */
   async cleanup(): Promise<Result<void, string>> {
     this.stopMonitoring();
-    const name = this.stopName();
-    if (name === undefined) return ok(undefined);
-    if (!(await this.isOurs(name))) return this.leaveStranger(name);
-    return this.cleanupNamed(name);
+    const target = this.stopTarget();
+    return target === undefined ? ok(undefined) : this.destroy(target);
   }
 
-  /**
-   * Whether a running domain of this name may be stopped by this component: it is the one amfd
-   * created (state file), or it is not running at all. An unmanaged domain of the same name is
-   * never stopped: this component has nothing running then (its start was refused).
-   */
-  private async isOurs(name: string): Promise<boolean> {
-    const info = await this.o.virsh.dominfo(name);
-    if (!info.ok || !isUp(info.value.state)) return true;
-    const s = this.readState();
-    return s !== undefined && s.domain === name && s.uuid === info.value.uuid;
-  }
-
-  /** Nothing of this component runs: the domain of that name is someone else's, and is left alone. */
-  private leaveStranger(name: string): Result<void, string> {
-    this.o.log.warn({ domain: name, stateFile: this.statePath }, 'a running domain of this name was not created by amfd for this component: left alone');
-    return ok(undefined);
-  }
-
-  private async cleanupNamed(name: string): Promise<Result<void, string>> {
-    const r = await this.o.virsh.destroy(name);
+  private async destroy(target: string): Promise<Result<void, string>> {
+    const r = await this.o.virsh.destroy(target);
     if (!r.ok && r.error.kind !== 'no-domain') {
       // destroy can fail because the domain just went away by itself: check before reporting.
-      const g = await this.gone(name);
+      const g = await this.gone(target);
       if (!g.ok || !g.value) return err(r.error.message);
     }
-    return this.stopped(name);
+    return this.stopped(target);
   }
 
-  private stopped(name: string): Result<void, string> {
+  private stopped(target: string): Result<void, string> {
     this.dropState();
-    this.o.log.info({ domain: name }, 'domain stopped');
+    this.o.log.info({ domain: target }, 'domain stopped');
     return ok(undefined);
   }
 
@@ -231,7 +223,7 @@ export class VmDomain {
    */
   monitor(died: (reason: string) => void): void {
     this.stopMonitoring();
-    const name = this.name ?? this.stopName();
+    const name = this.name ?? this.readState()?.domain;
     if (name === undefined) return;
     let done = false;
     const end = (reason: string): void => {
