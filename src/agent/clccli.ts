@@ -40,6 +40,14 @@ export function resolveCommand(files: FileSystem, command: string, clccliPath: s
   return ok([path, ...argv.slice(1)]);
 }
 
+/**
+ * Where a component's CLC-CLI commands run: its clccli_path (openais's sample script calls
+ * `./openais-instantiate`), else the agent's own working directory.
+ */
+export function clccliCwd(clccliPath: string | undefined): { readonly cwd?: string } {
+  return clccliPath === undefined || clccliPath === '' ? {} : { cwd: clccliPath };
+}
+
 export interface EnvContext {
   /** The agent's own environment, inherited by every script (PATH included). */
   readonly base: Readonly<Record<string, string>>;
@@ -74,6 +82,19 @@ export function componentEnv(entry: CompEntry, ctx: EnvContext): Record<string, 
   }
   Object.assign(env, ctx.extra ?? {});
   return env;
+}
+
+/** At most this much of a script's stderr travels with its failure (logs keep the whole 16 KiB). */
+const STDERR_TAIL = 240;
+
+/**
+ * Why a CLC-CLI run failed, with the end of its stderr: `instantiate exited 127 (stderr: ./x: not
+ * found)`. The reason reaches the cluster (`amfctl status` shows it), so it is kept short.
+ */
+export function clcFailure(what: string, exit: ProcessExit): string {
+  const tail = exit.stderr.trim().split('\n').slice(-3).join(' / ');
+  if (tail === '') return what;
+  return `${what} (stderr: ${tail.length > STDERR_TAIL ? `...${tail.slice(-STDERR_TAIL)}` : tail})`;
 }
 
 export type ScriptOutcome =

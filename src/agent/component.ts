@@ -7,7 +7,7 @@ import type { Logger } from '../runtime/ports/observability.js';
 import type { ProcessRunner } from '../runtime/ports/process.js';
 import { assert } from '../util/assert.js';
 import { err, ok, type Result } from '../util/result.js';
-import { componentEnv, describeExit, resolveCommand, runScript, type ClcInterface } from './clccli.js';
+import { clccliCwd, clcFailure, componentEnv, describeExit, resolveCommand, runScript, type ClcInterface } from './clccli.js';
 import type { ComponentDriver, DriverHost, StartRequest, TerminateIntent, Veto } from './drivers/driver.js';
 import type { DriverRegistry } from './drivers/registry.js';
 import { componentHealthcheck, periodicHealthcheck, type Healthcheck, type Probe } from './healthcheck.js';
@@ -338,9 +338,9 @@ export class ComponentController {
       const argv = resolveCommand(this.ctx.files, command, c.clccliPath, iface);
       if (!argv.ok) return argv;
       const timeoutMs = iface === 'am_start' ? c.instantiateTimeoutMs : c.terminateTimeoutMs;
-      const o = await runScript(this.ctx.processes, this.log, { argv: argv.value, env: this.env(iface), timeoutMs, killGraceMs: this.ctx.settings.killGraceMs });
+      const o = await runScript(this.ctx.processes, this.log, { argv: argv.value, env: this.env(iface), timeoutMs, killGraceMs: this.ctx.settings.killGraceMs, ...clccliCwd(c.clccliPath) });
       if (o.kind === 'spawn-failed') return err(o.reason);
-      return o.exit.code === 0 ? ok(undefined) : err(`${iface} ${describeExit(o.exit)}`);
+      return o.exit.code === 0 ? ok(undefined) : err(clcFailure(`${iface} ${describeExit(o.exit)}`, o.exit));
     });
   }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createLogger } from '../../src/runtime/observability.js';
 import type { ProcessRunner, RunningProcess } from '../../src/runtime/ports/process.js';
 import { eventually, groupMembers, makeDir, model, processes, sleep, startAgent, writeScript } from './harness.js';
 
@@ -278,6 +279,69 @@ describe('agent: CLC-CLI', () => {
       assert.ok(!c.ok);
       assert.match(c.error, /cleanup exited 3/);
       assert.equal(t.agent.presence('su1', 'c1'), 'termination-failed');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('runs every CLC-CLI command in its clccli_path, so the openais sample script can call ./openais-instantiate', async () => {
+    const dir = setup();
+    // The B.01.01 test/clc_cli_script starts the binary through ./openais-instantiate, relative to
+    // the script's own directory; terminate and cleanup record where they ran.
+    writeScript(join(dir, 'clc'), 'openais-instantiate', '"$1" >/dev/null 2>&1 &\necho $! > @DIR@/openais_cleanup_$SA_AMF_COMPONENT_NAME'.replaceAll('@DIR@', dir));
+    writeScript(
+      join(dir, 'clc'),
+      'clc_cli_script',
+      `pwd > ${dir}/cwd.$CLC_CLI_INTERFACE
+case "$CLC_CLI_INTERFACE" in
+instantiate) ./openais-instantiate $COMP_BINARY_PATH/$COMP_BINARY_NAME ;;
+terminate) kill -15 \`cat ${dir}/openais_cleanup_$SA_AMF_COMPONENT_NAME\` ;;
+cleanup) kill -9 \`cat ${dir}/openais_cleanup_$SA_AMF_COMPONENT_NAME\` 2>/dev/null; exit 0 ;;
+*) ;;
+esac`,
+    );
+    const t = await startAgent(
+      dir,
+      model(dir, conf('\t\t\tbn = testbin\n\t\t\tinstantiate = clc_cli_script\n\t\t\tterminate = clc_cli_script\n\t\t\tcleanup = clc_cli_script\n\t\t\tam_start = clc_cli_script')),
+    );
+    try {
+      assert.notEqual(process.cwd(), join(dir, 'clc'));
+      assert.deepEqual(await t.agent.instantiate('su1', 'c1'), { ok: true, value: undefined });
+      const pid = pidOf(dir);
+      assert.ok(processes.isAlive(pid));
+      assert.ok((await t.agent.activeMonitor('su1', 'c1', 'am_start')).ok);
+      assert.deepEqual(await t.agent.terminate('su1', 'c1'), { ok: true, value: undefined });
+      assert.ok(await eventually(() => !processes.isAlive(pid)));
+      assert.ok((await t.agent.cleanup('su1', 'c1', 'test')).ok);
+      for (const iface of ['instantiate', 'am_start', 'terminate', 'cleanup']) {
+        assert.equal(readFileSync(join(dir, `cwd.${iface}`), 'utf8').trim(), realpathSync(join(dir, 'clc')), `${iface} runs in clccli_path`);
+      }
+    } finally {
+      await t.agent.cleanup('su1', 'c1', 'test-end');
+      await t.close();
+    }
+  });
+
+  it('a script that fails inside but exits 0 is logged at warn with its stderr and the component, and the failure says why', async () => {
+    const dir = setup();
+    // The openais sample run from the wrong place: its shell says `not found`, the script exits 0.
+    writeScript(join(dir, 'clc'), 'clc_cli_script', './openais-instantiate-missing $COMP_BINARY_PATH/$COMP_BINARY_NAME\nexit 0');
+    writeScript(join(dir, 'clc'), 'bad_cleanup', 'echo "cannot read pidfile" >&2\nexit 3');
+    const lines: string[] = [];
+    const logger = createLogger({ node: 'test', level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
+    const sa = conf('\t\t\tbn = testbin\n\t\t\tinstantiate = clc_cli_script\n\t\t\tcleanup = bad_cleanup\n\t\t\tinstantiate_timeout = 300').replace('comptype = non_proxied_non_sa_aware', 'comptype = sa_aware');
+    const t = await startAgent(dir, model(dir, sa), {}, { logger });
+    try {
+      const r = await t.agent.instantiate('su1', 'c1');
+      assert.ok(!r.ok);
+      assert.match(r.error.reason, /no registration within the instantiate timeout \(300 ms\); the instantiate script exited 0 \(stderr: .*openais-instantiate-missing: not found\)/);
+      const warned = lines.map((l) => JSON.parse(l) as { level: number; comp?: string; stderr?: string; msg: string }).find((l) => /exited 0 but/.test(l.msg));
+      assert.ok(warned, `a warn line for the script; got ${lines.join('')}`);
+      assert.equal(warned.level, 40);
+      assert.equal(warned.comp, 'safComp=c1,safSu=su1,safSg=g');
+      assert.match(warned.stderr ?? '', /not found/);
+      const c = await t.agent.cleanup('su1', 'c1', 'test');
+      assert.ok(!c.ok && c.error === 'cleanup exited 3 (stderr: cannot read pidfile)', JSON.stringify(c));
     } finally {
       await t.close();
     }

@@ -6,7 +6,7 @@
 import type { HealthcheckConfig } from '../../model/types.js';
 import { assert } from '../../util/assert.js';
 import { err, ok, type Result } from '../../util/result.js';
-import { describeExit, resolveCommand, runScript, startScript } from '../clccli.js';
+import { clccliCwd, clcFailure, describeExit, resolveCommand, runScript, startScript } from '../clccli.js';
 import type { Probe } from '../healthcheck.js';
 import { watchPidfile, type PidWatch } from '../monitor.js';
 import { NO_RETRY_EXIT, type InstantiateFailure } from '../types.js';
@@ -36,24 +36,37 @@ class ClcCliDriver implements ComponentDriver {
     if (c.instantiate === undefined) return fail('no instantiate command is configured');
     const argv = resolveCommand(h.files, c.instantiate, c.clccliPath, 'instantiate');
     if (!argv.ok) return fail(argv.error, true);
-    const started = startScript(h.processes, h.log, { argv: argv.value, env: h.env('instantiate', req.extra), timeoutMs: c.instantiateTimeoutMs, killGraceMs: h.settings.killGraceMs });
+    const started = startScript(h.processes, h.log, {
+      argv: argv.value,
+      env: h.env('instantiate', req.extra),
+      timeoutMs: c.instantiateTimeoutMs,
+      killGraceMs: h.settings.killGraceMs,
+      ...clccliCwd(c.clccliPath),
+    });
     if (!started.ok) return fail(started.error);
     const script = started.value.process;
     this.script = { pgid: script.pid, started: h.processes.startTime?.(script.pid) };
     if (req.saAware) {
       // Registered before the script ends is fine (it may stay in the foreground); failing first is not.
-      const failed = started.value.done.then((o) => {
+      const done = started.value.done;
+      const failed = done.then((o) => {
         assert(o.kind === 'exited');
-        return o.exit.code === 0 ? new Promise<never>(() => {}) : `instantiate ${describeExit(o.exit)}`;
+        return o.exit.code === 0 ? new Promise<never>(() => {}) : clcFailure(`instantiate ${describeExit(o.exit)}`, o.exit);
       });
-      return req.registration(failed);
+      const r = await req.registration(failed);
+      if (r.ok) return r;
+      // A script that failed inside but exited 0 (a `not found` from its shell) is only seen here.
+      const ended = await Promise.race([done, Promise.resolve(undefined)]);
+      if (ended?.kind !== 'exited' || ended.exit.code !== 0 || ended.exit.stderr.trim() === '') return r;
+      h.log.warn({ argv: argv.value, stderr: ended.exit.stderr, stdout: ended.exit.stdout || undefined }, `instantiate script exited 0 but ${r.error.reason}`);
+      return fail(clcFailure(`${r.error.reason}; the instantiate script exited 0`, ended.exit), r.error.noRetry);
     }
     const settled = req.onAbort(() => script.killGroup('SIGKILL'));
     const o = await started.value.done;
     settled();
     assert(o.kind === 'exited');
     if (o.exit.code === 0) return ok(undefined);
-    return fail(`instantiate ${describeExit(o.exit)}`, o.exit.code === NO_RETRY_EXIT);
+    return fail(clcFailure(`instantiate ${describeExit(o.exit)}`, o.exit), o.exit.code === NO_RETRY_EXIT);
   }
 
   monitor(died: (reason: string) => void): void {
@@ -93,8 +106,8 @@ class ClcCliDriver implements ComponentDriver {
     if (command === undefined) return how === 'terminate' ? err('no terminate command is configured') : ok(undefined);
     const argv = resolveCommand(h.files, command, c.clccliPath, how);
     if (!argv.ok) return err(argv.error);
-    const o = await runScript(h.processes, h.log, { argv: argv.value, env: h.env(how, extra), timeoutMs, killGraceMs: h.settings.killGraceMs });
-    return o.kind === 'spawn-failed' ? err(o.reason) : o.exit.code === 0 ? ok(undefined) : err(`${how} ${describeExit(o.exit)}`);
+    const o = await runScript(h.processes, h.log, { argv: argv.value, env: h.env(how, extra), timeoutMs, killGraceMs: h.settings.killGraceMs, ...clccliCwd(c.clccliPath) });
+    return o.kind === 'spawn-failed' ? err(o.reason) : o.exit.code === 0 ? ok(undefined) : err(clcFailure(`${how} ${describeExit(o.exit)}`, o.exit));
   }
 }
 

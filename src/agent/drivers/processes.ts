@@ -1,7 +1,7 @@
 /** What the process-based drivers (clccli, command) share. */
 import type { HealthcheckConfig } from '../../model/types.js';
 import { err, ok, type Result } from '../../util/result.js';
-import { describeExit, runScript } from '../clccli.js';
+import { clccliCwd, describeExit, runScript } from '../clccli.js';
 import type { Probe } from '../healthcheck.js';
 import type { PidWatch } from '../monitor.js';
 import type { DriverHost, Leftovers } from './driver.js';
@@ -34,14 +34,13 @@ export function processLeftovers(host: DriverHost, groups: readonly number[], wa
 export function shellProbe(host: DriverHost, hc: HealthcheckConfig): Result<Probe, string> {
   const command = hc.command;
   if (command === undefined) return err(`command healthcheck '${hc.key}' has no command`);
-  const cwd = host.entry.config.clccliPath;
   return ok(async () => {
     const o = await runScript(host.processes, host.log, {
       argv: ['/bin/sh', '-c', command],
       env: host.env('healthcheck'),
       timeoutMs: hc.maximumDurationMs,
       killGraceMs: host.settings.killGraceMs,
-      ...(cwd === undefined || cwd === '' ? {} : { cwd }),
+      ...clccliCwd(host.entry.config.clccliPath),
     });
     if (o.kind === 'spawn-failed') return { healthy: false, reason: o.reason };
     return o.exit.code === 0 ? { healthy: true } : { healthy: false, reason: `healthcheck command ${describeExit(o.exit)}` };
