@@ -204,7 +204,7 @@ function planNplusM(v: View): void {
     const sb = holders(v, si, 'standby', v.sus).find((su) => {
       if (waits(su)) return false;
       const isActive = load(v, su, 'active') > 0;
-      return (isActive || activeCount < sg.preferredActiveUnits) && load(v, su, 'active') < sg.maximumActiveInstances;
+      return (isActive || activeCount < red.pa) && load(v, su, 'active') < sg.maximumActiveInstances;
     });
     if (sb === undefined) continue;
     if (load(v, sb, 'active') === 0) activeCount++;
@@ -221,7 +221,7 @@ function planNplusM(v: View): void {
   const actives = activeSus();
   const free = (): string[] => v.sus.filter((su) => !holdsAny(v, su));
   const orphans = wantActive(v).filter((si) => !holders(v, si, 'standby', v.kept).some(waits));
-  const slots = Math.min(Math.max(red.active, actives.length), Math.max(actives.length, sg.preferredActiveUnits - leaving));
+  const slots = Math.min(Math.max(red.active, actives.length), Math.max(actives.length, red.pa - leaving));
   fill(v, [...actives, ...free()], slots, orphans, sg.maximumActiveInstances, 'active');
   // 3. Standbys for actively assigned SIs, on SUs with no active assignment (not during a swap:
   // the old active SU becomes the standby).

@@ -6,7 +6,7 @@
  * - Serving: in 2N, N+M, N-Way and No-Redundancy at most one SU may be serving an SI (active,
  *   quiescing, or quiesced but not yet confirmed); N-Way-Active and No-Redundancy hold no standby.
  * - The SG's limits: per SU at most Ma active and Ms standby SIs (N+M, N-Way, N-Way-Active), one
- *   SI per SU in No-Redundancy, at most Pa SUs with actives in N+M.
+ *   SI per SU in No-Redundancy, at most Pa SUs with actives in N+M (Pa as the reduction uses it).
  * - Placement: an SU holding any assignment is placed on a node that is up.
  * - Readiness and admin: an SU is given an active or standby assignment (or changes to one) only
  *   while it is in service; an SI gets a new active only while it is unlocked.
@@ -17,6 +17,7 @@
  */
 import { type Ctx, suReadiness } from './context.js';
 import { indexModel } from './model-index.js';
+import { preferredActive } from './reduction.js';
 import type { AmfState, Assignment, SuState } from './state.js';
 import type { AmfModel, SgConfig } from '../model/types.js';
 import { AssertionError } from '../util/assert.js';
@@ -59,7 +60,10 @@ function sgLimits(sg: SgConfig, s: AmfState, out: string[]): void {
     if ((sg.model === 'nwayactive' || sg.model === 'noredundancy') && standby > 0) out.push(`SU ${u.name} holds a standby assignment in ${sg.model}`);
     if (sg.model === 'noredundancy' && as.length > 1) out.push(`SU ${u.name} holds ${as.length} SIs in No-Redundancy`);
   }
-  if (sg.model === 'nplusm' && activeSus > sg.preferredActiveUnits) out.push(`SG ${sg.name}: ${activeSus} SUs hold actives, above Pa ${sg.preferredActiveUnits}`);
+  if (sg.model === 'nplusm') {
+    const pa = preferredActive({ sis: sg.sis.length, pa: sg.preferredActiveUnits, ma: sg.maximumActiveInstances });
+    if (activeSus > pa) out.push(`SG ${sg.name}: ${activeSus} SUs hold actives, above Pa ${pa} (as the reduction uses it)`);
+  }
   if (sg.model === 'nwayactive') return;
   for (const si of sg.sis) {
     const on = sg.units.filter((u) => serving(s.sus[u.name]?.assignments[si.name])).map((u) => u.name);

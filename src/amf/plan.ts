@@ -11,9 +11,9 @@ import { Harness, nodesOf } from './harness.js';
 import { indexModel } from './model-index.js';
 import type { ReductionLevel } from './reduction.js';
 import type { AmfState } from './state.js';
-import type { AmfModel } from '../model/types.js';
+import { ConfigError, type AmfModel } from '../model/index.js';
 import { type Result, err, ok } from '../util/result.js';
-import { must } from '../util/assert.js';
+import { assert, must } from '../util/assert.js';
 
 export interface GroupPlan {
   readonly name: string;
@@ -52,4 +52,28 @@ export function computePlan(model: AmfModel, down: readonly string[]): Result<Gr
   // Let instantiation retries (timers) run out.
   for (let i = 0; i < 100 && h.timers.size > 0; i++) h.advance(Math.max(...h.timers.values()) - h.now);
   return ok(describeGroups(model, h.state));
+}
+
+/**
+ * What `amfctl config validate` warns about: SIs the configuration never assigns active even with
+ * every SU in service (too few SUs for the per-SU maxima, no SU that accepts its CSI types), and
+ * N+M SIs left without a standby then.
+ */
+export function planWarnings(model: AmfModel): ConfigError[] {
+  const plan = computePlan(model, []);
+  assert(plan.ok, 'a plan with no SU down cannot fail');
+  const out: ConfigError[] = [];
+  for (const g of plan.value) {
+    const sg = must(indexModel(model).sgs.get(g.name), 'a planned SG not in the model');
+    const level = g.level === null ? '' : ` (N+M reduction level ${g.level})`;
+    for (const si of sg.sis) {
+      if (si.adminState !== 'unlocked' || sg.adminState !== 'unlocked') continue;
+      const has = (ha: HaState): boolean => g.assignments.some((a) => a.si === si.name && a.ha === ha);
+      if (!has('active')) out.push(ConfigError.at(si.loc, `serviceinstance ${si.name} of group ${g.name} is never assigned, even with every unit in service${level}`));
+      else if (sg.model === 'nplusm' && sg.preferredStandbyUnits > 0 && !has('standby')) {
+        out.push(ConfigError.at(si.loc, `serviceinstance ${si.name} of group ${g.name} gets no standby, even with every unit in service${level}`));
+      }
+    }
+  }
+  return out;
 }

@@ -16,13 +16,18 @@ import { closest } from './suggest.js';
 import type { AmfModel, ClusterConfig, CompConfig, CompKind, CsiConfig, GlobalHealthcheck, HealthcheckConfig, NodeConfig, SgConfig, SiConfig, SourceLoc, SuConfig } from './types.js';
 import type { AdminState, CompCategory, HealthcheckInvocation, Recovery, RedundancyModel } from './vocabulary.js';
 
-export function toModel(doc: ConfigDocument): Result<AmfModel, ConfigError[]> {
+export function toModel(doc: ConfigDocument, warnings?: ConfigError[]): Result<AmfModel, ConfigError[]> {
   const errors: ConfigError[] = [];
   const root = checkDocument(doc, errors);
-  const model = new Builder(errors).model(root);
+  const found: ConfigError[] = [];
+  const model = new Builder(errors, found).model(root);
   if (errors.length > 0) return err(sortErrors(errors));
+  warnings?.push(...sortErrors(found));
   return ok(deepFreeze(model));
 }
+
+/** Standby keys N-Way-Active has no use for: OpenSAF files set them anyway (to 0). */
+const NWAY_ACTIVE_IGNORED = 'N-Way-Active has no standby';
 
 class Builder implements BuildContext {
   /** Names already used, per namespace, for duplicate detection. */
@@ -30,10 +35,18 @@ class Builder implements BuildContext {
   /** Where each SI's depends_on was written, for dependency errors. */
   private readonly dependsOnLoc = new Map<string, SourceLoc>();
 
-  constructor(private readonly errors: ConfigError[]) {}
+  constructor(
+    private readonly errors: ConfigError[],
+    private readonly warnings: ConfigError[],
+  ) {}
 
   error(loc: SourceLoc, message: string): void {
     this.errors.push(ConfigError.at(loc, message));
+  }
+
+  /** A key given but of no use here: accepted, its value ignored, the user told. */
+  private ignored(b: CheckedBlock, key: string, what: string, why: string): void {
+    this.warnings.push(ConfigError.at(locOf(b, key), `${what}: "${key}" is ignored: ${why}`));
   }
 
   /** Records a name in a namespace, or reports it as a duplicate. */
@@ -100,13 +113,20 @@ class Builder implements BuildContext {
     const paths = { clccliPath: optStr(b, 'clccli_path'), binaryPath: optStr(b, 'binary_path') };
     const units = children(b, 'unit').map((u) => this.unit(u, paths, nodes, globals));
     const defaults = groupDefaults(model, units.length, children(b, 'serviceinstance').length);
+    const standbyKey = (key: string, fallback: number, relevant: (n: number) => boolean): number => {
+      const n = num(b, key);
+      if (n === undefined) return fallback;
+      if (model !== 'nwayactive' || relevant(n)) return n;
+      this.ignored(b, key, `group ${name}`, NWAY_ACTIVE_IGNORED);
+      return fallback;
+    };
     const sg: SgConfig = {
       name,
       model,
       preferredActiveUnits: num(b, 'preferred-active-units') ?? defaults.preferredActiveUnits,
       maximumActiveInstances: num(b, 'maximum-active-instances') ?? defaults.maximumActiveInstances,
-      preferredStandbyUnits: num(b, 'preferred-standby-units') ?? defaults.preferredStandbyUnits,
-      maximumStandbyInstances: num(b, 'maximum-standby-instances') ?? defaults.maximumStandbyInstances,
+      preferredStandbyUnits: standbyKey('preferred-standby-units', defaults.preferredStandbyUnits, (n) => n === 0),
+      maximumStandbyInstances: standbyKey('maximum-standby-instances', defaults.maximumStandbyInstances, () => false),
       preferredAssignedUnits: num(b, 'preferred-assigned-units') ?? defaults.preferredAssignedUnits,
       adminState: this.adminState(b),
       componentRestartProbationMs: num(b, 'component_restart_probation') ?? DEFAULTS.componentRestartProbationMs,
@@ -132,7 +152,7 @@ class Builder implements BuildContext {
         must('preferred-standby-units', sg.preferredStandbyUnits, 1, '2N has one active and one standby SU');
         break;
       case 'nwayactive':
-        must('preferred-standby-units', sg.preferredStandbyUnits, 0, 'N-Way-Active has no standby');
+        // Its standby keys were ignored with a warning (standbyKey in group()).
         break;
       case 'noredundancy':
         must('preferred-standby-units', sg.preferredStandbyUnits, 0, 'No-Redundancy has no standby');
@@ -141,6 +161,10 @@ class Builder implements BuildContext {
       case 'nplusm':
       case 'nway':
         break;
+    }
+    // The schema lets 0 through for N-Way-Active's sake; every other model needs a standby slot.
+    if (sg.model !== 'nwayactive' && sg.maximumStandbyInstances < 1) {
+      this.error(locOf(b, 'maximum-standby-instances'), `"maximum-standby-instances" must be at least 1, not ${sg.maximumStandbyInstances}`);
     }
   }
 
@@ -210,9 +234,16 @@ class Builder implements BuildContext {
       healthchecks.push(hc);
     }
     const heartbeat = children(b, 'guest_heartbeat')[0];
+    const category = (str(b, 'comptype') as CompCategory | undefined) ?? (kind.type === 'clccli' ? 'sa_aware' : 'non_proxied_non_sa_aware');
+    if (category === 'proxied_pre' || category === 'proxied_non_pre') {
+      this.error(
+        locOf(b, 'comptype'),
+        `component ${name}: comptype ${category} is not supported: amfd has no proxy components (a proxy registering the proxied component and answering its CSI callbacks); run the program as non_proxied_non_sa_aware (CLC-CLI scripts, a command or an OCF agent) or make it sa_aware`,
+      );
+    }
     return {
       name,
-      category: (str(b, 'comptype') as CompCategory | undefined) ?? (kind.type === 'clccli' ? 'sa_aware' : 'non_proxied_non_sa_aware'),
+      category,
       kind,
       ...optional('binaryName', optStr(b, 'bn')),
       ...optional('instantiate', optStr(b, 'instantiate')),
@@ -297,7 +328,9 @@ class Builder implements BuildContext {
     };
     if (b.values.has('depends_on')) this.dependsOnLoc.set(name, locOf(b, 'depends_on'));
     onlyFor('preferred-active-assignments', ['nwayactive']);
-    onlyFor('preferred-standby-assignments', ['nway']);
+    if (sg.model === 'nwayactive' && b.values.has('preferred-standby-assignments')) {
+      this.ignored(b, 'preferred-standby-assignments', `serviceinstance ${name}`, NWAY_ACTIVE_IGNORED);
+    } else onlyFor('preferred-standby-assignments', ['nway']);
     const accepted = new Set(sg.units.flatMap((u) => u.components.flatMap((c) => c.csiTypes)));
     const csiNames = new Set<string>();
     const csis: CsiConfig[] = [];
@@ -321,7 +354,7 @@ class Builder implements BuildContext {
       csis,
       dependsOn: list(b, 'depends_on') ?? [],
       preferredActiveAssignments: num(b, 'preferred-active-assignments') ?? defaults.preferredActiveAssignments,
-      preferredStandbyAssignments: num(b, 'preferred-standby-assignments') ?? siStandbyDefault(sg),
+      preferredStandbyAssignments: (sg.model === 'nwayactive' ? undefined : num(b, 'preferred-standby-assignments')) ?? siStandbyDefault(sg),
       loc: b.loc,
     };
   }

@@ -18,8 +18,12 @@ export { DEFAULTS } from './defaults.js';
 export type * from './types.js';
 export * from './vocabulary.js';
 
-/** Text of a groups.conf to a validated model, or every error found (`file:line:col: message`). */
-export function loadConfig(text: string, file: string): Result<AmfModel, ConfigError[]> {
+/**
+ * Text of a groups.conf to a validated model, or every error found (`file:line:col: message`).
+ * Keys accepted but ignored (an OpenSAF file's standby keys on an N-Way-Active group) are pushed
+ * onto `warnings` when given.
+ */
+export function loadConfig(text: string, file: string, warnings?: ConfigError[]): Result<AmfModel, ConfigError[]> {
   const doc = parseDocument(text, file);
-  return doc.ok ? toModel(doc.value) : doc;
+  return doc.ok ? toModel(doc.value, warnings) : doc;
 }

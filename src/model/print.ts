@@ -113,8 +113,9 @@ function groupItems(list: () => ItemList, g: SgConfig, explicit: boolean): ItemL
     .set('model', g.model)
     .set('preferred-active-units', g.preferredActiveUnits, d.preferredActiveUnits)
     .set('maximum-active-instances', g.maximumActiveInstances, d.maximumActiveInstances)
-    .set('preferred-standby-units', g.preferredStandbyUnits, d.preferredStandbyUnits)
-    .set('maximum-standby-instances', g.maximumStandbyInstances, d.maximumStandbyInstances)
+    // N-Way-Active ignores its standby keys (with a warning): never write them.
+    .set('preferred-standby-units', g.model === 'nwayactive' ? undefined : g.preferredStandbyUnits, d.preferredStandbyUnits)
+    .set('maximum-standby-instances', g.model === 'nwayactive' ? undefined : g.maximumStandbyInstances, d.maximumStandbyInstances)
     .set('preferred-assigned-units', g.preferredAssignedUnits, d.preferredAssignedUnits)
     .set('clccli_path', paths.clccliPath)
     .set('binary_path', paths.binaryPath)

@@ -98,7 +98,8 @@ const group: BlockSpec = {
     'preferred-active-units': int(1),
     'maximum-active-instances': int(1),
     'preferred-standby-units': int(0),
-    'maximum-standby-instances': int(1),
+    // 0 is OpenSAF's value for N-Way-Active (ignored there); other models need at least 1 (build.ts).
+    'maximum-standby-instances': int(0),
     'preferred-assigned-units': int(1),
     clccli_path: str,
     binary_path: str,

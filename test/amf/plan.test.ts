@@ -21,15 +21,28 @@ test('reduction levels of the worked example S=4 Ma=2 Ms=4 Pa=3 Ps=2 for I = 1..
   assert.deepEqual(got, ['1:VI:1/0/0', '2:V:2/0/0', '3:IV:2/1/0', '4:III:3/1/0', '5:II:3/2/0', '6:I:3/2/1']);
 });
 
-test('reduction never uses more active SUs than Pa nor more SUs than are in service', () => {
+test('reduction never uses more active SUs than Pa as it uses it (at least ceil(S/Ma), at most S) nor more SUs than are in service', () => {
   for (let s = 0; s <= 8; s++) {
     for (let i = 0; i <= 8; i++) {
       for (const pa of [1, 2, 3]) {
         const r = reduce({ sis: s, inService: i, pa, ps: 1, ma: 2, ms: 3 });
-        assert.ok(r.active <= pa && r.active + r.standby + r.spares === i, JSON.stringify({ s, i, pa, r }));
+        const bound = Math.max(Math.ceil(s / 2), Math.min(pa, s));
+        assert.ok(r.active <= bound && r.pa === bound && r.active + r.standby + r.spares === i, JSON.stringify({ s, i, pa, r }));
+        // Enough SUs in service: every SI active and backed, within Ma and Ms.
+        if (i >= r.pa + r.ps) assert.ok(r.active * 2 >= s && r.standby * 3 >= s, JSON.stringify({ s, i, pa, r }));
       }
     }
   }
+});
+
+test('reduction of the three shapes of issue 23 (scenarios nplusm-pa-above-sis, nplusm-pa-ma-below-sis, nplusm-ps-ms-below-sis)', () => {
+  const level = (p: { sis: number; pa: number; ps: number; ma: number; ms: number }): string => {
+    const r = reduce({ ...p, inService: 4 });
+    return `${r.level}:${r.active}/${r.standby}/${r.spares}`;
+  };
+  assert.equal(level({ sis: 2, pa: 3, ps: 2, ma: 2, ms: 2 }), 'II:2/2/0');
+  assert.equal(level({ sis: 3, pa: 1, ps: 1, ma: 2, ms: 3 }), 'I:2/1/1');
+  assert.equal(level({ sis: 2, pa: 1, ps: 1, ma: 2, ms: 1 }), 'I:1/2/1');
 });
 
 test('plan: per-SU quotas of the worked example (active 2,1,1 / standby 2,2 at level II)', () => {

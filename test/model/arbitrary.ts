@@ -67,7 +67,7 @@ const kindArb: fc.Arbitrary<CompKind> = fc.oneof(
 
 const componentArb = fc.record({
   name: nameArb,
-  category: fc.constantFrom<CompCategory>('sa_aware', 'proxied_pre', 'proxied_non_pre', 'non_proxied_non_sa_aware'),
+  category: fc.constantFrom<CompCategory>('sa_aware', 'non_proxied_non_sa_aware'),
   kind: kindArb,
   binaryName: optText,
   instantiate: optText,
@@ -207,7 +207,7 @@ export const modelArb: fc.Arbitrary<AmfModel> = fc
         preferredActiveUnits: g.model === '2n' ? 1 : pick(g.pa, d.preferredActiveUnits),
         maximumActiveInstances: g.model === 'noredundancy' ? 1 : pick(g.ma, d.maximumActiveInstances),
         preferredStandbyUnits: g.model === '2n' ? 1 : g.model === 'nwayactive' || g.model === 'noredundancy' ? 0 : pick(g.ps, d.preferredStandbyUnits),
-        maximumStandbyInstances: pick(g.ms, d.maximumStandbyInstances),
+        maximumStandbyInstances: g.model === 'nwayactive' ? d.maximumStandbyInstances : pick(g.ms, d.maximumStandbyInstances),
         preferredAssignedUnits: pick(g.assigned, d.preferredAssignedUnits),
         adminState: g.adminState,
         componentRestartProbationMs: g.crp,

@@ -44,6 +44,28 @@ test('validate: 0 and a summary for valid files, 1 and every error for an invali
   assert.equal(await validateFiles(['missing.conf', 'bad.conf'], memoryIo({ 'bad.conf': bad })), 2);
 });
 
+test('validate: warnings for ignored keys and for SIs the configuration cannot assign, still valid (exit 0)', async () => {
+  const unit = (n: string): string => `\tunit {\n\t\tname = ${n}\n\t\tcomponent {\n\t\t\tname = c\n\t\t\tcsi_type_name {\n\t\t\t\tname = t\n\t\t\t}\n\t\t}\n\t}\n`;
+  const si = (n: string, type = 't'): string => `\tserviceinstance {\n\t\tname = ${n}\n\t\tcsi_descriptor {\n\t\t\tcsi_name = ${n}_csi\n\t\t\ttype_name = ${type}\n\t\t}\n\t}\n`;
+  // Two SUs of at most one active SI each cannot carry three SIs: level VI even with both in service
+  // (An = 3 > I = 2: SU1 and SU2 active for SI1 and SI2, no standby, SI3 dropped).
+  const short = `group {\n\tname = g\n\tmodel = nplusm\n\tmaximum-active-instances = 1\n${unit('SU1')}${unit('SU2')}${si('SI1')}${si('SI2')}${si('SI3')}}\n`;
+  const opensaf = `group {\n\tname = a\n\tmodel = nwayactive\n\tmaximum-standby-instances = 0\n${unit('A1')}${si('X')}}\n`;
+  const io = memoryIo({ 'short.conf': short, 'opensaf.conf': opensaf });
+  assert.equal(await validateFiles(['short.conf', 'opensaf.conf'], io), 0);
+  assert.equal(
+    io.err,
+    [
+      'short.conf:23:2: warning: serviceinstance SI1 of group g gets no standby, even with every unit in service (N+M reduction level VI)',
+      'short.conf:30:2: warning: serviceinstance SI2 of group g gets no standby, even with every unit in service (N+M reduction level VI)',
+      'short.conf:37:2: warning: serviceinstance SI3 of group g is never assigned, even with every unit in service (N+M reduction level VI)',
+      'opensaf.conf:4:30: warning: group a: "maximum-standby-instances" is ignored: N-Way-Active has no standby',
+      '',
+    ].join('\n'),
+  );
+  assert.match(io.out, /^short\.conf: valid .*\nopensaf\.conf: valid /);
+});
+
 test('fmt: canonical text on stdout, --write in place, --check', async () => {
   const io = memoryIo({ 'm.conf': messy, 'bad.conf': 'group {\n' });
   assert.equal(await formatFile('m.conf', {}, io), 0);
