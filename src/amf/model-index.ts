@@ -119,9 +119,14 @@ function build(model: AmfModel): ModelIndex {
   return { model, sus, sis, sgs, rankedSus, rankedSis, dependantSgs, nodeNames: model.nodes.map((n) => n.name), holders };
 }
 
-/** Each CSI goes to the first component (config order) that accepts its CS type. */
+/**
+ * Each CSI goes to the first component (config order) that accepts its CS type. An SI given by
+ * name only (openais B.01.01 files, no csi_descriptor) goes to the SU as a whole: every component
+ * holds an implicit CSI of it, named after the component, of no CS type.
+ */
 function computeHolders(su: SuConfig | undefined, si: SiConfig | undefined): readonly CsiHolder[] | null {
-  if (!su || !si || si.csis.length === 0) return null;
+  if (!su || !si) return null;
+  if (si.csis.length === 0) return su.components.map((comp) => ({ comp, csi: comp.name, csiType: '', attributes: [] }));
   const out: CsiHolder[] = [];
   for (const csi of si.csis) {
     const comp = su.components.find((c) => c.csiTypes.includes(csi.typeName));
