@@ -5,16 +5,15 @@ import { applyConfChange, decodeConfChange, encodeConfChange } from './confchang
 import { resolveConfig, type Config, type ResolvedConfig } from './config.js';
 import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
+import { handleAppend, handleHeartbeat, handleSnapshotChunk, type IncomingSnapshot } from './follower.js';
+import { bcastAppend, bcastHeartbeat, handleAppendResponse, handleHeartbeatResponse, handleSnapshotResponse, maybeCommit, quorum, sendAppend, sendTimeoutNow } from './leader.js';
 import { ReadOnly } from './readonly.js';
 import type {
-  AppendEntries,
   ConfChange,
   ConfState,
   CoreLogger,
   Entry,
   EntryType,
-  Heartbeat,
-  InstallSnapshot,
   Message,
   NodeId,
   ProposeError,
@@ -23,30 +22,18 @@ import type {
   ReadState,
   RequestVote,
   Role,
-  Snapshot,
-  SnapshotMeta,
   Status,
 } from './types.js';
 
 type CampaignKind = 'preVote' | 'election' | 'transfer';
 
-/** A snapshot being received chunk by chunk from the leader. */
-interface IncomingSnapshot {
-  readonly meta: SnapshotMeta;
-  readonly totalSize: number;
-  readonly chunks: Uint8Array[];
-  received: number;
-}
-
 const EMPTY = new Uint8Array(0);
-
-export function quorum(voters: number): number {
-  return Math.floor(voters / 2) + 1;
-}
 
 /**
  * The Raft protocol state machine (etcd-io/raft's raft.go, rewritten). Inputs mutate it; the
- * outputs (messages, read states, log changes) are collected by RawNode into a Ready.
+ * outputs (messages, read states, log changes) are collected by RawNode into a Ready. Roles,
+ * elections, step, proposals, membership and ReadIndex are here; replication is split into its
+ * follower side (follower.ts) and leader side (leader.ts).
  */
 export class Raft {
   readonly id: NodeId;
@@ -66,11 +53,12 @@ export class Raft {
   leadTransferee: NodeId = '';
   /** Leader: index of the latest conf change; another waits until it is applied. */
   private pendingConfIndex = 0;
-  private readonly readOnly = new ReadOnly();
-  private incoming: IncomingSnapshot | null = null;
+  // Shared with the replication halves (leader.ts, follower.ts); not for the driver.
+  readonly readOnly = new ReadOnly();
+  incoming: IncomingSnapshot | null = null;
   msgs: Message[] = [];
   readStates: ReadState[] = [];
-  private readonly logger: CoreLogger | undefined;
+  readonly logger: CoreLogger | undefined;
 
   constructor(config: Config, storage: RaftLogStorage) {
     const r = resolveConfig(config);
@@ -210,7 +198,7 @@ export class Raft {
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.bcastHeartbeat(this.readOnly.lastPending());
+      bcastHeartbeat(this, this.readOnly.lastPending());
     }
   }
 
@@ -292,7 +280,7 @@ export class Raft {
       this.campaign('election');
     } else {
       this.becomeLeader();
-      this.bcastAppend();
+      bcastAppend(this);
     }
   }
 
@@ -367,13 +355,13 @@ export class Raft {
   private stepLeader(m: Message): void {
     switch (m.type) {
       case 'appendEntriesResponse':
-        this.handleAppendResponse(m.from, m.index, m.reject, m.rejectHint, m.hintTerm);
+        handleAppendResponse(this, m.from, m.index, m.reject, m.rejectHint, m.hintTerm);
         return;
       case 'heartbeatResponse':
-        this.handleHeartbeatResponse(m.from, m.context);
+        handleHeartbeatResponse(this, m.from, m.context);
         return;
       case 'installSnapshotResponse':
-        this.handleSnapshotResponse(m.from, m.snapshotIndex, m.received, m.reject);
+        handleSnapshotResponse(this, m.from, m.snapshotIndex, m.received, m.reject);
         return;
       case 'readIndex':
         this.handleReadIndex(m.from, m.context);
@@ -418,15 +406,15 @@ export class Raft {
     switch (m.type) {
       case 'appendEntries':
         this.heardFromLeader(m.from);
-        this.handleAppend(m);
+        handleAppend(this, m);
         return;
       case 'heartbeat':
         this.heardFromLeader(m.from);
-        this.handleHeartbeat(m);
+        handleHeartbeat(this, m);
         return;
       case 'installSnapshot':
         this.heardFromLeader(m.from);
-        this.handleSnapshotChunk(m);
+        handleSnapshotChunk(this, m);
         return;
       case 'timeoutNow':
         if (m.from !== this.lead) return; // only our leader may hand us leadership
@@ -450,246 +438,9 @@ export class Raft {
   }
 
   // ------------------------------------------------------------------------------------------
-  // Follower side of replication
+  // Replication: the follower side is follower.ts, the leader side leader.ts
 
-  private handleAppend(m: AppendEntries): void {
-    const reply = { type: 'appendEntriesResponse' as const, from: this.id, to: m.from, term: this.term };
-    if (m.prevIndex < this.log.committed) {
-      this.send({ ...reply, index: this.log.committed, reject: false, rejectHint: 0, hintTerm: 0 });
-      return;
-    }
-    const lastNew = this.log.maybeAppend(m.prevIndex, m.prevTerm, m.commit, m.entries);
-    if (lastNew !== undefined) {
-      this.send({ ...reply, index: lastNew, reject: false, rejectHint: 0, hintTerm: 0 });
-      return;
-    }
-    const hint = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm);
-    this.send({ ...reply, index: m.prevIndex, reject: true, rejectHint: hint.index, hintTerm: hint.term });
-  }
-
-  private handleHeartbeat(m: Heartbeat): void {
-    if (m.commit > this.log.lastIndex()) {
-      this.logger?.warn({ from: m.from, commit: m.commit, lastIndex: this.log.lastIndex() }, 'heartbeat commit beyond my log: clamped');
-    }
-    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this.term, context: m.context });
-  }
-
-  private handleSnapshotChunk(m: InstallSnapshot): void {
-    const reply = (received: number): void =>
-      this.send({ type: 'installSnapshotResponse', from: this.id, to: m.from, term: this.term, snapshotIndex: m.meta.index, received, reject: false });
-    if (m.meta.index <= this.log.committed) {
-      // Already have all of it: tell the leader where we are.
-      this.incoming = null;
-      this.send({ type: 'appendEntriesResponse', from: this.id, to: m.from, term: this.term, index: this.log.committed, reject: false, rejectHint: 0, hintTerm: 0 });
-      return;
-    }
-    let inc = this.incoming;
-    const same = inc !== null && inc.meta.index === m.meta.index && inc.meta.term === m.meta.term && inc.totalSize === m.totalSize;
-    if (!same) {
-      if (m.offset !== 0) {
-        reply(0); // restart the transfer from the beginning
-        return;
-      }
-      inc = { meta: m.meta, totalSize: m.totalSize, chunks: [], received: 0 };
-      this.incoming = inc;
-    }
-    assert(inc !== null, 'incoming snapshot');
-    if (m.offset !== inc.received) {
-      reply(inc.received);
-      return;
-    }
-    inc.chunks.push(m.data);
-    inc.received += m.data.length;
-    if (!m.done) {
-      reply(inc.received);
-      return;
-    }
-    assert(inc.received === inc.totalSize, 'snapshot complete');
-    this.incoming = null;
-    const data = new Uint8Array(inc.totalSize);
-    let off = 0;
-    for (const c of inc.chunks) {
-      data.set(c, off);
-      off += c.length;
-    }
-    this.restore({ meta: inc.meta, data });
-    this.send({ type: 'appendEntriesResponse', from: this.id, to: m.from, term: this.term, index: this.log.lastIndex(), reject: false, rejectHint: 0, hintTerm: 0 });
-  }
-
-  /** Install a snapshot from the leader unless the log already holds its last entry. */
-  private restore(s: Snapshot): void {
-    if (s.meta.index <= this.log.committed) return;
-    if (this.log.matchTerm(s.meta.index, s.meta.term)) {
-      // Our log already has it: just fast-forward the commit.
-      this.log.commitTo(s.meta.index);
-      return;
-    }
-    this.logger?.info({ index: s.meta.index, term: s.meta.term }, 'installing snapshot from leader');
-    this.log.restore(s);
-    this.conf = s.meta.confState;
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Leader side of replication
-
-  private handleAppendResponse(from: NodeId, index: number, reject: boolean, rejectHint: number, hintTerm: number): void {
-    const pr = this.progress.get(from);
-    if (pr === undefined) return;
-    pr.recentActive = true;
-    if (reject) {
-      let probe = rejectHint;
-      if (hintTerm > 0) probe = this.log.findConflictByTerm(rejectHint, hintTerm).index;
-      if (pr.maybeDecrTo(index, probe)) {
-        if (pr.state === 'replicate') pr.becomeProbe();
-        this.sendAppend(from);
-      }
-      return;
-    }
-    const wasPaused = pr.isPaused();
-    const updated = pr.maybeUpdate(index);
-    // The peer holds the snapshot we were sending (maybe it was answered before): the transfer is over.
-    const snapshotDone = pr.state === 'snapshot' && pr.match >= (pr.snapshot?.meta.index ?? 0);
-    if (!updated && !snapshotDone) return;
-    if (pr.state === 'probe') {
-      pr.becomeReplicate();
-    } else if (snapshotDone) {
-      pr.becomeProbe();
-      // The log may have been compacted past it meanwhile; then the next append sends a newer snapshot.
-      if (pr.match + 1 >= this.log.firstIndex()) pr.becomeReplicate();
-    } else if (pr.state === 'replicate') {
-      pr.inflights.freeLE(index);
-    }
-    if (this.maybeCommit()) {
-      this.bcastAppend();
-    } else if (wasPaused) {
-      this.sendAppend(from);
-    }
-    // Keep the pipeline full.
-    while (this.sendAppend(from, false)) {
-      /* sent one more */
-    }
-    if (from === this.leadTransferee && pr.match === this.log.lastIndex()) {
-      this.logger?.info({ to: from }, 'leadership transfer: target caught up, sending TimeoutNow');
-      this.sendTimeoutNow(from);
-    }
-  }
-
-  private handleHeartbeatResponse(from: NodeId, context: string): void {
-    const pr = this.progress.get(from);
-    if (pr === undefined) return;
-    pr.recentActive = true;
-    pr.probeSent = false;
-    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
-    if (pr.state === 'snapshot') {
-      // A chunk (or its answer) may have been lost: resend from what the peer confirmed.
-      pr.snapshotChunkOut = false;
-      this.sendSnapshotChunk(pr);
-    } else if (pr.match < this.log.lastIndex()) {
-      this.sendAppend(from);
-    }
-    if (context !== '' && !pr.isLearner) {
-      for (const r of this.readOnly.ack(context, from, this.conf.voters, quorum(this.conf.voters.length))) {
-        this.respondRead(r.from, r.context, r.index);
-      }
-    }
-  }
-
-  private handleSnapshotResponse(from: NodeId, snapshotIndex: number, received: number, reject: boolean): void {
-    const pr = this.progress.get(from);
-    if (pr === undefined) return;
-    pr.recentActive = true;
-    if (pr.state !== 'snapshot' || pr.snapshot === null || pr.snapshot.meta.index !== snapshotIndex) return;
-    if (reject) {
-      pr.becomeProbe();
-      return;
-    }
-    pr.snapshotOffset = Math.min(received, pr.snapshot.data.length);
-    pr.snapshotChunkOut = false;
-    if (pr.snapshotOffset < pr.snapshot.data.length) this.sendSnapshotChunk(pr);
-  }
-
-  /** Send the next AppendEntries (or snapshot) to `to`. Returns whether something was sent. */
-  private sendAppend(to: NodeId, sendIfEmpty = true): boolean {
-    const pr = this.progress.get(to);
-    if (pr === undefined || to === this.id || pr.isPaused()) return false;
-    const prevIndex = pr.next - 1;
-    const prevTerm = this.log.term(prevIndex);
-    if (prevTerm === undefined || pr.next < this.log.firstIndex()) return this.sendSnapshot(pr);
-    const last = this.log.lastIndex();
-    const hi = Math.min(last + 1, pr.next + this.cfg.maxEntriesPerMsg);
-    const entries = pr.next <= last ? this.log.entries(pr.next, hi, this.cfg.maxSizePerMsg) : [];
-    if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: 'appendEntries', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit: this.log.committed });
-    pr.sentEntries(prevIndex + entries.length, entries.length);
-    return true;
-  }
-
-  private sendSnapshot(pr: Progress): boolean {
-    if (!pr.recentActive) return false; // do not ship a snapshot to a peer that may be down
-    const snap = this.log.storage.snapshot();
-    if (snap.meta.index === 0) {
-      this.logger?.warn({ to: pr.id, next: pr.next }, 'peer needs compacted entries but storage has no snapshot');
-      return false;
-    }
-    this.logger?.info({ to: pr.id, index: snap.meta.index, size: snap.data.length }, 'sending snapshot');
-    pr.becomeSnapshot(snap);
-    this.sendSnapshotChunk(pr);
-    return true;
-  }
-
-  private sendSnapshotChunk(pr: Progress): void {
-    const s = pr.snapshot;
-    assert(pr.state === 'snapshot' && s !== null, 'snapshot chunk outside snapshot state');
-    if (pr.snapshotChunkOut) return;
-    const offset = pr.snapshotOffset;
-    const end = Math.min(offset + this.cfg.snapshotChunkSize, s.data.length);
-    this.send({
-      type: 'installSnapshot',
-      from: this.id,
-      to: pr.id,
-      term: this.term,
-      meta: s.meta,
-      offset,
-      data: s.data.subarray(offset, end),
-      totalSize: s.data.length,
-      done: end === s.data.length,
-    });
-    pr.snapshotChunkOut = true;
-  }
-
-  private bcastAppend(): void {
-    for (const id of this.progress.keys()) this.sendAppend(id);
-  }
-
-  private bcastHeartbeat(context: string): void {
-    for (const pr of this.progress.values()) {
-      if (pr.id === this.id) continue;
-      const commit = Math.min(pr.match, this.log.committed);
-      this.send({ type: 'heartbeat', from: this.id, to: pr.id, term: this.term, commit, context });
-    }
-  }
-
-  private sendTimeoutNow(to: NodeId): void {
-    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
-  }
-
-  /** Commit the highest index a quorum of voters has, if it is from this term. */
-  private maybeCommit(): boolean {
-    const matches: number[] = [];
-    for (const v of this.conf.voters) matches.push(this.progress.get(v)?.match ?? 0);
-    matches.sort((a, b) => b - a);
-    const idx = matches[quorum(matches.length) - 1] ?? 0;
-    const wasInTerm = this.committedInTerm();
-    if (!this.log.maybeCommit(idx, this.term)) return false;
-    if (!wasInTerm) {
-      // Reads that waited for this term's first commit can proceed now.
-      for (const r of this.readOnly.takeWaiting()) this.handleReadIndex(r.from, r.context);
-    }
-    return true;
-  }
-
-  private committedInTerm(): boolean {
+  committedInTerm(): boolean {
     return this.log.term(this.log.committed) === this.term;
   }
 
@@ -709,7 +460,7 @@ export class Raft {
     if (this.role !== 'leader') return;
     const self = this.progress.get(this.id);
     if (self === undefined || !self.maybeUpdate(index)) return;
-    if (this.maybeCommit()) this.bcastAppend();
+    if (maybeCommit(this)) bcastAppend(this);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -727,7 +478,7 @@ export class Raft {
     const e = this.checkProposal();
     if (e !== null) return err(e);
     const p = this.appendEntries(data.map((d) => ({ type: 'normal' as const, data: d })));
-    this.bcastAppend();
+    bcastAppend(this);
     return ok(p);
   }
 
@@ -742,7 +493,7 @@ export class Raft {
     }
     const p = this.appendEntries([{ type: 'confChange', data: encodeConfChange(cc) }]);
     this.pendingConfIndex = p.lastIndex;
-    this.bcastAppend();
+    bcastAppend(this);
     return ok(p);
   }
 
@@ -776,8 +527,8 @@ export class Raft {
     }
     if (this.leadTransferee !== '' && !this.conf.voters.includes(this.leadTransferee)) this.leadTransferee = '';
     // A smaller quorum may commit more; new members need the log either way.
-    this.maybeCommit();
-    this.bcastAppend();
+    maybeCommit(this);
+    bcastAppend(this);
     if (!this.conf.voters.includes(this.id)) this.handOff();
   }
 
@@ -817,8 +568,8 @@ export class Raft {
     const pr = this.progress.get(to);
     assert(pr !== undefined, 'voter has progress');
     this.logger?.info({ to }, 'leadership transfer started');
-    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
-    else this.sendAppend(to);
+    if (pr.match === this.log.lastIndex()) sendTimeoutNow(this, to);
+    else sendAppend(this, to);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -834,7 +585,7 @@ export class Raft {
     return ok(undefined);
   }
 
-  private handleReadIndex(from: NodeId, context: string): void {
+  handleReadIndex(from: NodeId, context: string): void {
     if (!this.committedInTerm()) {
       // The commit index is only known to be current once this term has committed an entry.
       this.readOnly.wait(from, context);
@@ -845,10 +596,10 @@ export class Raft {
       this.respondRead(from, context, this.log.committed);
       return;
     }
-    if (this.readOnly.add(from, context, this.log.committed, this.id)) this.bcastHeartbeat(context);
+    if (this.readOnly.add(from, context, this.log.committed, this.id)) bcastHeartbeat(this, context);
   }
 
-  private respondRead(from: NodeId, context: string, index: number): void {
+  respondRead(from: NodeId, context: string, index: number): void {
     if (from === this.id) this.readStates.push({ index, context });
     else this.send({ type: 'readIndexResponse', from: this.id, to: from, term: this.term, context, index });
   }
@@ -865,7 +616,7 @@ export class Raft {
     if (this.role === 'leader' && pr !== undefined && pr.state === 'replicate') pr.becomeProbe();
   }
 
-  private send(m: Message): void {
+  send(m: Message): void {
     this.msgs.push(m);
   }
 
