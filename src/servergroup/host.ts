@@ -52,6 +52,7 @@ interface StatusTag {
 interface Session {
   readonly member: SgMember;
   readonly group: string;
+  readonly path: string;
   readonly line: LineChannel<StatusTag>;
 }
 
@@ -132,21 +133,21 @@ export class ServerGroupHost {
 
   /** The channels this node holds, one per member it hosts. */
   channels(): MemberChannelView[] {
-    return [...this.sessions.values()].map((s) => ({ group: s.group, instance: s.member.instance, channel: s.member.channel, state: s.line.state, connects: s.line.connects }));
+    return [...this.sessions.values()].map((s) => ({ group: s.group, instance: s.member.instance, channel: s.path, state: s.line.state, connects: s.line.connects }));
   }
 
   private syncSessions(): void {
-    const want = new Map<string, { member: SgMember; group: string }>();
+    const want = new Map<string, { member: SgMember; group: string; path: string }>();
     const statuses = this.tracker.current();
     for (const g of this.groups) {
       for (const m of g.members) {
         const st = statuses.get(m.instance);
-        if (st?.host === this.o.node && RUNNING.has(st.state)) want.set(m.instance, { member: m, group: g.name });
+        if (m.channel !== undefined && st?.host === this.o.node && RUNNING.has(st.state)) want.set(m.instance, { member: m, group: g.name, path: m.channel });
       }
     }
     for (const [instance, s] of this.sessions) {
       const w = want.get(instance);
-      if (w && w.member.channel === s.member.channel) continue;
+      if (w && w.path === s.path) continue;
       s.line.stop();
       this.sessions.delete(instance);
     }
@@ -157,7 +158,7 @@ export class ServerGroupHost {
         continue;
       }
       const line: LineChannel<StatusTag> = new LineChannel<StatusTag>({
-        open: () => this.o.channels.connect(w.member.channel, { timeoutMs: CONNECT_TIMEOUT_MS }),
+        open: () => this.o.channels.connect(w.path, { timeoutMs: CONNECT_TIMEOUT_MS }),
         clock: this.o.clock,
         maxLineBytes: MAX_LINE_BYTES,
         minBackoffMs: this.o.minBackoffMs ?? 200,
@@ -165,9 +166,9 @@ export class ServerGroupHost {
         maxQueuedBytes: this.o.maxQueuedBytes ?? 256 * 1024,
         onLine: (l) => this.fromGuest(instance, l),
         onDrop: (d) => this.lineDropped(instance, d),
-        onState: (state, detail) => this.log.debug({ instance, channel: w.member.channel, state, detail }, 'member channel'),
+        onState: (state, detail) => this.log.debug({ instance, channel: w.path, state, detail }, 'member channel'),
       });
-      this.sessions.set(instance, { member: w.member, group: w.group, line });
+      this.sessions.set(instance, { member: w.member, group: w.group, path: w.path, line });
       line.start();
     }
   }

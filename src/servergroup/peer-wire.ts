@@ -7,7 +7,7 @@
  */
 import { Packr } from 'msgpackr';
 import { err, ok, type Result } from '../util/result.js';
-import { MAX_INSTANCE_LEN } from './group.js';
+import { MAX_INSTANCE_NAME } from './config.js';
 import { checkBroadcastData } from './messages.js';
 
 const PEER_WIRE_VERSION = 1;
@@ -43,8 +43,8 @@ export function decodePeerBroadcast(bytes: Uint8Array): Result<PeerBroadcast, st
   if (v !== PEER_WIRE_VERSION) return err(`unsupported version ${String(v)}`);
   if (kind !== 'b') return err(`unknown kind ${String(kind)}`);
   if (!name(group, MAX_GROUP_NAME)) return err('bad group name');
-  if (!name(source, MAX_INSTANCE_LEN)) return err('bad source instance');
-  if (!Array.isArray(dests) || dests.length === 0 || dests.length > MAX_DESTS || !dests.every((d) => name(d, MAX_INSTANCE_LEN))) return err('bad destination list');
+  if (!name(source, MAX_INSTANCE_NAME)) return err('bad source instance');
+  if (!Array.isArray(dests) || dests.length === 0 || dests.length > MAX_DESTS || !dests.every((d) => name(d, MAX_INSTANCE_NAME))) return err('bad destination list');
   if (typeof data !== 'string') return err('data is not a string');
   const bad = checkBroadcastData(data);
   if (bad !== undefined) return err(bad);

@@ -136,9 +136,40 @@ export function domainNameOf(xml: string): Result<string, string> {
       const end = body.indexOf('</name>', tag.lastIndex);
       const name = end < 0 ? '' : body.slice(tag.lastIndex, end).trim();
       if (name === '' || /[<>/]/.test(name)) return err('an empty or malformed <name>');
-      return ok(name.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+      return ok(unescapeXml(name));
     }
     depth += 1;
   }
   return err('no <name> in <domain>');
+}
+
+/** XML's five predefined entities, decoded. */
+function unescapeXml(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}
+
+/** An attribute of one start tag (its text between `<x` and `>`), decoded. */
+function attr(tag: string, name: string): string | undefined {
+  const m = new RegExp(`\\s${name}\\s*=\\s*(?:'([^']*)'|"([^"]*)")`).exec(tag);
+  return m ? unescapeXml(m[1] ?? m[2] ?? '') : undefined;
+}
+
+/**
+ * The host socket of a virtio-serial channel in a domain XML: the `<channel type='unix'>` whose
+ * `<target type='virtio' name='…'>` is `target` (libvirt's form for guest agents), its
+ * `<source path='…'>`.
+ */
+export function unixChannelOf(xml: string, target: string): Result<string, string> {
+  const channel = /<channel\b([^>]*)>([\s\S]*?)<\/channel>/g;
+  for (let m = channel.exec(xml); m; m = channel.exec(xml)) {
+    if (attr(m[1] ?? '', 'type') !== 'unix') continue;
+    const body = m[2] ?? '';
+    const t = /<target\b([^>]*)>/.exec(body);
+    if (!t || attr(t[1] ?? '', 'name') !== target) continue;
+    const src = /<source\b([^>]*)>/.exec(body);
+    const path = src ? attr(src[1] ?? '', 'path') : undefined;
+    if (path === undefined || path === '') return err(`the unix channel ${target} has no source path`);
+    return ok(path);
+  }
+  return err(`no <channel type='unix'> with target name '${target}'`);
 }

@@ -168,7 +168,7 @@ export const modelArb: fc.Arbitrary<AmfModel> = fc
     nodes: fc.array(fc.record({ name: nameArb, adminState: adminArb, attributes: recordArb(nameArb), p: fc.option(msArb(0), { nil: undefined }), m: fc.option(intArb(0), { nil: undefined }) }), { maxLength: 3 }),
     groups: fc.array(groupArb, { maxLength: 3 }),
     healthchecks: fc.array(fc.record({ key: nameArb, periodMs: msArb(1), maximumDurationMs: msArb(1) }), { maxLength: 3 }),
-    serverGroups: fc.array(fc.record({ name: nameArb, policy: fc.constantFrom(...SERVER_GROUP_POLICIES) }), { maxLength: 2 }),
+    serverGroups: fc.array(fc.record({ name: nameArb, policy: fc.constantFrom(...SERVER_GROUP_POLICIES), rate: fc.oneof(fc.constant(100), fc.integer({ min: 1, max: 5000 })), burst: fc.oneof(fc.constant(100), fc.integer({ min: 1, max: 5000 })) }), { maxLength: 2 }),
   })
   .map((raw): AmfModel => {
     const nodeNames = uniq(raw.nodes.map((n) => n.name));
@@ -248,12 +248,12 @@ export const modelArb: fc.Arbitrary<AmfModel> = fc
           const want = c.serverGroup;
           if (!want || sgNames.length === 0) return [];
           const channel = want.channel ?? (comp.kind.type === 'vm' ? undefined : '/run/sg.sock');
-          return [{ group: want.pick % sgNames.length, member: { unit: unit.name, component: comp.name, ...(channel === undefined ? {} : { channel }), loc } }];
+          return [{ group: want.pick % sgNames.length, member: { unit: unit.name, component: comp.name, instance: `${unit.name}.${comp.name}`, displayName: `${unit.name}.${comp.name}`, ...(channel === undefined ? {} : { channel }), loc } }];
         }),
       ),
     );
     const serverGroups: ServerGroupConfig[] = raw.serverGroups
-      .map((g, i) => ({ name: sgNames[i] as string, policy: g.policy, members: joins.filter((j) => j.group === i).map((j) => j.member), loc }))
+      .map((g, i) => ({ name: sgNames[i] as string, policy: g.policy, broadcastRate: g.rate, broadcastBurst: g.burst, members: joins.filter((j) => j.group === i).map((j) => j.member), loc }))
       .filter((g) => g.members.length > 0);
     return {
       cluster: raw.cluster,

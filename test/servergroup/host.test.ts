@@ -72,7 +72,7 @@ describe('ServerGroupHost', () => {
     });
     closers.push(() => rawListener.value.close());
     for (const m of group.members.filter((x) => x.su !== 'raw')) {
-      const a = new GuestAgent({ clock, channels: net, logger: q.logger, host: { listen: m.channel }, appSocket: join(dir, `${m.su}.app.sock`) });
+      const a = new GuestAgent({ clock, channels: net, logger: q.logger, host: { listen: m.channel! }, appSocket: join(dir, `${m.su}.app.sock`) });
       assert.ok((await a.start()).ok);
       agents.push(a);
     }

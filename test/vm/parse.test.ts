@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { domainNameOf, DOMAIN_STATES, parseDominfo, parseDomstate, parseEventLine, parseList, saysExists, saysNoDomain } from '../../src/vm/parse.js';
+import { domainNameOf, DOMAIN_STATES, parseDominfo, parseDomstate, parseEventLine, parseList, saysExists, saysNoDomain, unixChannelOf } from '../../src/vm/parse.js';
 
 // Outputs as libvirt 9.0's virsh prints them (captured from test:///default and a real qemu:///system).
 const DOMINFO = `Id:             1
@@ -93,4 +93,19 @@ test('no parser throws on any input', () => {
     }),
   );
   fc.assert(fc.property(fc.constantFrom(...DOMAIN_STATES), fc.constantFrom('', ' (booted)'), (s, r) => parseDomstate(`${s}${r}\n`).ok));
+});
+
+test('unixChannelOf: the host socket of a named virtio-serial channel, either quote style, entities decoded', () => {
+  const xml = `<domain><devices>
+    <channel type='unix'><source mode='bind' path='/run/a &amp; b.sock'/><target type='virtio' name='cgcs.heartbeat'/></channel>
+    <channel type='pty'><target type='virtio' name='cgcs.messaging'/></channel>
+    <channel type="unix">
+      <source mode="bind" path="/var/lib/libvirt/qemu/cgcs.messaging.vm1.sock"/>
+      <target type="virtio" name="cgcs.messaging"/>
+    </channel>
+  </devices></domain>`;
+  assert.deepEqual(unixChannelOf(xml, 'cgcs.messaging'), { ok: true, value: '/var/lib/libvirt/qemu/cgcs.messaging.vm1.sock' });
+  assert.deepEqual(unixChannelOf(xml, 'cgcs.heartbeat'), { ok: true, value: '/run/a & b.sock' });
+  assert.deepEqual(unixChannelOf(xml, 'org.qemu.guest_agent.0'), { ok: false, error: "no <channel type='unix'> with target name 'org.qemu.guest_agent.0'" });
+  assert.deepEqual(unixChannelOf("<channel type='unix'><target type='virtio' name='x'/></channel>", 'x'), { ok: false, error: 'the unix channel x has no source path' });
 });
