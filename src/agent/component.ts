@@ -280,7 +280,15 @@ export class ComponentController {
         const attributes: Record<string, string> = {};
         for (const a of assignment.attributes) if (!(a.name in attributes)) attributes[a.name] = a.value;
         const { invocation, outcome } = session.invoke(
-          { type: 'csi-set', si: assignment.si, csi: assignment.csi, csiType: assignment.csiType, haState: assignment.haState, attributes },
+          {
+            type: 'csi-set',
+            si: assignment.si,
+            csi: assignment.csi,
+            csiType: assignment.csiType,
+            haState: assignment.haState,
+            attributes,
+            attributeList: assignment.attributes.map((a) => ({ name: a.name, value: a.value })),
+          },
           this.ctx.settings.callbackTimeoutMs,
         );
         if (assignment.haState === 'quiescing') this.quiescing.set(invocation, assignment);

@@ -24,10 +24,20 @@ export type Request = Exclude<ClientFrame, { type: 'register' | 'response' }>;
  */
 export const MAX_SEND_BACKLOG = 256;
 
+/** Healthcheck starts a connection may send before it registers (openais's testamf1.c sends one). */
+export const MAX_EARLY_HEALTHCHECKS = 16;
+
+type HealthcheckStart = Extract<Request, { type: 'healthcheck-start' }>;
+
 /** One connection of a component to the agent. */
 export class Session {
   /** The component key (`su/comp`) once registered. */
   comp: string | undefined;
+  /**
+   * Healthcheck starts sent before register: accepted as openais did, applied once the connection
+   * proves with the secret whose they are (until then they affect nothing).
+   */
+  readonly early: HealthcheckStart[] = [];
   private nextInvocation = 1;
   private readonly pending = new Map<number, (outcome: CallbackOutcome) => void>();
   /** Frames sent since the transport last drained while above its high-water mark. */
@@ -225,6 +235,14 @@ export class ComponentApiServer {
     else session.send({ v: PROTOCOL_VERSION, type: 'reply', id, ok: false, code, message });
   }
 
+  /** The healthcheck starts held until register; one that fails now is reported on the connection. */
+  private startEarly(session: Session): void {
+    for (const frame of session.early.splice(0)) {
+      const r = this.handler.request(session, frame);
+      if (!r.ok) this.refuse(session, 'early-healthcheck', undefined, r.error.code, `healthcheck-start '${frame.key}' sent before register: ${r.error.message}`);
+    }
+  }
+
   private onFrame(session: Session, bytes: Uint8Array): void {
     if (bytes.length > MAX_FRAME_BYTES) {
       this.refuse(session, 'oversized', undefined, 'bad-frame', `frame of ${bytes.length} bytes exceeds the limit of ${MAX_FRAME_BYTES}; closing`);
@@ -245,7 +263,14 @@ export class ComponentApiServer {
       if (session.comp !== undefined) return reply({ ok: false, error: { code: 'already-registered', message: `this connection is already registered as ${session.comp}` } });
       const r = this.handler.register(session, frame.comp, frame.secret);
       if (r.ok) session.comp = r.value;
-      return reply(r.ok ? { ok: true, value: undefined } : r);
+      reply(r.ok ? { ok: true, value: undefined } : r);
+      if (r.ok) this.startEarly(session);
+      return;
+    }
+    if (session.comp === undefined && frame.type === 'healthcheck-start') {
+      if (session.early.length >= MAX_EARLY_HEALTHCHECKS) return reply({ ok: false, error: { code: 'bad-state', message: `more than ${MAX_EARLY_HEALTHCHECKS} healthcheck starts before register` } });
+      session.early.push(frame);
+      return reply({ ok: true, value: undefined });
     }
     if (session.comp === undefined) return reply({ ok: false, error: { code: 'not-registered', message: `'${frame.type}' before register` } });
     if (frame.type === 'response') {

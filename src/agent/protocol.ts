@@ -73,7 +73,19 @@ export const ServerFrame = z.discriminatedUnion('type', [
   ]),
   /** A frame that could not be tied to a request (unparseable, no id). */
   z.object({ v, type: z.literal('error'), code: ErrorCode, message: z.string() }),
-  z.object({ v, type: z.literal('csi-set'), invocation: requestId, si: name, csi: name, csiType: z.string(), haState: HaState, attributes: z.record(z.string(), z.string()) }),
+  z.object({
+    v,
+    type: z.literal('csi-set'),
+    invocation: requestId,
+    si: name,
+    csi: name,
+    csiType: z.string(),
+    haState: HaState,
+    /** The first value of each attribute name. */
+    attributes: z.record(z.string(), z.string()),
+    /** Every attribute in configuration order, a multi-valued one once per value (SaAmfCSIAttributeListT). */
+    attributeList: z.array(z.object({ name: z.string(), value: z.string() })).default([]),
+  }),
   z.object({ v, type: z.literal('csi-remove'), invocation: requestId, si: name, csi: name }),
   z.object({ v, type: z.literal('healthcheck'), invocation: requestId, key: z.string() }),
   z.object({ v, type: z.literal('terminate'), invocation: requestId }),

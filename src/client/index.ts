@@ -42,7 +42,10 @@ export interface CsiDescriptor {
   readonly csi: string;
   readonly csiType: string;
   readonly haState: HaState;
+  /** The first value of each attribute name. */
   readonly attributes: Readonly<Record<string, string>>;
+  /** Every attribute in configuration order; a multi-valued one appears once per value, in order. */
+  readonly attributeList: readonly { readonly name: string; readonly value: string }[];
 }
 
 export interface CsiRemoval {
@@ -230,7 +233,7 @@ export class AmfClient {
         for (const h of this.protocolErrors) h(new AmfApiError(f.code, f.message));
         return;
       case 'csi-set':
-        return this.respond(f.invocation, () => this.csiSetHandler({ invocation: f.invocation, si: f.si, csi: f.csi, csiType: f.csiType, haState: f.haState, attributes: f.attributes }));
+        return this.respond(f.invocation, () => this.csiSetHandler({ invocation: f.invocation, si: f.si, csi: f.csi, csiType: f.csiType, haState: f.haState, attributes: f.attributes, attributeList: f.attributeList }));
       case 'csi-remove':
         return this.respond(f.invocation, () => this.csiRemoveHandler({ invocation: f.invocation, si: f.si, csi: f.csi }));
       case 'healthcheck':

@@ -229,7 +229,8 @@ describe('agent: component API input validation', () => {
       assert.match(String(bogus.message), /'bogus'/);
       bad.send({ v: 1, type: 'register', id: 3, comp: dn });
       assert.match(String((await bad.next()).message), /at 'secret'/);
-      bad.send({ v: 1, type: 'healthcheck-start', id: 4, key: 'k', invocation: 'amf' });
+      // (healthcheck-start alone is accepted before register, as openais did: see below.)
+      bad.send({ v: 1, type: 'error-clear', id: 4 });
       assert.equal((await bad.next()).code, 'not-registered');
       bad.send({ v: 1, type: 'register', id: 5, comp: 'safComp=nope,safSu=su1,safSg=g', secret: 'x' });
       const unknown = await bad.next();
@@ -423,6 +424,78 @@ describe('agent: component API healthchecks and protection groups', () => {
     } finally {
       await t.agent.cleanup('su1', 'c1', 'end');
       await t.agent.cleanup('su2', 'c2', 'end');
+      await t.close();
+    }
+  });
+});
+
+describe('agent: component API as openais and OpenSAF components use it', () => {
+  it('healthcheck start before register (testamf1.c) is accepted and runs from the registration; a bad early key is reported on the connection', async () => {
+    const dir = makeDir();
+    const t = await startAgent(dir, model(dir, `group {\n\tname = g\n\tmodel = 2n\n${fakeComp('su1', 'c1', dir)}}\n`));
+    try {
+      const instantiating = t.agent.instantiate('su1', 'c1');
+      const envFile = join(dir, 'env-c1');
+      assert.ok(await eventually(() => existsSync(envFile) && readFileSync(envFile, 'utf8').includes('AMF_COMPONENT_SECRET=')));
+      const env = Object.fromEntries(
+        readFileSync(envFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      ) as Record<string, string>;
+      const client = await AmfClient.connect({ network: streamNetwork(), env });
+      let checks = 0;
+      client.onHealthcheck(() => void checks++);
+      const errors: AmfApiError[] = [];
+      client.onProtocolError((e) => errors.push(e));
+      // testamf1.c: saAmfHealthcheckStart, then saAmfComponentRegister.
+      await client.healthcheckStart('amf-hc', { invocation: 'amf' });
+      await client.healthcheckStart('no-such-key', { invocation: 'amf' });
+      assert.equal(checks, 0, 'nothing runs for a connection that has not proven who it is');
+      await client.register();
+      assert.ok((await instantiating).ok);
+      assert.ok(await eventually(() => checks >= 2), 'the AMF-invoked healthcheck runs once registered');
+      await assert.rejects(client.healthcheckStart('amf-hc'), (e: AmfApiError) => e.code === 'exists');
+      assert.ok(await eventually(() => errors.length === 1));
+      assert.equal(errors[0]!.code, 'unknown-key');
+      assert.match(errors[0]!.message, /healthcheck-start 'no-such-key' sent before register: no healthcheck 'no-such-key' is configured/);
+      assert.equal(t.faults.length, 0);
+    } finally {
+      await t.agent.cleanup('su1', 'c1', 'end');
+      await t.close();
+    }
+  });
+
+  it('a multi-valued CSI attribute (OpenSAF AttrMultiValue) reaches the SA-aware component whole and in order', async () => {
+    const dir = makeDir();
+    const si = `\tserviceinstance {\n\t\tname = AmfDemo\n\t\tcsi_descriptor {\n\t\t\tcsi_name = AmfDemo\n\t\t\ttype_name = t\n${[
+      ['AttrNoValue', undefined],
+      ['AttrSingleValue', 'val11'],
+      ['AttrMultiValue', 'val21'],
+      ['AttrMultiValue', 'val22'],
+      ['AttrMultiValue', 'val23'],
+    ]
+      .map(([n, v]) => `\t\t\tname_value {\n\t\t\t\tname = ${n}\n${v === undefined ? '' : `\t\t\t\tvalue = ${v}\n`}\t\t\t}\n`)
+      .join('')}\t\t}\n\t}\n`;
+    const m = model(dir, `group {\n\tname = g\n\tmodel = 2n\n${fakeComp('su1', 'c1', dir)}${si}}\n`);
+    const t = await startAgent(dir, m);
+    try {
+      const client = await registerFake(t, 'su1', 'c1');
+      const sets: CsiDescriptor[] = [];
+      client.onCsiSet((d) => void sets.push(d));
+      const csi = m.groups[0]!.sis[0]!.csis[0]!;
+      assert.ok((await t.agent.csiSet('su1', 'c1', { si: 'AmfDemo', csi: csi.name, csiType: 't', haState: 'active', attributes: csi.attributes })).ok);
+      assert.equal(sets.length, 1);
+      assert.deepEqual(sets[0]!.attributeList, [
+        { name: 'AttrNoValue', value: '' },
+        { name: 'AttrSingleValue', value: 'val11' },
+        { name: 'AttrMultiValue', value: 'val21' },
+        { name: 'AttrMultiValue', value: 'val22' },
+        { name: 'AttrMultiValue', value: 'val23' },
+      ]);
+      assert.deepEqual(sets[0]!.attributes, { AttrNoValue: '', AttrSingleValue: 'val11', AttrMultiValue: 'val21' }, 'the map keeps the first value of each name');
+    } finally {
+      await t.agent.cleanup('su1', 'c1', 'end');
       await t.close();
     }
   });
