@@ -11,7 +11,7 @@
  * throwing (or rejecting) answers FAILED. Requests resolve with the agent's reply or reject with
  * an AmfApiError carrying the protocol's error code.
  */
-import type { Recovery } from '../model/vocabulary.js';
+import type { HaState, Recovery } from '../model/vocabulary.js';
 import type { StreamConnection, StreamNetwork } from '../runtime/ports/stream.js';
 import {
   decodeFrame,
@@ -19,46 +19,31 @@ import {
   PROTOCOL_VERSION,
   ServerFrame,
   type ClientFrame,
+  type ErrorCode,
   type PgChange,
   type PgMember,
 } from '../agent/protocol.js';
-import type { HaState } from '../model/vocabulary.js';
 
-export type { HaState, PgChange, PgMember };
+export type { ErrorCode, HaState, PgChange, PgMember };
+
+/** The agent's error codes, and `disconnected` when the connection is gone (or never was). */
+export type AmfErrorCode = ErrorCode | 'disconnected';
 
 export class AmfApiError extends Error {
   override name = 'AmfApiError';
   constructor(
-    readonly code: string,
+    readonly code: AmfErrorCode,
     message: string,
   ) {
     super(message);
   }
 }
 
-export interface CsiDescriptor {
-  readonly invocation: number;
-  readonly si: string;
-  readonly csi: string;
-  readonly csiType: string;
-  readonly haState: HaState;
-  /** The first value of each attribute name. */
-  readonly attributes: Readonly<Record<string, string>>;
-  /** Every attribute in configuration order; a multi-valued one appears once per value, in order. */
-  readonly attributeList: readonly { readonly name: string; readonly value: string }[];
-}
-
-export interface CsiRemoval {
-  readonly invocation: number;
-  readonly si: string;
-  readonly csi: string;
-}
-
-export interface ProtectionGroupUpdate {
-  readonly csi: string;
-  readonly members: readonly PgMember[];
-  readonly changes: readonly PgChange[];
-}
+/** What the callbacks get: the agent's frames (their zod schemas) without the envelope. */
+type Callback<T extends ServerFrame['type']> = Readonly<Omit<Extract<ServerFrame, { type: T }>, 'v' | 'type'>>;
+export type CsiDescriptor = Callback<'csi-set'>;
+export type CsiRemoval = Callback<'csi-remove'>;
+export type ProtectionGroupUpdate = Callback<'pg-update'>;
 
 export interface ConnectOptions {
   readonly network: StreamNetwork;
@@ -74,7 +59,7 @@ export interface ConnectOptions {
 }
 
 type Handler<T> = (arg: T) => void | Promise<void>;
-type Reply = { ok: true; data?: unknown } | { ok: false; code: string; message: string };
+type Reply = { ok: true; data?: unknown } | { ok: false; code: AmfErrorCode; message: string };
 type RequestBody = ClientFrame extends infer F ? (F extends ClientFrame ? Omit<F, 'v' | 'id'> : never) : never;
 
 export class AmfClient {
@@ -226,7 +211,7 @@ export class AmfClient {
       case 'reply': {
         const settle = this.pending.get(f.id);
         this.pending.delete(f.id);
-        settle?.(f.ok ? { ok: true, data: f.data } : { ok: false, code: f.code ?? 'unknown', message: f.message ?? 'refused' });
+        settle?.(f.ok ? { ok: true, data: f.data } : { ok: false, code: f.code, message: f.message });
         return;
       }
       case 'error':
