@@ -1,7 +1,7 @@
 import type { ErrorReportEvent, HealthcheckFailedEvent, QuiescingCompleteEvent } from '../amf/commands.js';
 import type { PresenceState, Recovery } from '../model/vocabulary.js';
 import type { CompKind, HealthcheckConfig } from '../model/types.js';
-import { within, type Clock } from '../runtime/ports/clock.js';
+import { within, type Clock, type TimerHandle } from '../runtime/ports/clock.js';
 import type { FileSystem } from '../runtime/ports/files.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import type { ProcessRunner } from '../runtime/ports/process.js';
@@ -66,8 +66,8 @@ export class ComponentController {
   private readonly healthchecks = new Map<string, Healthcheck>();
   /** The CSI assignments held, by `si/csi` (CSI names are unique only within their SI). */
   private readonly csis = new Map<string, CsiAssignment>();
-  /** Quiescing callbacks awaiting quiescing-complete, by invocation. */
-  private readonly quiescing = new Map<number, CsiAssignment>();
+  /** Quiescing callbacks awaiting quiescing-complete, by invocation, each with its timeout. */
+  private readonly quiescing = new Map<number, { readonly assignment: CsiAssignment; timer?: TimerHandle }>();
   private queue: Promise<unknown> = Promise.resolve();
   /** Cuts short an instantiation in progress (waiting for a registration or a script). */
   private abortStart: ((reason: string) => void) | undefined;
@@ -291,12 +291,14 @@ export class ComponentController {
           },
           this.ctx.settings.callbackTimeoutMs,
         );
-        if (assignment.haState === 'quiescing') this.quiescing.set(invocation, assignment);
+        this.forgetQuiescing(assignment.si, assignment.csi);
+        if (assignment.haState === 'quiescing') this.quiescing.set(invocation, { assignment });
         const o = await outcome;
         if (o !== 'ok') {
           this.quiescing.delete(invocation);
           return err(`CSI set ${assignment.csi} ${assignment.haState}: ${o === 'failed' ? 'the component answered FAILED' : o}`);
         }
+        this.armQuiescingTimeout(invocation);
       }
       if (this.driver.csiSet) {
         const d = await this.driver.csiSet(assignment);
@@ -304,14 +306,44 @@ export class ComponentController {
       }
       this.csis.set(csiKey(assignment.si, assignment.csi), assignment);
       this.ctx.assignmentsChanged(this.entry);
+      // A non-SA-aware component cannot be asked to finish its work: nobody would ever confirm its
+      // quiescing, so the agent does at once (its process is stopped by what follows the shutdown).
+      if (!this.saAware && assignment.haState === 'quiescing') this.quiesced(assignment);
       return ok(undefined);
     });
+  }
+
+  private quiesced(a: CsiAssignment): void {
+    this.ctx.fault({ kind: 'quiescing-complete', su: this.entry.su.name, comp: this.config.name, si: a.si, csi: a.csi });
+  }
+
+  /** An SA-aware component that accepted `quiescing` has quiescing_complete_timeout to confirm it. */
+  private armQuiescingTimeout(invocation: number): void {
+    const q = this.quiescing.get(invocation);
+    if (!q) return;
+    const ms = this.config.quiescingCompleteTimeoutMs;
+    q.timer = this.ctx.clock.setTimer(ms, () => {
+      if (this.quiescing.get(invocation) !== q) return;
+      this.quiescing.delete(invocation);
+      this.log.warn({ csi: q.assignment.csi, timeoutMs: ms }, 'no quiescing-complete within the timeout');
+      this.reportError(this.config.recoveryOnError, `no quiescing-complete for ${q.assignment.si}/${q.assignment.csi} within ${ms} ms`);
+    });
+  }
+
+  /** A new HA state or a removal of a CSI ends any quiescing of it still awaited. */
+  private forgetQuiescing(si: string, csi: string): void {
+    for (const [invocation, q] of this.quiescing) {
+      if (q.assignment.si !== si || q.assignment.csi !== csi) continue;
+      q.timer?.cancel();
+      this.quiescing.delete(invocation);
+    }
   }
 
   csiRemove(si: string, csi: string): Promise<Result<void, string>> {
     return this.serialize(async () => {
       let r: Result<void, string> = ok(undefined);
       const key = csiKey(si, csi);
+      this.forgetQuiescing(si, csi);
       if (this.saAware && this.session && this.csis.has(key)) {
         const o = await this.session.invoke({ type: 'csi-remove', si, csi }, this.ctx.settings.callbackTimeoutMs).outcome;
         if (o !== 'ok') r = err(`CSI remove ${csi}: ${o}`);
@@ -326,11 +358,12 @@ export class ComponentController {
   }
 
   quiescingComplete(invocation: number, healthy: boolean): boolean {
-    const a = this.quiescing.get(invocation);
-    if (!a) return false;
+    const q = this.quiescing.get(invocation);
+    if (!q) return false;
+    q.timer?.cancel();
     this.quiescing.delete(invocation);
-    if (healthy) this.ctx.fault({ kind: 'quiescing-complete', su: this.entry.su.name, comp: this.config.name, si: a.si, csi: a.csi });
-    else this.reportError('no-recommendation', `quiescing of ${a.csi} failed`);
+    if (healthy) this.quiesced(q.assignment);
+    else this.reportError('no-recommendation', `quiescing of ${q.assignment.csi} failed`);
     return true;
   }
 
@@ -416,6 +449,7 @@ export class ComponentController {
     this.presence = presence;
     this.secret = presence === 'instantiating' ? this.ctx.newSecret() : undefined;
     this.registered = deferred<void>();
+    for (const q of this.quiescing.values()) q.timer?.cancel();
     this.quiescing.clear();
     return this.generation;
   }

@@ -257,6 +257,7 @@ class Builder implements BuildContext {
       instantiateTimeoutMs: num(b, 'instantiate_timeout') ?? DEFAULTS.instantiateTimeoutMs,
       terminateTimeoutMs,
       cleanupTimeoutMs: num(b, 'cleanup_timeout') ?? DEFAULTS.cleanupTimeoutMs,
+      quiescingCompleteTimeoutMs: num(b, 'quiescing_complete_timeout') ?? DEFAULTS.quiescingCompleteTimeoutMs,
       instantiateRetries: num(b, 'instantiate_retries') ?? DEFAULTS.instantiateRetries,
       instantiateRetryDelayMs: num(b, 'instantiate_retry_delay') ?? DEFAULTS.instantiateRetryDelayMs,
       recoveryOnError: (str(b, 'recovery_on_error') as Recovery | undefined) ?? DEFAULTS.recoveryOnError,

@@ -19,6 +19,8 @@ export const DEFAULTS = {
   instantiateTimeoutMs: 30_000,
   terminateTimeoutMs: 30_000,
   cleanupTimeoutMs: 30_000,
+  // OpenSAF's saAmfCompQuiescingCompleteTimeout defaults to the callback timeout (10 s).
+  quiescingCompleteTimeoutMs: 10_000,
   instantiateRetries: 2,
   instantiateRetryDelayMs: 1_000,
   recoveryOnError: 'component-restart',

@@ -174,6 +174,7 @@ function componentItems(list: () => ItemList, c: CompConfig, inherited: Paths): 
     .set('instantiate_timeout', c.instantiateTimeoutMs, DEFAULTS.instantiateTimeoutMs)
     .set('terminate_timeout', c.terminateTimeoutMs, DEFAULTS.terminateTimeoutMs)
     .set('cleanup_timeout', c.cleanupTimeoutMs, DEFAULTS.cleanupTimeoutMs)
+    .set('quiescing_complete_timeout', c.quiescingCompleteTimeoutMs, DEFAULTS.quiescingCompleteTimeoutMs)
     .set('instantiate_retries', c.instantiateRetries, DEFAULTS.instantiateRetries)
     .set('instantiate_retry_delay', c.instantiateRetryDelayMs, DEFAULTS.instantiateRetryDelayMs)
     .set('recovery_on_error', c.recoveryOnError, DEFAULTS.recoveryOnError)

@@ -41,6 +41,7 @@ const component: BlockSpec = {
     instantiate_timeout: duration(1),
     terminate_timeout: duration(1),
     cleanup_timeout: duration(1),
+    quiescing_complete_timeout: duration(1),
     instantiate_retries: int(0),
     instantiate_retry_delay: duration(0),
     recovery_on_error: oneOf(...RECOVERIES),

@@ -61,6 +61,11 @@ export interface CompConfig {
   readonly instantiateTimeoutMs: number;
   readonly terminateTimeoutMs: number;
   readonly cleanupTimeoutMs: number;
+  /**
+   * An SA-aware component told `quiescing` must answer quiescing-complete within this time, else
+   * it is an error with its recovery_on_error. Default 10 000.
+   */
+  readonly quiescingCompleteTimeoutMs: number;
   /** Default 2 (OpenSAF's saAmfNumMaxInstantiateWithoutDelay). */
   readonly instantiateRetries: number;
   /** Default 1 000. */

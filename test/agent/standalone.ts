@@ -18,27 +18,35 @@ export class StandaloneLoop {
   private readonly queue: Array<{ input: AmfInput; at: number }> = [];
   private stepping = false;
   private readonly timers = new Map<string, TimerHandle>();
-  private readonly adapter: EngineAdapter;
+  private readonly adapters: EngineAdapter[] = [];
+  private readonly nodes: string[] = [];
   private readonly observers: Array<(notice: AmfNotice, input: AmfInput) => void> = [];
   private readonly commandObservers: Array<(cmd: AmfCommand) => void> = [];
   private readonly inputObservers: Array<(input: AmfInput) => void> = [];
+  private readonly refusalObservers: Array<(input: AmfInput, error: string) => void> = [];
   private readonly log: Logger;
 
   constructor(
-    private model: AmfModel,
+    public model: AmfModel,
     agent: NodeAgent,
-    private readonly nodeName: string,
+    nodeName: string,
     private readonly clock: Clock,
-    logger: Logger,
+    private readonly logger: Logger,
   ) {
     this.log = logger.child({ module: 'agent.standalone' });
     this.state = initialState(model);
-    this.adapter = new EngineAdapter(agent, nodeName, (input) => this.input(input), logger);
+    this.addNode(agent, nodeName);
   }
 
-  /** Bring this node up: the engine starts instantiating and assigning. */
+  /** Another node's agent driven by the same engine (one process plays a small cluster). */
+  addNode(agent: NodeAgent, nodeName: string): void {
+    this.nodes.push(nodeName);
+    this.adapters.push(new EngineAdapter(agent, nodeName, (input) => this.input(input), this.logger));
+  }
+
+  /** Bring the nodes up: the engine starts instantiating and assigning. */
   start(): void {
-    this.input({ kind: 'node-up', node: this.nodeName });
+    for (const node of this.nodes) this.input({ kind: 'node-up', node });
   }
 
   stop(): void {
@@ -52,6 +60,11 @@ export class StandaloneLoop {
 
   onCommand(observer: (cmd: AmfCommand) => void): void {
     this.commandObservers.push(observer);
+  }
+
+  /** An input the engine refused (an admin operation that does not apply), with its reason. */
+  onRefusal(observer: (input: AmfInput, error: string) => void): void {
+    this.refusalObservers.push(observer);
   }
 
   onInput(observer: (input: AmfInput) => void): void {
@@ -82,7 +95,10 @@ export class StandaloneLoop {
   private stepOne(input: AmfInput, now: number): void {
     for (const o of this.inputObservers) o(input);
     const r = step(this.model, this.state, input, now);
-    if (r.error !== undefined) this.log.warn({ input, error: r.error }, 'engine refused the input');
+    if (r.error !== undefined) {
+      this.log.warn({ input, error: r.error }, 'engine refused the input');
+      for (const o of this.refusalObservers) o(input, r.error);
+    }
     this.state = r.state;
     for (const n of r.notices) {
       if (n.kind !== 'ignored') this.log.info({ notice: n }, 'amf');
@@ -116,7 +132,7 @@ export class StandaloneLoop {
         this.log.error({ node: cmd.node, reason: cmd.reason }, 'fencing requested, but a standalone node cannot be fenced');
         return;
       default:
-        if (!this.adapter.execute(cmd)) this.log.warn({ cmd }, 'command for another node ignored');
+        if (!this.adapters.some((a) => a.execute(cmd))) this.log.warn({ cmd }, 'command for another node ignored');
     }
   }
 }

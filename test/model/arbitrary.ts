@@ -81,6 +81,7 @@ const componentArb = fc.record({
   instantiateTimeoutMs: msArb(1),
   terminateTimeoutMs: msArb(1),
   cleanupTimeoutMs: msArb(1),
+  quiescingCompleteTimeoutMs: msArb(1),
   instantiateRetries: intArb(0),
   instantiateRetryDelayMs: msArb(0),
   recoveryOnError: fc.constantFrom<Recovery>('no-recommendation', 'component-restart', 'component-failover', 'node-switchover', 'node-failover', 'node-failfast', 'cluster-reset', 'application-restart'),
