@@ -153,3 +153,35 @@ test('incomplete frames of all connections together stay within the receive budg
     await listener.close();
   }
 });
+
+test('a connection admitted by its first frame takes a big frame that arrived in the same chunk (a sealed handshake, then the request)', async () => {
+  const net = new NodeStreamNetwork(quietPorts());
+  const listener = await net.listen('127.0.0.1:0', { handshake: { maxFrameSize: 16, timeoutMs: 5000, maxPending: 4, maxPendingPerHost: 4 } });
+  const got: number[] = [];
+  const closes: string[] = [];
+  listener.onConnection((c) => {
+    c.onFrame((f) => {
+      got.push(f.length);
+      c.admit();
+    });
+    c.onClose((i) => closes.push(i.reason));
+  });
+  const s = connect({ host: '127.0.0.1', port: Number(listener.address.split(':')[1]) });
+  s.on('error', () => undefined);
+  try {
+    await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+    const frame = (n: number): Buffer => {
+      const h = Buffer.alloc(4);
+      h.writeUInt32BE(n, 0);
+      return Buffer.concat([h, Buffer.alloc(n, 1)]);
+    };
+    // One write: both frames reach the decoder in one chunk.
+    s.write(Buffer.concat([frame(8), frame(4096)]));
+    await realHarness.waitFor(() => got.length === 2 || closes.length > 0, 5000, 'both frames, or a close');
+    assert.deepEqual(got, [8, 4096]);
+    assert.deepEqual(closes, []);
+  } finally {
+    s.destroy();
+    await listener.close();
+  }
+});

@@ -13,16 +13,6 @@ export function frameHeader(length: number): Buffer {
 }
 
 /**
- * The completed frames of a chunk; tooLarge is the announced length of an oversized frame after
- * them, overBudget that of a frame the shared receive budget has no room for.
- */
-export interface DecodeResult {
-  readonly frames: Uint8Array[];
-  readonly tooLarge?: number;
-  readonly overBudget?: number;
-}
-
-/**
  * Bytes of incomplete frames, over all the connections of a network: a frame's announced length
  * is reserved when its header arrives and released when it is complete (or its connection ends),
  * so what all the peers together can make us buffer is bounded, whoever they are.
@@ -64,28 +54,34 @@ export class FrameDecoder {
 
   constructor(
     public maxFrameSize: number,
-    private readonly budget: ReceiveBudget = new ReceiveBudget(Math.max(1, maxFrameSize)),
+    /** Default: a budget of its own, no bound beyond maxFrameSize. */
+    private readonly budget: ReceiveBudget = new ReceiveBudget(Number.MAX_SAFE_INTEGER),
   ) {}
 
-  push(chunk: Buffer): DecodeResult {
+  /** Buffer a chunk; next() takes the frames out. */
+  feed(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const frames: Uint8Array[] = [];
-    for (;;) {
-      if (this.need === undefined) {
-        if (this.buffered < FRAME_HEADER_BYTES) break;
-        const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
-        if (length > this.maxFrameSize) return { frames, tooLarge: length };
-        if (!this.budget.reserve(length)) return { frames, overBudget: length };
-        this.need = length;
-      }
-      if (this.buffered < this.need) break;
-      const body = this.take(this.need);
-      frames.push(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-      this.budget.release(this.need);
-      this.need = undefined;
+  }
+
+  /**
+   * The next complete frame, or why the stream cannot go on, or undefined (more bytes needed).
+   * One at a time, so the user may change maxFrameSize (admit a connection) between two frames
+   * that arrived in one chunk: a handshake's last frame and the first frame after it.
+   */
+  next(): { kind: 'frame'; frame: Uint8Array } | { kind: 'too-large' | 'over-budget'; length: number } | undefined {
+    if (this.need === undefined) {
+      if (this.buffered < FRAME_HEADER_BYTES) return undefined;
+      const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
+      if (length > this.maxFrameSize) return { kind: 'too-large', length };
+      if (!this.budget.reserve(length)) return { kind: 'over-budget', length };
+      this.need = length;
     }
-    return { frames };
+    if (this.buffered < this.need) return undefined;
+    const body = this.take(this.need);
+    this.budget.release(this.need);
+    this.need = undefined;
+    return { kind: 'frame', frame: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
   }
 
   /** The connection ended: give back the reservation of a frame cut off midway, drop the bytes. */

@@ -315,20 +315,28 @@ class NodeStreamConnection implements StreamConnection {
   }
 
   private receive(chunk: Buffer): void {
-    if (this.reason !== undefined && this.reason.reason !== 'peer') return;
-    const r = this.decoder.push(chunk);
-    for (const f of r.frames) this.inbox.push(f);
-    const max = this.decoder.maxFrameSize;
-    if (r.tooLarge !== undefined) {
-      const kind = max < this.maxFrameSize ? 'handshake-frame-too-large' : 'frame-too-large';
-      this.shared.refuse(kind, { remote: this.remoteAddress, length: r.tooLarge, max }, 'peer sent a frame above the limit; closing');
-      this.noteReason({ reason: 'frame-too-large', detail: `frame of ${r.tooLarge} bytes > ${max}` });
+    this.decoder.feed(chunk);
+    // One frame at a time: handling one may admit the connection, which raises the limit for the next.
+    for (;;) {
+      if (this.reason !== undefined && this.reason.reason !== 'peer') return;
+      const r = this.decoder.next();
+      if (r === undefined) return;
+      if (r.kind === 'frame') {
+        this.inbox.push(r.frame);
+        continue;
+      }
+      const max = this.decoder.maxFrameSize;
+      if (r.kind === 'too-large') {
+        const kind = max < this.maxFrameSize ? 'handshake-frame-too-large' : 'frame-too-large';
+        this.shared.refuse(kind, { remote: this.remoteAddress, length: r.length, max }, 'peer sent a frame above the limit; closing');
+        this.noteReason({ reason: 'frame-too-large', detail: `frame of ${r.length} bytes > ${max}` });
+      } else {
+        const b = this.shared.budget;
+        this.shared.refuse('receive-budget', { remote: this.remoteAddress, length: r.length, reserved: b.reserved, capacity: b.capacity }, 'no room left in the receive budget for a frame; closing');
+        this.noteReason({ reason: 'error', detail: `frame of ${r.length} bytes: receive budget of ${b.capacity} bytes exhausted` });
+      }
       this.socket.destroy();
-    } else if (r.overBudget !== undefined) {
-      const b = this.shared.budget;
-      this.shared.refuse('receive-budget', { remote: this.remoteAddress, length: r.overBudget, reserved: b.reserved, capacity: b.capacity }, 'no room left in the receive budget for a frame; closing');
-      this.noteReason({ reason: 'error', detail: `frame of ${r.overBudget} bytes: receive budget of ${b.capacity} bytes exhausted` });
-      this.socket.destroy();
+      return;
     }
   }
 
