@@ -75,6 +75,7 @@ export class ClusterSimApp {
     const r = createClusterNode(ports, {
       bind: { swim: `${name}:${SWIM_PORT}`, raft: `${name}:${RAFT_PORT}`, rpc: `${name}:${RPC_PORT}` },
       join: names.map((n) => `${n}:${SWIM_PORT}`),
+      bootstrapNodes: names,
       executor: this.executor,
       settings,
       ...(o.fencer ? { fencer: o.fencer } : {}),

@@ -7,6 +7,7 @@
  * entries); true forwards to the leader or verifies leadership first, and fails with
  * `no-leader` when no leader can be reached.
  */
+import type { Seat } from './schemas.js';
 import type { ApiEvent } from './events.js';
 import type { ConfigChangePlan } from './plan.js';
 import type { NodePhase } from '../cluster/node-runtime.js';
@@ -176,6 +177,11 @@ export interface ApiBackend {
   admin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<void, BackendError>>;
   /** What `admin` would do now (the engine settled with a healthy agent), or the refusal it would get; changes nothing. */
   planAdmin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<ConfigChangePlan, BackendError>>;
+  /**
+   * `amfctl admit`: give `node` a Raft seat the configuration does not (voter or non-voter), or
+   * take it back (`none`); committed as an `admit` entry, the leader then changes Raft membership.
+   */
+  admit(node: string, seat: Seat): Promise<Result<void, BackendError>>;
   /** `amfctl report-error`: an error report on component `su/comp`, as the component itself would send. */
   reportError(su: string, comp: string, recovery: Recovery, reason: string): Promise<Result<void, BackendError>>;
   /**

@@ -13,6 +13,7 @@
 import type { ApiBackend, BackendError, ConfigView, EventSubscription, GroupView, NodeView, PutConfigResult, ReadOptions, StatusView, SubscribeResult } from './backend.js';
 import { ChangeFeed, lastConfigChange, type ApiEvent } from './events.js';
 import { type ConfigChangePlan, planAdminOp, planConfigChange } from './plan.js';
+import type { Seat } from './schemas.js';
 import { groupViews, nodeViews } from './views.js';
 import type { AdminTarget } from '../amf/commands.js';
 import type { AdminKind, AdminOp } from '../model/vocabulary.js';
@@ -187,6 +188,13 @@ export class ClusterApiBackend implements ApiBackend {
     if (!t.ok) return t;
     const target = t.value;
     const failed = this.failure(await this.node.admin(op, target));
+    if (failed) return err(failed);
+    await this.caughtUp();
+    return ok(undefined);
+  }
+
+  async admit(node: string, seat: Seat): Promise<Result<void, BackendError>> {
+    const failed = this.failure(await this.node.admit(node, seat));
     if (failed) return err(failed);
     await this.caughtUp();
     return ok(undefined);

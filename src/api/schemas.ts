@@ -16,6 +16,10 @@ export const ReportErrorBody = z.strictObject({
   reason: z.string().max(1024).default('reported by an operator'),
 });
 
+/** `PUT /v1/members/{name}/seat`: the Raft seat an operator gives a node the configuration does not name. */
+export const SeatBody = z.strictObject({ seat: z.enum(['voter', 'nonvoter', 'none']) });
+export type Seat = z.infer<typeof SeatBody>['seat'];
+
 export const AdminParams = z.object({
   kind: AdminKind,
   name: EntityName,

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ApiBackend, BackendError, ReadOptions } from './backend.js';
 import { type ApiError, apiError, readJson, sendError, sendJson, validate } from './http.js';
-import { AdminParams, EntityName, EpochTag, PutConfigBody, ReportErrorBody, Seq, flag } from './schemas.js';
+import { AdminParams, EntityName, EpochTag, PutConfigBody, ReportErrorBody, SeatBody, Seq, flag } from './schemas.js';
 import { EventStream } from './stream.js';
 import type { Clock } from '../runtime/ports/clock.js';
 import type { Logger } from '../runtime/ports/observability.js';
@@ -319,6 +319,15 @@ export class ApiServer {
         const { kind, name, op } = p.value;
         if (dryRun) return unwrap(await b.planAdmin(kind, name, op), (plan) => ok200({ done: false, kind, name, op, plan }));
         return unwrap(await b.admin(kind, name, op), () => ok200({ done: true, kind, name, op }));
+      }),
+      r('PUT', '/v1/members/:name/seat', 'seat', async ({ req, params }) => {
+        const node = this.name(params[0]!, 'node');
+        if (!node.ok) return node.error;
+        const body = await readJson(req, this.maxBody, false);
+        if (!body.ok) return body.error;
+        const v = validate(SeatBody, body.value, 'seat');
+        if (!v.ok) return v.error;
+        return unwrap(await b.admit(node.value, v.value.seat), () => ok200({ node: node.value, seat: v.value.seat }));
       }),
       r('POST', '/v1/components/:su/:comp/error', 'report-error', async ({ req, params }) => {
         const su = this.name(params[0]!, 'SU');

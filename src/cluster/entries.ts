@@ -60,7 +60,12 @@ export type ClusterEntry =
       readonly node: string;
       readonly action: 'condemned' | 'confirmed' | 'failed';
       readonly reason: string;
-    };
+    }
+  /**
+   * An operator gives `node` a Raft seat the configuration does not (`amfctl members admit`), or
+   * takes it back (`none`): the leader adds voters and non-voters only from the committed state.
+   */
+  | { readonly type: 'admit'; readonly time: number; readonly node: string; readonly seat: 'voter' | 'nonvoter' | 'none' };
 
 export type EntryType = ClusterEntry['type'];
 
@@ -191,6 +196,9 @@ export function validateEntry(x: unknown): Result<ClusterEntry, string> {
     case 'fencing':
       if (!isStr(x.node) || !isStr(x.reason) || (x.action !== 'condemned' && x.action !== 'confirmed' && x.action !== 'failed')) return err('fencing: needs node, reason and action');
       return ok({ type: 'fencing', time, node: x.node, action: x.action, reason: x.reason });
+    case 'admit':
+      if (!isStr(x.node) || x.node === '' || (x.seat !== 'voter' && x.seat !== 'nonvoter' && x.seat !== 'none')) return err('admit: needs a node and seat voter|nonvoter|none');
+      return ok({ type: 'admit', time, node: x.node, seat: x.seat });
     default:
       return err(`entry: unknown type '${String(x.type)}'`);
   }

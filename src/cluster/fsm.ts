@@ -53,6 +53,8 @@ export interface ClusterState {
   fenceRequests: Record<string, string>;
   /** Nodes whose lease the leader stopped renewing: node → incarnation condemned. */
   condemned: Record<string, string>;
+  /** Raft seats operators gave nodes the configuration does not name (`admit` entries). */
+  admitted: Record<string, 'voter' | 'nonvoter'>;
   changes: ChangeLogState;
 }
 
@@ -81,7 +83,7 @@ export interface ClusterFsmOptions {
 export type AmfStepObserver = (model: AmfModel, before: AmfState, after: AmfState) => void;
 
 function emptyState(model: AmfModel, text: string): ClusterState {
-  return { epoch: 0, configText: text, amf: initialState(model), time: 0, timers: {}, nodes: {}, pending: {}, fenceRequests: {}, condemned: {}, changes: { last: 0, records: [] } };
+  return { epoch: 0, configText: text, amf: initialState(model), time: 0, timers: {}, nodes: {}, pending: {}, fenceRequests: {}, condemned: {}, admitted: {}, changes: { last: 0, records: [] } };
 }
 
 function mustLoad(text: string): AmfModel {
@@ -195,6 +197,13 @@ export class ClusterFsm implements FSM {
         }
         return { ok: true };
       }
+      case 'admit': {
+        const old = s.admitted[e.node] ?? 'none';
+        if (e.seat === 'none') delete s.admitted[e.node];
+        else s.admitted[e.node] = e.seat;
+        changes.push({ entity: `node/${e.node}`, kind: 'membership', field: 'admitted', old, new: e.seat });
+        return { ok: true };
+      }
     }
   }
 
@@ -299,5 +308,6 @@ export function decodeSnapshot(data: Uint8Array): Result<ClusterState, string> {
   if (typeof st.epoch !== 'number' || typeof st.configText !== 'string' || typeof st.amf !== 'object' || typeof st.changes !== 'object') {
     return err('cluster snapshot: missing fields');
   }
-  return ok(st as ClusterState);
+  // Snapshots from before admissions existed hold none.
+  return ok({ ...st, admitted: st.admitted ?? {} } as ClusterState);
 }

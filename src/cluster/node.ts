@@ -27,7 +27,7 @@ import type { ClusterEntry } from './entries.js';
 import type { CommandExecutor, Fencer } from './executor.js';
 import { forward, notDone, RPC_LISTEN_OPTIONS, serveForwarded, type ClientRequest, type ClientResult } from './forward.js';
 import { GossipMux } from './gossip.js';
-import { bootstrapServers, nextMembershipChange, type MemberInfo } from './formation.js';
+import { bootstrapServers, configuredNodes, nextMembershipChange, type MemberInfo, type SeatPolicy } from './formation.js';
 import { type AmfStepObserver, ClusterFsm } from './fsm.js';
 import { NodeRuntime, type NodePhase } from './node-runtime.js';
 import { CommittedFeed, ServiceHost, type NodeService, type ServiceContext, type ServiceState } from './node-service.js';
@@ -50,6 +50,12 @@ export interface ClusterNodeOptions {
   readonly swimKeys?: readonly Uint8Array[];
   /** SWIM addresses of members to join through (empty: wait to be joined). */
   readonly join: readonly string[];
+  /**
+   * The nodes of the configuration this node starts with (a daemon's groups_conf): only they may
+   * bootstrap Raft, and until a configuration is committed they are the configured nodes
+   * (formation.ts). Absent: any member may bootstrap, and nobody else joins before a configuration.
+   */
+  readonly bootstrapNodes?: readonly string[];
   readonly executor: CommandExecutor;
   readonly fencer?: Fencer;
   readonly settings?: Partial<ClusterSettings>;
@@ -354,6 +360,11 @@ export class ClusterNode {
     return this.submit({ type: 'admin', op, target });
   }
 
+  /** `amfctl members admit|revoke`: a Raft seat for a node the configuration does not name (or none). */
+  admit(node: string, seat: 'voter' | 'nonvoter' | 'none'): Promise<ClientResult> {
+    return this.submit({ type: 'admit', node, seat });
+  }
+
   /** `amfctl report-error`: an error report on a component, as the component itself would send it. */
   reportError(su: string, comp: string, recovery: Recovery, reason: string): Promise<ClientResult> {
     return this.submit({ type: 'operator-report', input: { kind: 'error-report', su, comp, recovery, source: 'error-report', reason } });
@@ -426,7 +437,10 @@ export class ClusterNode {
     const members = this.memberInfos();
     if (!formed) return this.maybeBootstrap(raft, members);
     if (raft.state() !== 'leader' || this.changingMembership) return;
-    const change = nextMembershipChange(raft.getConfiguration(), members, this.deadSince, this.name, this.settings.maxVoters, this.settings.deadVoterGraceMs, this.ports.clock.now());
+    const fsm = this.fsm;
+    const configured = fsm.state.epoch > 0 ? configuredNodes(fsm.model) : new Set(this.options.bootstrapNodes ?? []);
+    const policy: SeatPolicy = { configured, admitted: fsm.state.admitted, allowJoins: fsm.model.cluster.allowJoins };
+    const change = nextMembershipChange(raft.getConfiguration(), members, this.deadSince, this.name, this.settings.maxVoters, this.settings.deadVoterGraceMs, this.ports.clock.now(), policy);
     if (!change) return;
     this.changingMembership = true;
     this.log.info({ change }, 'raft membership change');
@@ -440,7 +454,7 @@ export class ClusterNode {
   }
 
   private maybeBootstrap(raft: Raft, members: readonly MemberInfo[]): void {
-    const servers = bootstrapServers(this.name, members, this.settings.bootstrapExpect);
+    const servers = bootstrapServers(this.name, members, this.settings.bootstrapExpect, new Set(this.options.bootstrapNodes ?? []));
     if (!servers) {
       this.bootstrapCandidate = undefined;
       return;

@@ -7,6 +7,7 @@ import { NodeAgent } from '../agent/agent.js';
 import { ClusterApiBackend } from '../api/cluster-backend.js';
 import { ApiServer } from '../api/server.js';
 import { AgentExecutor } from '../cluster/agent-executor.js';
+import { configuredNodes } from '../cluster/formation.js';
 import { NodeLifecycle } from '../cluster/lifecycle.js';
 import { createClusterNode, type ClusterNode } from '../cluster/node.js';
 import { loadConfig } from '../model/index.js';
@@ -67,9 +68,13 @@ export function composeDaemon(cfg: DaemonConfig, ports: NodePorts): Result<Daemo
     return killed;
   };
   const executor = new ReapingExecutor(new AgentExecutor(agent, cfg.nodeName, empty.value, logger), reap, watchdog, logger);
+  // The nodes of the first-bootstrap groups.conf bootstrap Raft, and hold its seats until a configuration commits.
+  const first = cfg.groupsConf === '' ? undefined : readGroupsConf(cfg.groupsConf);
+  const firstModel = first?.ok ? loadConfig(first.value, cfg.groupsConf) : undefined;
   const node = createClusterNode(ports, {
     bind: { swim: cfg.swim.bind, raft: cfg.raftBind, rpc: cfg.rpcBind },
     join: cfg.join,
+    ...(firstModel?.ok ? { bootstrapNodes: [...configuredNodes(firstModel.value)] } : {}),
     advertise: cfg.advertise,
     ...(cfg.swim.keys.length > 0 ? { swimKeys: cfg.swim.keys } : {}),
     executor,

@@ -74,6 +74,7 @@ class Builder implements BuildContext {
       name: (b && str(b, 'name')) ?? DEFAULTS.clusterName,
       nodeFailoverProbationMs: (b && num(b, 'node_failover_probation')) ?? DEFAULTS.nodeFailoverProbationMs,
       nodeFailoverMax: (b && num(b, 'node_failover_max')) ?? DEFAULTS.nodeFailoverMax,
+      allowJoins: (b && bool(b, 'allow_joins')) ?? DEFAULTS.allowJoins,
       attributes: record(b && children(b, 'attributes')[0]),
     };
   }

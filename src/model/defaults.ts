@@ -15,6 +15,8 @@ export const DEFAULTS = {
   // Node-level escalation: two SU failovers from one node within 5 minutes fail the node over.
   nodeFailoverProbationMs: 300_000,
   nodeFailoverMax: 2,
+  // Raft seats only for the nodes a configuration names (or an operator admits): issue 25.
+  allowJoins: false,
   // CLC-CLI commands: Pacemaker-like operation timeouts; OpenSAF's 2 retries without delay.
   instantiateTimeoutMs: 30_000,
   terminateTimeoutMs: 30_000,

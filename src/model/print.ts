@@ -65,6 +65,7 @@ export function modelToDocument(model: AmfModel, options: PrintOptions = {}): Co
     .set('name', c.name, DEFAULTS.clusterName)
     .set('node_failover_probation', c.nodeFailoverProbationMs, DEFAULTS.nodeFailoverProbationMs)
     .set('node_failover_max', c.nodeFailoverMax, DEFAULTS.nodeFailoverMax)
+    .set('allow_joins', c.allowJoins, DEFAULTS.allowJoins)
     .record('attributes', c.attributes);
   if (cluster.items.length > 0 || explicit) add('cluster', cluster);
   for (const n of model.nodes) add('node', nodeItems(list(), n, model));

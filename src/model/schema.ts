@@ -121,7 +121,7 @@ const globalHealthcheck: BlockSpec = {
 export const ROOT: BlockSpec = {
   keys: {},
   blocks: {
-    cluster: { keys: { name: name, ...escalation }, blocks: { attributes: freeform('attribute') }, single: true },
+    cluster: { keys: { name: name, ...escalation, allow_joins: bool }, blocks: { attributes: freeform('attribute') }, single: true },
     node: { keys: { name: required(name), admin_state: adminState, ...escalation }, blocks: { attributes: freeform('attribute') } },
     group,
     healthcheck: globalHealthcheck,

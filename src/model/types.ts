@@ -168,6 +168,11 @@ export interface ClusterConfig {
   readonly nodeFailoverProbationMs: number;
   /** Default 2. */
   readonly nodeFailoverMax: number;
+  /**
+   * `allow_joins`: a member the configuration does not name (and no operator admitted) may join
+   * Raft as a non-voter. Default false: only the nodes named here, and those admitted, sit.
+   */
+  readonly allowJoins: boolean;
   readonly attributes: Readonly<Record<string, string>>;
 }
 

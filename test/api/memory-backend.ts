@@ -202,6 +202,16 @@ export class MemoryBackend implements ApiBackend {
     return ok(undefined);
   }
 
+  /** Seats admitted, as the FSM's `admitted` would hold them. */
+  readonly admitted = new Map<string, 'voter' | 'nonvoter'>();
+
+  async admit(node: string, seat: Parameters<ApiBackend['admit']>[1]): Promise<Result<void, BackendError>> {
+    this.mutations++;
+    if (seat === 'none') this.admitted.delete(node);
+    else this.admitted.set(node, seat);
+    return ok(undefined);
+  }
+
   async reportError(su: string, comp: string, recovery: Parameters<ApiBackend['reportError']>[2], reason: string): Promise<Result<void, BackendError>> {
     if (this.h.state.sus[su]?.comps[comp] === undefined) return notFound(`no component ${su}/${comp}`);
     this.mutations++;

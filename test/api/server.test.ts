@@ -30,6 +30,7 @@ test('auth: /ping is open; every other endpoint needs the bearer token', async (
       ['PUT', '/v1/config'],
       ['POST', '/v1/admin/su/SU_1/lock'],
       ['POST', '/v1/components/SU_1/httpd/error'],
+      ['PUT', '/v1/members/n9/seat'],
       ['GET', '/v1/events'],
     ];
     for (const [method, path] of paths) {
@@ -196,6 +197,17 @@ test('admin operations and error reports: validated, mapped to 404/409, and appl
     const report = await post('/v1/components/SU_1/httpd/error', '{"recovery":"component-restart","reason":"stuck"}');
     assert.equal(report.status, 200);
     assert.ok(b.h.state.sus['SU_1']!.escalation.compRestarts >= 1);
+
+    const seat = (name: string, body: string) => api.req(`/v1/members/${name}/seat`, { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
+    const admitted = await seat('n9', '{"seat":"voter"}');
+    assert.equal(admitted.status, 200);
+    assert.deepEqual(await admitted.json(), { node: 'n9', seat: 'voter' });
+    assert.equal(b.admitted.get('n9'), 'voter');
+    const badSeat = await seat('n9', '{"seat":"king"}');
+    assert.equal(badSeat.status, 400);
+    assert.match(errorOf(await json(badSeat)).message, /seat/);
+    assert.equal((await seat('n9', '{"seat":"none"}')).status, 200);
+    assert.equal(b.admitted.has('n9'), false);
   } finally {
     await api.close();
   }

@@ -11,7 +11,7 @@ import { EXIT } from '../../src/cli/ctl/exit.js';
 import { processCtlIo, type CtlIo } from '../../src/cli/ctl/io.js';
 import { showStatus, renderStatus, loadStatus, watchStatus } from '../../src/cli/ctl/status.js';
 import { printEvents } from '../../src/cli/ctl/events.js';
-import { runAdmin, reportError } from '../../src/cli/ctl/admin.js';
+import { admitNode, runAdmin, reportError } from '../../src/cli/ctl/admin.js';
 import { applyFile } from '../../src/cli/config/apply.js';
 import { editConfig, stripErrorHeader } from '../../src/cli/config/edit.js';
 import { configCommand } from '../../src/cli/config/index.js';
@@ -266,6 +266,9 @@ test('admin and report-error: bare names resolved, kinds when ambiguous, errors 
     assert.ok(b.h.state.sus['SU_1']!.escalation.compRestarts >= 1);
     assert.equal(await reportError(c, 'httpd', 'component-restart', 'test', io), EXIT.usage);
     assert.match(io.err, /name the component as SU\/component/);
+    assert.equal(await admitNode(c, 'n9', 'nonvoter', io), EXIT.ok);
+    assert.match(io.out, /n9: admitted as a nonvoter/);
+    assert.equal(b.admitted.get('n9'), 'nonvoter');
 
     // Commander wiring: an unknown op is refused before any request.
     const root = new Command('amfctl').exitOverride();

@@ -165,7 +165,7 @@ const groupArb = fc.record({
 
 export const modelArb: fc.Arbitrary<AmfModel> = fc
   .record({
-    cluster: fc.record({ name: nameArb, nodeFailoverProbationMs: msArb(0), nodeFailoverMax: intArb(0), attributes: recordArb(nameArb) }),
+    cluster: fc.record({ name: nameArb, nodeFailoverProbationMs: msArb(0), nodeFailoverMax: intArb(0), allowJoins: fc.boolean(), attributes: recordArb(nameArb) }),
     nodes: fc.array(fc.record({ name: nameArb, adminState: adminArb, attributes: recordArb(nameArb), p: fc.option(msArb(0), { nil: undefined }), m: fc.option(intArb(0), { nil: undefined }) }), { maxLength: 3 }),
     groups: fc.array(groupArb, { maxLength: 3 }),
     healthchecks: fc.array(fc.record({ key: nameArb, periodMs: msArb(1), maximumDurationMs: msArb(1) }), { maxLength: 3 }),

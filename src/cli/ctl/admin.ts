@@ -1,4 +1,4 @@
-/** `amfctl admin <op> <entity>` and `amfctl report-error <su/comp>`. */
+/** `amfctl admin <op> <entity>`, `amfctl admit <node>` and `amfctl report-error <su/comp>`. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type ApiClient, type ConnectionOptions, fail, withClient, withConnection } from './client.js';
 import { EXIT } from './exit.js';
@@ -7,6 +7,7 @@ import type { GroupView, NodeView } from '../../api/backend.js';
 import { ADMIN_KINDS, ADMIN_OPS, AdminKind, AdminOp, RECOVERIES } from '../../model/vocabulary.js';
 import type { Recovery } from '../../model/index.js';
 import type { CliIo } from '../config/io.js';
+import type { Seat } from '../../api/schemas.js';
 
 /**
  * `kind/name` as given, or the kind found by looking the bare name up in the cluster (node, SG,
@@ -59,6 +60,14 @@ export async function reportError(client: ApiClient, component: string, recovery
   return EXIT.ok;
 }
 
+/** `amfctl admit NODE [--nonvoter] [--revoke]`: a Raft seat for a node the configuration does not name. */
+export async function admitNode(client: ApiClient, node: string, seat: Seat, io: CtlIo): Promise<number> {
+  const r = await client.send('PUT', `/v1/members/${encodeURIComponent(node)}/seat`, { seat });
+  if (!r.ok) return fail(r.error, io);
+  io.stdout(seat === 'none' ? `${node}: admission revoked (a seat only if the configuration names it)\n` : `${node}: admitted as a ${seat}; the leader adds it once it is an alive member\n`);
+  return EXIT.ok;
+}
+
 function opArg(v: string): AdminOp {
   const op = AdminOp.safeParse(v);
   if (!op.success) throw new InvalidArgumentError(`one of ${ADMIN_OPS.join(', ')}`);
@@ -72,6 +81,18 @@ export function adminCommand(base: CliIo, done: (code: number) => void): Command
     .argument('<op>', 'the operation', opArg)
     .argument('<entity>', 'the entity: its name, or kind/name when names clash (node/n1, sg/web, su/SU_1, si/SI_1)')
     .action(async (op: AdminOp, entity: string, o: ConnectionOptions) => done(await withClient(o, io, (c) => runAdmin(c, op, entity, io))));
+}
+
+export function admitCommand(base: CliIo, done: (code: number) => void): Command {
+  const io = asCtlIo(base);
+  return withConnection(new Command('admit'))
+    .description('give a node the configuration does not name a Raft seat (voter, or --nonvoter), or take it back (--revoke); recorded in the log')
+    .argument('<node>', 'the member name, as amfctl members shows it')
+    .option('--nonvoter', 'a non-voting seat (replicates the log, never counts for a quorum)')
+    .option('--revoke', 'take the admission back')
+    .action(async (node: string, o: ConnectionOptions & { nonvoter?: boolean; revoke?: boolean }) =>
+      done(await withClient(o, io, (c) => admitNode(c, node, o.revoke ? 'none' : o.nonvoter ? 'nonvoter' : 'voter', io))),
+    );
 }
 
 export function reportErrorCommand(base: CliIo, done: (code: number) => void): Command {
