@@ -74,6 +74,8 @@ export async function freePort(): Promise<number> {
 export class LocalCluster {
   readonly nodes: LocalNode[] = [];
   readonly token = randomBytes(16).toString('hex');
+  /** The cluster key every node seals its traffic with: the demo is sealed, as what users copy should be. */
+  readonly clusterKey = randomBytes(32).toString('base64');
   readonly tokenFile: string;
 
   private constructor(readonly o: LocalClusterOptions) {
@@ -109,7 +111,7 @@ export class LocalCluster {
       node_name: n.name,
       data_dir: n.dataDir,
       log_level: this.o.logLevel ?? 'info',
-      swim: { bind: n.swim, profile: DEFAULT_SWIM_PROFILE },
+      swim: { bind: n.swim, profile: DEFAULT_SWIM_PROFILE, keyring: [this.clusterKey] },
       raft: { bind: n.raft },
       rpc: { bind: n.rpc },
       join: this.nodes.filter((m) => m !== n).map((m) => m.swim),

@@ -13,6 +13,11 @@ export function splitCommand(command: string): string[] {
   return command.trim().split(/\s+/).filter((s) => s.length > 0);
 }
 
+/** Whether the real (canonical) path `path` lies in directory `dir` (itself canonical). */
+export function insideDir(path: string, dir: string): boolean {
+  return dir === '/' ? path.startsWith('/') : path.startsWith(`${dir}/`);
+}
+
 /**
  * Resolve a configured command into an argv. A relative program is taken inside `clccliPath` and
  * must stay there after every `..` and symlink is resolved; an absolute one is used as written
@@ -29,8 +34,7 @@ export function resolveCommand(files: FileSystem, command: string, clccliPath: s
     if (!base.ok) return err(`${what}: clccli_path '${clccliPath}' does not exist (${base.error.kind})`);
     const real = files.realpath(posix.join(base.value, program));
     if (!real.ok) return err(`${what}: command '${program}' not found in clccli_path '${clccliPath}'`);
-    const inside = base.value === '/' ? real.value.startsWith('/') : real.value.startsWith(`${base.value}/`);
-    if (!inside) return err(`${what}: command '${program}' resolves to '${real.value}', outside clccli_path '${clccliPath}': refused`);
+    if (!insideDir(real.value, base.value)) return err(`${what}: command '${program}' resolves to '${real.value}', outside clccli_path '${clccliPath}': refused`);
     path = real.value;
   }
   const st = files.stat(path);

@@ -4,6 +4,7 @@
  * "Composition": why this is a function and not a DI container). Nothing is bound or started here.
  */
 import { NodeAgent } from '../agent/agent.js';
+import { restrictCommands } from '../agent/command-dirs.js';
 import { ClusterApiBackend } from '../api/cluster-backend.js';
 import { ApiServer } from '../api/server.js';
 import { AgentExecutor } from '../cluster/agent-executor.js';
@@ -55,8 +56,11 @@ export function composeDaemon(cfg: DaemonConfig, ports: NodePorts): Result<Daemo
   assert(empty.ok, 'the empty configuration is valid');
   const env = baseEnv(cfg);
   const { clock, logger, metrics } = ports;
+  const files = new NodeFileSystem();
+  // command_dirs: what the API's configuration may make this node run (docs/operations.md).
+  const processes = restrictCommands(ports.processes, files, cfg.commandDirs, logger);
   const agent = new NodeAgent(
-    { clock, random: ports.random.fork('agent'), processes: ports.processes, files: new NodeFileSystem(), stream: ports.stream, logger, metrics },
+    { clock, random: ports.random.fork('agent'), processes, files, stream: ports.stream, logger, metrics },
     empty.value,
     { socketPath: cfg.componentSocket, baseEnv: env },
   );

@@ -36,7 +36,7 @@ interface Props {
   node_name: string;
   data_dir: string;
   log_level: LogLevel;
-  swim: { bind: string; profile: SwimProfile; keyring: string[]; advertise: string };
+  swim: { bind: string; profile: SwimProfile; keyring: string[]; keyring_file: string; advertise: string };
   raft: { bind: string; advertise: string };
   rpc: { bind: string; advertise: string };
   join: string[];
@@ -48,6 +48,8 @@ interface Props {
   component_socket: string;
   api: { bind: string; token: string; token_file: string; tls_cert: string; tls_key: string; tls_ca: string };
   shutdown_timeout_ms: number;
+  insecure_cluster_channels: boolean;
+  command_dirs: string[];
 }
 
 const schema: convict.Schema<Props> = {
@@ -58,6 +60,7 @@ const schema: convict.Schema<Props> = {
     bind: { doc: 'SWIM gossip (UDP + TCP push-pull) address.', format: hostPort('swim.bind'), default: '127.0.0.1:7946', env: 'AMFD_SWIM_BIND', arg: 'swim-bind' },
     profile: { doc: 'SWIM timing profile.', format: [...SWIM_PROFILES], default: DEFAULT_SWIM_PROFILE, env: 'AMFD_SWIM_PROFILE', arg: 'swim-profile' },
     keyring: { doc: 'AES-256-GCM cluster keys (base64, 32 bytes), the first one encrypts: they seal gossip, lease datagrams, forwarded writes and Raft (docs/cluster.md, Security).', format: stringList, default: [] as string[], env: 'AMFD_SWIM_KEYRING', sensitive: true },
+    keyring_file: { doc: 'File holding the keyring, one base64 key per line, the first one encrypts (used when swim.keyring is empty).', format: String, default: '', env: 'AMFD_SWIM_KEYRING_FILE', arg: 'swim-keyring-file' },
     advertise: { doc: 'SWIM address announced to peers when it differs from bind (required with a wildcard bind).', format: String, default: '', env: 'AMFD_SWIM_ADVERTISE', arg: 'swim-advertise' },
   },
   raft: {
@@ -87,6 +90,19 @@ const schema: convict.Schema<Props> = {
     tls_ca: { doc: 'Optional PEM CA bundle.', format: String, default: '', env: 'AMFD_API_TLS_CA' },
   },
   shutdown_timeout_ms: { doc: 'Hard deadline of a graceful shutdown; then the process exits 1.', format: 'nat', default: 10_000, env: 'AMFD_SHUTDOWN_TIMEOUT_MS' },
+  insecure_cluster_channels: {
+    doc: 'Run a cluster of more than one node without swim.keyring: gossip, leases, forwarded writes and Raft unauthenticated and in clear (anyone who reaches the ports can join, evict, or speak Raft). Refused without it; warned about on every start with it.',
+    format: Boolean,
+    default: false,
+    env: 'AMFD_INSECURE_CLUSTER_CHANNELS',
+    arg: 'insecure-cluster-channels',
+  },
+  command_dirs: {
+    doc: 'Allow-list of directories the node agent runs component commands from (CLC-CLI scripts, commands, OCF agents, virsh): a program whose real path is elsewhere is refused. Empty: any absolute path, so the API token can run any command as amfd on every node.',
+    format: stringList,
+    default: [] as string[],
+    env: 'AMFD_COMMAND_DIRS',
+  },
 };
 
 /** Resolved and checked: every path absolute, the token read. */
@@ -109,6 +125,10 @@ export interface DaemonConfig {
   readonly componentSocket: string;
   readonly api: { readonly bind: string; readonly token: string; readonly tls?: { readonly key: string; readonly cert: string; readonly ca?: string } };
   readonly shutdownTimeoutMs: number;
+  /** More than one node (bootstrap_expect > 1 or a join list) without a keyring, explicitly allowed. */
+  readonly insecureClusterChannels: boolean;
+  /** Absolute directories component commands must resolve into (empty: anywhere). */
+  readonly commandDirs: readonly string[];
   /** Where each value came from is not kept; this is the file that was read, if any. */
   readonly file: string | undefined;
 }
@@ -138,7 +158,7 @@ function configFile(s: ConfigSources): { path: string; required: boolean } | und
 function envLists(env: ConfigSources['env']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  for (const k of ['AMFD_JOIN', 'AMFD_SWIM_KEYRING']) {
+  for (const k of ['AMFD_JOIN', 'AMFD_SWIM_KEYRING', 'AMFD_COMMAND_DIRS']) {
     const v = out[k];
     if (v !== undefined && !v.startsWith('[')) out[k] = JSON.stringify(v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
   }
@@ -274,13 +294,32 @@ function check(p: Props, s: ConfigSources, file: string | undefined): Result<Dae
       errors.push(`join: ${(e as Error).message}`);
     }
   }
+  const abs = (v: string): string => (isAbsolute(v) ? v : resolve(s.cwd, v));
+  let ring = p.swim.keyring;
+  let ringKey = 'swim.keyring';
+  if (ring.length === 0 && p.swim.keyring_file !== '') {
+    ringKey = 'swim.keyring_file';
+    try {
+      ring = readFileSync(abs(p.swim.keyring_file), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+      if (ring.length === 0) errors.push(`swim.keyring_file: ${p.swim.keyring_file} holds no key`);
+    } catch (e) {
+      errors.push(`swim.keyring_file: cannot read ${p.swim.keyring_file}: ${(e as Error).message}`);
+    }
+  }
   const keys: Uint8Array[] = [];
-  p.swim.keyring.forEach((k, i) => {
+  ring.forEach((k, i) => {
     const b = Buffer.from(k, 'base64');
-    if (b.length !== 32) errors.push(`swim.keyring[${i}]: must be 32 bytes in base64 (got ${b.length} bytes)`);
+    if (b.length !== 32) errors.push(`${ringKey}[${i}]: must be 32 bytes in base64 (got ${b.length} bytes)`);
     else keys.push(new Uint8Array(b));
   });
-  const abs = (v: string): string => (isAbsolute(v) ? v : resolve(s.cwd, v));
+  // Secure by default: a node that is to talk to others does it sealed, or is told in so many words not to.
+  const multiNode = p.bootstrap_expect > 1 || p.join.length > 0;
+  if (multiNode && ring.length === 0 && p.swim.keyring_file === '' && !p.insecure_cluster_channels) {
+    errors.push(
+      'swim.keyring: a cluster of more than one node (bootstrap_expect > 1 or join) needs a keyring: the same base64 key on every node (generate one with `openssl rand -base64 32`), or --insecure-cluster-channels (insecure_cluster_channels: true) to run it in clear',
+    );
+  }
+  for (const d of p.command_dirs) if (!isAbsolute(d)) errors.push(`command_dirs: '${d}' must be an absolute directory`);
   let token = p.api.token;
   if (token === '' && p.api.token_file !== '') {
     try {
@@ -324,6 +363,8 @@ function check(p: Props, s: ConfigSources, file: string | undefined): Result<Dae
     componentSocket: p.component_socket === '' ? join(dataDir, 'amf.sock') : abs(p.component_socket),
     api: { bind: p.api.bind, token, ...(tls ? { tls } : {}) },
     shutdownTimeoutMs: p.shutdown_timeout_ms,
+    insecureClusterChannels: multiNode && keys.length === 0,
+    commandDirs: p.command_dirs,
     file,
   });
 }

@@ -108,6 +108,12 @@ export class Daemon {
     const addr: AddressFile = { node: this.cfg.nodeName, pid: process.pid, swim: node.members?.address ?? this.cfg.swim.bind, api: this.listener.address, tls: this.cfg.api.tls !== undefined };
     writeFileSync(join(this.cfg.dataDir, 'amfd.addr.json'), `${JSON.stringify(addr)}\n`);
     this.log.info({ api: this.listener.address, swim: addr.swim, raft: this.cfg.raftBind, rpc: this.cfg.rpcBind, join: this.cfg.join }, 'amfd started');
+    if (this.cfg.insecureClusterChannels) {
+      this.log.warn(
+        { swim: addr.swim, raft: this.cfg.raftBind, rpc: this.cfg.rpcBind },
+        'insecure_cluster_channels: no swim.keyring, so gossip, leases, forwarded writes and Raft are unauthenticated and in clear: anyone who reaches these ports can join, evict a node or speak Raft',
+      );
+    }
     await lifecycle.start();
     return ok(undefined);
   }

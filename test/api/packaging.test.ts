@@ -118,8 +118,9 @@ test('compose.yaml: three amfd nodes, each with its own data volume, the API on 
     assert.match(s.ports[0]!, /^127\.0\.0\.1:795\d:7950$/);
     assert.equal(s.environment['AMFD_SWIM_BIND'], `${name}:7946`);
     assert.equal(s.environment['AMFD_API_TOKEN_FILE'], '/run/secrets/api_token');
+    assert.equal(s.environment['AMFD_SWIM_KEYRING_FILE'], '/run/secrets/cluster_key', 'sealed between nodes');
     ports.add(s.ports[0]!);
-    assert.deepEqual(s.secrets, ['api_token']);
+    assert.deepEqual(s.secrets, ['api_token', 'cluster_key']);
   });
   assert.equal(ports.size, 3, 'each node on its own host port');
   const conf = loadConfig(doc.configs['groups']!.content, 'compose.yaml:groups');
@@ -131,14 +132,16 @@ test('compose.yaml: three amfd nodes, each with its own data volume, the API on 
   const dir = mkdtempSync(join(tmpdir(), 'amfd-compose-test-'));
   try {
     writeFileSync(join(dir, 'token'), 'secret\n');
+    writeFileSync(join(dir, 'key'), `${Buffer.alloc(32, 5).toString('base64')}\n`);
     writeFileSync(join(dir, 'groups.conf'), doc.configs['groups']!.content);
     for (const name of names) {
-      const env: Record<string, string> = { ...doc.services[name]!.environment, AMFD_API_TOKEN_FILE: join(dir, 'token'), AMFD_GROUPS_CONF: join(dir, 'groups.conf'), AMFD_DATA_DIR: join(dir, name) };
+      const env: Record<string, string> = { ...doc.services[name]!.environment, AMFD_API_TOKEN_FILE: join(dir, 'token'), AMFD_SWIM_KEYRING_FILE: join(dir, 'key'), AMFD_GROUPS_CONF: join(dir, 'groups.conf'), AMFD_DATA_DIR: join(dir, name) };
       const cfg = loadDaemonConfig({ argv: [], env, cwd: root, defaultFile: 'conf/amfd.json' });
       assert.ok(cfg.ok, cfg.ok ? '' : cfg.error.join('\n'));
       assert.equal(cfg.value.nodeName, env['AMFD_NODE_NAME']);
       assert.deepEqual(cfg.value.join, ['amfd1:7946', 'amfd2:7946', 'amfd3:7946']);
       assert.equal(cfg.value.api.bind, '0.0.0.0:7950');
+      assert.equal(cfg.value.swim.keys.length, 1);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,9 @@
 /**
- * Real amfd processes on 127.0.0.1 with a keyring (swim.keyring): the cluster forms and fails over
- * as without one, and a process without the key can neither renew a lease nor forward a write.
+ * Real amfd processes on 127.0.0.1 with a keyring (swim.keyring, which LocalCluster, and so
+ * `npm start`, generates for every cluster): the cluster forms and fails over as without one, and
+ * a process without the key can neither renew a lease nor forward a write.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -41,13 +41,10 @@ describe('amfd cluster of real processes with a keyring', { timeout: 150_000 }, 
     const workDir = mkdtempSync(join(tmpdir(), 'amfd-sealed-'));
     writeFileSync(join(workDir, 'groups.conf'), testGroupsConf());
     c = await LocalCluster.prepare({ workDir, nodes: 3, groupsConf: join(workDir, 'groups.conf'), logLevel: 'info' });
-    const key = randomBytes(32).toString('base64');
-    for (const n of c.nodes) {
-      const file = join(workDir, `${n.name}.json`);
-      const cfg = JSON.parse(readFileSync(file, 'utf8')) as { swim: Record<string, unknown> };
-      cfg.swim.keyring = [key];
-      writeFileSync(file, JSON.stringify(cfg));
-    }
+    // Sealed by default: one generated key, the same in every node's configuration.
+    const rings = c.nodes.map((n) => (JSON.parse(readFileSync(join(workDir, `${n.name}.json`), 'utf8')) as { swim: { keyring: string[] } }).swim.keyring);
+    assert.deepEqual(rings, NODES.map(() => [c.clusterKey]));
+    assert.equal(Buffer.from(c.clusterKey, 'base64').length, 32);
     c.startAll();
   });
 

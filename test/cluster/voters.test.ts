@@ -17,8 +17,8 @@ function voters(h: ClusterHarness): string[] {
   return (h.leader()?.node.raft?.getConfiguration() ?? []).filter((s) => s.suffrage !== 'nonvoter').map((s) => s.id).sort();
 }
 
-async function formedWithConfig(): Promise<ClusterHarness> {
-  const h = new ClusterHarness({ seed: 31, nodes: 3 });
+async function formedWithConfig(keys?: Uint8Array[]): Promise<ClusterHarness> {
+  const h = new ClusterHarness({ seed: 31, nodes: 3, ...(keys ? { keys } : {}) });
   for (const g of ['ghost1', 'ghost2']) h.sim.addNode(g, () => ({}));
   assert.ok(await h.sim.runUntil(() => h.formed(), 30_000), 'formed');
   assert.ok(await h.setConfig(clusterConfig(h.names)), 'config committed');
@@ -28,7 +28,7 @@ async function formedWithConfig(): Promise<ClusterHarness> {
 }
 
 /** A stranger that speaks SWIM well (it answers probes), claiming to be an amfd with a Raft address. */
-async function stranger(h: ClusterHarness, name: string): Promise<void> {
+async function stranger(h: ClusterHarness, name: string): Promise<number | undefined> {
   const ports = h.sim.ports(name);
   const meta = encodeMeta({ raft: `${name}:${RAFT_PORT}`, rpc: `${name}:7100`, formed: true });
   let started: Awaited<ReturnType<typeof Memberlist.start>> | undefined;
@@ -38,13 +38,13 @@ async function stranger(h: ClusterHarness, name: string): Promise<void> {
   let joined: number | undefined;
   void started.value.join([`n1:${SWIM_PORT}`]).then((n) => (joined = n));
   await h.sim.runUntil(() => joined !== undefined, 5000);
-  assert.equal(joined, 1);
+  return joined;
 }
 
 test('members from gossip that the configuration does not name never become voters; one real failure keeps the quorum', async () => {
   const h = await formedWithConfig();
-  await stranger(h, 'ghost1');
-  await stranger(h, 'ghost2');
+  assert.equal(await stranger(h, 'ghost1'), 1);
+  assert.equal(await stranger(h, 'ghost2'), 1);
   await h.sim.runFor(10_000);
   assert.ok(h.leader()?.node.members?.member('ghost1')?.state === 'alive', 'the strangers are SWIM members');
   assert.deepEqual(voters(h), ['n1', 'n2', 'n3'], 'voters: the configured nodes only');
@@ -58,7 +58,7 @@ test('members from gossip that the configuration does not name never become vote
 
 test('an operator admits a member as a voter or a non-voter (an admit entry, from any node), and takes it back; allow_joins makes strangers non-voters', async () => {
   const h = await formedWithConfig();
-  await stranger(h, 'ghost1');
+  assert.equal(await stranger(h, 'ghost1'), 1);
   await h.sim.runFor(3000);
   const follower = h.apps().find((a) => a.node.raft?.state() !== 'leader')!.node;
   const seats = () => (h.leader()?.node.raft?.getConfiguration() ?? []).map((s) => `${s.id}:${s.suffrage ?? 'voter'}`).sort();
@@ -86,4 +86,15 @@ test('an operator admits a member as a voter or a non-voter (an admit entry, fro
   await h.sim.runFor(3000);
   assert.deepEqual(voters(h), ['n1', 'n2', 'n3'], 'a joiner is never promoted');
   assert.deepEqual(h.violations, []);
+});
+
+test('against a sealed cluster the strangers do not even join SWIM: their gossip and push-pull are refused before decode, counted', async () => {
+  const h = await formedWithConfig([new Uint8Array(32).fill(4)]);
+  assert.equal(await stranger(h, 'ghost1'), 0, 'the join push-pull is refused');
+  await h.sim.runFor(5000);
+  for (const n of h.names) assert.equal(h.app(n)?.node.members?.member('ghost1'), undefined);
+  assert.deepEqual(voters(h), ['n1', 'n2', 'n3']);
+  const drops = await h.sim.ports('n1').metrics.getSingleMetric('swim_packets_dropped_total')?.get();
+  assert.ok((drops?.values.find((v) => v.labels.reason === 'plaintext')?.value ?? 0) >= 1, JSON.stringify(drops?.values));
+  assert.equal(drops?.values.find((v) => v.labels.reason === 'decode')?.value ?? 0, 0);
 });

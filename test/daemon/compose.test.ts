@@ -11,7 +11,7 @@ it('the composition root builds every part over the node ports (none undefined),
   const dir = mkdtempSync(join(tmpdir(), 'amfd-compose-'));
   try {
     const cfgs = ['n1', 'n2'].map((n) => {
-      const r = loadDaemonConfig({ argv: ['--node-name', n, '--data-dir', join(dir, n)], env: { AMFD_API_TOKEN: 't' }, cwd: dir });
+      const r = loadDaemonConfig({ argv: ['--node-name', n, '--data-dir', join(dir, n), '--bootstrap-expect', '1'], env: { AMFD_API_TOKEN: 't' }, cwd: dir });
       assert.ok(r.ok);
       return r.value;
     });
