@@ -12,6 +12,7 @@ import type { CommandExecutor } from '../../src/cluster/executor.js';
 import type { AmfModel } from '../../src/model/types.js';
 import type { Clock } from '../../src/runtime/ports/clock.js';
 import type { ProcessRunner, RunningProcess } from '../../src/runtime/ports/process.js';
+import type { ProtectionGroupUpdate } from '../../src/client/index.js';
 import type { Simulation } from '../simulation.js';
 
 export const COMPONENT_PROGRAM = 'sim:component';
@@ -71,6 +72,8 @@ export class ComponentWorld {
   /** Error reports a node agent raised by itself (real-agent path: a supervised process died). */
   agentErrorReports = 0;
   readonly stats: ComponentStats = { saRegistrations: 0, csiCallbacks: 0, healthcheckCallbacks: 0, quiescingCompletes: 0, pgUpdates: 0, componentErrorReports: 0, clcScripts: 0 };
+  /** The protection group each SA-aware component last saw (track reply, then updates): `node su/comp csi` → members. */
+  readonly pgLast = new Map<string, ProtectionGroupUpdate>();
   private readonly nodes = new Map<string, Map<string, RunningComp>>();
 
   constructor(

@@ -63,7 +63,10 @@ async function run(ctx: ProcessContext, world: ComponentWorld): Promise<void> {
     }
     if (!tracked.has(d.csi)) {
       tracked.add(d.csi);
-      client.protectionGroupTrack(d.csi, 'changes').catch(() => undefined);
+      client
+        .protectionGroupTrack(d.csi, 'changes')
+        .then((members) => world.pgLast.set(`${ctx.node} ${ctx.argv[1] ?? ''} ${d.csi}`, { csi: d.csi, members, changes: [] }))
+        .catch(() => undefined);
     }
   });
   client.onCsiRemove(async (r) => {
@@ -80,7 +83,10 @@ async function run(ctx: ProcessContext, world: ComponentWorld): Promise<void> {
     if (comp.faults.hung) return never();
     ctx.after(TERMINATE_MS, () => ctx.exit(0));
   });
-  client.onProtectionGroup(() => world.stats.pgUpdates++);
+  client.onProtectionGroup((u) => {
+    world.stats.pgUpdates++;
+    world.pgLast.set(`${ctx.node} ${ctx.argv[1] ?? ''} ${u.csi}`, u);
+  });
   client.onClose(() => ctx.exit(1));
   try {
     await client.register();

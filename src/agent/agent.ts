@@ -65,6 +65,8 @@ export class NodeAgent implements AgentHooks {
   private readonly trackers = new Map<string, Map<Session, Tracking>>();
   /** The last protection-group membership pushed to trackers, per CSI. */
   private readonly lastPg = new Map<string, readonly PgMember[]>();
+  /** Cluster-wide protection groups (src/cluster/protection-groups.ts); unset: this node's components. */
+  private pgSource: ((csi: string) => readonly PgMember[]) | undefined;
   private readonly settings: AgentSettings;
   private readonly drivers: DriverRegistry;
   private readonly log: Logger;
@@ -295,7 +297,7 @@ export class NodeAgent implements AgentHooks {
           this.trackers.set(r.csi, t);
           this.lastPg.set(r.csi, this.pgMembers(r.csi));
         }
-        return ok(r.flags === 'changes-only' ? undefined : { members: this.pgMembers(r.csi) });
+        return ok(r.flags === 'changes-only' ? undefined : { members: [...this.pgMembers(r.csi)] });
       }
       case 'pg-track-stop':
         return this.untrack(session, r.csi) ? ok(undefined) : err({ code: 'bad-state', message: `CSI ${r.csi} is not being tracked on this connection` });
@@ -322,8 +324,23 @@ export class NodeAgent implements AgentHooks {
     return stopped;
   }
 
-  /** The protection group of a CSI as this node sees it: the local components that hold it. */
-  private pgMembers(csi: string): PgMember[] {
+  setProtectionGroups(members: (csi: string) => readonly PgMember[]): void {
+    this.pgSource = members;
+    this.protectionGroupsChanged();
+  }
+
+  protectionGroupsChanged(): void {
+    this.pushProtectionGroups();
+  }
+
+  /** The members of a CSI's protection group, as `pg-track current` answers. */
+  protectionGroup(csi: string): readonly PgMember[] {
+    return this.pgMembers(csi);
+  }
+
+  /** The cluster's view when the cluster gave one, else the local components that hold the CSI. */
+  private pgMembers(csi: string): readonly PgMember[] {
+    if (this.pgSource) return this.pgSource(csi);
     const members: PgMember[] = [];
     for (const c of this.controllers.values()) {
       const a = c.assignmentOf(csi);
@@ -333,6 +350,10 @@ export class NodeAgent implements AgentHooks {
   }
 
   private assignmentsChanged(_entry: CompEntry): void {
+    this.pushProtectionGroups();
+  }
+
+  private pushProtectionGroups(): void {
     for (const [csi, sessions] of this.trackers) {
       const members = this.pgMembers(csi);
       const before = this.lastPg.get(csi) ?? [];
@@ -340,7 +361,7 @@ export class NodeAgent implements AgentHooks {
       this.lastPg.set(csi, members);
       if (changes.length === 0) continue;
       for (const [s, flags] of sessions) {
-        s.send({ v: PROTOCOL_VERSION, type: 'pg-update', csi, members: flags === 'changes' ? members : [], changes });
+        s.send({ v: PROTOCOL_VERSION, type: 'pg-update', csi, members: flags === 'changes' ? [...members] : [], changes });
       }
     }
   }

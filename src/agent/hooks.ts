@@ -6,6 +6,7 @@ import type { PresenceState, Recovery } from '../model/vocabulary.js';
 import type { Result } from '../util/result.js';
 import type { TerminateIntent, Veto } from './drivers/driver.js';
 import type { CompEntry } from './inventory.js';
+import type { PgMember } from './protocol.js';
 import type { CsiAssignment } from './types.js';
 
 /** A component this agent runs or has run. */
@@ -31,4 +32,11 @@ export interface AgentHooks {
   components(): readonly LocalComponent[];
   /** Add a pre-terminate vote; returns the function that removes it. */
   onPreTerminate(hook: PreTerminateHook): () => void;
+  /**
+   * Where protection groups come from: the cluster's replicated state (every member on every
+   * node) instead of this agent's own components. Call `protectionGroupsChanged` when it changes.
+   */
+  setProtectionGroups(members: (csi: string) => readonly PgMember[]): void;
+  /** The source changed: trackers get their `pg-update`s. */
+  protectionGroupsChanged(): void;
 }

@@ -29,6 +29,7 @@ import { forward, notDone, RPC_LISTEN_OPTIONS, serveForwarded, type ClientReques
 import { GossipMux } from './gossip.js';
 import { bootstrapServers, configuredNodes, nextMembershipChange, type MemberInfo, type SeatPolicy } from './formation.js';
 import { type AmfStepObserver, ClusterFsm } from './fsm.js';
+import { protectionGroupMembers } from './protection-groups.js';
 import { NodeRuntime, type NodePhase } from './node-runtime.js';
 import { CommittedFeed, ServiceHost, type NodeService, type ServiceContext, type ServiceState } from './node-service.js';
 import { resolveClusterSettings, type ClusterSettings } from './options.js';
@@ -129,11 +130,13 @@ export class ClusterNode {
         if (entry === null) this.log.error({ index }, 'a log entry failed validation and was skipped');
         this.runtime.onApplied();
         this.director.onApplied();
+        this.options.agent?.protectionGroupsChanged();
         this.committed.applied();
         for (const l of this.appliedListeners) l();
       },
     });
     this.committed = new CommittedFeed(this.fsm);
+    options.agent?.setProtectionGroups((csi) => protectionGroupMembers(this.fsm.model, this.fsm.state.amf, csi));
     const services = options.services ?? [];
     this.services = services.length > 0 ? new ServiceHost(services, (s) => this.serviceContext(s), ports.clock, ports.logger, ports.metrics) : undefined;
     const send = (to: string, data: Uint8Array): void => {
