@@ -5,7 +5,7 @@ import { err, ok, type Result } from '../../util/result.js';
 import type { Channel, ChannelCloseInfo, ChannelListener, ChannelNetwork } from '../ports/channel.js';
 import type { Logger } from '../ports/observability.js';
 import { openChannelDevice } from './channel-device.js';
-import { Inbox } from './inbox.js';
+import { AcceptQueue, Inbox } from './inbox.js';
 import { connected, holdConnections, removeStaleSocket } from './stream.js';
 
 const CLOSE_LINGER_MS = 2000;
@@ -54,8 +54,7 @@ export class NodeChannelNetwork implements ChannelNetwork {
 }
 
 class NodeChannelListener implements ChannelListener {
-  private handler: ((c: Channel) => void) | undefined;
-  private readonly pending: Channel[] = [];
+  private readonly accepted: AcceptQueue<Channel>;
   private isClosed = false;
 
   constructor(
@@ -65,18 +64,14 @@ class NodeChannelListener implements ChannelListener {
     log: Logger,
   ) {
     server.on('error', (e) => log.warn({ err: e, path }, 'channel listener error'));
-    const accept = (socket: Socket): void => {
-      const c = new NodeChannel(socket, socket, () => socket.destroy(), log);
-      if (this.handler) this.handler(c);
-      else this.pending.push(c);
-    };
+    this.accepted = new AcceptQueue((e) => log.error({ err: e, path }, 'channel connection handler threw'));
+    const accept = (socket: Socket): void => this.accepted.push(new NodeChannel(socket, socket, () => socket.destroy(), log));
     server.on('connection', accept);
     for (const socket of early) accept(socket);
   }
 
   onConnection(handler: (c: Channel) => void): void {
-    this.handler = handler;
-    for (const c of this.pending.splice(0)) handler(c);
+    this.accepted.setHandler(handler);
   }
 
   async close(): Promise<void> {

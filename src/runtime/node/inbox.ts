@@ -41,3 +41,32 @@ export class Inbox {
     if (this.source.isPaused()) this.source.resume();
   }
 }
+
+/**
+ * A listener's accepted connections: those accepted before its user set a handler are held and
+ * handed over in order once it is. A handler that throws is reported and that connection closed.
+ */
+export class AcceptQueue<C extends { close(): void }> {
+  private handler: ((c: C) => void) | undefined;
+  private readonly held: C[] = [];
+
+  constructor(private readonly onThrow: (e: unknown) => void) {}
+
+  push(c: C): void {
+    if (this.handler === undefined) {
+      this.held.push(c);
+      return;
+    }
+    try {
+      this.handler(c);
+    } catch (e) {
+      this.onThrow(e);
+      c.close();
+    }
+  }
+
+  setHandler(handler: (c: C) => void): void {
+    this.handler = handler;
+    for (const c of this.held.splice(0)) this.push(c);
+  }
+}

@@ -7,7 +7,7 @@ import { AdmissionGate, type Admission } from '../admission.js';
 import type { ListenOptions, StreamAddress, StreamCloseInfo, StreamConnectError, StreamConnection, StreamListener, StreamNetwork } from '../ports/stream.js';
 import { formatInet, parseAddress, type ParsedAddress } from './address.js';
 import { FrameDecoder, frameHeader, MAX_FRAME_LENGTH, ReceiveBudget } from './framing.js';
-import { Inbox } from './inbox.js';
+import { AcceptQueue, Inbox } from './inbox.js';
 import { counter } from './metrics.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
@@ -192,8 +192,7 @@ export async function removeStaleSocket(path: string): Promise<void> {
 }
 
 class NodeStreamListener implements StreamListener {
-  private handler: ((conn: StreamConnection) => void) | undefined;
-  private readonly pending: StreamConnection[] = [];
+  private readonly accepted: AcceptQueue<StreamConnection>;
   private isClosed = false;
 
   constructor(
@@ -205,27 +204,17 @@ class NodeStreamListener implements StreamListener {
     log: Logger,
   ) {
     server.on('error', (e) => log.warn({ err: e, address }, 'stream listener error'));
+    this.accepted = new AcceptQueue((e) => log.error({ err: e, address }, 'connection handler threw'));
     const accept = (socket: Socket): void => {
       const conn = wrap(socket);
-      if (conn === undefined) return;
-      if (this.handler === undefined) {
-        this.pending.push(conn);
-        return;
-      }
-      try {
-        this.handler(conn);
-      } catch (e) {
-        log.error({ err: e, address }, 'connection handler threw');
-        conn.close();
-      }
+      if (conn !== undefined) this.accepted.push(conn);
     };
     server.on('connection', accept);
     for (const socket of early) accept(socket);
   }
 
   onConnection(handler: (conn: StreamConnection) => void): void {
-    this.handler = handler;
-    for (const c of this.pending.splice(0)) handler(c);
+    this.accepted.setHandler(handler);
   }
 
   async close(): Promise<void> {
