@@ -264,6 +264,8 @@ export class SimExecutor implements CommandExecutor {
       case 'csi-remove':
         if (running) this.world.setCsi(running, cmd.si, cmd.csi, undefined);
         return this.report({ kind: 'csi-remove-done', su, comp, si: cmd.si, csi: cmd.csi });
+      case 'comp-migrate':
+        return this.report({ kind: 'comp-migrate-failed', su, comp, reason: 'the simulator runs no virtual machines' });
       case 'healthcheck-start':
       case 'healthcheck-stop':
         return;

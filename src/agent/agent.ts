@@ -10,7 +10,7 @@ import type { Random } from '../runtime/ports/random.js';
 import type { StreamNetwork } from '../runtime/ports/stream.js';
 import { err, ok, type Result } from '../util/result.js';
 import { ComponentController, type AgentFault } from './component.js';
-import type { TerminateIntent, Veto } from './drivers/driver.js';
+import type { MigrateFailure, TerminateIntent, Veto } from './drivers/driver.js';
 import type { AgentHooks, LocalComponent, PreTerminateHook } from './hooks.js';
 import { DriverRegistry } from './drivers/registry.js';
 import { compKey, Inventory, type CompEntry } from './inventory.js';
@@ -134,9 +134,22 @@ export class NodeAgent implements AgentHooks {
 
   // ------------------------------------------------------------------ local operations
 
-  instantiate(su: string, comp: string): Promise<Result<void, InstantiateFailure>> {
+  /** `adopt`: the component arrived here by a live migration (StartRequest.adopt). */
+  instantiate(su: string, comp: string, adopt?: string): Promise<Result<void, InstantiateFailure>> {
     const c = this.controller(su, comp);
-    return c.ok ? c.value.instantiate() : Promise.resolve(err({ reason: c.error, noRetry: true }));
+    return c.ok ? c.value.instantiate(adopt) : Promise.resolve(err({ reason: c.error, noRetry: true }));
+  }
+
+  /**
+   * Move a running component live to node `to` (admin migrate). The driver and the pre-terminate
+   * hooks vote first (intent `move`): a veto leaves it where it is.
+   */
+  async migrate(su: string, comp: string, to: string): Promise<Result<{ readonly uuid: string }, MigrateFailure>> {
+    const vote = await this.preTerminate(su, comp, { action: 'move', reason: `admin migrate to ${to}` });
+    if (!vote.ok) return err({ reason: vote.error, lost: false });
+    if (vote.value) return err({ reason: `vetoed by ${vote.value.by}: ${vote.value.reason}`, lost: false });
+    const c = this.controller(su, comp);
+    return c.ok ? c.value.migrate(to) : err({ reason: c.error, lost: false });
   }
 
   terminate(su: string, comp: string): Promise<Result<void, string>> {

@@ -8,7 +8,7 @@ import type { ProcessRunner } from '../runtime/ports/process.js';
 import { assert } from '../util/assert.js';
 import { err, ok, type Result } from '../util/result.js';
 import { clccliCwd, clcFailure, componentEnv, describeExit, resolveCommand, runScript, type ClcInterface } from './clccli.js';
-import type { ComponentDriver, DriverHost, StartRequest, TerminateIntent, Veto } from './drivers/driver.js';
+import type { ComponentDriver, DriverHost, MigrateFailure, StartRequest, TerminateIntent, Veto } from './drivers/driver.js';
 import type { DriverRegistry } from './drivers/registry.js';
 import { componentHealthcheck, periodicHealthcheck, type Healthcheck, type Probe } from './healthcheck.js';
 import type { CompEntry } from './inventory.js';
@@ -214,7 +214,8 @@ export class ComponentController {
 
   // ------------------------------------------------------------------ operations
 
-  instantiate(): Promise<Result<void, InstantiateFailure>> {
+  /** `adopt`: it arrived by a live migration (see StartRequest.adopt). */
+  instantiate(adopt?: string): Promise<Result<void, InstantiateFailure>> {
     return this.serialize(async () => {
       if (this.presence === 'instantiated') return ok(undefined);
       // A component whose kind changed is stopped by now: it starts with its new kind's driver.
@@ -225,7 +226,7 @@ export class ComponentController {
       if (changed) this.driver = this.ctx.drivers.create(this.host);
       this.clearAssignments();
       const gen = this.beginIncarnation('instantiating');
-      const started = await this.driver.instantiate(this.startRequest(gen));
+      const started = await this.driver.instantiate({ ...this.startRequest(gen), ...(adopt === undefined ? {} : { adopt }) });
       if (started.ok && gen === this.generation) {
         this.presence = 'instantiated';
         this.driver.monitor(this.deathOf(gen));
@@ -258,6 +259,31 @@ export class ComponentController {
     this.session?.failPending();
     this.abortStart?.(`cut short by cleanup (${reason})`);
     return this.serialize(async () => this.finish(await this.stop('cleanup', reason)));
+  }
+
+  /**
+   * Move the component live to node `to`: stop watching it here, migrate it, then forget it here
+   * without stopping it (it runs there). A migration that did not happen watches it again; one
+   * that lost it leaves it to the AMF's recovery (a cleanup here finds nothing to stop).
+   */
+  migrate(to: string): Promise<Result<{ readonly uuid: string }, MigrateFailure>> {
+    return this.serialize(async () => {
+      const migrate = this.driver.migrate?.bind(this.driver);
+      if (!migrate) return err({ reason: `a ${this.driver.kind} component cannot migrate`, lost: false });
+      if (this.presence !== 'instantiated') return err({ reason: `it is ${this.presence}, not instantiated`, lost: false });
+      const gen = this.generation;
+      this.stopMonitoring();
+      const r = await migrate(to);
+      if (r.ok) {
+        this.beginIncarnation('uninstantiated');
+        this.clearAssignments();
+        this.log.info({ to }, 'component migrated: it runs on the destination now');
+      } else if (!r.error.lost && gen === this.generation) {
+        this.driver.monitor(this.deathOf(gen));
+        this.log.warn({ to, reason: r.error.reason }, 'migration failed: the component still runs here');
+      } else this.log.error({ to, reason: r.error.reason }, 'component lost in its migration');
+      return r;
+    });
   }
 
   /** The driver's vote on an operation that would terminate the component (undefined: go ahead). */

@@ -27,7 +27,7 @@ export class EngineAdapter {
     const { su, comp } = cmd;
     switch (cmd.kind) {
       case 'comp-instantiate':
-        void this.agent.instantiate(su, comp).then((r) =>
+        void this.agent.instantiate(su, comp, cmd.adopt).then((r) =>
           this.deliver(r.ok ? { kind: 'comp-instantiated', su, comp } : { kind: 'comp-instantiate-failed', su, comp, reason: r.error.reason, ...(r.error.noRetry ? { noRetry: true } : {}) }),
         );
         return true;
@@ -35,6 +35,11 @@ export class EngineAdapter {
       case 'comp-cleanup':
         void (cmd.kind === 'comp-terminate' ? this.agent.terminate(su, comp) : this.agent.cleanup(su, comp, cmd.reason)).then((r) =>
           this.deliver(r.ok ? { kind: 'comp-terminated', su, comp } : { kind: 'comp-terminate-failed', su, comp, reason: r.error }),
+        );
+        return true;
+      case 'comp-migrate':
+        void this.agent.migrate(su, comp, cmd.to).then((r) =>
+          this.deliver(r.ok ? { kind: 'comp-migrated', su, comp, uuid: r.value.uuid } : { kind: 'comp-migrate-failed', su, comp, reason: r.error.reason, ...(r.error.lost ? { lost: true } : {}) }),
         );
         return true;
       case 'csi-set': {

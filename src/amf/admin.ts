@@ -7,6 +7,7 @@ import type { AdminOp, AdminState } from '../model/vocabulary.js';
 import { type Ctx, markSuDirty, si as siMut, su, suAssignable, suPresence, suReadiness, peek } from './context.js';
 import { setAssignment, stopComp } from './lifecycle.js';
 import { restartSu } from './recovery.js';
+import { startMigration } from './migrate.js';
 import { newSuEscalation } from './state.js';
 import { type Result, err, ok } from '../util/result.js';
 import { must } from '../util/assert.js';
@@ -33,8 +34,9 @@ function describe(t: AdminTarget): string {
 }
 
 /** Apply an admin operation; returns an error message (state untouched) if it is invalid. */
-export function adminOp(ctx: Ctx, op: AdminOp, target: AdminTarget): string | null {
-  const why = apply(ctx, op, target);
+export function adminOp(ctx: Ctx, op: AdminOp, target: AdminTarget, to?: string): string | null {
+  if (to !== undefined && op !== 'migrate') return `${op} on ${describe(target)} refused: only migrate takes a destination`;
+  const why = op === 'migrate' ? (target.type === 'su' ? migrateSu(ctx, target.name, to) : 'only an SU migrates') : apply(ctx, op, target);
   return why === null ? null : `${op} on ${describe(target)} refused: ${why}`;
 }
 
@@ -53,8 +55,13 @@ function apply(ctx: Ctx, op: AdminOp, t: AdminTarget): string | null {
   }
 }
 
+function migrateSu(ctx: Ctx, name: string, to: string | undefined): string | null {
+  return ctx.s.sus[name] ? startMigration(ctx, name, to) : 'no such SU';
+}
+
 function suOp(ctx: Ctx, op: AdminOp, name: string): string | null {
   if (!ctx.s.sus[name]) return 'no such SU';
+  if (ctx.s.sus[name].migration) return `it is migrating to ${ctx.s.sus[name].migration.to}`;
   const st = su(ctx, name);
   if (stateOps.includes(op)) {
     const next = nextAdmin(st.admin, op);

@@ -34,6 +34,11 @@ export interface CompInstantiateCmd {
   readonly su: string;
   readonly comp: string;
   readonly attempt: number;
+  /**
+   * The component arrived here by a live migration (`comp-migrate`): take over what already runs
+   * (a vm component: the domain of this UUID) instead of starting it.
+   */
+  readonly adopt?: string;
 }
 
 /**
@@ -60,6 +65,19 @@ export interface CompCleanupCmd {
   readonly comp: string;
   /** Why, for the script environment and logs (e.g. 'restart', 'failover', 'instantiation-failed'). */
   readonly reason: string;
+}
+
+/**
+ * Move a running component live to node `to` (admin `migrate` of a VM SU): the agent of `node`
+ * stops watching it, migrates it, and forgets it without stopping it.
+ * Answer: `comp-migrated` (it runs on `to` now) or `comp-migrate-failed`.
+ */
+export interface CompMigrateCmd {
+  readonly kind: 'comp-migrate';
+  readonly node: string;
+  readonly su: string;
+  readonly comp: string;
+  readonly to: string;
 }
 
 /**
@@ -142,6 +160,7 @@ export type AmfCommand =
   | CompInstantiateCmd
   | CompTerminateCmd
   | CompCleanupCmd
+  | CompMigrateCmd
   | CsiSetCmd
   | CsiRemoveCmd
   | HealthcheckStartCmd
@@ -187,6 +206,26 @@ export interface CompTerminateFailedEvent {
   readonly su: string;
   readonly comp: string;
   readonly reason: string;
+}
+
+/** The component now runs on the migration's destination; `uuid` names what to adopt there. */
+export interface CompMigratedEvent {
+  readonly kind: 'comp-migrated';
+  readonly su: string;
+  readonly comp: string;
+  readonly uuid: string;
+}
+
+/**
+ * The migration did not happen: the component still runs where it was (`lost` false), or it was
+ * lost on the way (gone from the source, not running on the destination): a component error.
+ */
+export interface CompMigrateFailedEvent {
+  readonly kind: 'comp-migrate-failed';
+  readonly su: string;
+  readonly comp: string;
+  readonly reason: string;
+  readonly lost?: boolean;
 }
 
 /**
@@ -287,6 +326,8 @@ export interface AdminOpEvent {
   readonly kind: 'admin';
   readonly op: AdminOp;
   readonly target: AdminTarget;
+  /** `migrate`: the destination node. */
+  readonly to?: string;
 }
 
 /** The model handed to this step is a new configuration: reconcile the state with it. */
@@ -299,6 +340,8 @@ export type AmfInput =
   | CompInstantiateFailedEvent
   | CompTerminatedEvent
   | CompTerminateFailedEvent
+  | CompMigratedEvent
+  | CompMigrateFailedEvent
   | ErrorReportEvent
   | HealthcheckFailedEvent
   | CsiSetDoneEvent

@@ -8,6 +8,7 @@ import type { AmfCommand, AmfInput, AmfNotice } from './commands.js';
 import { type Ctx, markSuDirty, nodeUsable, ownSiRecord, ownSuRecord, si, su, suShouldRun, peek } from './context.js';
 import { compUp, instantiateComp, removeAssignment } from './lifecycle.js';
 import { indexModel } from './model-index.js';
+import { adoptionFailed, compAdopted, compMigrated, compMigrateFailed, migrationNodeDown } from './migrate.js';
 import { reconcile } from './reconcile.js';
 import { nodeFailfast, nodeFailover, probationExpired, recoverFromError, timerIds } from './recovery.js';
 import { diffNotices } from './snapshot.js';
@@ -49,6 +50,8 @@ function handle(ctx: Ctx, input: AmfInput): string | null {
     case 'comp-instantiate-failed':
     case 'comp-terminated':
     case 'comp-terminate-failed':
+    case 'comp-migrated':
+    case 'comp-migrate-failed':
     case 'error-report':
     case 'healthcheck-failed':
     case 'csi-set-done':
@@ -68,7 +71,7 @@ function handle(ctx: Ctx, input: AmfInput): string | null {
     case 'node-down':
       return nodeDown(ctx, input.node);
     case 'admin':
-      return adminOp(ctx, input.op, input.target);
+      return adminOp(ctx, input.op, input.target, input.to);
     case 'config-changed':
       return configChanged(ctx);
     default:
@@ -84,12 +87,14 @@ function compInput(ctx: Ctx, input: CompInput): null {
   const name = `${input.su}/${input.comp}`;
   switch (input.kind) {
     case 'comp-instantiated':
+      if (compAdopted(ctx, input.su, input.comp)) return null;
       if ((c.presence !== 'instantiating' && c.presence !== 'restarting') || c.retryAt !== null || !nodeUsable(ctx, st.node)) {
         return ignored(ctx, input, `${name} is ${c.presence}`);
       }
       compUp(ctx, input.su, input.comp);
       return null;
     case 'comp-instantiate-failed': {
+      if (adoptionFailed(ctx, input.su, input.comp, input.reason)) return null;
       if ((c.presence !== 'instantiating' && c.presence !== 'restarting') || c.retryAt !== null) return ignored(ctx, input, `${name} is ${c.presence}`);
       const cfg = must(must(ctx.idx.sus.get(input.su), 'an SU not in the model').cfg.components.find((x) => x.name === input.comp), 'a component not in its SU');
       if (!input.noRetry && c.attempt < 1 + cfg.instantiateRetries && suShouldRun(ctx, input.su)) {
@@ -125,6 +130,14 @@ function compInput(ctx: Ctx, input: CompInput): null {
       nodeFailover(ctx, node);
       nodeFailfast(ctx, node, `${name} could not be terminated: ${input.reason}`);
       return null;
+    }
+    case 'comp-migrated': {
+      const why = compMigrated(ctx, input);
+      return why === null ? null : ignored(ctx, input, why);
+    }
+    case 'comp-migrate-failed': {
+      const why = compMigrateFailed(ctx, input);
+      return why === null ? null : ignored(ctx, input, why);
     }
     case 'error-report':
       recoverFromError(ctx, input.su, input.comp, input.recovery, `${input.source}${input.reason ? `: ${input.reason}` : ''}`);
@@ -192,6 +205,7 @@ function nodeDown(ctx: Ctx, node: string): null {
   }
   ns.up = false;
   ns.fencing = false;
+  migrationNodeDown(ctx, node);
   for (const name of Object.keys(ctx.s.sus)) {
     if (peek(ctx, name).node !== node) continue;
     const st = su(ctx, name);

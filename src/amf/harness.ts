@@ -16,6 +16,8 @@ export interface AgentScript {
   readonly failInstantiate: Map<string, number>;
   /** Fail the next N terminate/cleanup operations. */
   readonly failTerminate: Map<string, number>;
+  /** su/comp → how many migrations fail (the component stays where it was). */
+  readonly failMigrate: Map<string, number>;
   /** Never answer commands for these components (they hang) until released. */
   readonly hang: Set<string>;
 }
@@ -30,7 +32,7 @@ export interface StepRecord {
 export class Harness {
   state: AmfState;
   now = 0;
-  readonly script: AgentScript = { failInstantiate: new Map(), failTerminate: new Map(), hang: new Set() };
+  readonly script: AgentScript = { failInstantiate: new Map(), failTerminate: new Map(), failMigrate: new Map(), hang: new Set() };
   /** Armed timers: id → time. */
   readonly timers = new Map<string, number>();
   /** Commands withheld from hanging components. */
@@ -120,6 +122,10 @@ export class Harness {
         if (this.take(this.script.failTerminate, ref)) {
           this.queue.push({ kind: 'comp-terminate-failed', su, comp, reason: 'scripted failure' });
         } else this.queue.push({ kind: 'comp-terminated', su, comp });
+        return;
+      case 'comp-migrate':
+        if (this.take(this.script.failMigrate, ref)) this.queue.push({ kind: 'comp-migrate-failed', su, comp, reason: 'scripted failure' });
+        else this.queue.push({ kind: 'comp-migrated', su, comp, uuid: `${ref}@${c.to}` });
         return;
       case 'csi-set':
         this.queue.push({ kind: 'csi-set-done', su, comp, si: c.si, csi: c.csi, haState: c.haState });

@@ -6,7 +6,7 @@
 import type { AmfNotice, EntityKind } from './commands.js';
 import { type Ctx, siAssignmentState, suPresence, suReadiness } from './context.js';
 import type { ModelIndex } from './model-index.js';
-import type { AmfState } from './state.js';
+import type { AmfState, SuState } from './state.js';
 import { must } from '../util/assert.js';
 
 function viewOf(idx: ModelIndex, s: AmfState): Ctx {
@@ -56,6 +56,9 @@ export function diffNotices(idx: ModelIndex, before: AmfState, after: AmfState, 
       change('su', u.name, 'readiness', suReadiness(a, u.name), readiness);
       change('su', u.name, 'admin', o.admin, n.admin);
       change('su', u.name, 'node', o.node ?? '-', n.node ?? '-');
+      // A migration's phases: `moving to n2`, `adopting on n2`, then `-` once over.
+      const mig = (m: SuState['migration']): string => (m === undefined ? '-' : m.phase === 'moving' ? `moving to ${m.to}` : `adopting on ${m.to}`);
+      change('su', u.name, 'migration', mig(o.migration), mig(n.migration));
       for (const c in n.comps) {
         const oc = o.comps[c];
         const nc = must(n.comps[c], 'a component of the model has no state');

@@ -47,9 +47,19 @@ export interface SuState {
   /** Node switchover in progress: hand over this SU's active roles, keep the SU in service. */
   evacuate: boolean;
   comps: Record<string, CompState>;
+  /** Admin migrate in progress (src/amf/migrate.ts); absent otherwise. */
+  migration?: SuMigration;
   /** By SI name. */
   assignments: Record<string, Assignment>;
   escalation: SuEscalation;
+}
+
+/** A live migration of an SU's one vm component: `moving` on the source, then `adopting` on the destination. */
+export interface SuMigration {
+  readonly from: string;
+  readonly to: string;
+  readonly comp: string;
+  readonly phase: 'moving' | 'adopting';
 }
 
 export interface NodeState {

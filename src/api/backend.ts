@@ -174,9 +174,10 @@ export interface ApiBackend {
   config(opts: ReadOptions): Promise<Result<ConfigView, BackendError>>;
   /** Validate, compare the epoch with `ifMatch`, then commit through Raft (or only plan: dryRun). */
   putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>>;
-  admin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<void, BackendError>>;
+  /** `to`: the destination node of a `migrate` (no other operation takes one). */
+  admin(kind: AdminKind, name: string, op: AdminOp, to?: string): Promise<Result<void, BackendError>>;
   /** What `admin` would do now (the engine settled with a healthy agent), or the refusal it would get; changes nothing. */
-  planAdmin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<ConfigChangePlan, BackendError>>;
+  planAdmin(kind: AdminKind, name: string, op: AdminOp, to?: string): Promise<Result<ConfigChangePlan, BackendError>>;
   /**
    * `amfctl admit`: give `node` a Raft seat the configuration does not (voter or non-voter), or
    * take it back (`none`); committed as an `admit` entry, the leader then changes Raft membership.

@@ -175,19 +175,19 @@ export class ClusterApiBackend implements ApiBackend {
     return name in known ? ok({ type: kind, name }) : err({ code: 'not-found', message: `no ${kind} named ${name}; amfctl status lists them` });
   }
 
-  async planAdmin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<ConfigChangePlan, BackendError>> {
+  async planAdmin(kind: AdminKind, name: string, op: AdminOp, to?: string): Promise<Result<ConfigChangePlan, BackendError>> {
     const target = this.adminTarget(kind, name);
     if (!target.ok) return target;
     const fsm = this.node.fsm;
-    const plan = planAdminOp(fsm.model, fsm.state.amf, fsm.state.time, op, target.value);
+    const plan = planAdminOp(fsm.model, fsm.state.amf, fsm.state.time, op, target.value, to);
     return plan.ok ? plan : err({ code: 'invalid-state', message: plan.error });
   }
 
-  async admin(kind: AdminKind, name: string, op: AdminOp): Promise<Result<void, BackendError>> {
+  async admin(kind: AdminKind, name: string, op: AdminOp, to?: string): Promise<Result<void, BackendError>> {
     const t = this.adminTarget(kind, name);
     if (!t.ok) return t;
     const target = t.value;
-    const failed = this.failure(await this.node.admin(op, target));
+    const failed = this.failure(await this.node.admin(op, target, to));
     if (failed) return err(failed);
     await this.caughtUp();
     return ok(undefined);

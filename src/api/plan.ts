@@ -77,8 +77,8 @@ export function planConfigChange(next: AmfModel, state: AmfState, now: number): 
 }
 
 /** An admin operation on the running model. `state` is not changed (the engine copies on write). */
-export function planAdminOp(model: AmfModel, state: AmfState, now: number, op: AdminOp, target: AdminTarget): Result<ConfigChangePlan, string> {
-  return planInput(model, state, now, { kind: 'admin', op, target });
+export function planAdminOp(model: AmfModel, state: AmfState, now: number, op: AdminOp, target: AdminTarget, to?: string): Result<ConfigChangePlan, string> {
+  return planInput(model, state, now, { kind: 'admin', op, target, ...(to === undefined ? {} : { to }) });
 }
 
 /** The plan as lines for people: `+ SU_3 instantiate`, `SI_1: SU_1 active -> SU_2 active`. */

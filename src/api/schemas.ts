@@ -26,6 +26,11 @@ export const AdminParams = z.object({
   op: AdminOp,
 });
 
+/** The body of an admin operation: none (or {}); the operation is in the path. */
+export const NoBody = z.strictObject({});
+/** `migrate`: the destination node. */
+export const MigrateBody = z.strictObject({ to: EntityName });
+
 /** `?since=N`: the last seq the reader has seen. */
 export const Seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ApiBackend, BackendError, ReadOptions } from './backend.js';
 import { type ApiError, apiError, readJson, sendError, sendJson, validate } from './http.js';
-import { AdminParams, EntityName, EpochTag, PutConfigBody, ReportErrorBody, SeatBody, Seq, flag } from './schemas.js';
+import { AdminParams, EntityName, EpochTag, MigrateBody, NoBody, PutConfigBody, ReportErrorBody, SeatBody, Seq, flag } from './schemas.js';
 import { EventStream } from './stream.js';
 import type { Clock } from '../runtime/ports/clock.js';
 import type { Logger } from '../runtime/ports/observability.js';
@@ -312,13 +312,13 @@ export class ApiServer {
         if (!body.ok) return body.error;
         const p = validate(AdminParams, { kind: params[0], name: params[1], op: params[2] }, 'admin operation');
         if (!p.ok) return p.error;
-        const extra = body.value;
-        if (typeof extra !== 'object' || extra === null || Array.isArray(extra) || Object.keys(extra).length > 0) {
-          return apiError(400, 'invalid-request', 'an admin operation takes no body (or {}); the operation is in the path');
-        }
         const { kind, name, op } = p.value;
-        if (dryRun) return unwrap(await b.planAdmin(kind, name, op), (plan) => ok200({ done: false, kind, name, op, plan }));
-        return unwrap(await b.admin(kind, name, op), () => ok200({ done: true, kind, name, op }));
+        const args = validate(op === 'migrate' ? MigrateBody : NoBody, body.value, `${op} body`);
+        if (!args.ok) return args.error;
+        const to = 'to' in args.value ? args.value.to : undefined;
+        const dest = to === undefined ? {} : { to };
+        if (dryRun) return unwrap(await b.planAdmin(kind, name, op, to), (plan) => ok200({ done: false, kind, name, op, ...dest, plan }));
+        return unwrap(await b.admin(kind, name, op, to), () => ok200({ done: true, kind, name, op, ...dest }));
       }),
       r('PUT', '/v1/members/:name/seat', 'seat', async ({ req, params }) => {
         const node = this.name(params[0]!, 'node');

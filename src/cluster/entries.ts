@@ -46,7 +46,8 @@ export type ClusterEntry =
     }
   /** An AMF timer armed at `at` fired (stale when it was re-armed or cancelled since). */
   | { readonly type: 'timer'; readonly time: number; readonly id: string; readonly at: number }
-  | { readonly type: 'admin'; readonly time: number; readonly op: AdminOp; readonly target: AdminTarget }
+  /** `to`: the destination of a migrate. */
+  | { readonly type: 'admin'; readonly time: number; readonly op: AdminOp; readonly target: AdminTarget; readonly to?: string }
   /** An operator's error report on a component (`amfctl report-error`), as the component would send it. */
   | { readonly type: 'operator-report'; readonly time: number; readonly input: AgentReport }
   /**
@@ -97,6 +98,8 @@ const REPORT_FIELDS: Readonly<Record<AgentReport['kind'], Readonly<Record<string
   'comp-instantiate-failed': { reason: 'str', noRetry: 'bool?' },
   'comp-terminated': {},
   'comp-terminate-failed': { reason: 'str' },
+  'comp-migrated': { uuid: 'str' },
+  'comp-migrate-failed': { reason: 'str', lost: 'bool?' },
   'error-report': { recovery: 'recovery', source: 'source', reason: 'str?' },
   'healthcheck-failed': { key: 'str', recovery: 'recovery?' },
   'csi-set-done': { si: 'str', csi: 'str', haState: 'ha' },
@@ -185,7 +188,8 @@ export function validateEntry(x: unknown): Result<ClusterEntry, string> {
       if (!isStr(x.op) || !OPS.has(x.op)) return err(`admin: unknown op '${String(x.op)}'`);
       const target = validateTarget(x.target);
       if (!target.ok) return target;
-      return ok({ type: 'admin', time, op: x.op as AdminOp, target: target.value });
+      if (x.to !== undefined && !isStr(x.to)) return err('admin: to must be a node name');
+      return ok({ type: 'admin', time, op: x.op as AdminOp, target: target.value, ...(x.to === undefined ? {} : { to: x.to }) });
     }
     case 'operator-report': {
       const r = validateReport(x.input);

@@ -177,10 +177,10 @@ export class ClusterFsm implements FSM {
         return { ok: true };
       }
       case 'admin': {
-        const error = stepIn({ kind: 'admin', op: e.op, target: e.target });
+        const error = stepIn({ kind: 'admin', op: e.op, target: e.target, ...(e.to === undefined ? {} : { to: e.to }) });
         const entity = e.target.type === 'comp' ? `comp/${e.target.su}/${e.target.comp}` : `${e.target.type}/${e.target.name}`;
         if (error !== undefined) return refused('admin-refused', error);
-        changes.unshift({ entity, kind: 'admin', field: 'op', old: null, new: e.op });
+        changes.unshift({ entity, kind: 'admin', field: 'op', old: null, new: e.to === undefined ? e.op : `${e.op} --to ${e.to}` });
         return { ok: true };
       }
       case 'operator-report':

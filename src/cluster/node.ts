@@ -359,8 +359,8 @@ export class ClusterNode {
   }
 
   /** An administrative operation, from any node. */
-  admin(op: AdminOp, target: AdminTarget): Promise<ClientResult> {
-    return this.submit({ type: 'admin', op, target });
+  admin(op: AdminOp, target: AdminTarget, to?: string): Promise<ClientResult> {
+    return this.submit({ type: 'admin', op, target, ...(to === undefined ? {} : { to }) });
   }
 
   /** `amfctl members admit|revoke`: a Raft seat for a node the configuration does not name (or none). */

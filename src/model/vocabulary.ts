@@ -69,8 +69,8 @@ export const ERROR_SOURCES = [
 export const ErrorSource = z.enum(ERROR_SOURCES);
 export type ErrorSource = z.infer<typeof ErrorSource>;
 
-/** Administrative operations (SaAmfAdminOperationIdT, plus amfd's node switchover). */
-export const ADMIN_OPS = ['lock', 'unlock', 'lock-instantiation', 'unlock-instantiation', 'shutdown', 'restart', 'si-swap', 'repair', 'switchover'] as const;
+/** Administrative operations (SaAmfAdminOperationIdT, plus amfd's node switchover and the live migration of a VM SU). */
+export const ADMIN_OPS = ['lock', 'unlock', 'lock-instantiation', 'unlock-instantiation', 'shutdown', 'restart', 'si-swap', 'repair', 'switchover', 'migrate'] as const;
 export const AdminOp = z.enum(ADMIN_OPS);
 export type AdminOp = z.infer<typeof AdminOp>;
 

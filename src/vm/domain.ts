@@ -12,6 +12,7 @@ import type { FileSystem } from '../runtime/ports/files.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { LibvirtEvents } from './events.js';
+import { migrateDomain, type MigrateFailure, type MigrateOptions } from './migrate.js';
 import { domainNameOf, isUp } from './parse.js';
 import type { Virsh } from './virsh.js';
 
@@ -115,11 +116,12 @@ export class VmDomain {
    * Start the domain, or adopt it when it already runs and is the one amfd created for this
    * component. A same-named domain amfd did not create is refused: never two, never a stranger's.
    */
-  async instantiate(): Promise<Result<'created' | 'adopted', VmStartFailure>> {
+  async instantiate(adopt?: string): Promise<Result<'created' | 'adopted', VmStartFailure>> {
     const fail = (reason: string, noRetry = false): Result<never, VmStartFailure> => err({ reason, noRetry });
     const name = this.domainName();
     if (!name.ok) return fail(name.error, true);
     this.name = name.value;
+    if (adopt !== undefined) return this.adoptMigrated(name.value, adopt);
     const now = await this.running();
     if (!now.ok) return fail(now.error);
     if (now.value?.ours) {
@@ -150,6 +152,37 @@ export class VmDomain {
       }
       await this.sleep(this.o.pollMs);
     }
+  }
+
+  /** After a live migration to here: the domain of that UUID must run here; it is recorded as ours. */
+  private async adoptMigrated(name: string, uuid: string): Promise<Result<'adopted', VmStartFailure>> {
+    const info = await this.o.virsh.dominfo(uuid);
+    const at = `${this.o.label}: after its migration to ${this.o.virsh.ctx.uri}, domain '${name}' (UUID ${uuid})`;
+    if (!info.ok) return err({ reason: `${at}: ${info.error.kind === 'no-domain' ? 'is not there' : info.error.message}`, noRetry: true });
+    if (!isUp(info.value.state)) return err({ reason: `${at} is ${info.value.state}, not running`, noRetry: true });
+    const saved = this.writeState({ domain: info.value.name, uuid, su: this.o.su, comp: this.o.comp });
+    if (!saved.ok) return err({ reason: saved.error, noRetry: true });
+    this.name = info.value.name;
+    this.o.log.info({ domain: info.value.name, uuid }, 'domain migrated here: adopted');
+    return ok('adopted');
+  }
+
+  /**
+   * Live migration to the libvirt `dst` (the lifecycle notes' protocol, migrate.ts). Monitoring
+   * stops first (the source reports the domain Stopped once it left). Once it runs there the state
+   * file here goes: the destination's agent records it (adoptMigrated).
+   */
+  async migrate(dst: Virsh, o: MigrateOptions): Promise<Result<{ readonly uuid: string }, MigrateFailure>> {
+    this.stopMonitoring();
+    const s = this.readState();
+    if (!s?.uuid) return err({ kind: 'refused', message: `${this.o.label}: nothing to migrate: no domain recorded in ${this.statePath}` });
+    const r = await migrateDomain(this.o.virsh, dst, s.domain, o, this.o.clock, this.o.log);
+    if (!r.ok) return r;
+    if (r.value.info.uuid !== s.uuid) {
+      return err({ kind: 'lost', message: `${this.o.label}: migrated '${s.domain}' shows UUID ${r.value.info.uuid} on ${dst.ctx.uri}, not ${s.uuid}` });
+    }
+    this.dropState();
+    return ok({ uuid: s.uuid });
   }
 
   private clash(domain: string): string {

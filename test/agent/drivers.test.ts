@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { defineDriver, type ComponentDriver, type DriverHost, type KindConfig, type StartRequest, type TerminateIntent } from '../../src/agent/drivers/driver.js';
 import { BUILTIN_DRIVERS, DriverRegistry } from '../../src/agent/drivers/registry.js';
 import { err, ok, type Result } from '../../src/util/result.js';
-import { makeDir, model, startAgent, type TestAgent } from './harness.js';
+import { makeDir, model, oneComponentConf, startAgent, type TestAgent } from './harness.js';
 
 /** A driver that records every call and does what the test tells it. */
 class ScriptedDriver implements ComponentDriver {
@@ -84,31 +84,6 @@ class ScriptedDriver implements ComponentDriver {
   }
 }
 
-function conf(kind: string): string {
-  return `group {
-	name = g
-	model = noredundancy
-	unit {
-		name = su1
-		component {
-			name = c1
-			comptype = non_proxied_non_sa_aware
-			${kind}
-			csi_type_name {
-				name = t
-			}
-		}
-	}
-	serviceinstance {
-		name = si1
-		csi_descriptor {
-			csi_name = csi1
-			type_name = t
-		}
-	}
-}
-`;
-}
 
 const assignment = { si: 'si1', csi: 'csi1', csiType: 't', haState: 'active' as const, attributes: [] };
 
@@ -124,10 +99,10 @@ function scripted(setup: (d: ScriptedDriver) => void = () => undefined): { regis
   return { registry: new DriverRegistry([...BUILTIN_DRIVERS.filter((f) => f.kind !== 'command'), factory]), made };
 }
 
-/** An agent running `conf(kind)` with these drivers, for the length of `body`. */
+/** An agent running `oneComponentConf(kind)` with these drivers, for the length of `body`. */
 async function withAgent(kind: string, drivers: DriverRegistry, body: (t: TestAgent) => Promise<void>): Promise<void> {
   const dir = makeDir();
-  const t = await startAgent(dir, model(dir, conf(kind)), { drivers });
+  const t = await startAgent(dir, model(dir, oneComponentConf(kind)), { drivers });
   try {
     await body(t);
   } finally {
@@ -212,7 +187,7 @@ describe('agent: driver registry', () => {
     const { registry, made } = scripted();
     await withAgent('command = /bin/app', registry, async (t) => {
       assert.ok((await t.agent.instantiate('su1', 'c1')).ok);
-      t.agent.setModel(model(t.dir, conf('ocf = amftest:Missing')));
+      t.agent.setModel(model(t.dir, oneComponentConf('ocf = amftest:Missing')));
       assert.ok((await t.agent.cleanup('su1', 'c1', 'reconfigured')).ok);
       assert.equal(made[0]!.cleanupReason, 'reconfigured', 'the running incarnation is stopped the way it was started');
       const r = await t.agent.instantiate('su1', 'c1');

@@ -33,6 +33,33 @@ export function model(dir: string, text: string): AmfModel {
   return r.value;
 }
 
+/** One noredundancy group of one SU (su1) of one component (`comp`) whose kind lines are `kind`, and one SI. */
+export function oneComponentConf(kind: string, comp = 'c1'): string {
+  return `group {
+	name = g
+	model = noredundancy
+	unit {
+		name = su1
+		component {
+			name = ${comp}
+			comptype = non_proxied_non_sa_aware
+			${kind}
+			csi_type_name {
+				name = t
+			}
+		}
+	}
+	serviceinstance {
+		name = si1
+		csi_descriptor {
+			csi_name = csi1
+			type_name = t
+		}
+	}
+}
+`;
+}
+
 export function streamNetwork(): NodeStreamNetwork {
   const metrics = createMetricsRegistry('test');
   return new NodeStreamNetwork({ logger, metrics, maxFrameSize: MAX_FRAME_BYTES });

@@ -32,7 +32,9 @@ import type { AmfModel } from '../../src/model/types.js';
 export function fmtCommand(c: AmfCommand): string {
   switch (c.kind) {
     case 'comp-instantiate':
-      return `instantiate ${c.su}/${c.comp}@${c.node} #${c.attempt}`;
+      return `instantiate ${c.su}/${c.comp}@${c.node} #${c.attempt}${c.adopt === undefined ? '' : ` adopt ${c.adopt}`}`;
+    case 'comp-migrate':
+      return `migrate ${c.su}/${c.comp}@${c.node} to ${c.to}`;
     case 'comp-terminate':
       return `terminate ${c.su}/${c.comp}@${c.node}`;
     case 'comp-cleanup':
@@ -62,6 +64,10 @@ export function fmtInput(i: AmfInput): string {
     case 'comp-instantiate-failed':
     case 'comp-terminate-failed':
       return `${i.kind} ${i.su}/${i.comp} (${i.reason})`;
+    case 'comp-migrated':
+      return `${i.kind} ${i.su}/${i.comp} ${i.uuid}`;
+    case 'comp-migrate-failed':
+      return `${i.kind} ${i.su}/${i.comp}${i.lost ? ' lost' : ''} (${i.reason})`;
     case 'error-report':
       return `error ${i.su}/${i.comp} ${i.recovery}`;
     case 'healthcheck-failed':
@@ -78,7 +84,7 @@ export function fmtInput(i: AmfInput): string {
     case 'node-down':
       return `${i.kind} ${i.node}`;
     case 'admin':
-      return `admin ${i.op} ${i.target.type} ${i.target.type === 'comp' ? `${i.target.su}/${i.target.comp}` : i.target.name}`;
+      return `admin ${i.op} ${i.target.type} ${i.target.type === 'comp' ? `${i.target.su}/${i.target.comp}` : i.target.name}${i.to === undefined ? '' : ` --to ${i.to}`}`;
     case 'config-changed':
       return 'config-changed';
   }
@@ -182,9 +188,9 @@ export function runScenario(model: AmfModel, events: string, done?: (h: Harness)
         return send({ kind: 'csi-set-failed', ...splitRef(a[0]), si: si!, csi: csi!, haState: (a[2] ?? 'active') as HaState, reason: 'scripted' });
       }
       case 'admin': {
-        const [op, type, name] = a as [AdminOp, AdminTarget['type'], string];
+        const [op, type, name, to] = a as [AdminOp, AdminTarget['type'], string, string | undefined];
         const target: AdminTarget = type === 'comp' ? { type, ...splitRef(name) } : { type, name };
-        return send({ kind: 'admin', op, target });
+        return send({ kind: 'admin', op, target, ...(to === undefined ? {} : { to }) });
       }
       case 'time':
         return h.advance(parseTime(a[0]!));
@@ -193,6 +199,9 @@ export function runScenario(model: AmfModel, events: string, done?: (h: Harness)
         return;
       case 'fail-terminate':
         h.script.failTerminate.set(a[0]!, Number(a[1] ?? 1));
+        return;
+      case 'fail-migrate':
+        h.script.failMigrate.set(a[0]!, Number(a[1] ?? 1));
         return;
       case 'hang':
         h.script.hang.add(a[0]!);

@@ -187,12 +187,12 @@ export class MemoryBackend implements ApiBackend {
     return ok({ kind: 'committed', epoch: this.epoch, changes });
   }
 
-  async admin(kind: 'node' | 'sg' | 'su' | 'si', name: string, op: Parameters<ApiBackend['admin']>[2]): Promise<Result<void, BackendError>> {
+  async admin(kind: 'node' | 'sg' | 'su' | 'si', name: string, op: Parameters<ApiBackend['admin']>[2], to?: string): Promise<Result<void, BackendError>> {
     const s = this.h.state;
     const known = { node: s.nodes, sg: s.sgs, su: s.sus, si: s.sis }[kind];
     if (!(name in known)) return notFound(`no ${kind} ${name}`);
     this.held = [];
-    const e = this.h.send({ kind: 'admin', op, target: { type: kind, name } });
+    const e = this.h.send({ kind: 'admin', op, target: { type: kind, name }, ...(to === undefined ? {} : { to }) });
     const held = this.held;
     this.held = null;
     if (e !== undefined) return err({ code: 'invalid-state', message: e });
@@ -220,10 +220,10 @@ export class MemoryBackend implements ApiBackend {
     return ok(undefined);
   }
 
-  async planAdmin(kind: 'node' | 'sg' | 'su' | 'si', name: string, op: Parameters<ApiBackend['admin']>[2]) {
+  async planAdmin(kind: 'node' | 'sg' | 'su' | 'si', name: string, op: Parameters<ApiBackend['admin']>[2], to?: string) {
     const s = this.h.state;
     if (!(name in { node: s.nodes, sg: s.sgs, su: s.sus, si: s.sis }[kind])) return notFound(`no ${kind} ${name}`);
-    const plan = planAdminOp(this.h.model, s, this.h.now, op, { type: kind, name });
+    const plan = planAdminOp(this.h.model, s, this.h.now, op, { type: kind, name }, to);
     return plan.ok ? plan : err({ code: 'invalid-state' as const, message: plan.error });
   }
 

@@ -179,6 +179,15 @@ test('admin operations and error reports: validated, mapped to 404/409, and appl
     assert.equal(missing.status, 404);
     const withBody = await post('/v1/admin/su/SU_2/lock', '{"force":true}');
     assert.equal(withBody.status, 400);
+    const lockTo = await post('/v1/admin/su/SU_2/lock', '{"to":"n2"}');
+    assert.equal(lockTo.status, 400, 'only migrate takes a destination');
+    const migrateNowhere = await post('/v1/admin/su/SU_2/migrate');
+    assert.equal(migrateNowhere.status, 400);
+    assert.match(errorOf(await json(migrateNowhere)).message, /migrate body: to/);
+    // The destination reaches the engine, which refuses: these SUs are no VMs.
+    const migrate = await post('/v1/admin/su/SU_2/migrate', '{"to":"n3"}');
+    assert.equal(migrate.status, 409);
+    assert.equal(errorOf(await json(migrate)).message, 'migrate on SU SU_2 refused: the SU may run only on n2, not on n3');
     assert.equal(b.mutations, 0);
 
     const lock = await post('/v1/admin/su/SU_2/lock');

@@ -277,6 +277,15 @@ test('admin and report-error: bare names resolved, kinds when ambiguous, errors 
     await assert.rejects(root.parseAsync(['admin', 'explode', 'SU_1'], { from: 'user' }), /one of lock, unlock/);
     await root.parseAsync(['admin', 'unlock', 'su/SU_2'], { from: 'user' });
     assert.equal(code, EXIT.ok);
+
+    // migrate: the destination is required and only for it; the engine's refusal is printed.
+    assert.equal(await runAdmin(c, 'migrate', 'SU_2', io), EXIT.usage);
+    assert.match(io.err, /migrate needs the destination: amfctl admin migrate SU --to NODE/);
+    assert.equal(await runAdmin(c, 'lock', 'SU_2', io, 'n1'), EXIT.usage);
+    assert.match(io.err, /--to is for migrate only, not lock/);
+    await root.parseAsync(['admin', 'migrate', 'SU_2', '--to', 'n1'], { from: 'user' });
+    assert.equal(code, EXIT.refused);
+    assert.match(io.err, /migrate on SU SU_2 refused: the SU may run only on n2, not on n1/);
   });
 });
 

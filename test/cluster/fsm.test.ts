@@ -182,6 +182,16 @@ describe('cluster FSM entries', () => {
     assert.ok(!other.ok);
     assert.ok(!validateRequest({ type: 'membership', node: 'n1', change: 'down', inc: 'a', reason: 'x' }).ok, 'membership is not a client write');
     assert.deepEqual(validateRequest({ type: 'admin', op: 'lock', target: { type: 'si', name: 'SI1' } }), { ok: true, value: { type: 'admin', op: 'lock', target: { type: 'si', name: 'SI1' } } });
+    // migrate carries its destination through the log; the engine's refusal names it.
+    const migrate = { type: 'admin', op: 'migrate', target: { type: 'su', name: 'SU1' }, to: 'n2' } as const;
+    assert.deepEqual(validateRequest(migrate), { ok: true, value: migrate });
+    assert.ok(!validateRequest({ ...migrate, to: 7 }).ok);
+    const refused = fsm.applyEntry({ ...migrate, time: t() });
+    assert.ok(!refused.ok && refused.code === 'admin-refused' && /migrate on SU SU1 refused: /.test(refused.error), JSON.stringify(refused));
+    const report = decodeEntry(encodeEntry({ type: 'reports', time: 1, node: 'n1', inc: 'a', executedThrough: 0, items: [{ seq: 1, input: { kind: 'comp-migrated', su: 'SU1', comp: 'c', uuid: 'u' } }] }));
+    assert.ok(report.ok);
+    const noUuid = decodeEntry(encodeEntry({ type: 'reports', time: 1, node: 'n1', inc: 'a', executedThrough: 0, items: [{ seq: 1, input: { kind: 'comp-migrated', su: 'SU1', comp: 'c' } as never }] }));
+    assert.ok(!noUuid.ok && noUuid.error.includes("bad field 'uuid'"), JSON.stringify(noUuid));
   });
 
   it('fencing: condemned is recorded; confirmed takes the node down at once', () => {

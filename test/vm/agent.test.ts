@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeDir, model, startAgent, type TestAgent } from '../agent/harness.js';
+import { makeDir, model, oneComponentConf, startAgent, type TestAgent } from '../agent/harness.js';
 import { ensureGuest, libvirtdMissing, TestLibvirtd, writeDomain, type Guest } from './harness/index.js';
 
 const noDaemon = libvirtdMissing();
@@ -10,25 +10,14 @@ const built = noDaemon === undefined ? ensureGuest() : undefined;
 const skip = noDaemon ?? (built && 'reason' in built ? built.reason : undefined);
 
 function conf(xml: string, uri: string, stateDir: string): string {
-  return `group {
-	name = g
-	model = noredundancy
-	unit {
-		name = su1
-		component {
-			name = vm
-			instantiate_timeout = 60s
+  return oneComponentConf(`instantiate_timeout = 60s
 			terminate_timeout = 10s
 			vm {
 				domain_xml = ${xml}
 				uri = ${uri}
 				shutdown_timeout = 2s
 				state_dir = ${stateDir}
-			}
-		}
-	}
-}
-`;
+			}`, 'vm');
 }
 
 // Each agent gets its own directory (TestAgent.close removes it); the libvirtd, XML and state live in `dir`.

@@ -9,6 +9,7 @@ import { migrateDomain, type MigrateOptions } from '../../src/vm/migrate.js';
 import { Virsh } from '../../src/vm/virsh.js';
 import { openNetns } from '../e2e/netns.js';
 import { quietPorts } from '../runtime/node-fixtures.js';
+import { makeDir, model, oneComponentConf, startAgent, type TestAgent } from '../agent/harness.js';
 import { ensureGuest, libvirtdMissing, TestLibvirtd, writeDomain, type Guest } from './harness/index.js';
 
 const ports = quietPorts();
@@ -127,35 +128,64 @@ describe('the migrate protocol against a scripted two-ended virsh', () => {
 const noDaemon = libvirtdMissing();
 const built = noDaemon === undefined ? ensureGuest() : undefined;
 const noVm = noDaemon ?? (built && 'reason' in built ? built.reason : undefined);
-test('real live migration between two libvirtds in two network namespaces, checked by dominfo on both ends', { skip: noVm ?? false }, async (t) => {
+function agentConf(xml: string, uri: string, migrationUri: string, stateDir: string): string {
+  return oneComponentConf(`instantiate_timeout = 60s
+			vm {
+				domain_xml = ${xml}
+				uri = ${uri}
+				migration_uri = ${migrationUri}
+				state_dir = ${stateDir}
+			}`, 'vm');
+}
+
+// The agent's path of admin migrate for real: the agent of n1 runs its vm component's domain,
+// migrates it live (migrate.ts: dominfo on both ends) and forgets it without stopping it; the agent
+// of n2 adopts it by the UUID the answer carries, records it in its state file and watches it.
+test('real live migration between two libvirtds in two network namespaces, through the agents of both nodes', { skip: noVm ?? false, timeout: 300_000 }, async (t) => {
   const net = openNetns(2);
   if (!net.ok) return t.skip(`two network namespaces cannot be made here: ${net.error}`);
   const dir = mkdtempSync(join(tmpdir(), 'amfd-migrate-real-'));
   const daemons: TestLibvirtd[] = [];
+  const agents: TestAgent[] = [];
   const keepAlive = setInterval(() => undefined, 1000);
   try {
     for (const [i, h] of net.value.hosts.entries()) daemons.push(await TestLibvirtd.start({ dir: join(dir, `n${i + 1}`), netns: h.netns, migrationHost: h.address }));
     const [a, b] = daemons as [TestLibvirtd, TestLibvirtd];
-    const ctx = { processes: runner, log: ports.logger, virsh: 'virsh', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, timeoutMs: 30_000, killGraceMs: 500, label: 'component vm1' };
-    const src = new Virsh({ ...ctx, uri: a.uri });
-    const dst = new Virsh({ ...ctx, uri: b.uri });
     const f = writeDomain({ name: 'mig-real', guest: (built as { guest: Guest }).guest, dir: join(dir, 'vm'), hostRoot: false });
-    assert.ok((await src.create(f.xmlPath)).ok);
-    const before = await src.dominfo('mig-real');
-    assert.ok(before.ok);
+    // {node} in migration_uri: the destination node's libvirt, here the socket of its test libvirtd.
+    const template = a.uri.replace(join(dir, 'n1'), join(dir, '{node}'));
+    assert.notEqual(template, a.uri);
+    for (const [node, d] of [['n1', a], ['n2', b]] as const) {
+      agents.push(await startAgent(makeDir(), model(dir, agentConf(f.xmlPath, d.uri, template, join(dir, `state-${node}`)))));
+    }
+    const [n1, n2] = agents as [TestAgent, TestAgent];
+    assert.ok((await n1.agent.instantiate('su1', 'vm')).ok);
+    const before = a.virsh('domuuid', 'mig-real').stdout.trim();
     const t0 = Date.now();
-    const r = await migrateDomain(src, dst, 'mig-real', { ...OPTS, timeoutMs: 120_000 }, clock, ports.logger);
-    console.log(`# real live migration ${Date.now() - t0} ms (TCG, 256 MiB guest)`);
-    assert.ok(r.ok, r.ok ? '' : r.error.message);
-    assert.equal(r.value.info.uuid, before.value.uuid, 'the same domain, not a new one');
+    const moved = await n1.agent.migrate('su1', 'vm', 'n2');
+    console.log(`# real live migration through the agent ${Date.now() - t0} ms (TCG, 256 MiB guest)`);
+    assert.ok(moved.ok, moved.ok ? '' : moved.error.reason);
+    assert.equal(moved.value.uuid, before, 'the same domain, not a new one');
     assert.deepEqual([a.domains(), b.domains()], [[], ['mig-real']]);
-    // A domain of the same name on the way back: refused before any attempt, both keep running.
-    assert.ok((await src.create(f.xmlPath)).ok);
-    const back = await migrateDomain(dst, src, 'mig-real', OPTS, clock, ports.logger);
+    assert.equal(n1.agent.presence('su1', 'vm'), 'uninstantiated', 'forgotten on the source');
+    assert.ok(!existsSync(join(dir, 'state-n1', 'su1.vm.json')), "the source's state file is gone");
+    const adopted = await n2.agent.instantiate('su1', 'vm', moved.value.uuid);
+    assert.ok(adopted.ok, adopted.ok ? '' : adopted.error.reason);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'state-n2', 'su1.vm.json'), 'utf8')).uuid, before);
+    assert.equal(n1.faults.length, 0, 'leaving the source is no death');
+    // The destination watches it now: a destroy behind its back is reported by n2's agent.
+    assert.equal(b.virsh('destroy', 'mig-real').status, 0);
+    const death = await n2.waitFault((x) => x.kind === 'error-report', 20_000);
+    assert.ok(death.kind === 'error-report' && death.source === 'process-died', JSON.stringify(death));
+    // The protocol's refusal, for real: a same-named domain at the destination, both keep running.
+    assert.ok(a.virsh('create', f.xmlPath).status === 0 && b.virsh('create', f.xmlPath).status === 0);
+    const ctx = { processes: runner, log: ports.logger, virsh: 'virsh', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, timeoutMs: 30_000, killGraceMs: 500, label: 'component vm1' };
+    const back = await migrateDomain(new Virsh({ ...ctx, uri: b.uri }), new Virsh({ ...ctx, uri: a.uri }), 'mig-real', OPTS, clock, ports.logger);
     assert.ok(!back.ok && back.error.kind === 'refused' && /already has a domain of that name/.test(back.error.message), JSON.stringify(back));
     assert.deepEqual([a.domains(), b.domains()], [['mig-real'], ['mig-real']]);
   } finally {
     clearInterval(keepAlive);
+    for (const x of agents) await x.close();
     for (const d of daemons) await d.stop();
     net.value.destroy();
     rmSync(dir, { recursive: true, force: true });

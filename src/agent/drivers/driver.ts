@@ -59,6 +59,17 @@ export interface StartRequest {
    * the reason `failed` gives if that comes first (its process died, its script failed).
    */
   readonly registration: (failed: Promise<string>) => Promise<Result<void, InstantiateFailure>>;
+  /**
+   * The component arrived here by a live migration: take over what runs (a vm component: the
+   * domain of this UUID), never start it; not running is a failure.
+   */
+  readonly adopt?: string;
+}
+
+/** A live migration that did not happen; `lost`: gone from here and not running there either. */
+export interface MigrateFailure {
+  readonly reason: string;
+  readonly lost: boolean;
 }
 
 /** What an incarnation may leave running, taken when a stop begins; killed once the stop is done. */
@@ -118,6 +129,11 @@ export interface ComponentDriver {
   csiSet?(assignment: CsiAssignment): Promise<Result<void, string>>;
   /** Called after a CSI is removed from the component. */
   csiRemove?(si: string, csi: string): Promise<Result<void, string>>;
+  /**
+   * Move the running component live to node `to` (monitoring is stopped first); ok once it runs
+   * there, with what the destination adopts (StartRequest.adopt). Absent: the kind cannot.
+   */
+  migrate?(to: string): Promise<Result<{ readonly uuid: string }, MigrateFailure>>;
   /** Asked before an operation terminates the component on purpose; a veto stops the operation. */
   preTerminate?(intent: TerminateIntent): Promise<Veto | undefined>;
 }

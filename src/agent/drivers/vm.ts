@@ -2,7 +2,8 @@
  * `vm { domain_xml … }` components: a libvirt domain run through virsh (src/vm). instantiate =
  * `virsh create` + dominfo until running (or adopt the domain this component's earlier amfd
  * created, by its state file); terminate = `virsh shutdown`, then `destroy` after shutdown_timeout;
- * cleanup = `virsh destroy`; passive monitoring by libvirt lifecycle events (one supervised
+ * cleanup = `virsh destroy`; migrate = `virsh migrate --live` checked on both ends (the destination's
+ * agent then adopts the domain by its UUID); passive monitoring by libvirt lifecycle events (one supervised
  * `virsh event --loop --all` per URI and agent), domstate while that stream is down.
  */
 import type { HealthcheckConfig } from '../../model/types.js';
@@ -13,13 +14,18 @@ import { LibvirtEvents } from '../../vm/events.js';
 import { Virsh } from '../../vm/virsh.js';
 import type { Probe } from '../healthcheck.js';
 import type { InstantiateFailure } from '../types.js';
-import { defineDriver, type ComponentDriver, type DriverHost, type KindConfig, type Leftovers } from './driver.js';
+import { MIGRATION_NODE } from '../../vm/config.js';
+import { defineDriver, type ComponentDriver, type DriverHost, type KindConfig, type Leftovers, type MigrateFailure, type StartRequest } from './driver.js';
 import { shellProbe } from './processes.js';
 
 /** One virsh command (other than create, which has the instantiate timeout) may take this long. */
 export const VIRSH_TIMEOUT_MS = 30_000;
 /** dominfo while waiting for a domain to run or to go. */
 export const VM_POLL_MS = 100;
+/** One `virsh migrate --live` attempt may take this long (a guest's memory crosses the network). */
+export const MIGRATE_TIMEOUT_MS = 300_000;
+/** After an attempt, dominfo on the destination this many times, this far apart, before "not there". */
+export const MIGRATE_CHECKS = { tries: 10, delayMs: 200 } as const;
 
 const NOTHING_LEFT: Leftovers = { kill: () => undefined };
 
@@ -34,13 +40,22 @@ class VmDriver implements ComponentDriver {
 
   constructor(private readonly host: DriverHost<KindConfig<'vm'>>) {}
 
+  private get label(): string {
+    return `component ${this.host.entry.dn} (domain XML ${this.host.kind.domainXml})`;
+  }
+
+  private virsh(uri: string): Virsh {
+    const h = this.host;
+    return new Virsh({ processes: h.processes, log: h.log, virsh: 'virsh', uri, env: h.settings.baseEnv, timeoutMs: VIRSH_TIMEOUT_MS, killGraceMs: h.settings.killGraceMs, label: this.label });
+  }
+
   /** Built per operation: a reconfiguration (new XML, URI, timeouts) applies from the next one on. */
   private domain(): VmDomain {
     const h = this.host;
     const k = h.kind;
     const c = h.entry.config;
-    const label = `component ${h.entry.dn} (domain XML ${k.domainXml})`;
-    const virsh = new Virsh({ processes: h.processes, log: h.log, virsh: 'virsh', uri: k.uri, env: h.settings.baseEnv, timeoutMs: VIRSH_TIMEOUT_MS, killGraceMs: h.settings.killGraceMs, label });
+    const label = this.label;
+    const virsh = this.virsh(k.uri);
     let byUri = streams.get(h.processes);
     if (!byUri) streams.set(h.processes, (byUri = new Map()));
     let events = byUri.get(k.uri);
@@ -64,10 +79,20 @@ class VmDriver implements ComponentDriver {
 
   private current: VmDomain | undefined;
 
-  async instantiate(): Promise<Result<void, InstantiateFailure>> {
+  async instantiate(req: StartRequest): Promise<Result<void, InstantiateFailure>> {
     this.current = this.domain();
-    const r = await this.current.instantiate();
+    const r = await this.current.instantiate(req.adopt);
     return r.ok ? ok(undefined) : err(r.error);
+  }
+
+  /** Live, to the libvirt of `migration_uri` with {node} = `to`. */
+  async migrate(to: string): Promise<Result<{ readonly uuid: string }, MigrateFailure>> {
+    const k = this.host.kind;
+    if (k.migrationUri === undefined) return err({ reason: `${this.label}: no migration_uri`, lost: false });
+    const dst = this.virsh(k.migrationUri.split(MIGRATION_NODE).join(to));
+    const opts = { retries: k.migrationRetries, timeoutMs: MIGRATE_TIMEOUT_MS, checkTries: MIGRATE_CHECKS.tries, checkDelayMs: MIGRATE_CHECKS.delayMs };
+    const r = await (this.current = this.domain()).migrate(dst, opts);
+    return r.ok ? r : err({ reason: r.error.message, lost: r.error.kind === 'lost' });
   }
 
   monitor(died: (reason: string) => void): void {

@@ -38,13 +38,19 @@ export async function resolveEntity(client: ApiClient, entity: string, io: CtlIo
   return EXIT.refused;
 }
 
-export async function runAdmin(client: ApiClient, op: AdminOp, entity: string, io: CtlIo): Promise<number> {
+/** `to`: the destination node, which `migrate` needs and no other operation takes. */
+export async function runAdmin(client: ApiClient, op: AdminOp, entity: string, io: CtlIo, to?: string): Promise<number> {
+  if ((op === 'migrate') !== (to !== undefined)) {
+    io.stderr(op === 'migrate' ? 'amfctl: migrate needs the destination: amfctl admin migrate SU --to NODE\n' : `amfctl: --to is for migrate only, not ${op}\n`);
+    return EXIT.usage;
+  }
   const target = await resolveEntity(client, entity, io);
   if (typeof target === 'number') return target;
   const path = `/v1/admin/${target.kind}/${encodeURIComponent(target.name)}/${op}`;
-  const r = await client.send('POST', path, {});
+  const r = await client.send('POST', path, to === undefined ? {} : { to });
   if (!r.ok) return fail(r.error, io);
-  io.stdout(`${op} ${target.kind} ${target.name}: done\n`);
+  // A migration is under way once accepted; the events show it arrive (su … node, migration).
+  io.stdout(to === undefined ? `${op} ${target.kind} ${target.name}: done\n` : `migrate ${target.kind} ${target.name} to ${to}: started (amfctl events shows it arrive)\n`);
   return EXIT.ok;
 }
 
@@ -80,7 +86,8 @@ export function adminCommand(base: CliIo, done: (code: number) => void): Command
     .description(`run an administrative operation (${ADMIN_OPS.join(', ')}) on a node, group, SU or SI`)
     .argument('<op>', 'the operation', opArg)
     .argument('<entity>', 'the entity: its name, or kind/name when names clash (node/n1, sg/web, su/SU_1, si/SI_1)')
-    .action(async (op: AdminOp, entity: string, o: ConnectionOptions) => done(await withClient(o, io, (c) => runAdmin(c, op, entity, io))));
+    .option('--to <node>', 'migrate: the destination node (a VM SU moves there live)')
+    .action(async (op: AdminOp, entity: string, o: ConnectionOptions & { to?: string }) => done(await withClient(o, io, (c) => runAdmin(c, op, entity, io, o.to))));
 }
 
 export function admitCommand(base: CliIo, done: (code: number) => void): Command {
