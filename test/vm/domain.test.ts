@@ -163,4 +163,20 @@ describe('a vm component domain on a real libvirtd + QEMU', { skip: skip ?? fals
     assert.ok(!broken.ok && !broken.error.noRetry && /bad-broken\.xml/.test(broken.error.reason) && /Failed to create domain/.test(broken.error.reason), JSON.stringify(broken));
     assert.deepEqual(daemon.domains(), []);
   });
+
+  it('libvirtd down (nothing listens on the URI): instantiate fails naming the component, its XML and the URI, worth a retry; nothing recorded, stops are no-ops', async () => {
+    const down = `qemu+unix:///system?socket=${join(dir, 'no-such-sock')}`;
+    const v = new Virsh({ processes: runner, log: ports.logger, virsh: 'virsh', uri: down, env: { PATH }, timeoutMs: 30_000, killGraceMs: 500, label: 'component vmd-down (domain XML vmd-down.xml)' });
+    const d = domain('vmd-down', { virsh: v, label: 'component vmd-down (domain XML vmd-down.xml)' });
+    const r = await d.instantiate();
+    assert.ok(!r.ok && !r.error.noRetry, JSON.stringify(r));
+    assert.match(r.error.reason, /^component vmd-down \(domain XML vmd-down\.xml\): virsh -c qemu\+unix:\/\/\/system\?socket=.*no-such-sock dominfo vmd-down: .*(Failed to connect|no-such-sock)/);
+    assert.equal(d.readState(), undefined, 'no state file: nothing of it runs');
+    assert.deepEqual(await d.cleanup(), { ok: true, value: undefined });
+    assert.deepEqual(await d.terminate(), { ok: true, value: undefined });
+    // After its migration, a domain that is not at the destination is a failure there, never a start.
+    const adopt = await domain('vmd-adopt').instantiate('00000000-0000-4000-8000-000000000000');
+    assert.ok(!adopt.ok && adopt.error.noRetry && /after its migration to .*, domain 'vmd-adopt' \(UUID 0{8}-.*\): is not there$/.test(adopt.error.reason), JSON.stringify(adopt));
+    assert.deepEqual(daemon.domains(), []);
+  });
 });

@@ -161,6 +161,12 @@ test('real live migration between two libvirtds in two network namespaces, throu
     const [n1, n2] = agents as [TestAgent, TestAgent];
     assert.ok((await n1.agent.instantiate('su1', 'vm')).ok);
     const before = a.virsh('domuuid', 'mig-real').stdout.trim();
+    // A destination whose libvirtd is down: refused before any attempt, named; it stays, watched.
+    const nowhere = await n1.agent.migrate('su1', 'vm', 'n9');
+    assert.ok(!nowhere.ok && !nowhere.error.lost, JSON.stringify(nowhere));
+    assert.match(nowhere.error.reason, /^component safComp=vm,safSu=su1.* \(domain XML .*mig-real\.xml\): migrate 'mig-real' from .* to .*n9.*: dominfo on the destination: /);
+    assert.deepEqual([a.domains(), n1.agent.presence('su1', 'vm')], [['mig-real'], 'instantiated']);
+    assert.ok(existsSync(join(dir, 'state-n1', 'su1.vm.json')), 'still recorded on the source');
     const t0 = Date.now();
     const moved = await n1.agent.migrate('su1', 'vm', 'n2');
     console.log(`# real live migration through the agent ${Date.now() - t0} ms (TCG, 256 MiB guest)`);
