@@ -13,6 +13,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../runtime/ports/clock.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import type { Random } from '../runtime/ports/random.js';
+import { PeerLabels } from '../runtime/peer-labels.js';
 import type { Keyring } from '../swim/index.js';
 import { IV_SIZE, TAG_SIZE } from '../swim/keyring.js';
 import { err, ok, type Result } from '../util/result.js';
@@ -49,7 +50,8 @@ function associatedData(channel: SealedChannelName, kind: number, context: reado
  * (prom-client allows one counter of a name per registry).
  */
 export class SealContext {
-  private readonly refused: Counter<'channel' | 'reason'>;
+  private readonly refused: Counter<'channel' | 'reason' | 'peer'>;
+  private readonly peers = new PeerLabels();
   private readonly log: Logger;
   private readonly warned = new Map<string, { at: number; suppressed: number }>();
 
@@ -64,8 +66,8 @@ export class SealContext {
     this.log = logger.child({ module: 'cluster.sealed' });
     this.refused = new Counter({
       name: 'amf_cluster_unauthenticated_total',
-      help: 'Cluster datagrams, frames and handshakes refused because they did not authenticate under the keyring',
-      labelNames: ['channel', 'reason'],
+      help: 'Cluster datagrams, frames and handshakes refused because they did not authenticate under the keyring, by peer',
+      labelNames: ['channel', 'reason', 'peer'],
       registers: [metrics],
     });
   }
@@ -93,7 +95,8 @@ export class SealContext {
 
   /** Count a refusal and warn about its peer, at most once per WARN_EVERY_MS per peer and channel. */
   refuse(channel: SealedChannelName, reason: string, peer: string, detail: string): void {
-    this.refused.inc({ channel, reason });
+    // lease is datagrams (the source port is the peer's socket), rpc and raft streams (ephemeral ports).
+    this.refused.inc({ channel, reason, peer: channel === 'lease' ? this.peers.datagram(peer) : this.peers.stream(peer) });
     const key = `${channel}|${peer}`;
     const now = this.clock.now();
     const w = this.warned.get(key);

@@ -3,6 +3,7 @@ import type { DatagramNetwork, DatagramSocket } from '../runtime/ports/datagram.
 import type { Logger, Registry } from '../runtime/ports/observability.js';
 import type { Random } from '../runtime/ports/random.js';
 import type { ListenOptions, StreamConnection, StreamListener, StreamNetwork } from '../runtime/ports/stream.js';
+import { PeerLabels } from '../runtime/peer-labels.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { SwimConfig } from './config.js';
 import { SwimCore, type CoreStats, type MemberView, type SwimEvent } from './core.js';
@@ -80,6 +81,7 @@ export class Memberlist {
   private readonly userListeners: Array<(m: UserMessage) => void> = [];
   private readonly openConnections = new Set<StreamConnection>();
   private readonly lastDropLog = new Map<DropReason, number>();
+  private readonly peerLabels = new PeerLabels();
 
   private constructor(
     private readonly ports: SwimPorts,
@@ -222,8 +224,8 @@ export class Memberlist {
     this.flush();
   }
 
-  private drop(reason: DropReason, peer: string, detail: string): void {
-    this.metrics.dropped.inc({ reason });
+  private drop(reason: DropReason, peer: string, detail: string, via: 'datagram' | 'stream' = 'datagram'): void {
+    this.metrics.dropped.inc({ reason, peer: via === 'datagram' ? this.peerLabels.datagram(peer) : this.peerLabels.stream(peer) });
     const now = this.ports.clock.now();
     const last = this.lastDropLog.get(reason);
     if (last === undefined || now - last >= DROP_LOG_PERIOD_MS) {
@@ -337,7 +339,7 @@ export class Memberlist {
     this.openConnections.add(c);
     c.onClose((info) => {
       this.openConnections.delete(c);
-      if (info.reason === 'frame-too-large') this.drop('oversize', c.remoteAddress, `push-pull: ${info.detail ?? 'frame too large'}`);
+      if (info.reason === 'frame-too-large') this.drop('oversize', c.remoteAddress, `push-pull: ${info.detail ?? 'frame too large'}`, 'stream');
     });
     let answered = false;
     c.onFrame((f) => {
@@ -360,12 +362,12 @@ export class Memberlist {
   private openPushPull(frame: Uint8Array, peer: string): readonly MemberSnapshot[] | undefined {
     const body = this.envelope.unwrap(frame);
     if (!body.ok) {
-      this.drop(body.error.reason, peer, `push-pull: ${body.error.detail}`);
+      this.drop(body.error.reason, peer, `push-pull: ${body.error.detail}`, 'stream');
       return undefined;
     }
     const pp = decodePushPull(body.value);
     if (!pp.ok) {
-      this.drop('decode', peer, pp.error);
+      this.drop('decode', peer, pp.error, 'stream');
       return undefined;
     }
     return pp.value.members;

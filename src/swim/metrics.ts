@@ -11,7 +11,8 @@ export interface SwimMetrics {
   readonly packetsReceived: Counter;
   readonly packetsSent: Counter;
   readonly bytesSent: Counter;
-  readonly dropped: Counter<'reason'>;
+  /** `peer`: the sender, bounded (runtime/peer-labels.ts). */
+  readonly dropped: Counter<'reason' | 'peer'>;
   readonly sendErrors: Counter<'kind'>;
   readonly pushPull: Counter<'result'>;
 }
@@ -84,8 +85,8 @@ export function createSwimMetrics(registry: Registry, source: SwimGaugeSource): 
     bytesSent: new Counter({ name: 'swim_bytes_sent_total', help: 'Datagram bytes sent (envelope included)', registers }),
     dropped: new Counter({
       name: 'swim_packets_dropped_total',
-      help: 'Incoming datagrams and push-pull frames dropped: bad version, label, key, encoding or content',
-      labelNames: ['reason'],
+      help: 'Incoming datagrams and push-pull frames dropped: bad version, label, key, encoding or content, by sender',
+      labelNames: ['reason', 'peer'],
       registers,
     }),
     sendErrors: new Counter({ name: 'swim_send_errors_total', help: 'Datagram sends refused locally', labelNames: ['kind'], registers }),

@@ -83,6 +83,7 @@ describe('amfd cluster of real processes with a keyring', { timeout: 150_000 }, 
     const sock = createSocket('udp4');
     const renew = encodeWire({ t: 'renew', node: other, inc: 'ffffffffffff', seq: 1, reports: [], executedThrough: 0 });
     for (let i = 0; i < 3; i++) await new Promise<void>((resolve, reject) => sock.send(renew, port, host, (e) => (e ? reject(e) : resolve())));
+    const from = `127.0.0.1:${sock.address().port}`;
     sock.close();
     // And this write would lock the web group.
     const closed = await new Promise<boolean>((resolve) => {
@@ -98,6 +99,9 @@ describe('amfd cluster of real processes with a keyring', { timeout: 150_000 }, 
     await waitFor('the refusals counted', 5000, async () =>
       (await counter(c, leader, 'amf_cluster_unauthenticated_total', 'channel="lease"')) >= 3 && (await counter(c, leader, 'amf_cluster_unauthenticated_total', 'channel="rpc"')) >= 1 ? true : undefined,
     );
+    // Counted against the sender: the datagrams by their source address, the stream by its host.
+    assert.equal(await counter(c, leader, 'amf_cluster_unauthenticated_total', `channel="lease",reason="datagram",peer="${from}"`), 3);
+    assert.ok((await counter(c, leader, 'amf_cluster_unauthenticated_total', 'peer="127.0.0.1"')) >= 1);
     await sleep(1500);
     assert.equal(await nodeStates(c, leader), nodesBefore, 'node incarnations unchanged');
     assert.equal(JSON.stringify(await groupsOn(c, leader)), groupsBefore, 'groups unchanged (web not locked)');

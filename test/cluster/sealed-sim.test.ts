@@ -30,6 +30,8 @@ test('a sealed 5-node cluster forms, writes through a follower, fails over a cra
   void h.sim.ports('eve').datagram.bind('eve:9').then((s) => s.send('n1:7100', new Uint8Array(40)));
   await h.sim.runFor(100);
   assert.equal(await refusals(h), 1);
+  const refused = await h.sim.ports('n1').metrics.getSingleMetric('amf_cluster_unauthenticated_total')!.get();
+  assert.deepEqual(refused.values.map((v) => [v.labels.channel, v.labels.peer]), [['lease', 'eve:9']], 'counted against the sender');
   // A follower's write travels to the leader over a sealed rpc stream.
   const follower = h.apps().find((a) => a.node.raft?.state() === 'follower')!;
   let wrote: boolean | undefined;

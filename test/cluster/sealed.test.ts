@@ -29,7 +29,9 @@ function sealOf(p: NodePorts, keys: readonly Uint8Array[]): SealContext {
 
 async function refused(p: NodePorts): Promise<Record<string, number>> {
   const m = await p.metrics.getSingleMetric('amf_cluster_unauthenticated_total')!.get();
-  return Object.fromEntries(m.values.map((v) => [`${v.labels.channel}/${v.labels.reason}`, v.value]));
+  const out: Record<string, number> = {};
+  for (const v of m.values) out[`${v.labels.channel}/${v.labels.reason}`] = (out[`${v.labels.channel}/${v.labels.reason}`] ?? 0) + v.value;
+  return out;
 }
 
 /** A bound socket and what it received. */

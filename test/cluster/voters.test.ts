@@ -97,4 +97,6 @@ test('against a sealed cluster the strangers do not even join SWIM: their gossip
   const drops = await h.sim.ports('n1').metrics.getSingleMetric('swim_packets_dropped_total')?.get();
   assert.ok((drops?.values.find((v) => v.labels.reason === 'plaintext')?.value ?? 0) >= 1, JSON.stringify(drops?.values));
   assert.equal(drops?.values.find((v) => v.labels.reason === 'decode')?.value ?? 0, 0);
+  // Counted against the stranger (its push-pull by host, its datagrams by address), never a member.
+  assert.deepEqual([...new Set(drops?.values.map((v) => String(v.labels.peer).replace(/:\d+$/, '')))], ['ghost1'], JSON.stringify(drops?.values));
 });

@@ -79,7 +79,7 @@ test('oversized frames are counted on the node registry', async () => {
   r.value.send(new Uint8Array(101));
   await realHarness.waitFor(() => closed.length === 1, 2000, 'server closed the connection');
   assert.deepEqual(closed, ['frame-too-large']);
-  assert.match(await q.metrics.metrics(), /amfd_stream_events_total\{kind="frame-too-large",node="test"\} 1/);
+  assert.match(await q.metrics.metrics(), /amfd_stream_events_total\{kind="frame-too-large",peer="127.0.0.1",node="test"\} 1/);
   r.value.close();
   await listener.close();
 });

@@ -75,6 +75,7 @@ test('against a sealed cluster the forged dead is refused before decode and coun
   await c.sim.runFor(100);
   const dropped = await c.sim.ports('n1').metrics.getSingleMetric('swim_packets_dropped_total')?.get();
   assert.equal(dropped?.values.find((v) => v.labels.reason === 'plaintext')?.value, 1);
+  assert.match(String(dropped?.values.find((v) => v.labels.reason === 'plaintext')?.labels.peer), /^mallory:/, 'counted against its sender');
   assert.equal(c.list('n1')?.member('n2')?.incarnation, c.list('n2')?.incarnation);
   assert.deepEqual(views(c), allAlive);
 });

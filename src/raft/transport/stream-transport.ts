@@ -1,6 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../../runtime/ports/clock.js';
 import type { Logger } from '../../runtime/ports/observability.js';
+import { PeerLabels } from '../../runtime/peer-labels.js';
 import type { ListenOptions, StreamConnection, StreamListener, StreamNetwork } from '../../runtime/ports/stream.js';
 import { validateMessage } from '../core/validate.js';
 import type { Message, NodeId } from '../core/types.js';
@@ -71,7 +72,8 @@ export class StreamTransport implements Transport {
   private readonly inbound = new Set<StreamConnection>();
   private closing = false;
   private readonly log: Logger;
-  private readonly badFrames: Counter;
+  private readonly badFrames: Counter<'reason' | 'peer'>;
+  private readonly peerLabels = new PeerLabels();
   private readonly dropped: Counter;
   private readonly sent: Counter;
 
@@ -84,7 +86,7 @@ export class StreamTransport implements Transport {
     private readonly options: StreamTransportOptions,
   ) {
     this.log = logger.child({ module: 'raft-transport' });
-    this.badFrames = new Counter({ name: 'raft_transport_bad_frames_total', help: 'Frames that failed to decode or validate (connection closed)', labelNames: ['reason'], registers: [metrics] });
+    this.badFrames = new Counter({ name: 'raft_transport_bad_frames_total', help: 'Frames that failed to decode or validate (connection closed), by peer host', labelNames: ['reason', 'peer'], registers: [metrics] });
     this.dropped = new Counter({ name: 'raft_transport_dropped_total', help: 'Outgoing messages dropped (peer unreachable or backed up)', registers: [metrics] });
     this.sent = new Counter({ name: 'raft_transport_sent_total', help: 'Outgoing messages written to a connection', registers: [metrics] });
     listener.onConnection((conn) => this.accept(conn));
@@ -168,7 +170,7 @@ export class StreamTransport implements Transport {
     peer.failures = 0;
     // Peers never send on our outgoing connection; anything arriving there is hostile.
     conn.onFrame(() => {
-      this.badFrames.inc({ reason: 'unexpected' });
+      this.badFrames.inc({ reason: 'unexpected', peer: this.peerLabels.stream(conn.remoteAddress) });
       conn.close();
     });
     conn.onDrain(() => {
@@ -245,7 +247,7 @@ export class StreamTransport implements Transport {
   }
 
   private reject(conn: StreamConnection, reason: string, detail: string): void {
-    this.badFrames.inc({ reason });
+    this.badFrames.inc({ reason, peer: this.peerLabels.stream(conn.remoteAddress) });
     this.log.warn({ peer: conn.remoteAddress, reason, detail }, 'raft transport: bad frame, closing connection');
     conn.close();
   }

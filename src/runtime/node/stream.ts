@@ -4,6 +4,7 @@ import { assert } from '../../util/assert.js';
 import { err, ok, type Result } from '../../util/result.js';
 import type { Logger, Registry } from '../ports/observability.js';
 import { AdmissionGate, type Admission } from '../admission.js';
+import { PeerLabels } from '../peer-labels.js';
 import type { ListenOptions, StreamAddress, StreamCloseInfo, StreamConnectError, StreamConnection, StreamListener, StreamNetwork } from '../ports/stream.js';
 import { formatInet, parseAddress, type ParsedAddress } from './address.js';
 import { FrameDecoder, frameHeader, MAX_FRAME_LENGTH, ReceiveBudget } from './framing.js';
@@ -31,12 +32,13 @@ export interface NodeStreamOptions {
 type Events = ReturnType<typeof streamEvents>;
 
 function streamEvents(metrics: Registry) {
-  return counter(metrics, 'amfd_stream_events_total', 'Stream connection failures and refusals', ['kind']);
+  return counter(metrics, 'amfd_stream_events_total', 'Stream connection failures and refusals (refusals by peer host)', ['kind', 'peer']);
 }
 
 /** What every connection of one network shares: counters, the receive budget, rate-limited warnings. */
 class Shared {
   private readonly lastLog = new Map<string, number>();
+  private readonly peers = new PeerLabels();
 
   constructor(
     readonly log: Logger,
@@ -44,14 +46,14 @@ class Shared {
     readonly budget: ReceiveBudget,
   ) {}
 
-  /** Count a refusal; warn about it unless one of its kind was logged within the period. */
-  refuse(kind: string, fields: Record<string, unknown>, msg: string): void {
-    this.events.inc({ kind });
+  /** Count a refusal of `remote`'s connection; warn about it unless one of its kind was logged within the period. */
+  refuse(kind: string, remote: StreamAddress, fields: Record<string, unknown>, msg: string): void {
+    this.events.inc({ kind, peer: this.peers.stream(remote) });
     const now = Date.now();
     const last = this.lastLog.get(kind);
     if (last !== undefined && now - last < REFUSAL_LOG_PERIOD_MS) return;
     this.lastLog.set(kind, now);
-    this.log.warn({ ...fields, kind }, `${msg} (further ones of this kind only counted for 10 s)`);
+    this.log.warn({ remote, ...fields, kind }, `${msg} (further ones of this kind only counted for 10 s)`);
   }
 }
 
@@ -131,7 +133,7 @@ export class NodeStreamNetwork implements StreamNetwork {
     const conn = new NodeStreamConnection(socket, parsed, maxFrameSize, this.shared);
     const a = gate.enter(conn.remoteAddress, () => conn.expire());
     if (typeof a === 'string') {
-      this.shared.refuse(`refused-${a}`, { remote: conn.remoteAddress }, 'stream: connection refused at accept');
+      this.shared.refuse(`refused-${a}`, conn.remoteAddress, {}, 'stream: connection refused at accept');
       socket.destroy();
       return undefined;
     }
@@ -290,7 +292,7 @@ class NodeStreamConnection implements StreamConnection {
   /** Its handshake deadline passed without admit(). */
   expire(): void {
     if (this.closed) return;
-    this.shared.refuse('handshake-timeout', { remote: this.remoteAddress }, 'stream: connection not admitted within its handshake deadline; closing');
+    this.shared.refuse('handshake-timeout', this.remoteAddress, {}, 'stream: connection not admitted within its handshake deadline; closing');
     this.noteReason({ reason: 'error', detail: 'not admitted within the handshake deadline' });
     this.socket.destroy();
   }
@@ -317,11 +319,11 @@ class NodeStreamConnection implements StreamConnection {
       const max = this.decoder.maxFrameSize;
       if (r.kind === 'too-large') {
         const kind = max < this.maxFrameSize ? 'handshake-frame-too-large' : 'frame-too-large';
-        this.shared.refuse(kind, { remote: this.remoteAddress, length: r.length, max }, 'peer sent a frame above the limit; closing');
+        this.shared.refuse(kind, this.remoteAddress, { length: r.length, max }, 'peer sent a frame above the limit; closing');
         this.noteReason({ reason: 'frame-too-large', detail: `frame of ${r.length} bytes > ${max}` });
       } else {
         const b = this.shared.budget;
-        this.shared.refuse('receive-budget', { remote: this.remoteAddress, length: r.length, reserved: b.reserved, capacity: b.capacity }, 'no room left in the receive budget for a frame; closing');
+        this.shared.refuse('receive-budget', this.remoteAddress, { length: r.length, reserved: b.reserved, capacity: b.capacity }, 'no room left in the receive budget for a frame; closing');
         this.noteReason({ reason: 'error', detail: `frame of ${r.length} bytes: receive budget of ${b.capacity} bytes exhausted` });
       }
       this.socket.destroy();
