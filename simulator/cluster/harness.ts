@@ -99,7 +99,7 @@ export class ClusterSimApp {
     this.stopping ??= (async () => {
       await this.lifecycle.leave();
       await this.node.stop();
-      if (this.node.settings.leasePolicy === 'stop') await this.executor.resetAll();
+      if (this.node.settings.leasePolicy === 'stop') await (this.executor.stopAll?.() ?? this.executor.resetAll());
     })();
     return this.stopping;
   }

@@ -100,6 +100,12 @@ export class RealAgentExecutor implements CommandExecutor {
     this.world.killAll(this.node);
   }
 
+  /** amfd's graceful stop: the agent terminates its components (callbacks, TERMINATE), then as resetAll. */
+  async stopAll(): Promise<void> {
+    await this.inner.stopAll();
+    this.world.killAll(this.node);
+  }
+
   private observe(r: AgentReport): void {
     if (r.kind === 'error-report') this.world.agentErrorReports++;
     if (r.kind !== 'csi-set-done' && r.kind !== 'csi-remove-done') return;

@@ -5,7 +5,7 @@
 import { EngineAdapter } from '../agent/engine-adapter.js';
 import type { NodeAgent } from '../agent/agent.js';
 import type { AmfCommand, AmfInput } from '../amf/commands.js';
-import type { AmfModel } from '../model/types.js';
+import type { AmfModel, SuConfig } from '../model/types.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import { validateReport, type AgentReport } from './entries.js';
 import type { CommandExecutor } from './executor.js';
@@ -44,8 +44,30 @@ export class AgentExecutor implements CommandExecutor {
    * still run. Cleanup scripts are idempotent (openais contract).
    */
   async resetAll(): Promise<void> {
-    const mine = this.model.groups.flatMap((g) => g.units).filter((u) => u.nodes.length === 0 || u.nodes.includes(this.nodeName));
-    const results = await Promise.all(mine.flatMap((u) => u.components.map(async (c) => ({ ref: `${u.name}/${c.name}`, r: await this.agent.cleanup(u.name, c.name, 'node-reset') }))));
+    await this.cleanupAll(new Set());
+  }
+
+  /** Graceful: the instantiated components terminated at once, each as the AMF would; then resetAll for the rest. */
+  async stopAll(): Promise<void> {
+    const live = this.mine().flatMap((u) => u.components.filter((c) => this.agent.presence(u.name, c.name) === 'instantiated').map((c) => [u.name, c.name] as const));
+    const results = await Promise.all(live.map(async ([su, comp]) => ({ ref: `${su}/${comp}`, r: await this.agent.terminate(su, comp) })));
+    const stopped = new Set<string>();
+    for (const { ref, r } of results) {
+      if (r.ok) stopped.add(ref);
+      else this.log.warn({ comp: ref, error: r.error }, 'terminate failed during the graceful stop');
+    }
+    this.log.info({ terminated: stopped.size, of: live.length }, 'components terminated for the graceful stop');
+    await this.cleanupAll(stopped);
+  }
+
+  /** The SUs that may run on this node (they name it, or any node). */
+  private mine(): SuConfig[] {
+    return this.model.groups.flatMap((g) => g.units).filter((u) => u.nodes.length === 0 || u.nodes.includes(this.nodeName));
+  }
+
+  private async cleanupAll(except: ReadonlySet<string>): Promise<void> {
+    const refs = this.mine().flatMap((u) => u.components.map((c) => [u.name, c.name, `${u.name}/${c.name}`] as const)).filter(([, , ref]) => !except.has(ref));
+    const results = await Promise.all(refs.map(async ([su, comp, ref]) => ({ ref, r: await this.agent.cleanup(su, comp, 'node-reset') })));
     for (const { ref, r } of results) if (!r.ok) this.log.error({ comp: ref, error: r.error }, 'cleanup failed during node reset: the component may still run');
   }
 

@@ -17,6 +17,12 @@ export interface CommandExecutor {
    * nothing runs any more.
    */
   resetAll(): Promise<void>;
+  /**
+   * amfd's graceful stop (policy `stop`): terminate every component of this node as the AMF would
+   * (the terminate callback of a registered SA-aware component, else its TERMINATE; cleanup after a
+   * failure or the timeout), then clean up whatever else may run, as resetAll. Absent: resetAll.
+   */
+  stopAll?(): Promise<void>;
   /** A new configuration was committed (before its commands are executed). */
   setModel(model: AmfModel): void;
   /**

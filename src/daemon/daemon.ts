@@ -136,7 +136,7 @@ export class Daemon {
     await this.listener?.close();
     await lifecycle.leave();
     await node.stop();
-    if (this.cfg.leasePolicy === 'stop') await executor.resetAll();
+    if (this.cfg.leasePolicy === 'stop') await executor.stopAll();
     else this.log.warn('lease policy freeze: components are left running unsupervised');
     // After the hand-over and the components' stop: disarm, then let the watchdog go.
     await watchdog.stop();

@@ -44,8 +44,17 @@ export class ReapingExecutor implements CommandExecutor {
     this.inner.setModel(model);
   }
 
+  async stopAll(): Promise<void> {
+    await (this.inner.stopAll?.() ?? this.inner.resetAll());
+    this.reap();
+  }
+
   async resetAll(): Promise<void> {
     await this.inner.resetAll();
+    this.reap();
+  }
+
+  private reap(): void {
     const killed = this.killOrphans();
     if (killed > 0) this.log.warn({ killed }, 'killed component processes left by an earlier incarnation of this node');
   }
