@@ -1,4 +1,5 @@
 import { err, ok, type Result } from '../util/result.js';
+import { CONFIG_DEFAULTS } from './core/config.js';
 
 /**
  * Driver configuration, tuned for a LAN HA cluster (sub-millisecond RTT, SSD fsync): a dead leader
@@ -46,17 +47,18 @@ export interface RaftConfig {
   readonly maxQueuedPerPeer: number;
 }
 
+/** The ticks are the driver's own (timed in ms above); the protocol settings are the core's. */
 export const RAFT_DEFAULTS: RaftConfig = {
   tickMs: 25,
   heartbeatTicks: 2,
   electionTicks: 12,
-  maxInflight: 64,
-  maxSizePerMsg: 1024 * 1024,
-  snapshotChunkSize: 256 * 1024,
-  preVote: true,
-  checkQuorum: true,
+  maxInflight: CONFIG_DEFAULTS.maxInflight,
+  maxSizePerMsg: CONFIG_DEFAULTS.maxSizePerMsg,
+  snapshotChunkSize: CONFIG_DEFAULTS.snapshotChunkSize,
+  preVote: CONFIG_DEFAULTS.preVote,
+  checkQuorum: CONFIG_DEFAULTS.checkQuorum,
   snapshotThreshold: 8192,
-  trailingLogs: 10240,
+  trailingLogs: CONFIG_DEFAULTS.trailingLogs,
   connectTimeoutMs: 200,
   minBackoffMs: 20,
   maxBackoffMs: 250,
