@@ -8,7 +8,8 @@ import { type Ctx, markSuDirty, si as siMut, su, suAssignable, suPresence, suRea
 import { setAssignment, stopComp } from './lifecycle.js';
 import { restartSu } from './recovery.js';
 import { startMigration } from './migrate.js';
-import { newSuEscalation } from './state.js';
+import { enableSu, newSuEscalation } from './state.js';
+import { forgetTypeFaults } from './blast.js';
 import { type Result, err, ok } from '../util/result.js';
 import { must } from '../util/assert.js';
 
@@ -79,8 +80,8 @@ function suOp(ctx: Ctx, op: AdminOp, name: string): string | null {
   }
   if (op === 'repair') {
     if (st.oper !== 'disabled') return 'the SU is not disabled';
-    st.oper = 'enabled';
-    st.disabledCause = null;
+    enableSu(st);
+    forgetTypeFaults(ctx, name);
     st.escalation = newSuEscalation();
     for (const c of Object.values(st.comps)) {
       c.oper = 'enabled';
@@ -170,6 +171,7 @@ function nodeOp(ctx: Ctx, op: AdminOp, name: string): string | null {
   } else if (op === 'repair') {
     if (ns.oper !== 'disabled') return 'the node is not disabled';
     ns.oper = 'enabled';
+    delete ns.disabledReason;
     ns.failovers = 0;
     ns.probationEnd = null;
   } else if (op === 'switchover') {

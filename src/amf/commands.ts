@@ -369,7 +369,9 @@ export type RecoveryAction =
   | 'su-failover'
   | 'node-switchover'
   | 'node-failover'
-  | 'node-failfast';
+  | 'node-failfast'
+  /** Blast radius (blast.ts): the SU is disabled until repaired instead of a stronger action. */
+  | 'disable-for-repair';
 
 export type EntityKind = 'node' | 'sg' | 'su' | 'comp' | 'si';
 

@@ -129,6 +129,17 @@ export function nodeUsable(ctx: Ctx, node: string | null): boolean {
   return n !== undefined && n.up && n.oper === 'enabled';
 }
 
+/** A node an escalation may still rely on: usable and unlocked. */
+export function nodeInService(ctx: Ctx, node: string): boolean {
+  return nodeUsable(ctx, node) && ctx.s.nodes[node]?.admin === 'unlocked';
+}
+
+/** The nodes that may host the SU: its own list, else the model's nodes, else any node known. */
+export function allowedNodes(ctx: Ctx, suName: string): readonly string[] {
+  const e = must(ctx.idx.sus.get(suName), 'an SU not in the model');
+  return e.cfg.nodes.length > 0 ? e.cfg.nodes : ctx.idx.nodeNames.length > 0 ? ctx.idx.nodeNames : Object.keys(ctx.s.nodes).sort();
+}
+
 /**
  * SU readiness (spec): in service when the SU and its node are enabled, the SU is instantiated
  * (or restarting, which keeps its assignments) and the SU, its SG and its node are unlocked;

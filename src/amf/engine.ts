@@ -10,9 +10,9 @@ import { compUp, instantiateComp, removeAssignment } from './lifecycle.js';
 import { indexModel } from './model-index.js';
 import { adoptionFailed, compAdopted, compMigrated, compMigrateFailed, migrationNodeDown } from './migrate.js';
 import { reconcile } from './reconcile.js';
-import { nodeFailfast, nodeFailover, probationExpired, recoverFromError, timerIds } from './recovery.js';
+import { csiSetFailed, fenceNote, instantiationFailed, nodeFailfast, nodeFailover, probationExpired, recoverFromError, timerIds } from './recovery.js';
 import { diffNotices } from './snapshot.js';
-import { type AmfState, addMissingEntities, draftState, newNodeState } from './state.js';
+import { type AmfState, addMissingEntities, disableSu, draftState, enableSu, newNodeState } from './state.js';
 import type { AmfModel } from '../model/types.js';
 import { unreachable, must } from '../util/assert.js';
 
@@ -106,8 +106,8 @@ function compInput(ctx: Ctx, input: CompInput): null {
       }
       c.presence = 'instantiation-failed';
       c.oper = 'disabled';
-      st.oper = 'disabled';
-      st.disabledCause = 'instantiation-failed';
+      const { cause, line } = instantiationFailed(ctx, input.su, input.comp, `instantiation of ${input.comp} failed: ${input.reason}`);
+      disableSu(st, cause, line);
       markSuDirty(ctx, input.su);
       return null;
     }
@@ -123,12 +123,12 @@ function compInput(ctx: Ctx, input: CompInput): null {
       if (c.presence !== 'terminating' && c.presence !== 'restarting') return ignored(ctx, input, `${name} is ${c.presence}`);
       c.presence = 'termination-failed';
       c.oper = 'disabled';
-      st.oper = 'disabled';
-      st.disabledCause = 'termination-failed';
+      disableSu(st, 'termination-failed', `${input.comp} could not be terminated: ${input.reason}`);
       const node = must(st.node, 'an SU in service is placed on a node');
-      ctx.notices.push({ kind: 'recovery', su: input.su, comp: input.comp, action: 'node-failover', level: 3, reason: `termination failed: ${input.reason}` });
-      nodeFailover(ctx, node);
-      nodeFailfast(ctx, node, `${name} could not be terminated: ${input.reason}`);
+      const note = fenceNote(ctx, node);
+      ctx.notices.push({ kind: 'recovery', su: input.su, comp: input.comp, action: 'node-failover', level: 3, reason: `termination failed: ${input.reason}${note}` });
+      nodeFailover(ctx, node, `${name} could not be terminated: ${input.reason}`);
+      nodeFailfast(ctx, node, `${name} could not be terminated: ${input.reason}${note}`);
       return null;
     }
     case 'comp-migrated': {
@@ -146,7 +146,7 @@ function compInput(ctx: Ctx, input: CompInput): null {
       recoverFromError(ctx, input.su, input.comp, input.recovery ?? 'no-recommendation', `healthcheck ${input.key} failed`);
       return null;
     case 'csi-set-failed':
-      recoverFromError(ctx, input.su, input.comp, 'no-recommendation', `CSI set ${input.si}/${input.csi} ${input.haState} failed: ${input.reason}`);
+      csiSetFailed(ctx, input.su, input.comp, `CSI set ${input.si}/${input.csi} ${input.haState} failed: ${input.reason}`);
       return null;
     case 'csi-set-done':
     case 'quiescing-complete': {
@@ -191,6 +191,7 @@ function nodeUp(ctx: Ctx, node: string): null {
   if (!ns.up) {
     ns.up = true;
     ns.oper = 'enabled'; // a node that (re)joins has rebooted: a failover or fence is behind it
+    delete ns.disabledReason;
   }
   for (const sg of ctx.idx.sgs.keys()) ctx.dirty.add(sg);
   ctx.rev++;
@@ -216,8 +217,7 @@ function nodeDown(ctx: Ctx, node: string): null {
     }
     if (st.disabledCause === 'termination-failed') {
       // The node is off, so the component that would not stop has stopped.
-      st.oper = 'enabled';
-      st.disabledCause = null;
+      enableSu(st);
     }
     markSuDirty(ctx, name);
   }

@@ -10,7 +10,8 @@
  * - Placement: an SU holding any assignment is placed on a node that is up.
  * - Readiness and admin: an SU is given an active or standby assignment (or changes to one) only
  *   while it is in service; an SI gets a new active only while it is unlocked.
- * - Bookkeeping: oper disabled exactly when a cause is recorded; a failed presence disables the
+ * - Bookkeeping: oper disabled exactly when a cause is recorded, a reason only while disabled (SUs
+ *   and nodes); type faults carry a time and non-negative counts; a failed presence disables the
  *   SU; an armed retry belongs to an instantiation in progress; a fenced node is up; escalation
  *   counters, attempts and failover counts are non-negative integers, levels 0 or 1; an SI swap
  *   names an SU of the SI's group that holds it quiesced; the CSIs waited for are the SU's own.
@@ -35,6 +36,7 @@ function suBookkeeping(name: string, st: SuState, s: AmfState, out: string[]): v
   if (!count(e.compRestarts) || !count(e.suRestarts) || (e.level !== 0 && e.level !== 1)) out.push(`SU ${name}: escalation ${JSON.stringify(e)}`);
   if (!time(e.compProbationEnd) || !time(e.suProbationEnd)) out.push(`SU ${name}: probation ends ${e.compProbationEnd}, ${e.suProbationEnd}`);
   if ((st.oper === 'enabled') !== (st.disabledCause === null)) out.push(`SU ${name}: oper ${st.oper} with disabled cause ${st.disabledCause}`);
+  if (st.oper === 'enabled' && st.disabledReason !== undefined) out.push(`SU ${name}: enabled with a disabled reason (${st.disabledReason})`);
   for (const [c, cs] of Object.entries(st.comps)) {
     if (!count(cs.attempt)) out.push(`component ${name}/${c}: attempt ${cs.attempt}`);
     if ((cs.presence === 'instantiation-failed' || cs.presence === 'termination-failed') && st.oper !== 'disabled') out.push(`component ${name}/${c} is ${cs.presence} in an enabled SU`);
@@ -95,6 +97,14 @@ export function invariantViolations(model: AmfModel, state: AmfState, before?: A
   for (const [name, n] of Object.entries(state.nodes)) {
     if (!count(n.failovers) || !time(n.probationEnd)) out.push(`node ${name}: failovers ${n.failovers}, probation end ${n.probationEnd}`);
     if (n.fencing && !n.up) out.push(`node ${name} is fencing while down`);
+    if (n.oper === 'enabled' && n.disabledReason !== undefined) out.push(`node ${name}: enabled with a disabled reason (${n.disabledReason})`);
+  }
+  for (const [name, sg] of Object.entries(state.sgs)) {
+    for (const [comp, byNode] of Object.entries(sg.faults ?? {})) {
+      for (const [node, f] of Object.entries(byNode)) {
+        if (!time(f.at) || f.at === null || !count(f.counted) || !time(f.under)) out.push(`SG ${name}: type fault ${comp}@${node} ${JSON.stringify(f)}`);
+      }
+    }
   }
   for (const [name, si] of Object.entries(state.sis)) {
     if (si.swapFrom === null) continue;

@@ -5,9 +5,9 @@
  * SI swaps advance and the redundancy model assigns what is missing. Repeats until nothing changes.
  */
 import { planSg } from './assign.js';
-import { type Ctx, markSuDirty, nodeUsable, si as siMut, su, suReadiness, suShouldRun, peek } from './context.js';
+import { type Ctx, allowedNodes, markSuDirty, nodeUsable, si as siMut, su, suReadiness, suShouldRun, peek } from './context.js';
 import { instantiateComp, removeAssignment, setAssignment, stopComp } from './lifecycle.js';
-import { newSuEscalation } from './state.js';
+import { enableSu, newSuEscalation } from './state.js';
 import type { Assignment } from './state.js';
 import type { ReadinessState } from '../model/vocabulary.js';
 import type { SgConfig } from '../model/types.js';
@@ -79,7 +79,7 @@ function place(ctx: Ctx, suName: string): void {
   }
   if (!allDown || !suShouldRun(ctx, suName)) return;
   const e = must(ctx.idx.sus.get(suName), 'an SU not in the model');
-  const allowed = e.cfg.nodes.length > 0 ? e.cfg.nodes : ctx.idx.nodeNames.length > 0 ? ctx.idx.nodeNames : Object.keys(ctx.s.nodes).sort();
+  const allowed = allowedNodes(ctx, suName);
   let best: string | null = null;
   let bestLoad = Infinity;
   for (const node of allowed) {
@@ -103,8 +103,7 @@ function autoRepair(ctx: Ctx, suName: string): void {
   if (Object.keys(cur.assignments).length > 0) return;
   if (!Object.values(cur.comps).every((c) => c.presence === 'uninstantiated')) return;
   const st = su(ctx, suName);
-  st.oper = 'enabled';
-  st.disabledCause = null;
+  enableSu(st);
   st.escalation = newSuEscalation();
   for (const c of Object.values(st.comps)) c.oper = 'enabled';
   markSuDirty(ctx, suName);

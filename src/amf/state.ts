@@ -44,6 +44,8 @@ export interface SuState {
   oper: OperState;
   /** Why the SU is disabled (null while enabled). */
   disabledCause: DisabledCause | null;
+  /** What disabled it, for people (`amfctl status`); absent while enabled. */
+  disabledReason?: string;
   /** Node switchover in progress: hand over this SU's active roles, keep the SU in service. */
   evacuate: boolean;
   comps: Record<string, CompState>;
@@ -71,6 +73,20 @@ export interface NodeState {
   /** Level-2 recoveries (SU / component failovers) counted within the node probation. */
   failovers: number;
   probationEnd: number | null;
+  /** What disabled it, for people (`amfctl status`); absent while enabled. */
+  disabledReason?: string;
+}
+
+/**
+ * A CSI set or instantiation failure of a component type on one node (src/amf/blast.ts). A
+ * component type is a component name within an SG: the SG's SUs are copies of one SU type.
+ */
+export interface TypeFault {
+  at: number;
+  reason: string;
+  /** Node failovers counted on the node for this type's failures, under the node probation ending `under`. */
+  counted: number;
+  under: number | null;
 }
 
 export interface SgState {
@@ -81,6 +97,11 @@ export interface SgState {
    * for the cluster start-up the same way).
    */
   started: boolean;
+  /**
+   * Component name → node → its latest CSI set / instantiation failure there within the cluster's
+   * node failover probation. Replaced, never mutated, on write (the draft shares it).
+   */
+  faults?: Record<string, Record<string, TypeFault>>;
 }
 
 export interface SiState {
@@ -94,6 +115,20 @@ export interface AmfState {
   sgs: Record<string, SgState>;
   sus: Record<string, SuState>;
   sis: Record<string, SiState>;
+}
+
+/** Disable the SU for `cause`, saying why for people. */
+export function disableSu(st: SuState, cause: DisabledCause, reason: string): void {
+  st.oper = 'disabled';
+  st.disabledCause = cause;
+  st.disabledReason = reason;
+}
+
+/** Enable the SU again: no cause, no reason. */
+export function enableSu(st: SuState): void {
+  st.oper = 'enabled';
+  st.disabledCause = null;
+  delete st.disabledReason;
 }
 
 export function newCompState(): CompState {

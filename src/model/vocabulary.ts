@@ -89,6 +89,10 @@ export type CompCategory = (typeof COMP_CATEGORIES)[number];
 export const HEALTHCHECK_INVOCATIONS = ['amf', 'component', 'command'] as const;
 export type HealthcheckInvocation = (typeof HEALTHCHECK_INVOCATIONS)[number];
 
-/** Why an SU is operationally disabled. */
-export const DISABLED_CAUSES = ['failover', 'instantiation-failed', 'termination-failed'] as const;
+/**
+ * Why an SU is operationally disabled. `failover` is repaired automatically once the SU is down;
+ * `component-fault` (the fault followed its component type across nodes) and
+ * `node-failover-withheld` (its node was the last that could host its SG) wait for a repair.
+ */
+export const DISABLED_CAUSES = ['failover', 'instantiation-failed', 'termination-failed', 'component-fault', 'node-failover-withheld'] as const;
 export type DisabledCause = (typeof DISABLED_CAUSES)[number];

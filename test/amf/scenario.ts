@@ -126,6 +126,8 @@ export function summary(model: AmfModel, h: Harness): string[] {
       out.push(
         `  su ${u.name}@${st.node ?? '-'}: ${suPresence(st)} ${st.oper} ${suReadiness(ctxOf(model, s), u.name)} ${st.admin} L${e.level} restarts=${e.compRestarts}/${e.suRestarts} [${comps}]`,
       );
+      // Only the blast-radius causes wait for a repair with a reason worth printing here.
+      if (st.disabledCause === 'component-fault' || st.disabledCause === 'node-failover-withheld') out.push(`    disabled for repair (${st.disabledCause}): ${st.disabledReason}`);
     }
     for (const si of sg.sis) {
       const holders = g.assignments.filter((a) => a.si === si.name).map((a) => `${a.su}=${a.ha}`);
