@@ -65,7 +65,7 @@ async function run(ctx: ProcessContext, world: ComponentWorld): Promise<void> {
       tracked.add(d.csi);
       client
         .protectionGroupTrack(d.csi, 'changes')
-        .then((members) => world.pgLast.set(`${ctx.node} ${ctx.argv[1] ?? ''} ${d.csi}`, { csi: d.csi, members: [...members], changes: [] }))
+        .then((members) => world.pgLast.set(`${ctx.node} ${ctx.argv[1] ?? ''} ${d.csi}`, { csi: d.csi, members, changes: [] }))
         .catch(() => undefined);
     }
   });

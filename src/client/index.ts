@@ -39,8 +39,10 @@ export class AmfApiError extends Error {
   }
 }
 
+/** Read-only one level down: arrays and records of a frame are the receiver's to read, not to edit. */
+type Frozen<T> = { readonly [K in keyof T]: T[K] extends readonly (infer E)[] ? readonly E[] : T[K] extends object ? Readonly<T[K]> : T[K] };
 /** What the callbacks get: the agent's frames (their zod schemas) without the envelope. */
-type Callback<T extends ServerFrame['type']> = Readonly<Omit<Extract<ServerFrame, { type: T }>, 'v' | 'type'>>;
+type Callback<T extends ServerFrame['type']> = Frozen<Omit<Extract<ServerFrame, { type: T }>, 'v' | 'type'>>;
 export type CsiDescriptor = Callback<'csi-set'>;
 export type CsiRemoval = Callback<'csi-remove'>;
 export type ProtectionGroupUpdate = Callback<'pg-update'>;
