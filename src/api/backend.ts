@@ -87,6 +87,8 @@ export interface CompView {
   readonly oper: OperState;
   /** Instantiation attempt in progress or last made. */
   readonly attempt: number;
+  /** The last failed CLC-CLI run (instantiate, terminate, cleanup): its reason (with the end of its stderr) and when. */
+  readonly lastError?: { readonly reason: string; readonly at: string };
 }
 
 export interface SuView {

@@ -13,8 +13,11 @@ function ctxOf(model: AmfModel, state: AmfState): Ctx {
   return { idx: indexModel(model), s: state, now: 0, commands: [], notices: [], dirty: new Set(), rev: 0 };
 }
 
-/** Every SG in config order: its SUs by rank with their components, its SIs with their assignments. */
-export function groupViews(model: AmfModel, state: AmfState): GroupView[] {
+/**
+ * Every SG in config order: its SUs by rank with their components (with their last CLC-CLI error,
+ * `su/comp` → reason and entry time, from the cluster's state), its SIs with their assignments.
+ */
+export function groupViews(model: AmfModel, state: AmfState, compErrors: Readonly<Record<string, { reason: string; time: number }>> = {}): GroupView[] {
   const ctx = ctxOf(model, state);
   return model.groups.map((sg) => {
     const suOrder = ctx.idx.rankedSus.get(sg.name) ?? [];
@@ -31,7 +34,10 @@ export function groupViews(model: AmfModel, state: AmfState): GroupView[] {
         oper: st.oper,
         presence: suPresence(st),
         readiness: suReadiness(ctx, name),
-        components: Object.entries(st.comps).map(([c, cs]) => ({ ...compConfig(c, configs.get(c)), presence: cs.presence, oper: cs.oper, attempt: cs.attempt })),
+        components: Object.entries(st.comps).map(([c, cs]) => {
+          const e = compErrors[`${name}/${c}`];
+          return { ...compConfig(c, configs.get(c)), presence: cs.presence, oper: cs.oper, attempt: cs.attempt, ...(e ? { lastError: { reason: e.reason, at: new Date(e.time).toISOString() } } : {}) };
+        }),
         assignments: siOrder.flatMap((si) => {
           const a = st.assignments[si];
           return a ? [{ si, ha: a.ha }] : [];

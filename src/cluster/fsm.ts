@@ -55,6 +55,8 @@ export interface ClusterState {
   condemned: Record<string, string>;
   /** Raft seats operators gave nodes the configuration does not name (`admit` entries). */
   admitted: Record<string, 'voter' | 'nonvoter'>;
+  /** The last failed CLC-CLI run (instantiate, terminate, cleanup) of each component (`su/comp`): its reason and entry time. */
+  compErrors: Record<string, { reason: string; time: number }>;
   changes: ChangeLogState;
 }
 
@@ -83,7 +85,7 @@ export interface ClusterFsmOptions {
 export type AmfStepObserver = (model: AmfModel, before: AmfState, after: AmfState) => void;
 
 function emptyState(model: AmfModel, text: string): ClusterState {
-  return { epoch: 0, configText: text, amf: initialState(model), time: 0, timers: {}, nodes: {}, pending: {}, fenceRequests: {}, condemned: {}, admitted: {}, changes: { last: 0, records: [] } };
+  return { epoch: 0, configText: text, amf: initialState(model), time: 0, timers: {}, nodes: {}, pending: {}, fenceRequests: {}, condemned: {}, admitted: {}, compErrors: {}, changes: { last: 0, records: [] } };
 }
 
 function mustLoad(text: string): AmfModel {
@@ -152,6 +154,8 @@ export class ClusterFsm implements FSM {
         this.model = loaded.value;
         s.configText = e.text;
         s.epoch++;
+        const comps = new Set(this.model.groups.flatMap((g) => g.units.flatMap((u) => u.components.map((c) => `${u.name}/${c.name}`))));
+        for (const ref of Object.keys(s.compErrors)) if (!comps.has(ref)) delete s.compErrors[ref];
         changes.push({ entity: 'config', kind: 'modify', field: 'epoch', old: String(s.epoch - 1), new: String(s.epoch) }, ...diffModels(before, this.model).map(modelChange));
         stepIn({ kind: 'config-changed' });
         return { ok: true, epoch: s.epoch };
@@ -162,6 +166,8 @@ export class ClusterFsm implements FSM {
         for (const it of e.items) {
           if (it.seq !== n.reportSeq + 1) continue; // duplicate (resent) or out of order: the node resends in order
           n.reportSeq = it.seq;
+          const i = it.input;
+          if (i.kind === 'comp-instantiate-failed' || i.kind === 'comp-terminate-failed') s.compErrors[`${i.su}/${i.comp}`] = { reason: i.reason, time: s.time };
           stepIn(it.input);
         }
         const q = s.pending[e.node];
@@ -308,6 +314,6 @@ export function decodeSnapshot(data: Uint8Array): Result<ClusterState, string> {
   if (typeof st.epoch !== 'number' || typeof st.configText !== 'string' || typeof st.amf !== 'object' || typeof st.changes !== 'object') {
     return err('cluster snapshot: missing fields');
   }
-  // Snapshots from before admissions existed hold none.
-  return ok({ ...st, admitted: st.admitted ?? {} } as ClusterState);
+  // Snapshots from before admissions (component errors) existed hold none.
+  return ok({ ...st, admitted: st.admitted ?? {}, compErrors: st.compErrors ?? {} } as ClusterState);
 }

@@ -6,6 +6,8 @@ import { ClusterFsm, decodeSnapshot } from '../../src/cluster/fsm.js';
 import { decodeWire, encodeWire } from '../../src/cluster/wire.js';
 import { changesSince } from '../../src/cluster/changelog.js';
 import { validateRequest } from '../../src/cluster/forward.js';
+import { groupViews } from '../../src/api/views.js';
+import { renderStatus } from '../../src/cli/ctl/status.js';
 
 const CONF = `node {
 	name = n1
@@ -146,6 +148,28 @@ describe('cluster FSM entries', () => {
     const gap = { seq: 5, input: { kind: 'comp-terminated' as const, su: 'SU1', comp: 'c' } };
     fsm.applyEntry({ type: 'reports', time: t(), node: 'n1', inc: 'a', items: [gap], executedThrough: 0 });
     assert.equal(fsm.state.nodes.n1!.reportSeq, 1, 'a gap is not skipped over');
+  });
+
+  it('the last CLC-CLI error of each component is kept in the replicated state and shown by amfctl status', async () => {
+    const fsm = new ClusterFsm();
+    fsm.applyEntry({ type: 'config-set', time: t(), text: CONF, expectEpoch: 0 });
+    fsm.applyEntry({ type: 'membership', time: t(), node: 'n1', change: 'up', inc: 'a', reason: 'joined' });
+    const reason = 'no registration within the instantiate timeout (300 ms); the instantiate script exited 0 (stderr: ./clc_cli_script: 3: ./openais-instantiate: not found)';
+    const at = t();
+    assert.ok(fsm.applyEntry({ type: 'reports', time: at, node: 'n1', inc: 'a', items: [{ seq: 1, input: { kind: 'comp-instantiate-failed', su: 'SU1', comp: 'c', reason } }], executedThrough: 0 }).ok);
+    assert.deepEqual(fsm.state.compErrors['SU1/c'], { reason, time: at });
+    const view = groupViews(fsm.model, fsm.state.amf, fsm.state.compErrors)[0]!.units[0]!.components[0]!;
+    assert.deepEqual(view.lastError, { reason, at: new Date(at).toISOString() });
+    // A snapshot keeps it; one from before the field existed restores with none.
+    const snap = decodeSnapshot(await fsm.snapshot().persist());
+    assert.ok(snap.ok && snap.value.compErrors['SU1/c']?.reason === reason);
+    const screen = renderStatus({
+      status: { node: 'n1', raft: { role: 'leader', term: 1, leader: 'n1' }, configEpoch: 1, pending: { proposals: 0, commands: 0, timers: 0 } },
+      nodes: [],
+      groups: groupViews(fsm.model, fsm.state.amf, fsm.state.compErrors),
+      recent: [],
+    } as unknown as Parameters<typeof renderStatus>[0]);
+    assert.ok(screen.includes(`    last error ${new Date(at).toISOString()}: ${reason}`), screen);
   });
 
   it('timers: an armed timer fires once; a stale expiry is refused', () => {

@@ -73,6 +73,9 @@ export function renderStatus(s: StatusSnapshot): string {
       for (const c of u.components) rows.push([`  ${c.name}`, '', '', c.presence, '', c.oper, '']);
     }
     out.push(...table(rows, '  '));
+    for (const u of g.units) {
+      for (const c of u.components) if (c.lastError) out.push(`  ${u.name}/${c.name}`, `    last error ${c.lastError.at}: ${c.lastError.reason}`);
+    }
     out.push(...table(g.sis.map((si) => [si.name, si.assignment, si.admin, si.assignments.map((a) => `${a.su}@${a.node ?? '-'} ${a.ha}`).join(', ') || '-']), '  '));
   }
   out.push('', s.recent.length === 0 ? 'No recent failures.' : 'Recent failures and escalations:');
