@@ -46,7 +46,7 @@ export interface ServiceContext {
   readonly clock: Clock;
   /** The service's own stream, forked from the node's by the service name. */
   readonly random: Random;
-  /** Streams, unix sockets included (guest channels). */
+  /** Framed streams (TCP, unix sockets). Guest channels are plain byte streams: a ChannelNetwork given to the service. */
   readonly stream: StreamNetwork;
   readonly logger: Logger;
   readonly metrics: Registry;
