@@ -137,6 +137,7 @@ export function adminProgress(model: AmfModel, state: AmfState, op: AdminOp, t: 
       const st = state.sus[u.name];
       if (!st) continue;
       if (st.admin === 'shutting-down') waiting.push(`SU ${u.name} is shutting down`);
+      if (st.migration) waiting.push(`SU ${u.name} is migrating`);
       for (const [c, cs] of Object.entries(st.comps)) {
         if (TRANSIENT.has(cs.presence)) waiting.push(`${u.name}/${c} is ${cs.presence}`);
         else if (cs.retryAt !== null) waiting.push(`${u.name}/${c} waits to retry its instantiation`);

@@ -8,11 +8,13 @@
  * `no-leader` when no leader can be reached.
  */
 import type { Seat } from './schemas.js';
+import type { AdminProgress } from '../amf/progress.js';
+import type { AdminEntityKind } from './admin-target.js';
 import type { ApiEvent } from './events.js';
 import type { ConfigChangePlan } from './plan.js';
 import type { NodePhase } from '../cluster/node-runtime.js';
 import type { AdminState, CompCategory, CompKind, HealthcheckInvocation, ModelChange, Recovery, RedundancyModel } from '../model/index.js';
-import type { AdminKind, AdminOp, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../model/vocabulary.js';
+import type { AdminOp, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../model/vocabulary.js';
 import type { Registry } from '../runtime/ports/observability.js';
 import type { MemberState } from '../swim/index.js';
 import type { Result } from '../util/result.js';
@@ -176,10 +178,12 @@ export interface ApiBackend {
   config(opts: ReadOptions): Promise<Result<ConfigView, BackendError>>;
   /** Validate, compare the epoch with `ifMatch`, then commit through Raft (or only plan: dryRun). */
   putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>>;
-  /** `to`: the destination node of a `migrate` (no other operation takes one). */
-  admin(kind: AdminKind, name: string, op: AdminOp, to?: string): Promise<Result<void, BackendError>>;
+  /** Commit an admin operation (`comp`: name is `su/comp`); `to`: the destination node of a `migrate` (no other operation takes one). */
+  admin(kind: AdminEntityKind, name: string, op: AdminOp, to?: string): Promise<Result<void, BackendError>>;
   /** What `admin` would do now (the engine settled with a healthy agent), or the refusal it would get; changes nothing. */
-  planAdmin(kind: AdminKind, name: string, op: AdminOp, to?: string): Promise<Result<ConfigChangePlan, BackendError>>;
+  planAdmin(kind: AdminEntityKind, name: string, op: AdminOp, to?: string): Promise<Result<ConfigChangePlan, BackendError>>;
+  /** Whether `op` on the entity has taken effect in this replica's state (what `amfctl admin` waits for). */
+  adminProgress(kind: AdminEntityKind, name: string, op: AdminOp): Promise<Result<AdminProgress, BackendError>>;
   /**
    * `amfctl admit`: give `node` a Raft seat the configuration does not (voter or non-voter), or
    * take it back (`none`); committed as an `admit` entry, the leader then changes Raft membership.

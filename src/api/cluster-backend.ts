@@ -16,7 +16,9 @@ import { type ConfigChangePlan, planAdminOp, planConfigChange } from './plan.js'
 import type { Seat } from './schemas.js';
 import { groupViews, nodeViews } from './views.js';
 import type { AdminTarget } from '../amf/commands.js';
-import type { AdminKind, AdminOp } from '../model/vocabulary.js';
+import type { AdminOp } from '../model/vocabulary.js';
+import { adminProgress, type AdminProgress } from '../amf/progress.js';
+import { adminTarget, type AdminEntityKind } from './admin-target.js';
 import type { ClientResult } from '../cluster/forward.js';
 import type { ClusterNode } from '../cluster/node.js';
 import { diffModels, loadConfig, type Recovery } from '../model/index.js';
@@ -169,13 +171,17 @@ export class ClusterApiBackend implements ApiBackend {
     return ok({ kind: 'committed', epoch, changes });
   }
 
-  private adminTarget(kind: AdminKind, name: string): Result<AdminTarget, BackendError> {
-    const s = this.node.fsm.state.amf;
-    const known = { node: s.nodes, sg: s.sgs, su: s.sus, si: s.sis }[kind];
-    return name in known ? ok({ type: kind, name }) : err({ code: 'not-found', message: `no ${kind} named ${name}; amfctl status lists them` });
+  private adminTarget(kind: AdminEntityKind, name: string): Result<AdminTarget, BackendError> {
+    return adminTarget(this.node.fsm.state.amf, kind, name);
   }
 
-  async planAdmin(kind: AdminKind, name: string, op: AdminOp, to?: string): Promise<Result<ConfigChangePlan, BackendError>> {
+  async adminProgress(kind: AdminEntityKind, name: string, op: AdminOp): Promise<Result<AdminProgress, BackendError>> {
+    const t = this.adminTarget(kind, name);
+    if (!t.ok) return t;
+    return ok(adminProgress(this.node.fsm.model, this.node.fsm.state.amf, op, t.value));
+  }
+
+  async planAdmin(kind: AdminEntityKind, name: string, op: AdminOp, to?: string): Promise<Result<ConfigChangePlan, BackendError>> {
     const target = this.adminTarget(kind, name);
     if (!target.ok) return target;
     const fsm = this.node.fsm;
@@ -183,7 +189,7 @@ export class ClusterApiBackend implements ApiBackend {
     return plan.ok ? plan : err({ code: 'invalid-state', message: plan.error });
   }
 
-  async admin(kind: AdminKind, name: string, op: AdminOp, to?: string): Promise<Result<void, BackendError>> {
+  async admin(kind: AdminEntityKind, name: string, op: AdminOp, to?: string): Promise<Result<void, BackendError>> {
     const t = this.adminTarget(kind, name);
     if (!t.ok) return t;
     const target = t.value;

@@ -9,6 +9,8 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ApiBackend, BackendError, ReadOptions } from './backend.js';
 import { type ApiError, apiError, readJson, sendError, sendJson, validate } from './http.js';
 import { AdminParams, EntityName, EpochTag, MigrateBody, NoBody, PutConfigBody, ReportErrorBody, SeatBody, Seq, flag } from './schemas.js';
+import type { AdminEntityKind } from './admin-target.js';
+import { AdminOp } from '../model/vocabulary.js';
 import { EventStream } from './stream.js';
 import type { Clock } from '../runtime/ports/clock.js';
 import type { Logger } from '../runtime/ports/observability.js';
@@ -305,21 +307,10 @@ export class ApiServer {
       ),
       r('GET', '/v1/config', 'config', reads((o) => b.config(o), (c) => ok200(c, { etag: `"${c.epoch}"` }))),
       r('PUT', '/v1/config', 'put-config', (req) => this.putConfig(req)),
-      r('POST', '/v1/admin/:kind/:name/:op', 'admin', async ({ req, params, query }) => {
-        const dryRun = flag(query.get('dry_run'));
-        if (dryRun === undefined) return apiError(400, 'invalid-request', 'dry_run must be given bare or as 1/true/0/false');
-        const body = await readJson(req, this.maxBody, true);
-        if (!body.ok) return body.error;
-        const p = validate(AdminParams, { kind: params[0], name: params[1], op: params[2] }, 'admin operation');
-        if (!p.ok) return p.error;
-        const { kind, name, op } = p.value;
-        const args = validate(op === 'migrate' ? MigrateBody : NoBody, body.value, `${op} body`);
-        if (!args.ok) return args.error;
-        const to = 'to' in args.value ? args.value.to : undefined;
-        const dest = to === undefined ? {} : { to };
-        if (dryRun) return unwrap(await b.planAdmin(kind, name, op, to), (plan) => ok200({ done: false, kind, name, op, ...dest, plan }));
-        return unwrap(await b.admin(kind, name, op, to), () => ok200({ done: true, kind, name, op, ...dest }));
-      }),
+      r('POST', '/v1/admin/:kind/:name/:op', 'admin', (req) => this.admin(req, validate(AdminParams, { kind: req.params[0], name: req.params[1], op: req.params[2] }, 'admin operation'))),
+      r('POST', '/v1/admin/comp/:su/:comp/:op', 'admin', (req) => this.admin(req, this.compAdmin(req.params))),
+      r('GET', '/v1/admin/:kind/:name/:op', 'admin-progress', async ({ params }) => this.progress(validate(AdminParams, { kind: params[0], name: params[1], op: params[2] }, 'admin operation'))),
+      r('GET', '/v1/admin/comp/:su/:comp/:op', 'admin-progress', async ({ params }) => this.progress(this.compAdmin(params))),
       r('PUT', '/v1/members/:name/seat', 'seat', async ({ req, params }) => {
         const node = this.name(params[0]!, 'node');
         if (!node.ok) return node.error;
@@ -342,6 +333,40 @@ export class ApiServer {
       }),
       r('GET', '/v1/events', 'events', async ({ res, query }) => this.events(res, query)),
     ];
+  }
+
+  /** `/v1/admin/comp/SU/COMP/OP`: a component's admin operation, named `SU/COMP` to the backend. */
+  private compAdmin(params: readonly string[]): Result<{ kind: AdminEntityKind; name: string; op: AdminOp }, ApiError> {
+    const su = this.name(params[0]!, 'SU');
+    if (!su.ok) return su;
+    const comp = this.name(params[1]!, 'component');
+    if (!comp.ok) return comp;
+    const op = validate(AdminOp, params[2], 'admin operation');
+    if (!op.ok) return op;
+    return { ok: true, value: { kind: 'comp', name: `${su.value}/${comp.value}`, op: op.value } };
+  }
+
+  private async admin({ req, query }: Request, p: Result<{ kind: AdminEntityKind; name: string; op: AdminOp }, ApiError>): Promise<Outcome> {
+    const b = this.backend;
+    const dryRun = flag(query.get('dry_run'));
+    if (dryRun === undefined) return apiError(400, 'invalid-request', 'dry_run must be given bare or as 1/true/0/false');
+    const body = await readJson(req, this.maxBody, true);
+    if (!body.ok) return body.error;
+    if (!p.ok) return p.error;
+    const { kind, name, op } = p.value;
+    const args = validate(op === 'migrate' ? MigrateBody : NoBody, body.value, `${op} body`);
+    if (!args.ok) return args.error;
+    const to = 'to' in args.value ? args.value.to : undefined;
+    const dest = to === undefined ? {} : { to };
+    if (dryRun) return unwrap(await b.planAdmin(kind, name, op, to), (plan) => ok200({ done: false, kind, name, op, ...dest, plan }));
+    return unwrap(await b.admin(kind, name, op, to), () => ok200({ done: true, kind, name, op, ...dest }));
+  }
+
+  /** Whether an admin operation has taken effect: `{state: done|pending|failed, waiting?, reason?}`. */
+  private async progress(p: Result<{ kind: AdminEntityKind; name: string; op: AdminOp }, ApiError>): Promise<Outcome> {
+    if (!p.ok) return p.error;
+    const { kind, name, op } = p.value;
+    return unwrap(await this.backend.adminProgress(kind, name, op), (progress) => ok200({ kind, name, op, ...progress }));
   }
 
   private async putConfig({ req, query }: Request): Promise<Outcome> {

@@ -8,6 +8,8 @@ import { Registry } from 'prom-client';
 import type { ApiBackend, BackendError, EventSubscription, PutConfigResult, StatusView } from '../../src/api/backend.js';
 import { ChangeFeed, lastConfigChange } from '../../src/api/events.js';
 import { planAdminOp, planConfigChange } from '../../src/api/plan.js';
+import { adminTarget, type AdminEntityKind } from '../../src/api/admin-target.js';
+import { adminProgress } from '../../src/amf/progress.js';
 import { groupViews, nodeViews } from '../../src/api/views.js';
 import { Harness } from '../../src/amf/harness.js';
 import { appendChanges, changesSince, modelChange, noticeChange, type ChangeDraft, type ChangeLogState } from '../../src/cluster/changelog.js';
@@ -187,12 +189,11 @@ export class MemoryBackend implements ApiBackend {
     return ok({ kind: 'committed', epoch: this.epoch, changes });
   }
 
-  async admin(kind: 'node' | 'sg' | 'su' | 'si', name: string, op: Parameters<ApiBackend['admin']>[2], to?: string): Promise<Result<void, BackendError>> {
-    const s = this.h.state;
-    const known = { node: s.nodes, sg: s.sgs, su: s.sus, si: s.sis }[kind];
-    if (!(name in known)) return notFound(`no ${kind} ${name}`);
+  async admin(kind: AdminEntityKind, name: string, op: Parameters<ApiBackend['admin']>[2], to?: string): Promise<Result<void, BackendError>> {
+    const target = adminTarget(this.h.state, kind, name);
+    if (!target.ok) return target;
     this.held = [];
-    const e = this.h.send({ kind: 'admin', op, target: { type: kind, name }, ...(to === undefined ? {} : { to }) });
+    const e = this.h.send({ kind: 'admin', op, target: target.value, ...(to === undefined ? {} : { to }) });
     const held = this.held;
     this.held = null;
     if (e !== undefined) return err({ code: 'invalid-state', message: e });
@@ -220,11 +221,16 @@ export class MemoryBackend implements ApiBackend {
     return ok(undefined);
   }
 
-  async planAdmin(kind: 'node' | 'sg' | 'su' | 'si', name: string, op: Parameters<ApiBackend['admin']>[2], to?: string) {
-    const s = this.h.state;
-    if (!(name in { node: s.nodes, sg: s.sgs, su: s.sus, si: s.sis }[kind])) return notFound(`no ${kind} ${name}`);
-    const plan = planAdminOp(this.h.model, s, this.h.now, op, { type: kind, name }, to);
+  async planAdmin(kind: AdminEntityKind, name: string, op: Parameters<ApiBackend['admin']>[2], to?: string) {
+    const target = adminTarget(this.h.state, kind, name);
+    if (!target.ok) return target;
+    const plan = planAdminOp(this.h.model, this.h.state, this.h.now, op, target.value, to);
     return plan.ok ? plan : err({ code: 'invalid-state' as const, message: plan.error });
+  }
+
+  async adminProgress(kind: AdminEntityKind, name: string, op: Parameters<ApiBackend['admin']>[2]) {
+    const target = adminTarget(this.h.state, kind, name);
+    return target.ok ? ok(adminProgress(this.h.model, this.h.state, op, target.value)) : target;
   }
 
   subscribe(since: number | null, onEvent: Parameters<ApiBackend['subscribe']>[1]) {

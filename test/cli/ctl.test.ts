@@ -281,7 +281,7 @@ test('admin and report-error: bare names resolved, kinds when ambiguous, errors 
     // migrate: the destination is required and only for it; the engine's refusal is printed.
     assert.equal(await runAdmin(c, 'migrate', 'SU_2', io), EXIT.usage);
     assert.match(io.err, /migrate needs the destination: amfctl admin migrate SU --to NODE/);
-    assert.equal(await runAdmin(c, 'lock', 'SU_2', io, 'n1'), EXIT.usage);
+    assert.equal(await runAdmin(c, 'lock', 'SU_2', io, { to: 'n1' }), EXIT.usage);
     assert.match(io.err, /--to is for migrate only, not lock/);
     await root.parseAsync(['admin', 'migrate', 'SU_2', '--to', 'n1'], { from: 'user' });
     assert.equal(code, EXIT.refused);
@@ -319,4 +319,89 @@ test('status: with an event ring shorter than its lookback, recent failures come
   } finally {
     await api.close();
   }
+});
+
+test('admin waits until the operation has taken effect: progress printed, a hang times out with what it waits for (exit 7), --no-wait returns at once, --json', async () => {
+  await withApi(async (api, b) => {
+    const io = testIo(api);
+    const c = await client(io);
+    // The active's component never confirms its quiescing: the shutdown cannot complete.
+    b.h.script.hang.add('SU_1/httpd');
+    assert.equal(await runAdmin(c, 'shutdown', 'SU_1', io, { timeoutMs: 300, pollMs: 20 }), EXIT.failed);
+    assert.match(io.out, /shutdown su SU_1: committed; waiting until it has taken effect/);
+    assert.match(io.out, /SU_1 /, 'the SU moving is printed');
+    assert.match(io.err, /shutdown su SU_1 has not taken effect after 0 s; still waiting for: .*SU_1 is quiescing SI_web/);
+    b.h.release('SU_1/httpd');
+    io.out = '';
+    io.err = '';
+    assert.equal(await runAdmin(c, 'unlock', 'SU_1', io, { json: true, pollMs: 20 }), EXIT.ok);
+    const out = JSON.parse(io.out.trim()) as { state: string; op: string; kind: string; name: string; events: unknown[] };
+    assert.deepEqual([out.state, out.op, out.kind, out.name], ['done', 'unlock', 'su', 'SU_1']);
+    assert.ok(out.events.length > 0);
+    io.out = '';
+    assert.equal(await runAdmin(c, 'lock', 'SU_2', io, { wait: false }), EXIT.ok);
+    assert.match(io.out, /lock su SU_2: committed \(not waiting\)/);
+    // A failure: the SU cannot be instantiated again after a restart.
+    b.h.script.failInstantiate.set('SU_2/httpd', 100);
+    assert.equal(await runAdmin(c, 'unlock', 'SU_2', io, { pollMs: 20 }), EXIT.ok);
+    io.err = '';
+    assert.equal(await runAdmin(c, 'restart', 'SU_2', io, { pollMs: 20, timeoutMs: 5000 }), EXIT.failed);
+    assert.match(io.err, /restart su SU_2 failed: (SU SU_2 is disabled|component SU_2\/httpd is instantiation-failed)/);
+    // A refusal in JSON.
+    io.out = '';
+    assert.equal(await runAdmin(c, 'restart', 'SU_2', io, { json: true }), EXIT.refused);
+    assert.equal((JSON.parse(io.out.trim()) as { state: string }).state, 'refused');
+  });
+});
+
+test('admin restart of a component: SU/component as report-error names it; the API path /v1/admin/comp/SU/COMP/restart', async () => {
+  await withApi(async (api, b) => {
+    const io = testIo(api);
+    const c = await client(io);
+    const before = b.h.state.sus['SU_1']!.comps['httpd']!.attempt;
+    assert.equal(await runAdmin(c, 'restart', 'SU_1/httpd', io, { pollMs: 20 }), EXIT.ok, io.err);
+    assert.match(io.out, /restart comp SU_1\/httpd: done/);
+    assert.ok(b.h.state.sus['SU_1']!.comps['httpd']!.attempt > before || b.h.state.sus['SU_1']!.comps['httpd']!.presence === 'instantiated');
+    assert.equal(await runAdmin(c, 'lock', 'SU_1/httpd', io), EXIT.refused);
+    assert.match(io.err, /only restart applies to a component/);
+    assert.equal(await runAdmin(c, 'restart', 'nope/httpd', io), EXIT.usage);
+    assert.match(io.err, /"nope" is neither an entity kind .* nor an SU/);
+    assert.equal(await runAdmin(c, 'restart', 'SU_1/nope', io), EXIT.refused);
+    assert.match(io.err, /no component SU_1\/nope/);
+    const p = await c.get<{ state: string }>('/v1/admin/comp/SU_1/httpd/restart');
+    assert.ok(p.ok && p.value.body.state === 'done');
+  });
+});
+
+test('amfctl --help of admin says which entity kinds each operation takes', () => {
+  const io = testIo(null);
+  const admin = CTL_COMMANDS.map((make) => make(io, () => undefined)).find((x) => x.name() === 'admin')!;
+  let help = '';
+  admin.configureOutput({ writeOut: (s) => void (help += s) });
+  admin.outputHelp();
+  assert.match(help, /lock, unlock, shutdown\s+node, sg, su, si/);
+  assert.match(help, /restart\s+su, component \(SU\/component\)/);
+  assert.match(help, /--no-wait/);
+  assert.match(help, /--json/);
+});
+
+test('config apply --json: one object with applied, epoch, changes and plan; without --yes it refuses to prompt; report-error --json', async () => {
+  await withApi(async (api, b) => {
+    const moved = SAMPLE.replace('node = n2', 'node = n3');
+    const io = testIo(api, {}, { 'new.conf': moved });
+    const c = await client(io);
+    assert.equal(await applyFile(c, 'new.conf', { plan: true, yes: false, json: true }, io), EXIT.ok);
+    const planned = JSON.parse(io.out.trim()) as { applied: boolean; epoch: number; changes: unknown[]; plan: unknown };
+    assert.equal(planned.applied, false);
+    assert.equal(planned.changes.length, 1);
+    io.out = '';
+    assert.equal(await applyFile(c, 'new.conf', { plan: false, yes: false, json: true }, io), EXIT.aborted);
+    assert.match(io.err, /--json never prompts/);
+    assert.equal(await applyFile(c, 'new.conf', { plan: false, yes: true, json: true }, io), EXIT.ok);
+    assert.deepEqual((({ applied, epoch }) => ({ applied, epoch }))(JSON.parse(io.out.trim()) as { applied: boolean; epoch: number }), { applied: true, epoch: 2 });
+    assert.equal(b.epoch, 2);
+    io.out = '';
+    assert.equal(await reportError(c, 'SU_1/httpd', 'component-restart', 'test', io, true), EXIT.ok);
+    assert.deepEqual(JSON.parse(io.out.trim()), { component: 'SU_1/httpd', recovery: 'component-restart', reported: true });
+  });
 });

@@ -13,6 +13,7 @@ export interface ApplyOptions {
   readonly yes: boolean;
   /** The epoch the file was based on (from `config show`); default: the current one. */
   readonly epoch?: number;
+  readonly json?: boolean;
 }
 
 /**
@@ -34,7 +35,7 @@ export async function applyFile(client: ApiClient, file: string, opts: ApplyOpti
     if (!cur.ok) return fail(cur.error, io);
     epoch = cur.value.body.epoch;
   }
-  const r = await submitConfig(client, { epoch }, text, { planOnly: opts.plan, yes: opts.yes }, io);
+  const r = await submitConfig(client, { epoch }, text, { planOnly: opts.plan, yes: opts.yes, json: opts.json === true }, io);
   if (r.kind === 'done') return r.code;
   for (const e of r.errors) io.stderr(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
   io.stderr('amfctl: the node refused the config; nothing was applied. Fix the errors above and apply again.\n');
@@ -54,7 +55,8 @@ export function applyCommand(base: CliIo, done: (code: number) => void): Command
     .option('--plan', 'only show the diff and the plan')
     .option('-y, --yes', 'apply without asking')
     .option('--epoch <n>', 'fail unless the running config is still at this epoch (from amfctl config show)', epochArg)
-    .action(async (file: string, o: ConnectionOptions & { plan?: boolean; yes?: boolean; epoch?: number }) =>
-      done(await withClient(o, io, (c) => applyFile(c, file, { plan: o.plan === true, yes: o.yes === true, ...(o.epoch === undefined ? {} : { epoch: o.epoch }) }, io))),
+    .option('--json', 'print one JSON object: applied, epoch, changes, plan (never prompts: give --yes or --plan)')
+    .action(async (file: string, o: ConnectionOptions & { plan?: boolean; yes?: boolean; epoch?: number; json?: boolean }) =>
+      done(await withClient(o, io, (c) => applyFile(c, file, { plan: o.plan === true, yes: o.yes === true, json: o.json === true, ...(o.epoch === undefined ? {} : { epoch: o.epoch }) }, io))),
     );
 }

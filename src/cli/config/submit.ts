@@ -15,6 +15,8 @@ export interface SubmitOptions {
   readonly planOnly: boolean;
   /** Apply without asking. */
   readonly yes: boolean;
+  /** Print one JSON object ({applied, epoch, changes, plan}) instead of the text. */
+  readonly json?: boolean;
 }
 
 export type SubmitOutcome =
@@ -46,17 +48,24 @@ export async function submitConfig(client: ApiClient, current: Pick<ConfigView, 
     return { kind: 'done', code: fail(e, io) };
   }
   const { changes, plan } = dry.value.body;
+  const json = (applied: boolean, epoch: number): void => io.stdout(`${JSON.stringify({ applied, epoch, changes, plan })}\n`);
   if (changes.length === 0) {
-    io.stdout(`no changes (config epoch ${current.epoch})\n`);
+    if (opts.json) json(false, current.epoch);
+    else io.stdout(`no changes (config epoch ${current.epoch})\n`);
     return { kind: 'done', code: EXIT.ok };
   }
-  io.stdout(`Changes:\n${changes.map((c) => `  ${formatChange(c)}\n`).join('')}`);
-  const steps = formatPlan(plan);
-  io.stdout(`Plan:\n${steps.length === 0 ? '  no SU starts or stops, no SI moves\n' : steps.map((l) => `  ${l}\n`).join('')}`);
-  if (opts.planOnly) return { kind: 'done', code: EXIT.ok };
+  if (!opts.json) {
+    io.stdout(`Changes:\n${changes.map((c) => `  ${formatChange(c)}\n`).join('')}`);
+    const steps = formatPlan(plan);
+    io.stdout(`Plan:\n${steps.length === 0 ? '  no SU starts or stops, no SI moves\n' : steps.map((l) => `  ${l}\n`).join('')}`);
+  }
+  if (opts.planOnly) {
+    if (opts.json) json(false, current.epoch);
+    return { kind: 'done', code: EXIT.ok };
+  }
   if (!opts.yes) {
-    if (!io.interactive) {
-      io.stderr('amfctl: not applied: add --yes to apply without a prompt (stdin is not a terminal)\n');
+    if (!io.interactive || opts.json) {
+      io.stderr(`amfctl: not applied: add --yes to apply without a prompt (${opts.json ? '--json never prompts' : 'stdin is not a terminal'})\n`);
       return { kind: 'done', code: EXIT.aborted };
     }
     if (!(await io.confirm(`Apply these changes (config epoch ${current.epoch} -> ${current.epoch + 1})?`))) {
@@ -71,6 +80,7 @@ export async function submitConfig(client: ApiClient, current: Pick<ConfigView, 
     if (e.kind === 'http' && e.code === 'stale-epoch') return { kind: 'done', code: conflict(e, io, current.epoch) };
     return { kind: 'done', code: fail(e, io) };
   }
-  io.stdout(`applied: config epoch ${put.value.body.epoch}\n`);
+  if (opts.json) json(true, put.value.body.epoch);
+  else io.stdout(`applied: config epoch ${put.value.body.epoch}\n`);
   return { kind: 'done', code: EXIT.ok };
 }

@@ -14,4 +14,6 @@ export const EXIT = {
   conflict: 5,
   /** The operator answered no, or gave up an edit. */
   aborted: 6,
+  /** An admin operation was committed but failed, or had not taken effect within --timeout. */
+  failed: 7,
 } as const;

@@ -78,13 +78,21 @@ test('fmt: canonical text on stdout, --write in place, --check', async () => {
   assert.match(io.err, /bad\.conf:1:1: block "group" is not closed/);
 });
 
-test('diff: exit 0 without changes, 1 with, 2 on an invalid file', async () => {
+test('diff: exit 0 without changes (and says so), 1 with, 2 on an invalid file; --json', async () => {
   const moved = good.replace('node = n1', 'node = n3');
   const io = memoryIo({ 'a.conf': good, 'b.conf': moved, 'bad.conf': bad });
   assert.equal(await diffFiles('a.conf', 'a.conf', io), 0);
-  assert.equal(io.out, '');
+  assert.equal(io.out, 'no changes: a.conf and a.conf describe the same configuration\n');
+  io.out = '';
   assert.equal(await diffFiles('a.conf', 'b.conf', io), 1);
   assert.equal(io.out, 'SU_1 modify: node changed :: "n1" -> "n3"\n');
+  io.out = '';
+  assert.equal(await diffFiles('a.conf', 'b.conf', io, true), 1);
+  const j = JSON.parse(io.out) as { changes: Array<{ op: string; attribute: string; old: unknown; new: unknown }> };
+  assert.deepEqual(j.changes.map((c) => [c.op, c.attribute, c.old, c.new]), [['modify', 'node', 'n1', 'n3']]);
+  io.out = '';
+  assert.equal(await diffFiles('a.conf', 'a.conf', io, true), 0);
+  assert.equal(io.out, '{"changes":[]}\n');
   assert.equal(await diffFiles('a.conf', 'bad.conf', io), 2);
 });
 
