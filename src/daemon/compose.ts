@@ -11,7 +11,7 @@ import { AgentExecutor } from '../cluster/agent-executor.js';
 import { configuredNodes } from '../cluster/formation.js';
 import { NodeLifecycle } from '../cluster/lifecycle.js';
 import { createClusterNode, type ClusterNode } from '../cluster/node.js';
-import { loadConfig } from '../model/index.js';
+import { loadConfig, type ConfigError } from '../model/index.js';
 import { NodeFileSystem } from '../runtime/node/files.js';
 import type { NodePorts } from '../runtime/node-ports.js';
 import { PROFILES } from '../swim/index.js';
@@ -74,7 +74,9 @@ export function composeDaemon(cfg: DaemonConfig, ports: NodePorts): Result<Daemo
   const executor = new ReapingExecutor(new AgentExecutor(agent, cfg.nodeName, empty.value, logger), reap, watchdog, logger);
   // The nodes of the first-bootstrap groups.conf bootstrap Raft, and hold its seats until a configuration commits.
   const first = cfg.groupsConf === '' ? undefined : readGroupsConf(cfg.groupsConf);
-  const firstModel = first?.ok ? loadConfig(first.value, cfg.groupsConf) : undefined;
+  const warnings: ConfigError[] = [];
+  const firstModel = first?.ok ? loadConfig(first.value, cfg.groupsConf, warnings) : undefined;
+  for (const w of warnings) logger.warn({ module: 'daemon', at: `${w.file}:${w.line}:${w.col}` }, `groups_conf: ${w.message}`);
   const node = createClusterNode(ports, {
     bind: { swim: cfg.swim.bind, raft: cfg.raftBind, rpc: cfg.rpcBind },
     join: cfg.join,
