@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { type AmfApiError, AmfClient, type CsiDescriptor } from '../../src/client/index.js';
 import { MAX_TRACKED_CSIS } from '../../src/agent/agent.js';
 import type { StreamConnection } from '../../src/runtime/ports/stream.js';
-import { counterConf, eventually, freePort, makeDir, model, processes, sleep, startAgent, streamNetwork } from './harness.js';
+import { counterConf, eventually, freePort, makeDir, model, processes, readEnvFile, sleep, startAgent, streamNetwork } from './harness.js';
 
 function httpGet(port: number, path: string): Promise<{ counter: number; comp: string }> {
   return new Promise((resolve, reject) => {
@@ -209,12 +209,7 @@ describe('agent: component API input validation', () => {
     try {
       const instantiating = t.agent.instantiate('su1', 'c1');
       assert.ok(await eventually(() => existsSync(join(dir, 'env')) && readFileSync(join(dir, 'env'), 'utf8').includes('AMF_COMPONENT_SECRET=')));
-      const env = Object.fromEntries(
-        readFileSync(join(dir, 'env'), 'utf8')
-          .split('\n')
-          .filter((l) => l.includes('='))
-          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-      ) as Record<string, string>;
+      const env = readEnvFile(join(dir, 'env'));
       assert.equal(env.AMF_COMPONENT_SOCKET, t.socketPath);
       const dn = 'safComp=c1,safSu=su1,safSg=g';
 
@@ -304,12 +299,7 @@ async function registerFake(t: Awaited<ReturnType<typeof startAgent>>, su: strin
   const instantiating = t.agent.instantiate(su, comp);
   const envFile = join(t.dir, `env-${comp}`);
   assert.ok(await eventually(() => existsSync(envFile) && readFileSync(envFile, 'utf8').includes('AMF_COMPONENT_SECRET=')));
-  const env = Object.fromEntries(
-    readFileSync(envFile, 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  ) as Record<string, string>;
+  const env = readEnvFile(envFile);
   const client = await AmfClient.connect({ network: streamNetwork(), env });
   client.onCsiSet(() => undefined);
   await client.register();
@@ -437,12 +427,7 @@ describe('agent: component API as openais and OpenSAF components use it', () => 
       const instantiating = t.agent.instantiate('su1', 'c1');
       const envFile = join(dir, 'env-c1');
       assert.ok(await eventually(() => existsSync(envFile) && readFileSync(envFile, 'utf8').includes('AMF_COMPONENT_SECRET=')));
-      const env = Object.fromEntries(
-        readFileSync(envFile, 'utf8')
-          .split('\n')
-          .filter((l) => l.includes('='))
-          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-      ) as Record<string, string>;
+      const env = readEnvFile(envFile);
       const client = await AmfClient.connect({ network: streamNetwork(), env });
       let checks = 0;
       client.onHealthcheck(() => void checks++);

@@ -60,6 +60,16 @@ export function oneComponentConf(kind: string, comp = 'c1'): string {
 `;
 }
 
+/** The environment a component dumped with `env > file` (its AMF_COMPONENT_SECRET included). */
+export function readEnvFile(path: string): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  ) as Record<string, string>;
+}
+
 export function streamNetwork(): NodeStreamNetwork {
   const metrics = createMetricsRegistry('test');
   return new NodeStreamNetwork({ logger, metrics, maxFrameSize: MAX_FRAME_BYTES });

@@ -5,7 +5,7 @@ import { it } from 'node:test';
 import { AmfClient } from '../../src/client/index.js';
 import { AgentExecutor } from '../../src/cluster/agent-executor.js';
 import type { AgentReport } from '../../src/cluster/entries.js';
-import { eventually, logger, makeDir, model, processes, startAgent, streamNetwork, writeScript } from '../agent/harness.js';
+import { eventually, logger, makeDir, model, processes, readEnvFile, startAgent, streamNetwork, writeScript } from '../agent/harness.js';
 
 const CONF = `node {
 	name = node1
@@ -128,12 +128,7 @@ it('a graceful stop terminates SA-aware components with their terminate callback
       ex.execute({ kind: 'comp-instantiate', node: 'node1', su, comp, attempt: 1 });
       const envFile = join(dir, `env-${comp}`);
       assert.ok(await eventually(() => existsSync(envFile) && readFileSync(envFile, 'utf8').includes('AMF_COMPONENT_SECRET=')));
-      const env = Object.fromEntries(
-        readFileSync(envFile, 'utf8')
-          .split('\n')
-          .filter((l) => l.includes('='))
-          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-      ) as Record<string, string>;
+      const env = readEnvFile(envFile);
       const client = await AmfClient.connect({ network: streamNetwork(), env });
       client.onCsiSet(() => undefined);
       clients.set(comp, client);
