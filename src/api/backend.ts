@@ -14,7 +14,7 @@ import type { ApiEvent } from './events.js';
 import type { ConfigChangePlan } from './plan.js';
 import type { NodePhase } from '../cluster/node-runtime.js';
 import type { AdminState, CompCategory, CompKind, HealthcheckInvocation, ModelChange, Recovery, RedundancyModel } from '../model/index.js';
-import type { AdminOp, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../model/vocabulary.js';
+import type { AdminOp, GuestHeartbeatState, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../model/vocabulary.js';
 import type { Registry } from '../runtime/ports/observability.js';
 import type { MemberState } from '../swim/index.js';
 import type { Result } from '../util/result.js';
@@ -91,6 +91,17 @@ export interface CompView {
   readonly attempt: number;
   /** The last failed CLC-CLI run (instantiate, terminate, cleanup): its reason (with the end of its stderr) and when. */
   readonly lastError?: { readonly reason: string; readonly at: string };
+  /** Its guest's heartbeat (components with a guest_heartbeat block, once their node reported one). */
+  readonly guestHeartbeat?: GuestHeartbeatView;
+}
+
+export interface GuestHeartbeatView {
+  readonly status: GuestHeartbeatState;
+  readonly reason: string;
+  /** The node that reported it. */
+  readonly node: string;
+  /** When it entered this state (ISO 8601). */
+  readonly since: string;
 }
 
 export interface SuView {

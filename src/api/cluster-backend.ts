@@ -124,7 +124,7 @@ export class ClusterApiBackend implements ApiBackend {
 
   async groups(o: ReadOptions): Promise<Result<readonly GroupView[], BackendError>> {
     const e = await this.readable(o);
-    return e ? err(e) : ok(groupViews(this.node.fsm.model, this.node.fsm.state.amf, this.node.fsm.state.compErrors));
+    return e ? err(e) : ok(groupViews(this.node.fsm.model, this.node.fsm.state.amf, this.node.fsm.state));
   }
 
   async config(o: ReadOptions): Promise<Result<ConfigView, BackendError>> {

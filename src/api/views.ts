@@ -8,16 +8,17 @@ import { type Ctx, siAssignmentState, suPresence, suReadiness } from '../amf/con
 import { indexModel } from '../amf/model-index.js';
 import type { AmfState } from '../amf/state.js';
 import type { AmfModel, CompConfig } from '../model/index.js';
+import type { ClusterState } from '../cluster/fsm.js';
 
 function ctxOf(model: AmfModel, state: AmfState): Ctx {
   return { idx: indexModel(model), s: state, now: 0, commands: [], notices: [], dirty: new Set(), rev: 0 };
 }
 
 /**
- * Every SG in config order: its SUs by rank with their components (with their last CLC-CLI error,
- * `su/comp` → reason and entry time, from the cluster's state), its SIs with their assignments.
+ * Every SG in config order: its SUs by rank with their components (with their last CLC-CLI error
+ * and their guest's heartbeat, from the cluster's state), its SIs with their assignments.
  */
-export function groupViews(model: AmfModel, state: AmfState, compErrors: Readonly<Record<string, { reason: string; time: number }>> = {}): GroupView[] {
+export function groupViews(model: AmfModel, state: AmfState, facts: Partial<Pick<ClusterState, 'compErrors' | 'guestHeartbeats'>> = {}): GroupView[] {
   const ctx = ctxOf(model, state);
   return model.groups.map((sg) => {
     const suOrder = ctx.idx.rankedSus.get(sg.name) ?? [];
@@ -35,8 +36,16 @@ export function groupViews(model: AmfModel, state: AmfState, compErrors: Readonl
         presence: suPresence(st),
         readiness: suReadiness(ctx, name),
         components: Object.entries(st.comps).map(([c, cs]) => {
-          const e = compErrors[`${name}/${c}`];
-          return { ...compConfig(c, configs.get(c)), presence: cs.presence, oper: cs.oper, attempt: cs.attempt, ...(e ? { lastError: { reason: e.reason, at: new Date(e.time).toISOString() } } : {}) };
+          const e = facts.compErrors?.[`${name}/${c}`];
+          const hb = facts.guestHeartbeats?.[name]?.[c];
+          return {
+            ...compConfig(c, configs.get(c)),
+            presence: cs.presence,
+            oper: cs.oper,
+            attempt: cs.attempt,
+            ...(e ? { lastError: { reason: e.reason, at: new Date(e.time).toISOString() } } : {}),
+            ...(hb === undefined ? {} : { guestHeartbeat: { status: hb.status, reason: hb.reason, node: hb.node, since: new Date(hb.since).toISOString() } }),
+          };
         }),
         assignments: siOrder.flatMap((si) => {
           const a = st.assignments[si];

@@ -4,7 +4,7 @@
  * `time`, the proposer's wall clock (ms since the epoch): apply never reads a clock.
  */
 import type { AdminTarget, AmfInput } from '../amf/commands.js';
-import { ADMIN_OPS, type AdminOp, ERROR_SOURCES, HA_STATES, RECOVERIES } from '../model/vocabulary.js';
+import { ADMIN_OPS, type AdminOp, ERROR_SOURCES, GUEST_HEARTBEAT_STATES, type GuestHeartbeatState, HA_STATES, RECOVERIES } from '../model/vocabulary.js';
 import { err, ok, type Result } from '../util/result.js';
 import { decode, encode } from './codec.js';
 
@@ -50,6 +50,16 @@ export type ClusterEntry =
   | { readonly type: 'admin'; readonly time: number; readonly op: AdminOp; readonly target: AdminTarget; readonly to?: string }
   /** An operator's error report on a component (`amfctl report-error`), as the component would send it. */
   | { readonly type: 'operator-report'; readonly time: number; readonly input: AgentReport }
+  /** A guest's heartbeat state as the node running it sees it (src/heartbeat): replicated for every view. */
+  | {
+      readonly type: 'guest-heartbeat';
+      readonly time: number;
+      readonly node: string;
+      readonly su: string;
+      readonly comp: string;
+      readonly status: GuestHeartbeatState;
+      readonly reason: string;
+    }
   /**
    * Fencing decisions: `condemned` (the leader stopped renewing the node's lease: it self-fences
    * when the lease runs out), `confirmed` (the fencing command reported the node off: it goes down
@@ -89,6 +99,7 @@ const RECOVERY_NAMES: ReadonlySet<string> = new Set(RECOVERIES);
 const SOURCES: ReadonlySet<string> = new Set(ERROR_SOURCES);
 const HA: ReadonlySet<string> = new Set(HA_STATES);
 const OPS: ReadonlySet<string> = new Set(ADMIN_OPS);
+const HB: ReadonlySet<string> = new Set(GUEST_HEARTBEAT_STATES);
 
 type FieldCheck = 'str' | 'str?' | 'bool?' | 'ha' | 'recovery' | 'recovery?' | 'source';
 
@@ -197,6 +208,9 @@ export function validateEntry(x: unknown): Result<ClusterEntry, string> {
       if (r.value.kind !== 'error-report') return err(`operator-report: only error-report, not ${r.value.kind}`);
       return ok({ type: 'operator-report', time, input: r.value });
     }
+    case 'guest-heartbeat':
+      if (!isStr(x.node) || !isStr(x.su) || !isStr(x.comp) || !isStr(x.reason) || !isStr(x.status) || !HB.has(x.status)) return err('guest-heartbeat: needs node, su, comp, reason and a heartbeat status');
+      return ok({ type: 'guest-heartbeat', time, node: x.node, su: x.su, comp: x.comp, status: x.status as GuestHeartbeatState, reason: x.reason });
     case 'fencing':
       if (!isStr(x.node) || !isStr(x.reason) || (x.action !== 'condemned' && x.action !== 'confirmed' && x.action !== 'failed')) return err('fencing: needs node, reason and action');
       return ok({ type: 'fencing', time, node: x.node, action: x.action, reason: x.reason });

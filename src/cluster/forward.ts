@@ -13,7 +13,7 @@ import { decode, encode } from './codec.js';
 import { validateEntry, type ClusterEntry } from './entries.js';
 import { ApplyResult } from './fsm.js';
 
-export type ClientEntry = Extract<ClusterEntry, { type: 'config-set' | 'admin' | 'operator-report' | 'admit' }>;
+export type ClientEntry = Extract<ClusterEntry, { type: 'config-set' | 'admin' | 'operator-report' | 'admit' | 'guest-heartbeat' }>;
 export type ClientRequest = ClientEntry extends infer E ? (E extends ClientEntry ? Omit<E, 'time'> : never) : never;
 
 /**
@@ -33,7 +33,7 @@ export type ClientResult = z.infer<typeof ClientResult>;
 
 export const notDone = (code: SubmitError, error: string = code): ClientResult => ({ ok: false, code, error });
 
-const CLIENT_TYPES = new Set(['config-set', 'admin', 'operator-report', 'admit']);
+const CLIENT_TYPES = new Set(['config-set', 'admin', 'operator-report', 'admit', 'guest-heartbeat']);
 
 /**
  * The rpc listener's limits. In clear the request is all a client sends, so it is the handshake:

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { step, initialState, type AmfState } from '../amf/index.js';
 import type { AmfCommand, AmfInput, AmfNotice } from '../amf/commands.js';
 import { diffModels, loadConfig, type AmfModel } from '../model/index.js';
+import type { GuestHeartbeatState } from '../model/vocabulary.js';
+import { heartbeatKey, heartbeatedComponents } from '../heartbeat/config.js';
 import type { AppliedEntry, FSM, FSMSnapshot } from '../raft/fsm.js';
 import { assert } from '../util/assert.js';
 import { err, ok, type Result } from '../util/result.js';
@@ -57,7 +59,18 @@ export interface ClusterState {
   admitted: Record<string, 'voter' | 'nonvoter'>;
   /** The last failed CLC-CLI run (instantiate, terminate, cleanup) of each component (`su/comp`): its reason and entry time. */
   compErrors: Record<string, { reason: string; time: number }>;
+  /** SU → component → its guest's heartbeat state (components with a guest_heartbeat block). */
+  guestHeartbeats: Record<string, Record<string, GuestHeartbeatRecord>>;
   changes: ChangeLogState;
+}
+
+export interface GuestHeartbeatRecord {
+  readonly status: GuestHeartbeatState;
+  readonly reason: string;
+  /** The node that reported it (where the component runs). */
+  readonly node: string;
+  /** Entry time of the change. */
+  readonly since: number;
 }
 
 /**
@@ -85,7 +98,7 @@ export interface ClusterFsmOptions {
 export type AmfStepObserver = (model: AmfModel, before: AmfState, after: AmfState) => void;
 
 function emptyState(model: AmfModel, text: string): ClusterState {
-  return { epoch: 0, configText: text, amf: initialState(model), time: 0, timers: {}, nodes: {}, pending: {}, fenceRequests: {}, condemned: {}, admitted: {}, compErrors: {}, changes: { last: 0, records: [] } };
+  return { epoch: 0, configText: text, amf: initialState(model), time: 0, timers: {}, nodes: {}, pending: {}, fenceRequests: {}, condemned: {}, admitted: {}, compErrors: {}, guestHeartbeats: {}, changes: { last: 0, records: [] } };
 }
 
 function mustLoad(text: string): AmfModel {
@@ -157,6 +170,7 @@ export class ClusterFsm implements FSM {
         const comps = new Set(this.model.groups.flatMap((g) => g.units.flatMap((u) => u.components.map((c) => `${u.name}/${c.name}`))));
         for (const ref of Object.keys(s.compErrors)) if (!comps.has(ref)) delete s.compErrors[ref];
         changes.push({ entity: 'config', kind: 'modify', field: 'epoch', old: String(s.epoch - 1), new: String(s.epoch) }, ...diffModels(before, this.model).map(modelChange));
+        this.forgetGuests();
         stepIn({ kind: 'config-changed' });
         return { ok: true, epoch: s.epoch };
       }
@@ -193,6 +207,8 @@ export class ClusterFsm implements FSM {
         stepIn(e.input);
         changes.unshift({ entity: `comp/${e.input.su}/${e.input.comp}`, kind: 'admin', field: 'error-report', old: null, new: e.input.kind === 'error-report' ? (e.input.reason ?? e.input.recovery) : e.input.kind });
         return { ok: true };
+      case 'guest-heartbeat':
+        return this.guestHeartbeat(e, changes);
       case 'fencing': {
         const n = s.nodes[e.node];
         changes.push({ entity: `node/${e.node}`, kind: 'membership', field: 'fencing', old: null, new: `${e.action}: ${e.reason}` });
@@ -210,6 +226,29 @@ export class ClusterFsm implements FSM {
         changes.push({ entity: `node/${e.node}`, kind: 'membership', field: 'admitted', old, new: e.seat });
         return { ok: true };
       }
+    }
+  }
+
+  /** A heartbeat state of a component of the model; the same state again (same reason) changes nothing. */
+  private guestHeartbeat(e: Extract<ClusterEntry, { type: 'guest-heartbeat' }>, changes: ChangeDraft[]): ApplyResult {
+    const s = this.state;
+    // A report racing a config change that removed the component (or its block) is refused.
+    if (!heartbeatedComponents(this.model).has(heartbeatKey(e.su, e.comp))) return refused('invalid-entry', `guest-heartbeat: ${e.su}/${e.comp} has no guest_heartbeat block in the configuration`);
+    const byComp = (s.guestHeartbeats[e.su] ??= {});
+    const was = byComp[e.comp];
+    if (was?.status === e.status && was.reason === e.reason && was.node === e.node) return { ok: true };
+    byComp[e.comp] = { status: e.status, reason: e.reason, node: e.node, since: was?.status === e.status ? was.since : e.time };
+    changes.push({ entity: `comp/${e.su}/${e.comp}`, kind: 'modify', field: 'guest-heartbeat', old: was?.status ?? null, new: e.reason === '' ? e.status : `${e.status}: ${e.reason}` });
+    return { ok: true };
+  }
+
+  /** Components that left the model (or lost their guest_heartbeat block) have no heartbeat state. */
+  private forgetGuests(): void {
+    const s = this.state;
+    const keep = heartbeatedComponents(this.model);
+    for (const [su, comps] of Object.entries(s.guestHeartbeats)) {
+      for (const comp of Object.keys(comps)) if (!keep.has(heartbeatKey(su, comp))) delete comps[comp];
+      if (Object.keys(comps).length === 0) delete s.guestHeartbeats[su];
     }
   }
 
@@ -314,6 +353,6 @@ export function decodeSnapshot(data: Uint8Array): Result<ClusterState, string> {
   if (typeof st.epoch !== 'number' || typeof st.configText !== 'string' || typeof st.amf !== 'object' || typeof st.changes !== 'object') {
     return err('cluster snapshot: missing fields');
   }
-  // Snapshots from before admissions (component errors) existed hold none.
-  return ok({ ...st, admitted: st.admitted ?? {}, compErrors: st.compErrors ?? {} } as ClusterState);
+  // Snapshots from before admissions, component errors or the guest heartbeat hold none.
+  return ok({ ...st, admitted: st.admitted ?? {}, compErrors: st.compErrors ?? {}, guestHeartbeats: st.guestHeartbeats ?? {} } as ClusterState);
 }

@@ -9,6 +9,7 @@
 import { absolutePath, optional, type BuildContext, type CheckedBlock } from '../model/checked.js';
 import type { ItemList } from '../model/items.js';
 import type { SourceLoc } from '../model/loc.js';
+import type { AmfModel } from '../model/types.js';
 import { textKey, type BlockSpec } from '../model/spec.js';
 
 export interface GuestHeartbeatConfig {
@@ -36,3 +37,10 @@ export function buildGuestHeartbeat(ctx: BuildContext, b: CheckedBlock, comp: st
 export function printGuestHeartbeat(g: GuestHeartbeatConfig, l: ItemList): ItemList {
   return l.set('channel', g.channel);
 }
+
+/** The components of the model with a guest_heartbeat block, keyed by heartbeatKey(su, comp). */
+export function heartbeatedComponents(model: AmfModel): ReadonlySet<string> {
+  return new Set(model.groups.flatMap((g) => g.units.flatMap((u) => u.components.filter((c) => c.guestHeartbeat !== undefined).map((c) => heartbeatKey(u.name, c.name)))));
+}
+
+export const heartbeatKey = (su: string, comp: string): string => JSON.stringify([su, comp]);

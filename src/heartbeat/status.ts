@@ -1,9 +1,11 @@
 /**
  * The heartbeat state of one guest as amfd shows it (replicated state, /v1 views, events, metrics,
- * amfctl status). One definition shared by the host side, the cluster and the API.
+ * amfctl status): defined once in the model's vocabulary, shared with the cluster and the API.
  */
-export const HB_STATUSES = ['disabled', 'enabling', 'enabled', 'missed', 'lost', 'unhealthy'] as const;
-export type HbStatus = (typeof HB_STATUSES)[number];
+import { GUEST_HEARTBEAT_STATES, type GuestHeartbeatState } from '../model/vocabulary.js';
+
+export const HB_STATUSES = GUEST_HEARTBEAT_STATES;
+export type HbStatus = GuestHeartbeatState;
 
 /** Whether the guest answers challenges now (an action may be voted on and notified). */
 export function isHeartbeating(status: HbStatus): boolean {

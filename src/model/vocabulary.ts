@@ -96,3 +96,11 @@ export type HealthcheckInvocation = (typeof HEALTHCHECK_INVOCATIONS)[number];
  */
 export const DISABLED_CAUSES = ['failover', 'instantiation-failed', 'termination-failed', 'component-fault', 'node-failover-withheld'] as const;
 export type DisabledCause = (typeof DISABLED_CAUSES)[number];
+
+/**
+ * The heartbeat state of a guest (src/heartbeat, docs/guest-heartbeat.md): replicated per component
+ * with a guest_heartbeat block, shown by the API, the event stream and amfctl status.
+ */
+export const GUEST_HEARTBEAT_STATES = ['disabled', 'enabling', 'enabled', 'missed', 'lost', 'unhealthy'] as const;
+export const GuestHeartbeatState = z.enum(GUEST_HEARTBEAT_STATES);
+export type GuestHeartbeatState = z.infer<typeof GuestHeartbeatState>;

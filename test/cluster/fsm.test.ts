@@ -8,6 +8,7 @@ import { changesSince } from '../../src/cluster/changelog.js';
 import { validateRequest } from '../../src/cluster/forward.js';
 import { groupViews } from '../../src/api/views.js';
 import { renderStatus } from '../../src/cli/ctl/status.js';
+import { decode, encode } from '../../src/cluster/codec.js';
 
 const CONF = `node {
 	name = n1
@@ -158,7 +159,7 @@ describe('cluster FSM entries', () => {
     const at = t();
     assert.ok(fsm.applyEntry({ type: 'reports', time: at, node: 'n1', inc: 'a', items: [{ seq: 1, input: { kind: 'comp-instantiate-failed', su: 'SU1', comp: 'c', reason } }], executedThrough: 0 }).ok);
     assert.deepEqual(fsm.state.compErrors['SU1/c'], { reason, time: at });
-    const view = groupViews(fsm.model, fsm.state.amf, fsm.state.compErrors)[0]!.units[0]!.components[0]!;
+    const view = groupViews(fsm.model, fsm.state.amf, fsm.state)[0]!.units[0]!.components[0]!;
     assert.deepEqual(view.lastError, { reason, at: new Date(at).toISOString() });
     // A snapshot keeps it; one from before the field existed restores with none.
     const snap = decodeSnapshot(await fsm.snapshot().persist());
@@ -166,7 +167,7 @@ describe('cluster FSM entries', () => {
     const screen = renderStatus({
       status: { node: 'n1', raft: { role: 'leader', term: 1, leader: 'n1' }, configEpoch: 1, pending: { proposals: 0, commands: 0, timers: 0 } },
       nodes: [],
-      groups: groupViews(fsm.model, fsm.state.amf, fsm.state.compErrors),
+      groups: groupViews(fsm.model, fsm.state.amf, fsm.state),
       recent: [],
     } as unknown as Parameters<typeof renderStatus>[0]);
     assert.ok(screen.includes(`    last error ${new Date(at).toISOString()}: ${reason}`), screen);
@@ -247,6 +248,61 @@ describe('cluster FSM entries', () => {
     }
     const badReport = decodeEntry(encodeEntry({ type: 'reports', time: 1, node: 'n1', inc: 'a', executedThrough: 0, items: [{ seq: 1, input: { kind: 'node-down', node: 'x' } as never }] }));
     assert.ok(!badReport.ok && badReport.error.includes("unknown kind 'node-down'"), JSON.stringify(badReport));
+  });
+});
+
+describe('guest heartbeat state', () => {
+  const HB_CONF = CONF.replace("\t\t\tname = c\n\t\t\tinstantiate = clc", "\t\t\tname = c\n\t\t\tguest_heartbeat {\n\t\t\t\tchannel = /run/hb.sock\n\t\t\t}\n\t\t\tinstantiate = clc");
+
+  it('is replicated per component with a guest_heartbeat block, logged as a change once per state, shown in the views, forgotten with the block', () => {
+    const fsm = new ClusterFsm();
+    assert.deepEqual(fsm.applyEntry({ type: 'config-set', time: t(), text: HB_CONF, expectEpoch: 0 }), { ok: true, epoch: 1 });
+    assert.ok(fsm.model.groups[0]!.units[0]!.components[0]!.guestHeartbeat, 'SU1/c has the block');
+    assert.equal(fsm.model.groups[0]!.units[1]!.components[0]!.guestHeartbeat, undefined, 'SU2/c has none');
+    const hb = (status: 'enabled' | 'missed' | 'lost', reason = '', comp = 'c', su = 'SU1'): ClusterEntry => ({ type: 'guest-heartbeat', time: t(), node: 'n1', su, comp, status, reason });
+    const first = hb('enabled');
+    assert.deepEqual(fsm.applyEntry(first), { ok: true });
+    const since = first.time;
+    assert.deepEqual(fsm.applyEntry(hb('enabled')), { ok: true }, 'the same state again');
+    assert.deepEqual(fsm.state.guestHeartbeats, { SU1: { c: { status: 'enabled', reason: '', node: 'n1', since } } }, 'since is when it entered the state');
+    assert.ok(fsm.applyEntry(hb('lost', 'no answer to 2 challenges')).ok);
+    const changes = fsm.state.changes.records.filter((c) => c.field === 'guest-heartbeat');
+    assert.deepEqual(
+      changes.map((c) => [c.entity, c.old, c.new]),
+      [
+        ['comp/SU1/c', null, 'enabled'],
+        ['comp/SU1/c', 'enabled', 'lost: no answer to 2 challenges'],
+      ],
+    );
+    const refused = fsm.applyEntry(hb('enabled', '', 'c', 'SU2'));
+    assert.ok(!refused.ok && refused.code === 'invalid-entry' && refused.error.includes('SU2/c has no guest_heartbeat block'), JSON.stringify(refused));
+    assert.ok(!fsm.applyEntry(hb('enabled', '', 'nope')).ok);
+
+    const view = groupViews(fsm.model, fsm.state.amf, fsm.state)[0]!.units.find((u) => u.name === 'SU1')!.components[0]!;
+    assert.deepEqual(view.guestHeartbeat, { status: 'lost', reason: 'no answer to 2 challenges', node: 'n1', since: new Date(fsm.state.guestHeartbeats.SU1!.c!.since).toISOString() });
+    assert.equal(groupViews(fsm.model, fsm.state.amf, fsm.state)[0]!.units.find((u) => u.name === 'SU2')!.components[0]!.guestHeartbeat, undefined);
+
+    assert.deepEqual(fsm.applyEntry({ type: 'config-set', time: t(), text: CONF, expectEpoch: 1 }), { ok: true, epoch: 2 });
+    assert.deepEqual(fsm.state.guestHeartbeats, {}, 'the block is gone, so is its state');
+  });
+
+  it('entries and forwarded requests are validated: a status outside the vocabulary is refused', () => {
+    const ok1 = decodeEntry(encodeEntry({ type: 'guest-heartbeat', time: 1, node: 'n1', su: 'SU1', comp: 'c', status: 'unhealthy', reason: 'disk full' }));
+    assert.ok(ok1.ok);
+    const bad = decodeEntry(encodeEntry({ type: 'guest-heartbeat', time: 1, node: 'n1', su: 'SU1', comp: 'c', status: 'sleepy', reason: '' } as unknown as ClusterEntry));
+    assert.ok(!bad.ok && bad.error.includes('guest-heartbeat'), JSON.stringify(bad));
+    assert.ok(validateRequest({ type: 'guest-heartbeat', node: 'n1', su: 'SU1', comp: 'c', status: 'enabled', reason: '' }).ok);
+  });
+
+  it('a snapshot from before the guest heartbeat restores with no heartbeat states', async () => {
+    const fsm = formed();
+    const data = await fsm.snapshot().persist();
+    const old = decode(data, 'test');
+    assert.ok(old.ok);
+    delete (old.value as { state: Record<string, unknown> }).state.guestHeartbeats;
+    const r = decodeSnapshot(encode(old.value));
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.guestHeartbeats, {});
   });
 });
 

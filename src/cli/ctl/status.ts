@@ -26,7 +26,7 @@ const RECENT = 10;
 const LOOKBACK = 2000;
 
 function isFailure(e: ApiEvent): boolean {
-  return e.kind === 'escalation' || (e.field === 'oper' && e.new === 'disabled') || (e.field === 'presence' && FAILED_PRESENCE_STATES.some((p) => p === e.new)) || (e.kind === 'membership' && /^down/.test(e.new ?? ''));
+  return e.kind === 'escalation' || (e.field === 'guest-heartbeat' && /^(lost|unhealthy)/.test(e.new ?? '')) || (e.field === 'oper' && e.new === 'disabled') || (e.field === 'presence' && FAILED_PRESENCE_STATES.some((p) => p === e.new)) || (e.kind === 'membership' && /^down/.test(e.new ?? ''));
 }
 
 export async function loadStatus(client: ApiClient): Promise<Result<StatusSnapshot, ClientError>> {
@@ -70,7 +70,7 @@ export function renderStatus(s: StatusSnapshot): string {
     for (const u of g.units) {
       const ha = u.assignments.map((a) => `${a.si}:${a.ha}`).join(' ') || '-';
       rows.push([u.name, `on ${u.node ?? '-'}`, u.readiness, u.presence, u.admin, u.oper, ha]);
-      for (const c of u.components) rows.push([`  ${c.name}`, '', '', c.presence, '', c.oper, '']);
+      for (const c of u.components) rows.push([`  ${c.name}`, '', '', c.presence, '', c.oper, c.guestHeartbeat === undefined ? '' : `guest ${c.guestHeartbeat.status}`]);
     }
     out.push(...table(rows, '  '));
     for (const u of g.units) {
