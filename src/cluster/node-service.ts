@@ -19,6 +19,7 @@ import type { StreamNetwork } from '../runtime/ports/stream.js';
 import type { Result } from '../util/result.js';
 import { changesSince, type ChangeRecord } from './changelog.js';
 import type { ClusterFsm, ClusterState } from './fsm.js';
+import type { ClientRequest, ClientResult } from './forward.js';
 import type { GossipChannel } from './gossip.js';
 
 export interface NodeService {
@@ -58,6 +59,11 @@ export interface ServiceContext {
   };
   readonly committed: CommittedState;
   readonly agent: AgentHooks;
+  /**
+   * A write through Raft, forwarded to the leader (the answer says whether it committed): how a
+   * service puts what every node must see into the replicated state (e.g. `guest-heartbeat`).
+   */
+  submit(req: ClientRequest): Promise<ClientResult>;
 }
 
 /** A service's start may take this long; later it is marked failed (and stopped once its start returns). */

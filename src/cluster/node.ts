@@ -286,6 +286,7 @@ export class ClusterNode {
       },
       committed: this.committed,
       agent: must(this.options.agent, 'createClusterNode refuses services without the agent'),
+      submit: (req) => this.submit(req),
     };
   }
 

@@ -11,7 +11,9 @@ import { AgentExecutor } from '../cluster/agent-executor.js';
 import { configuredNodes } from '../cluster/formation.js';
 import { NodeLifecycle } from '../cluster/lifecycle.js';
 import { createClusterNode, type ClusterNode } from '../cluster/node.js';
+import { GuestHeartbeatService } from '../heartbeat/service.js';
 import { loadConfig, type ConfigError } from '../model/index.js';
+import { NodeChannelNetwork } from '../runtime/node/channel.js';
 import { NodeFileSystem } from '../runtime/node/files.js';
 import type { NodePorts } from '../runtime/node-ports.js';
 import { PROFILES } from '../swim/index.js';
@@ -84,8 +86,8 @@ export function composeDaemon(cfg: DaemonConfig, ports: NodePorts): Result<Daemo
     advertise: cfg.advertise,
     ...(cfg.swim.keys.length > 0 ? { swimKeys: cfg.swim.keys } : {}),
     executor,
-    // Node services (guest heartbeat, server groups) are passed as `services` with these hooks.
     agent,
+    services: [new GuestHeartbeatService({ channels: new NodeChannelNetwork(logger), files: new NodeFileSystem() })],
     ...(cfg.fencingCommand === '' ? {} : { fencer: new CommandFencer(cfg.fencingCommand, ports.processes, env, logger) }),
     settings: { bootstrapExpect: cfg.bootstrapExpect, maxVoters: cfg.maxVoters, leaseMs: cfg.leaseMs, leasePolicy: cfg.leasePolicy },
     swim: PROFILES[cfg.swim.profile],

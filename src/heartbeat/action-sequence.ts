@@ -30,6 +30,11 @@ export interface SequenceOptions {
   readonly heartbeating: boolean;
   /** The guest's restart_secs from its init: how long a post-notification may wait for it. */
   readonly restartSecs: number;
+  /**
+   * The action stops, pauses or moves the guest (default): misses stop counting once it is
+   * notified. False: the guest keeps running (it is only taken out of service).
+   */
+  readonly interrupts?: boolean;
 }
 
 export class ActionSequence {
@@ -68,7 +73,7 @@ export class ActionSequence {
     }
     if (this.phase === 'pre-notify' && before !== undefined) {
       this.notified = true;
-      return [{ kind: 'suspend-monitoring', eventType: before }, ...this.proceed()];
+      return [...(this.opts.interrupts === false ? [] : [{ kind: 'suspend-monitoring' as const, eventType: before }]), ...this.proceed()];
     }
     if (this.phase === 'post-notify') return this.finish();
     return [];

@@ -65,3 +65,10 @@ test('cold migrate end waits for the guest at most restart seconds; unpause and 
   failed.start();
   assert.deepEqual(failed.actionDone(false), [{ kind: 'done', notified: false }], 'no post-notification of what did not happen');
 });
+
+test('an action that only takes the guest out of service notifies it but keeps counting misses', () => {
+  const s = new ActionSequence('stop', { ...opts, interrupts: false });
+  s.start();
+  s.result('accept', '');
+  assert.deepEqual(kinds(s.result('complete', '')), ['proceed']);
+});

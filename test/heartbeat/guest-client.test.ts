@@ -5,49 +5,15 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { NodeChannelNetwork } from '../../src/runtime/node/channel.js';
 import { NodeClock, createNodeRandom } from '../../src/runtime/node/index.js';
 import { HostGuestChannel, type ChannelEvent } from '../../src/heartbeat/host-channel.js';
-import { ChannelRelay } from './relay.js';
+import type { ChannelRelay } from './relay.js';
+import { ROOT, setup, silent, startGuest } from './real-guest.js';
 import { until } from './wait.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const silent = pino({ level: 'silent' });
-
-interface Guest {
-  readonly proc: ChildProcess;
-  readonly lines: string[];
-  has(text: string): boolean;
-}
-
-function startGuest(t: TestContext, dir: string, conf: string, device: string, env: Record<string, string> = {}): Guest {
-  writeFileSync(join(dir, 'guest_heartbeat.conf'), conf);
-  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'amf-guest.js'), '--config', join(dir, 'guest_heartbeat.conf'), '--device', device, '--api-socket', join(dir, 'api.sock'), '--name', 'vm-test'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  let buf = '';
-  proc.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  t.after(() => {
-    if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) {
-      process.kill(proc.pid, 'SIGCONT');
-      proc.kill('SIGKILL');
-    }
-  });
-  return { proc, lines, has: (text) => lines.some((l) => l.includes(text)) };
-}
 
 function host(t: TestContext, relay: ChannelRelay): { channel: HostGuestChannel; events: ChannelEvent[] } {
   const channel = new HostGuestChannel({
@@ -63,17 +29,6 @@ function host(t: TestContext, relay: ChannelRelay): { channel: HostGuestChannel;
   channel.start();
   t.after(() => channel.stop());
   return { channel, events };
-}
-
-async function setup(t: TestContext): Promise<{ dir: string; relay: ChannelRelay }> {
-  const dir = mkdtempSync(join(tmpdir(), 'amf-guest-'));
-  const relay = new ChannelRelay(join(dir, 'host.sock'), join(dir, 'guest.sock'));
-  await relay.start();
-  t.after(async () => {
-    await relay.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, relay };
 }
 
 const count = (events: readonly ChannelEvent[], kind: ChannelEvent['kind']): number => events.filter((e) => e.kind === kind).length;
