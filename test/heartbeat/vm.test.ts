@@ -93,11 +93,13 @@ describe('guest heartbeat in a real VM', { skip }, () => {
   });
 
   it('a failing health script makes it unhealthy with its corrective action, healthy again when it passes', async () => {
-    await until('unhealthy', () => count('unhealthy') >= 1, LONG);
-    const u = events.find((e) => e.kind === 'unhealthy');
+    // Under TCG on a loaded machine a run can also time out (unhealthy too, with that reason):
+    // wait for one of the three failing runs to say so itself.
+    const failed = (e: ChannelEvent): boolean => e.kind === 'unhealthy' && /^health check run [4-6] failed$/.test(e.logMsg);
+    await until('unhealthy from a failing run', () => events.some(failed), LONG);
+    const u = events.find(failed);
     assert.ok(u?.kind === 'unhealthy');
     assert.equal(u.correctiveAction, 'reboot');
-    assert.match(u.logMsg, /^health check run [4-6] failed$/);
     await until('healthy again', () => channel.status === 'enabled', LONG);
   });
 
