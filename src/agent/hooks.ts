@@ -39,4 +39,9 @@ export interface AgentHooks {
   setProtectionGroups(members: (csi: string) => readonly PgMember[]): void;
   /** The source changed: trackers get their `pg-update`s. */
   protectionGroupsChanged(): void;
+  /**
+   * Ask the component's driver and every pre-terminate vote (the cluster does, before it commits an
+   * admin operation that would stop, restart or move it); the first veto wins, undefined: go ahead.
+   */
+  preTerminate(su: string, comp: string, intent: TerminateIntent): Promise<Result<Veto | undefined, string>>;
 }

@@ -237,6 +237,8 @@ export class ClusterApiBackend implements ApiBackend {
   /** A proposal's outcome as a backend error (null when it was committed and applied). */
   private failure(r: ClientResult): BackendError | null {
     if (r.ok) return r.result.ok ? null : { code: 'invalid-state', message: r.result.error };
+    // A vote refused it (a guest of a heartbeated VM): nothing was proposed; the reason is the guest's.
+    if (r.code === 'vetoed') return { code: 'invalid-state', message: r.error };
     // Refused before it was proposed: the leader changed under it or none is known.
     if (r.code === 'not-leader' || r.code === 'no-leader') return { code: 'no-leader', message: 'no leader took the write (election in progress or no quorum); nothing was changed; retry in a few seconds' };
     return { code: 'unavailable', message: `the proposal was not committed (${r.error}); check amfctl status and retry` };

@@ -10,8 +10,10 @@ import type { Clock } from '../runtime/ports/clock.js';
 import type { ListenOptions, StreamConnection, StreamNetwork } from '../runtime/ports/stream.js';
 import { err, ok, type Result } from '../util/result.js';
 import { decode, encode } from './codec.js';
+import { exchange } from './exchange.js';
 import { validateEntry, type ClusterEntry } from './entries.js';
 import { ApplyResult } from './fsm.js';
+import { isVoteRequest, serveVote, type VoteAnswer, type VoteRequest } from './votes.js';
 
 export type ClientEntry = Extract<ClusterEntry, { type: 'config-set' | 'admin' | 'operator-report' | 'admit' | 'guest-heartbeat' }>;
 export type ClientRequest = ClientEntry extends infer E ? (E extends ClientEntry ? Omit<E, 'time'> : never) : never;
@@ -21,7 +23,8 @@ export type ClientRequest = ClientEntry extends infer E ? (E extends ClientEntry
  * Raft (its error kinds; `timeout` and `leadershipLost` mean unknown: it may still commit).
  */
 const RAFT_ERRORS = ['notLeader', 'rejected', 'timeout', 'leadershipLost', 'shutdown'] as const satisfies readonly RaftError['kind'][];
-export const SubmitError = z.enum(['not-leader', 'no-leader', 'not-started', 'unreachable', 'too-large', 'bad-request', 'malformed-answer', ...RAFT_ERRORS]);
+/** `vetoed`: an admin operation refused before it was proposed, by a vote of what it would stop (votes.ts). */
+export const SubmitError = z.enum(['not-leader', 'no-leader', 'not-started', 'unreachable', 'too-large', 'bad-request', 'malformed-answer', 'vetoed', ...RAFT_ERRORS]);
 export type SubmitError = z.infer<typeof SubmitError>;
 
 /**
@@ -55,10 +58,11 @@ export function validateRequest(x: unknown): Result<ClientRequest, string> {
   return ok(req as ClientRequest);
 }
 
-/** Serve forwarded writes on a connection: `handle` proposes (or says not-leader). */
-export function serveForwarded(conn: StreamConnection, handle: (req: ClientRequest) => Promise<ClientResult>, onBad: (why: string) => void): void {
+/** Serve forwarded writes (and vote requests, votes.ts) on a connection: `handle` proposes (or says not-leader). */
+export function serveForwarded(conn: StreamConnection, handle: (req: ClientRequest) => Promise<ClientResult>, onBad: (why: string) => void, vote?: (req: VoteRequest) => Promise<VoteAnswer>): void {
   conn.onFrame((frame) => {
     const raw = decode(frame, 'forwarded request');
+    if (raw.ok && vote !== undefined && isVoteRequest(raw.value)) return serveVote(conn, raw.value, vote, onBad);
     const req = raw.ok ? validateRequest(raw.value) : raw;
     if (!req.ok) {
       onBad(req.error);
@@ -76,31 +80,22 @@ export function serveForwarded(conn: StreamConnection, handle: (req: ClientReque
 
 /** Send one write to `address` and wait for its answer (at most timeoutMs). */
 export async function forward(net: StreamNetwork, clock: Clock, address: string, req: ClientRequest, timeoutMs: number): Promise<ClientResult> {
-  const c = await net.connect(address, { timeoutMs });
-  if (!c.ok) return notDone('unreachable', `leader unreachable: ${c.error.kind}`);
-  const conn = c.value;
-  const frame = encode(req);
-  if (frame.length > conn.maxFrameSize) {
-    conn.close();
-    return notDone('too-large', `request of ${frame.length} bytes exceeds the frame limit ${conn.maxFrameSize}`);
+  const a = await exchange(net, clock, address, req, timeoutMs);
+  if (!a.ok) {
+    switch (a.error.kind) {
+      case 'unreachable':
+        return notDone('unreachable', `leader unreachable: ${a.error.detail}`);
+      case 'too-large':
+        return notDone('too-large', `request of ${a.error.bytes} bytes exceeds the frame limit ${a.error.limit}`);
+      // Unknown outcome: the leader may still commit it.
+      case 'timeout':
+        return notDone('timeout');
+      case 'closed':
+        return notDone('leadershipLost');
+      case 'undecodable':
+        return notDone('malformed-answer', 'malformed answer from the leader');
+    }
   }
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (r: ClientResult): void => {
-      if (done) return;
-      done = true;
-      timer.cancel();
-      conn.close();
-      resolve(r);
-    };
-    // Unknown outcome: the leader may still commit it.
-    const timer = clock.setTimer(timeoutMs, () => finish(notDone('timeout')));
-    conn.onFrame((f) => {
-      const raw = decode(f, 'forwarded answer');
-      const r = raw.ok ? ClientResult.safeParse(raw.value) : undefined;
-      finish(r?.success ? r.data : notDone('malformed-answer', 'malformed answer from the leader'));
-    });
-    conn.onClose(() => finish(notDone('leadershipLost')));
-    conn.send(frame);
-  });
+  const r = ClientResult.safeParse(a.value);
+  return r.success ? r.data : notDone('malformed-answer', 'malformed answer from the leader');
 }

@@ -6,6 +6,7 @@
  * (node agent), its hooks and the fencer.
  */
 import { Counter } from 'prom-client';
+import type { Veto } from '../agent/drivers/driver.js';
 import type { AgentHooks } from '../agent/hooks.js';
 import type { AdminTarget } from '../amf/commands.js';
 import type { AdminOp, Recovery } from '../model/vocabulary.js';
@@ -26,6 +27,9 @@ import { Director } from './director.js';
 import type { ClusterEntry } from './entries.js';
 import type { CommandExecutor, Fencer } from './executor.js';
 import { forward, notDone, RPC_LISTEN_OPTIONS, serveForwarded, type ClientRequest, type ClientResult } from './forward.js';
+import { askVote, describeTarget, intentOf, type VoteAnswer, type VoteRequest } from './votes.js';
+import { affectedComponents } from '../amf/affected.js';
+import { heartbeatKey, heartbeatedComponents } from '../heartbeat/config.js';
 import { GossipMux } from './gossip.js';
 import { bootstrapServers, configuredNodes, nextMembershipChange, type MemberInfo, type SeatPolicy } from './formation.js';
 import { type AmfStepObserver, ClusterFsm } from './fsm.js';
@@ -194,10 +198,15 @@ export class ClusterNode {
     this.socket.onMessage((data, from) => this.onDatagram(data, from));
     this.rpcListener = await this.rpcStream.listen(o.bind.rpc, RPC_LISTEN_OPTIONS);
     this.rpcListener.onConnection((conn) =>
-      serveForwarded(conn, (req) => this.proposeHere(req), (why) => {
-        this.dropped.inc({ reason: 'bad-request' });
-        this.log.warn({ from: conn.remoteAddress, why }, 'refused a malformed forwarded request');
-      }),
+      serveForwarded(
+        conn,
+        (req) => this.proposeHere(req),
+        (why) => {
+          this.dropped.inc({ reason: 'bad-request' });
+          this.log.warn({ from: conn.remoteAddress, why }, 'refused a malformed forwarded request');
+        },
+        (req) => this.localVote(req),
+      ),
     );
     const rc = raftCfg.value;
     this.transport = await StreamTransport.listen(sealedStreamNetwork(p.stream, seal, 'raft'), o.bind.raft, p.clock, p.logger, p.metrics, {
@@ -359,14 +368,60 @@ export class ClusterNode {
     return this.submit({ type: 'config-set', text, expectEpoch });
   }
 
-  /** An administrative operation, from any node. */
-  admin(op: AdminOp, target: AdminTarget, to?: string): Promise<ClientResult> {
+  /**
+   * An administrative operation, from any node. What it would stop, restart or take out of service
+   * is asked first (votes.ts): a veto refuses it before anything is proposed. A migration is asked
+   * by the source's agent when it begins (intent move), not here.
+   */
+  async admin(op: AdminOp, target: AdminTarget, to?: string): Promise<ClientResult> {
+    const veto = op === 'migrate' ? undefined : await this.votes(op, target);
+    if (veto !== undefined) return notDone('vetoed', veto);
     return this.submit({ type: 'admin', op, target, ...(to === undefined ? {} : { to }) });
   }
 
   /** `amfctl members admit|revoke`: a Raft seat for a node the configuration does not name (or none). */
   admit(node: string, seat: 'voter' | 'nonvoter' | 'none'): Promise<ClientResult> {
     return this.submit({ type: 'admit', node, seat });
+  }
+
+  /** The first veto of the operation, as the refusal's text; undefined: go ahead. */
+  private async votes(op: AdminOp, target: AdminTarget): Promise<string | undefined> {
+    const voting = heartbeatedComponents(this.fsm.model);
+    if (voting.size === 0) return undefined;
+    // What it affects is read from this replica: caught up with the leader first (best effort; a
+    // replica that cannot catch up cannot get the operation committed either).
+    if (this.raft && this.raft.state() !== 'leader') await this.raft.readBarrier(this.settings.proposeTimeoutMs);
+    const affected = affectedComponents(this.fsm.model, this.fsm.state.amf, this.fsm.state.time, { kind: 'admin', op, target }).filter((a) => voting.has(heartbeatKey(a.su, a.comp)));
+    const answers = await Promise.all(
+      affected.map(async (a) => {
+        const req: VoteRequest = { type: 'pre-terminate', su: a.su, comp: a.comp, ...intentOf(a, op) };
+        const r = a.node === this.name ? await this.askLocal(req) : await this.askRemote(a.node, req);
+        if (!r.ok) this.log.warn({ su: a.su, comp: a.comp, node: a.node, error: r.error }, `no vote from ${a.su}/${a.comp} on ${a.node}; going ahead`);
+        return { a, veto: r.ok ? r.value : undefined };
+      }),
+    );
+    const first = answers.find((x) => x.veto !== undefined);
+    if (first?.veto === undefined) return undefined;
+    return `${op} on ${describeTarget(target)} refused: ${first.a.su}/${first.a.comp} on ${first.a.node} vetoed it (${first.veto.by}): ${first.veto.reason}`;
+  }
+
+  private async askLocal(req: VoteRequest): Promise<Result<Veto | undefined, string>> {
+    const agent = this.options.agent;
+    if (agent === undefined) return ok(undefined);
+    return agent.preTerminate(req.su, req.comp, { action: req.action, reason: req.reason });
+  }
+
+  private askRemote(node: string, req: VoteRequest): Promise<Result<Veto | undefined, string>> {
+    const m = this.members?.member(node);
+    const rpc = m ? decodeMeta(m.meta)?.rpc : undefined;
+    if (rpc === undefined || !this.rpcStream) return Promise.resolve(err(`no rpc address for ${node}`));
+    return askVote(this.rpcStream, this.ports.clock, rpc, req);
+  }
+
+  /** A vote request from another node, answered by this node's agent. */
+  private async localVote(req: VoteRequest): Promise<VoteAnswer> {
+    const r = await this.askLocal(req);
+    return r.ok ? { ok: true, ...(r.value === undefined ? {} : { veto: { by: r.value.by, reason: r.value.reason } }) } : { ok: false, error: r.error };
   }
 
   /** `amfctl report-error`: an error report on a component, as the component itself would send it. */
