@@ -13,7 +13,7 @@ import type { FileSystem } from '../runtime/ports/files.js';
 import type { Logger } from '../runtime/ports/observability.js';
 import { ok, type Result } from '../util/result.js';
 import { HeartbeatHost, type HeartbeatTarget } from './host.js';
-import { channelPathOf } from '../vm/parse.js';
+import { unixChannelOf } from '../vm/parse.js';
 
 /** The channel name of the guest heartbeat in a VM (StarlingX's, /dev/virtio-ports/cgcs.heartbeat). */
 export const HEARTBEAT_CHANNEL = 'cgcs.heartbeat';
@@ -87,7 +87,7 @@ export class GuestHeartbeatService implements NodeService {
 
   private domainChannel(su: string, comp: string, xmlPath: string): string | undefined {
     const text = this.opts.files.readText(xmlPath, 1024 * 1024);
-    const r = text.ok ? channelPathOf(text.value, HEARTBEAT_CHANNEL) : { ok: false as const, error: `cannot read ${xmlPath}: ${text.error.kind}` };
+    const r = text.ok ? unixChannelOf(text.value, HEARTBEAT_CHANNEL) : { ok: false as const, error: `cannot read ${xmlPath}: ${text.error.kind}` };
     const key = `${su}/${comp}`;
     if (!r.ok) {
       // Said once per component, not every resync.
