@@ -12,14 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NodeAgent } from '../src/agent/agent.js';
-import { MAX_FRAME_BYTES } from '../src/agent/protocol.js';
-import { StandaloneLoop } from '../test/agent/standalone.js';
-import type { AmfInput } from '../src/amf/commands.js';
+import { benchNode, csiDone, inputWaiter, startWithPair } from './standalone.js';
 import { loadConfig } from '../src/model/index.js';
-import { NodeFileSystem } from '../src/runtime/node/files.js';
-import { NodeClock, NodeProcessRunner, NodeStreamNetwork, createNodeRandom } from '../src/runtime/node/index.js';
-import { createLogger, createMetricsRegistry } from '../src/runtime/observability.js';
 
 const trialsArg = process.argv.indexOf('--trials');
 const TRIALS = trialsArg > 0 ? Number(process.argv[trialsArg + 1]) : 50;
@@ -83,43 +77,11 @@ async function main(): Promise<void> {
   const model = loaded.value;
 
   const dir = mkdtempSync(join(tmpdir(), 'amf-agent-bench-'));
-  const logger = createLogger({ node: 'node1', level: (process.env.BENCH_LOG as 'info' | undefined) ?? 'silent' });
-  const metrics = createMetricsRegistry('node1');
-  const clock = new NodeClock();
-  const processes = new NodeProcessRunner({ logger, metrics });
-  const agent = new NodeAgent(
-    { clock, random: createNodeRandom(), processes, files: new NodeFileSystem(), stream: new NodeStreamNetwork({ logger, metrics, maxFrameSize: MAX_FRAME_BYTES }), logger, metrics },
-    model,
-    { socketPath: join(dir, 'amf.sock'), baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
-  );
-  const started = await agent.start();
-  if (!started.ok) throw new Error(started.error);
-  const loop = new StandaloneLoop(model, agent, 'node1', clock, logger);
-  const waiters: Array<{ pred: (i: AmfInput) => boolean; resolve: (at: number) => void }> = [];
-  loop.onInput((input) => {
-    const at = clock.now();
-    for (const w of [...waiters]) {
-      if (w.pred(input)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(at);
-      }
-    }
-  });
-  const waitInput = (pred: (i: AmfInput) => boolean, what: string, timeoutMs = 30_000): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bench: no ${what} within ${timeoutMs} ms`)), timeoutMs);
-      waiters.push({ pred, resolve: (at) => (clearTimeout(timer), resolve(at)) });
-    });
-  const csiDone = (su: string, ha: string) => (i: AmfInput) => i.kind === 'csi-set-done' && i.su === su && i.haState === ha;
+  const { agent, loop, clock } = await benchNode(model, join(dir, 'amf.sock'), process.env.PATH ?? '/usr/bin:/bin');
+  const waitInput = inputWaiter(loop, clock);
 
   const units = ['counter_a', 'counter_b'];
-  const ready = Promise.all([
-    Promise.race(units.map((su) => waitInput(csiDone(su, 'active'), 'initial active').then(() => su))),
-    Promise.race(units.map((su) => waitInput(csiDone(su, 'standby'), 'initial standby'))),
-    waitInput(csiDone('sleeper_su', 'active'), 'sleeper active'),
-  ]);
-  loop.start();
-  let [active] = await ready;
+  let active = await startWithPair(loop, waitInput, units, 'sleeper_su');
 
   let traceFrom: number | undefined;
   if (TRACE) {

@@ -54,6 +54,8 @@ const MAX_XML_BYTES = 1024 * 1024;
 export class VmDomain {
   private watch: { cancel(): void } | undefined;
   private name: string | undefined;
+  /** The UUID of the domain monitoring saw end and leave libvirt: a cleanup has nothing to destroy. */
+  endedUuid: string | undefined;
 
   constructor(readonly o: VmDomainOptions) {}
 
@@ -227,10 +229,14 @@ export class VmDomain {
     return this.destroy(target);
   }
 
-  /** Abrupt: destroy; a domain already gone is success. One virsh when it is already gone. */
-  async cleanup(): Promise<Result<void, string>> {
+  /**
+   * Abrupt: destroy; a domain already gone is success. None when `gone` (the UUID monitoring saw
+   * leave libvirt, endedUuid) is the one to stop: a failover then waits for no virsh.
+   */
+  async cleanup(gone?: string): Promise<Result<void, string>> {
     this.stopMonitoring();
     const target = this.stopTarget();
+    if (target !== undefined && target === gone) return this.stopped(target);
     return target === undefined ? ok(undefined) : this.destroy(target);
   }
 
@@ -259,9 +265,10 @@ export class VmDomain {
     const name = this.name ?? this.readState()?.domain;
     if (name === undefined) return;
     let done = false;
-    const end = (reason: string): void => {
+    const end = (reason: string, gone = false): void => {
       if (done) return;
       done = true;
+      if (gone) this.endedUuid = this.readState()?.uuid || undefined;
       this.stopMonitoring();
       died(`domain '${name}': ${reason}`);
     };
@@ -275,7 +282,7 @@ export class VmDomain {
           checking = false;
           if (done || this.watch !== watch) return;
           if (s.ok && !isUp(s.value.state)) end(`domstate says ${s.value.state}${s.value.reason ? ` (${s.value.reason})` : ''}`);
-          else if (!s.ok && s.error.kind === 'no-domain') end('libvirt no longer knows it');
+          else if (!s.ok && s.error.kind === 'no-domain') end('libvirt no longer knows it', true);
         });
       },
     });

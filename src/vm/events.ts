@@ -12,8 +12,11 @@ import { endsDomain } from './parse.js';
 import type { EventStream, Virsh } from './virsh.js';
 
 export interface DomainWatcher {
-  /** The domain no longer runs: libvirt's words for why. */
-  ended(reason: string): void;
+  /**
+   * The domain no longer runs: libvirt's words for why. `gone`: libvirt no longer has it at all
+   * (a created, transient domain that Stopped, or Undefined), so there is nothing left to destroy.
+   */
+  ended(reason: string, gone: boolean): void;
   /** The stream cannot be trusted to have seen everything: check the domain directly. */
   resync(): void;
 }
@@ -103,7 +106,8 @@ export class LibvirtEvents {
       }
       const e = line.value;
       if (e.kind !== 'lifecycle' || !endsDomain(e.event)) return;
-      for (const w of [...(this.watchers.get(e.domain) ?? [])]) w.ended(`libvirt reported ${e.event} ${e.detail}`.trim());
+      const gone = e.event === 'Stopped' || e.event === 'Undefined';
+      for (const w of [...(this.watchers.get(e.domain) ?? [])]) w.ended(`libvirt reported ${e.event} ${e.detail}`.trim(), gone);
     });
     if (!s.ok) {
       this.log.warn({ error: s.error.message }, 'cannot start the libvirt event stream; polling domstate');

@@ -33,13 +33,17 @@ export function model(dir: string, text: string): AmfModel {
   return r.value;
 }
 
-/** One noredundancy group of one SU (su1) of one component (`comp`) whose kind lines are `kind`, and one SI. */
-export function oneComponentConf(kind: string, comp = 'c1'): string {
+/**
+ * One noredundancy group of one SU (su1, with the lines `unit` such as `nodes = n1 n2`) of one
+ * component (`comp`) whose kind lines are `kind`, and one SI.
+ */
+export function oneComponentConf(kind: string, comp = 'c1', unit = ''): string {
   return `group {
 	name = g
 	model = noredundancy
 	unit {
 		name = su1
+		${unit}
 		component {
 			name = ${comp}
 			comptype = non_proxied_non_sa_aware

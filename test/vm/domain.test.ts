@@ -83,15 +83,21 @@ describe('a vm component domain on a real libvirtd + QEMU', { skip: skip ?? fals
     assert.deepEqual(await restarted.cleanup(), { ok: true, value: undefined }, 'cleanup of a domain already gone is success');
   });
 
-  it('monitor: a virsh destroy behind its back is reported at once from the libvirt event', async () => {
+  it('monitor: a virsh destroy behind its back is reported at once from the libvirt event; the cleanup after it runs no virsh', async () => {
     const { d, deaths } = await monitored('vmd-b');
+    const uuid = d.readState()?.uuid;
     await new Promise((r) => setTimeout(r, 600)); // past the stream's settle resync
     assert.equal(daemon.virsh('destroy', 'vmd-b').status, 0);
     const t0 = Date.now();
     await until('the death report', 10_000, () => deaths.length > 0);
     console.log(`# destroy behind amfd's back reported ${Date.now() - t0} ms after virsh destroy returned: ${deaths[0]}`);
     assert.deepEqual(deaths, ["domain 'vmd-b': libvirt reported Stopped Destroyed"]);
-    assert.deepEqual(await d.cleanup(), { ok: true, value: undefined });
+    assert.ok(uuid !== undefined && d.endedUuid === uuid, 'monitoring saw it leave libvirt');
+    // A virsh that cannot connect: the cleanup's result shows it was not needed.
+    const unreachable = new Virsh({ processes: runner, log: ports.logger, virsh: 'virsh', uri: `qemu+unix:///system?socket=${join(dir, 'no-sock')}`, env: { PATH }, timeoutMs: 30_000, killGraceMs: 500, label: 'component vmd-b' });
+    const after = domain('vmd-b', { virsh: unreachable });
+    assert.deepEqual(await after.cleanup(d.endedUuid), { ok: true, value: undefined });
+    assert.equal(after.readState(), undefined, 'its state file is gone');
   });
 
   it('monitor: the event stream is restarted when it dies; while it is down, domstate polling sees the domain go', async () => {

@@ -9,7 +9,9 @@ import { migrateDomain, type MigrateOptions } from '../../src/vm/migrate.js';
 import { Virsh } from '../../src/vm/virsh.js';
 import { openNetns } from '../e2e/netns.js';
 import { quietPorts } from '../runtime/node-fixtures.js';
-import { makeDir, model, oneComponentConf, startAgent, type TestAgent } from '../agent/harness.js';
+import type { AmfCommand, AmfInput } from '../../src/amf/commands.js';
+import { logger, makeDir, model, oneComponentConf, startAgent, type TestAgent } from '../agent/harness.js';
+import { StandaloneLoop } from '../agent/standalone.js';
 import { ensureGuest, libvirtdMissing, TestLibvirtd, writeDomain, type Guest } from './harness/index.js';
 
 const ports = quietPorts();
@@ -128,26 +130,31 @@ describe('the migrate protocol against a scripted two-ended virsh', () => {
 const noDaemon = libvirtdMissing();
 const built = noDaemon === undefined ? ensureGuest() : undefined;
 const noVm = noDaemon ?? (built && 'reason' in built ? built.reason : undefined);
-function agentConf(xml: string, uri: string, migrationUri: string, stateDir: string): string {
-  return oneComponentConf(`instantiate_timeout = 60s
+/** Nodes n1 and n2; a noredundancy SU that may run on either, of one vm component; `uri`: that node's own libvirt. */
+function clusterConf(xml: string, uri: string, migrationUri: string, stateDir: string): string {
+  const kind = `instantiate_timeout = 60s
 			vm {
 				domain_xml = ${xml}
 				uri = ${uri}
 				migration_uri = ${migrationUri}
 				state_dir = ${stateDir}
-			}`, 'vm');
+			}`;
+  return `node {\n\tname = n1\n}\nnode {\n\tname = n2\n}\n${oneComponentConf(kind, 'vm', 'nodes = n1 n2')}`;
 }
 
-// The agent's path of admin migrate for real: the agent of n1 runs its vm component's domain,
-// migrates it live (migrate.ts: dominfo on both ends) and forgets it without stopping it; the agent
-// of n2 adopts it by the UUID the answer carries, records it in its state file and watches it.
-test('real live migration between two libvirtds in two network namespaces, through the agents of both nodes', { skip: noVm ?? false, timeout: 300_000 }, async (t) => {
+// Admin migrate for real, engine and agents: the AMF engine drives the agents of n1 and n2 (one
+// process, StandaloneLoop), each agent with its own test libvirtd in its own network namespace.
+// The SU's domain runs on n1 with si1 active; migrate to n2: n1's agent migrates it live and forgets
+// it, n2's adopts it by UUID, and si1 is set active again there — it is never anything but active
+// on su1 (no failover). First a migration that fails (a same-named domain at the destination).
+test('admin migrate for real: the engine and the agents of two nodes, two libvirtds in two network namespaces', { skip: noVm ?? false, timeout: 300_000 }, async (t) => {
   const net = openNetns(2);
   if (!net.ok) return t.skip(`two network namespaces cannot be made here: ${net.error}`);
   const dir = mkdtempSync(join(tmpdir(), 'amfd-migrate-real-'));
   const daemons: TestLibvirtd[] = [];
   const agents: TestAgent[] = [];
   const keepAlive = setInterval(() => undefined, 1000);
+  let loop: StandaloneLoop | undefined;
   try {
     for (const [i, h] of net.value.hosts.entries()) daemons.push(await TestLibvirtd.start({ dir: join(dir, `n${i + 1}`), netns: h.netns, migrationHost: h.address }));
     const [a, b] = daemons as [TestLibvirtd, TestLibvirtd];
@@ -156,40 +163,88 @@ test('real live migration between two libvirtds in two network namespaces, throu
     const template = a.uri.replace(join(dir, 'n1'), join(dir, '{node}'));
     assert.notEqual(template, a.uri);
     for (const [node, d] of [['n1', a], ['n2', b]] as const) {
-      agents.push(await startAgent(makeDir(), model(dir, agentConf(f.xmlPath, d.uri, template, join(dir, `state-${node}`)))));
+      agents.push(await startAgent(makeDir(), model(dir, clusterConf(f.xmlPath, d.uri, template, join(dir, `state-${node}`)))));
     }
     const [n1, n2] = agents as [TestAgent, TestAgent];
-    assert.ok((await n1.agent.instantiate('su1', 'vm')).ok);
-    const before = a.virsh('domuuid', 'mig-real').stdout.trim();
-    // A destination whose libvirtd is down: refused before any attempt, named; it stays, watched.
+    const engineModel = model(dir, clusterConf(f.xmlPath, a.uri, template, join(dir, 'state-n1')));
+    loop = new StandaloneLoop(engineModel, n1.agent, 'n1', clock, logger);
+    loop.addNode(n2.agent, 'n2');
+    const l = loop;
+    const inputs: AmfInput[] = [];
+    const commands: AmfCommand[] = [];
+    const refusals: string[] = [];
+    /** Every HA state si1 had on su1 after each step (it must only ever be active once assigned). */
+    const haSeen = new Set<string>();
+    l.onInput((i) => inputs.push(i));
+    l.onCommand((c) => {
+      commands.push(c);
+      const ha = l.state.sus.su1?.assignments.si1?.ha;
+      if (ha !== undefined) haSeen.add(ha);
+    });
+    l.onRefusal((_, e) => refusals.push(e));
+    const until = async (what: string, pred: () => boolean, ms = 120_000): Promise<void> => {
+      const end = Date.now() + ms;
+      while (!pred()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; inputs: ${JSON.stringify(inputs.slice(-8))}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    const activeOn = (node: string): (() => boolean) => {
+      const from = commands.length;
+      return () => commands.slice(from).some((c) => c.kind === 'csi-set' && c.node === node && c.haState === 'active') && l.state.sus.su1?.assignments.si1?.waiting.length === 0;
+    };
+    const migrate = (to: string): void => l.input({ kind: 'admin', op: 'migrate', target: { type: 'su', name: 'su1' }, to });
+
+    let active = activeOn('n1');
+    l.start();
+    await until('si1 active on su1 at n1', active);
+    const uuid = a.virsh('domuuid', 'mig-real').stdout.trim();
+
+    migrate('n9');
+    await until('the refusal', () => refusals.length === 1);
+    assert.match(refusals[0]!, /^migrate on SU su1 refused: no node n9$/);
+    // The agent asked for a destination whose libvirt is down: refused before any attempt, named;
+    // the domain stays, recorded and watched on n1.
     const nowhere = await n1.agent.migrate('su1', 'vm', 'n9');
     assert.ok(!nowhere.ok && !nowhere.error.lost, JSON.stringify(nowhere));
     assert.match(nowhere.error.reason, /^component safComp=vm,safSu=su1.* \(domain XML .*mig-real\.xml\): migrate 'mig-real' from .* to .*n9.*: dominfo on the destination: /);
     assert.deepEqual([a.domains(), n1.agent.presence('su1', 'vm')], [['mig-real'], 'instantiated']);
     assert.ok(existsSync(join(dir, 'state-n1', 'su1.vm.json')), 'still recorded on the source');
-    const t0 = Date.now();
-    const moved = await n1.agent.migrate('su1', 'vm', 'n2');
-    console.log(`# real live migration through the agent ${Date.now() - t0} ms (TCG, 256 MiB guest)`);
-    assert.ok(moved.ok, moved.ok ? '' : moved.error.reason);
-    assert.equal(moved.value.uuid, before, 'the same domain, not a new one');
-    assert.deepEqual([a.domains(), b.domains()], [[], ['mig-real']]);
-    assert.equal(n1.agent.presence('su1', 'vm'), 'uninstantiated', 'forgotten on the source');
-    assert.ok(!existsSync(join(dir, 'state-n1', 'su1.vm.json')), "the source's state file is gone");
-    const adopted = await n2.agent.instantiate('su1', 'vm', moved.value.uuid);
-    assert.ok(adopted.ok, adopted.ok ? '' : adopted.error.reason);
-    assert.equal(JSON.parse(readFileSync(join(dir, 'state-n2', 'su1.vm.json'), 'utf8')).uuid, before);
-    assert.equal(n1.faults.length, 0, 'leaving the source is no death');
-    // The destination watches it now: a destroy behind its back is reported by n2's agent.
+
+    // A same-named domain at the destination: the agent refuses before any attempt; su1 stays on n1.
+    assert.equal(b.virsh('create', f.xmlPath).status, 0);
+    active = activeOn('n1');
+    migrate('n2');
+    await until('the failed migration', () => inputs.some((i) => i.kind === 'comp-migrate-failed'));
+    const failed = inputs.find((i) => i.kind === 'comp-migrate-failed');
+    assert.ok(failed?.kind === 'comp-migrate-failed' && !failed.lost && /the destination already has a domain of that name/.test(failed.reason), JSON.stringify(failed));
+    await until('si1 confirmed active at n1 again', active);
+    assert.equal(l.state.sus.su1?.node, 'n1');
+    assert.deepEqual(a.domains(), ['mig-real']);
     assert.equal(b.virsh('destroy', 'mig-real').status, 0);
-    const death = await n2.waitFault((x) => x.kind === 'error-report', 20_000);
-    assert.ok(death.kind === 'error-report' && death.source === 'process-died', JSON.stringify(death));
-    // The protocol's refusal, for real: a same-named domain at the destination, both keep running.
-    assert.ok(a.virsh('create', f.xmlPath).status === 0 && b.virsh('create', f.xmlPath).status === 0);
-    const ctx = { processes: runner, log: ports.logger, virsh: 'virsh', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, timeoutMs: 30_000, killGraceMs: 500, label: 'component vm1' };
-    const back = await migrateDomain(new Virsh({ ...ctx, uri: b.uri }), new Virsh({ ...ctx, uri: a.uri }), 'mig-real', OPTS, clock, ports.logger);
-    assert.ok(!back.ok && back.error.kind === 'refused' && /already has a domain of that name/.test(back.error.message), JSON.stringify(back));
-    assert.deepEqual([a.domains(), b.domains()], [['mig-real'], ['mig-real']]);
+
+    active = activeOn('n2');
+    const t0 = Date.now();
+    migrate('n2');
+    await until('si1 active on su1 at n2', active);
+    console.log(`# admin migrate → si1 active again on the destination ${Date.now() - t0} ms (TCG, 256 MiB guest)`);
+    assert.equal(l.state.sus.su1?.node, 'n2');
+    assert.equal(l.state.sus.su1?.migration, undefined);
+    assert.deepEqual([a.domains(), b.domains()], [[], ['mig-real']]);
+    assert.equal(b.virsh('domuuid', 'mig-real').stdout.trim(), uuid, 'the same domain, not a new one');
+    assert.deepEqual([...haSeen], ['active'], 'si1 was only ever active on su1: no failover, no quiescing');
+    assert.ok(!commands.some((c) => c.kind === 'comp-cleanup' || c.kind === 'comp-terminate' || c.kind === 'csi-remove'), 'nothing stopped, nothing removed');
+    assert.equal(JSON.parse(readFileSync(join(dir, 'state-n2', 'su1.vm.json'), 'utf8')).uuid, uuid);
+    assert.ok(!existsSync(join(dir, 'state-n1', 'su1.vm.json')), "the source's state file is gone");
+    assert.equal(n1.agent.presence('su1', 'vm'), 'uninstantiated');
+
+    // n2's agent watches it now: a destroy behind its back is reported from there.
+    const seen = inputs.length;
+    assert.equal(b.virsh('destroy', 'mig-real').status, 0);
+    await until('the death reported', () => inputs.slice(seen).some((i) => i.kind === 'error-report' && i.su === 'su1'), 20_000);
+    l.stop();
   } finally {
+    loop?.stop();
     clearInterval(keepAlive);
     for (const x of agents) await x.close();
     for (const d of daemons) await d.stop();

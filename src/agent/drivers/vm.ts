@@ -112,7 +112,9 @@ class VmDriver implements ComponentDriver {
   }
 
   cleanup(): Promise<Result<void, string>> {
-    return (this.current = this.domain()).cleanup();
+    // What the last incarnation's monitoring saw leave libvirt needs no virsh destroy.
+    const gone = this.current?.endedUuid;
+    return (this.current = this.domain()).cleanup(gone);
   }
 
   commandProbe(hc: HealthcheckConfig): Result<Probe, string> {
