@@ -1,11 +1,12 @@
 /**
  * bin/amf-guest inside a real VM (test/vm/harness: a libvirtd of the test's own, QEMU, the guest
  * reading the host root over 9p) against the host side over the domain's virtio-serial channel:
- * the same path as production, the character device polled in the guest. One boot for all of it.
+ * the same path as production (the channel socket found in the domain XML as amfd finds a vm
+ * component's), the character device polled in the guest. One boot for all of it.
  * Skipped, with the reason printed, where no VM can boot.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,8 @@ import { pino } from 'pino';
 import { NodeChannelNetwork } from '../../src/runtime/node/channel.js';
 import { NodeClock, createNodeRandom } from '../../src/runtime/node/index.js';
 import { HostGuestChannel, type ChannelEvent } from '../../src/heartbeat/host-channel.js';
+import { HEARTBEAT_CHANNEL } from '../../src/heartbeat/service.js';
+import { unixChannelOf } from '../../src/vm/parse.js';
 import { bootVm, consoleText, ensureGuest, libvirtdMissing, TestLibvirtd, type BootedVm, type Guest } from '../vm/harness/index.js';
 import { until } from './wait.js';
 
@@ -55,10 +58,15 @@ describe('guest heartbeat in a real VM', { skip }, () => {
       run: `exec node ${ROOT}/bin/amf-guest.js --config ${dir}/guest_heartbeat.conf --device $VIRTIO_PORTS/cgcs.heartbeat --api-socket /run/.guest_heartbeat_api --name hb-guest\n`,
     });
     console.log(`# vm boot ${vm.bootMs} ms`);
+    // Found as amfd's host side finds a vm component's channel: in its domain XML.
+    const found = unixChannelOf(readFileSync(vm.xmlPath, 'utf8'), HEARTBEAT_CHANNEL);
+    assert.ok(found.ok, found.ok ? '' : found.error);
+    const path = found.value;
+    assert.equal(path, vm.channels['cgcs.heartbeat']);
     const silent = pino({ level: 'silent' });
     channel = new HostGuestChannel({
       id: 'hb-guest',
-      path: vm.channels['cgcs.heartbeat'] ?? '',
+      path,
       channels: new NodeChannelNetwork(silent),
       clock: new NodeClock(),
       random: createNodeRandom(),
