@@ -11,10 +11,11 @@
  * --work-dir DIR (kept afterwards), --nodes N (default 3), --groups FILE.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LocalCluster, ROOT } from './local-cluster.js';
+import { freePort, LocalCluster, ROOT } from './local-cluster.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -25,9 +26,39 @@ const headless = process.argv.includes('--headless') || process.env['AMFD_START_
 const given = arg('--work-dir');
 const workDir = given ? resolve(given) : mkdtempSync(join(tmpdir(), 'amfd-'));
 const nodes = Number(arg('--nodes') ?? '3');
-const groupsConf = resolve(arg('--groups') ?? join(ROOT, 'conf/examples/groups.conf'));
 const say = (s: string): void => void process.stdout.write(`${s}\n`);
 
+/** Whether a TCP port on 127.0.0.1 can be listened on now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const s = createServer();
+    s.once('error', () => done(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => done(true)));
+  });
+}
+
+/**
+ * A CSI attribute `port` (the demo's counter service) that something on this host holds already,
+ * another demo cluster say, is given a free port in a copy of the file in the work dir: two
+ * `npm start` clusters then coexist. Returns the file to use.
+ */
+async function withFreePorts(file: string): Promise<string> {
+  const text = readFileSync(file, 'utf8');
+  const re = /(name\s*=\s*port\s*\n\s*value\s*=\s*)(\d+)/g;
+  const moved = new Map<string, number>();
+  for (const m of text.matchAll(re)) {
+    const port = m[2]!;
+    if (!moved.has(port) && Number(port) > 0 && !(await portFree(Number(port)))) moved.set(port, await freePort());
+  }
+  if (moved.size === 0) return file;
+  for (const [from, to] of moved) say(`amfd: port ${from} of ${file} is taken on 127.0.0.1 (another cluster?); this cluster uses ${to}`);
+  const copy = join(workDir, 'groups.conf');
+  mkdirSync(workDir, { recursive: true });
+  writeFileSync(copy, text.replace(re, (all, key: string, port: string) => (moved.has(port) ? `${key}${moved.get(port)}` : all)));
+  return copy;
+}
+
+const groupsConf = await withFreePorts(resolve(arg('--groups') ?? join(ROOT, 'conf/examples/groups.conf')));
 const cluster = await LocalCluster.prepare({ workDir, nodes, groupsConf });
 cluster.startAll();
 const first = cluster.nodes[0]!;

@@ -305,7 +305,7 @@ export class ComponentController {
         if (!session) return err(`${this.entry.dn} is not registered on the component API`);
         const attributes: Record<string, string> = {};
         for (const a of assignment.attributes) if (!(a.name in attributes)) attributes[a.name] = a.value;
-        const { invocation, outcome } = session.invoke(
+        const { invocation, outcome, message } = session.invoke(
           {
             type: 'csi-set',
             si: assignment.si,
@@ -322,7 +322,8 @@ export class ComponentController {
         const o = await outcome;
         if (o !== 'ok') {
           this.quiescing.delete(invocation);
-          return err(`CSI set ${assignment.csi} ${assignment.haState}: ${o === 'failed' ? 'the component answered FAILED' : o}`);
+          const why = o === 'failed' ? await message : undefined;
+          return err(`CSI set ${assignment.csi} ${assignment.haState}: ${o === 'failed' ? `the component answered FAILED${why ? `: ${why}` : ''}` : o}`);
         }
         this.armQuiescingTimeout(invocation);
       }

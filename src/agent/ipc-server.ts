@@ -39,7 +39,7 @@ export class Session {
    */
   readonly early: HealthcheckStart[] = [];
   private nextInvocation = 1;
-  private readonly pending = new Map<number, (outcome: CallbackOutcome) => void>();
+  private readonly pending = new Map<number, (outcome: CallbackOutcome, message?: string) => void>();
   /** Frames sent since the transport last drained while above its high-water mark. */
   private backlog = 0;
 
@@ -63,28 +63,37 @@ export class Session {
     this.conn.close();
   }
 
-  /** Send a callback and wait for its `response` (or the timeout, or the connection closing). */
-  invoke(body: CallbackBody, timeoutMs: number): { readonly invocation: number; readonly outcome: Promise<CallbackOutcome> } {
+  /**
+   * Send a callback and wait for its `response` (or the timeout, or the connection closing);
+   * `message` resolves with it: the reason the component gave with a failed response, if any.
+   */
+  invoke(body: CallbackBody, timeoutMs: number): { readonly invocation: number; readonly outcome: Promise<CallbackOutcome>; readonly message: Promise<string | undefined> } {
     const invocation = this.nextInvocation++;
+    let say: (m: string | undefined) => void = () => undefined;
+    const message = new Promise<string | undefined>((r) => (say = r));
     const outcome = new Promise<CallbackOutcome>((resolve) => {
-      if (this.conn.closed) return resolve('disconnected');
+      if (this.conn.closed) {
+        say(undefined);
+        return resolve('disconnected');
+      }
       const timer = this.clock.setTimer(timeoutMs, () => settle('timeout'));
-      const settle = (o: CallbackOutcome): void => {
+      const settle = (o: CallbackOutcome, m?: string): void => {
         timer.cancel();
         this.pending.delete(invocation);
+        say(m);
         resolve(o);
       };
       this.pending.set(invocation, settle);
       this.send({ v: PROTOCOL_VERSION, invocation, ...body } as ServerFrame);
     });
-    return { invocation, outcome };
+    return { invocation, outcome, message };
   }
 
   /** Deliver a `response`; false when no callback with that invocation is outstanding. */
-  answer(invocation: number, result: 'ok' | 'failed'): boolean {
+  answer(invocation: number, result: 'ok' | 'failed', message?: string): boolean {
     const settle = this.pending.get(invocation);
     if (!settle) return false;
-    settle(result);
+    settle(result, message);
     return true;
   }
 
@@ -274,7 +283,7 @@ export class ComponentApiServer {
     }
     if (session.comp === undefined) return reply({ ok: false, error: { code: 'not-registered', message: `'${frame.type}' before register` } });
     if (frame.type === 'response') {
-      if (!session.answer(frame.invocation, frame.result)) return reply({ ok: false, error: { code: 'unknown-invocation', message: `no callback with invocation ${frame.invocation} is outstanding` } });
+      if (!session.answer(frame.invocation, frame.result, frame.message)) return reply({ ok: false, error: { code: 'unknown-invocation', message: `no callback with invocation ${frame.invocation} is outstanding` } });
       return reply({ ok: true, value: undefined });
     }
     reply(this.handler.request(session, frame));

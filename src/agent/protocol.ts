@@ -15,6 +15,8 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 const name = z.string().min(1).max(256);
 const requestId = z.number().int().nonnegative();
 const result = z.enum(['ok', 'failed']);
+/** The longest reason a component may give with a failed callback response. */
+export const MAX_FAILURE_MESSAGE = 1024;
 const v = z.literal(PROTOCOL_VERSION);
 
 /** Requests from a component to the agent. Each carries an `id` echoed in the reply. */
@@ -38,7 +40,8 @@ export const ClientFrame = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('pg-track-stop'), id: requestId, csi: name }),
   z.object({ v, type: z.literal('ha-state-get'), id: requestId, csi: name }),
   /** The answer to a callback (csi-set, csi-remove, healthcheck, terminate). */
-  z.object({ v, type: z.literal('response'), id: requestId, invocation: requestId, result }),
+  // `message`: why a callback answered failed, for the error the agent reports (e.g. a CSI set).
+  z.object({ v, type: z.literal('response'), id: requestId, invocation: requestId, result, message: z.string().max(MAX_FAILURE_MESSAGE).optional() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame['type'];

@@ -14,7 +14,7 @@ import type { ApiEvent } from './events.js';
 import type { ConfigChangePlan } from './plan.js';
 import type { NodePhase } from '../cluster/node-runtime.js';
 import type { AdminState, CompCategory, CompKind, HealthcheckInvocation, ModelChange, Recovery, RedundancyModel } from '../model/index.js';
-import type { AdminOp, GuestHeartbeatState, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../model/vocabulary.js';
+import type { AdminOp, DisabledCause, GuestHeartbeatState, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../model/vocabulary.js';
 import type { Registry } from '../runtime/ports/observability.js';
 import type { MemberState } from '../swim/index.js';
 import type { Result } from '../util/result.js';
@@ -67,6 +67,8 @@ export interface NodeView {
   readonly up: boolean;
   readonly admin: AdminState;
   readonly oper: OperState;
+  /** What disabled it (node failover, switchover, failfast), null while enabled. */
+  readonly disabledReason: string | null;
   readonly leader: boolean;
   /** SUs placed on this node. */
   readonly sus: readonly string[];
@@ -109,6 +111,9 @@ export interface SuView {
   readonly node: string | null;
   readonly admin: AdminState;
   readonly oper: OperState;
+  /** Why it is disabled (component-fault and node-failover-withheld wait for `admin repair`), null while enabled. */
+  readonly disabledCause: DisabledCause | null;
+  readonly disabledReason: string | null;
   readonly presence: PresenceState;
   readonly readiness: ReadinessState;
   readonly components: readonly CompView[];

@@ -33,6 +33,8 @@ export function groupViews(model: AmfModel, state: AmfState, facts: Partial<Pick
         node: st.node,
         admin: st.admin,
         oper: st.oper,
+        disabledCause: st.disabledCause,
+        disabledReason: st.oper === 'disabled' ? (st.disabledReason ?? null) : null,
         presence: suPresence(st),
         readiness: suReadiness(ctx, name),
         components: Object.entries(st.comps).map(([c, cs]) => {
@@ -111,6 +113,7 @@ export function nodeViews(state: AmfState, facts: NodeFacts): NodeView[] {
       up: n.up,
       admin: n.admin,
       oper: n.oper,
+      disabledReason: n.oper === 'disabled' ? (n.disabledReason ?? null) : null,
       leader: name === facts.leader,
       sus: Object.entries(state.sus)
         .filter(([, su]) => su.node === name)

@@ -16,6 +16,7 @@ import type { StreamConnection, StreamNetwork } from '../runtime/ports/stream.js
 import {
   decodeFrame,
   encodeFrame,
+  MAX_FAILURE_MESSAGE,
   PROTOCOL_VERSION,
   ServerFrame,
   type ClientFrame,
@@ -186,19 +187,21 @@ export class AmfClient {
     });
   }
 
+  /** Run a callback handler and answer for it: failed (with the error's message) when it throws or rejects. */
   private respond(invocation: number, run: () => void | Promise<void>): void {
-    const answer = (result: 'ok' | 'failed'): void => {
-      this.request({ type: 'response', invocation, result }).catch(() => undefined);
+    const answer = (result: 'ok' | 'failed', e?: unknown): void => {
+      const message = e === undefined ? undefined : (e instanceof Error ? e.message : String(e)).slice(0, MAX_FAILURE_MESSAGE);
+      this.request({ type: 'response', invocation, result, ...(message ? { message } : {}) }).catch(() => undefined);
     };
     let outcome: void | Promise<void>;
     try {
       outcome = run();
-    } catch {
-      return answer('failed');
+    } catch (e) {
+      return answer('failed', e);
     }
     void Promise.resolve(outcome).then(
       () => answer('ok'),
-      () => answer('failed'),
+      (e: unknown) => answer('failed', e),
     );
   }
 

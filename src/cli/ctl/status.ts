@@ -22,6 +22,8 @@ export interface StatusSnapshot {
 }
 
 const RECENT = 10;
+/** Disabled causes that last until an operator repairs the SU (the others clear themselves). */
+const REPAIR_CAUSES: ReadonlySet<string> = new Set(['component-fault', 'node-failover-withheld', 'instantiation-failed']);
 /** How far back in the event ring to look for recent failures. */
 const LOOKBACK = 2000;
 
@@ -64,6 +66,7 @@ export function renderStatus(s: StatusSnapshot): string {
   const up = s.nodes.filter((n) => n.up).length;
   out.push('', `Nodes: ${up} of ${s.nodes.length} up`);
   out.push(...table(s.nodes.map((n) => [`${n.name}${n.leader ? '*' : ''}`, n.up ? 'up' : 'DOWN', n.admin, n.oper, n.sus.join(' ') || '-']), '  '));
+  for (const n of s.nodes) if (n.disabledReason) out.push(`  ${n.name} disabled: ${n.disabledReason} (amfctl admin repair node/${n.name})`);
   for (const g of s.groups) {
     out.push('', `Group ${g.name} (${g.model}, ${g.admin})`);
     const rows: string[][] = [];
@@ -76,6 +79,7 @@ export function renderStatus(s: StatusSnapshot): string {
     for (const u of g.units) {
       for (const c of u.components) if (c.lastError) out.push(`  ${u.name}/${c.name}`, `    last error ${c.lastError.at}: ${c.lastError.reason}`);
     }
+    for (const u of g.units) if (u.oper === 'disabled' && u.disabledCause) out.push(`  ${u.name} disabled (${u.disabledCause}): ${u.disabledReason ?? 'no reason recorded'}${REPAIR_CAUSES.has(u.disabledCause) ? ` (amfctl admin repair su/${u.name})` : ''}`);
     out.push(...table(g.sis.map((si) => [si.name, si.assignment, si.admin, si.assignments.map((a) => `${a.su}@${a.node ?? '-'} ${a.ha}`).join(', ') || '-']), '  '));
   }
   out.push('', s.recent.length === 0 ? 'No recent failures.' : 'Recent failures and escalations:');
