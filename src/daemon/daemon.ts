@@ -4,7 +4,8 @@
  * own policy (first configuration, hand-over, unlock after restart) is NodeLifecycle's, in
  * src/cluster; this file only binds, starts and stops.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../runtime/node/make-dirs.js';
 import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { createNodePorts } from '../runtime/node/index.js';
@@ -62,7 +63,7 @@ export class Daemon {
       if (!checked.ok) return checked;
     }
     try {
-      mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+      makeDirs(cfg.dataDir, 0o700);
     } catch (e) {
       return err([`data_dir: cannot create ${cfg.dataDir}: ${(e as Error).message}`]);
     }

@@ -68,6 +68,8 @@ export async function runAmfd(hook?: PortsHook): Promise<void> {
 
   const started = await daemon.start();
   if (!started.ok) {
+    // Said on stderr too: the log line on stdout may go to a collector nobody is watching yet.
+    process.stderr.write(`amfd: cannot start: ${started.error}\n`);
     log.fatal({ error: started.error }, 'amfd could not start');
     await daemon.shutdown('start failed').catch(() => undefined);
     process.exit(1);

@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { makeDirs } from './make-dirs.js';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../ports/storage.js';
@@ -15,7 +16,7 @@ export class FileBlobStore implements BlobStore {
 
   /** Creates the directory if needed and removes temp files an earlier crash left behind. */
   constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, 0o700);
     for (const f of readdirSync(dir)) if (f.endsWith(TMP_SUFFIX)) unlinkSync(join(dir, f));
   }
 

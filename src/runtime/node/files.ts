@@ -1,4 +1,5 @@
-import { accessSync, chmodSync, constants, mkdirSync, openSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { makeDirs } from './make-dirs.js';
+import { accessSync, chmodSync, constants, openSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { err, ok, type Result } from '../../util/result.js';
 import type { FileError, FileStat, FileSystem } from '../ports/files.js';
 
@@ -77,7 +78,7 @@ export class NodeFileSystem implements FileSystem {
 
   mkdirp(path: string, mode: number): Result<void, FileError> {
     return attempt(path, () => {
-      mkdirSync(path, { recursive: true, mode });
+      makeDirs(path, mode);
     });
   }
 }
