@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { clusterCommand } from './cluster/command.js';
 import { runCommand } from './demo/command.js';
 import { raftCommand } from './raft/command.js';
+import { scaleCommand } from './scale/command.js';
 import { swimCommand } from './swim/command.js';
 
 const program = new Command('amf-sim')
@@ -16,5 +17,6 @@ program.addCommand(runCommand());
 program.addCommand(raftCommand());
 program.addCommand(swimCommand());
 program.addCommand(clusterCommand());
+program.addCommand(scaleCommand());
 
 await program.parseAsync(process.argv);

@@ -32,6 +32,8 @@ export class Scheduler {
   private _now = 0;
   /** Events whose callbacks ran (skipped and deferred ones excluded). */
   executed = 0;
+  /** The domain of the event running now, or of the last one run. */
+  lastDomain: Domain | undefined;
 
   get now(): number {
     return this._now;
@@ -77,6 +79,7 @@ export class Scheduler {
         continue;
       }
       this.executed++;
+      this.lastDomain = top.domain;
       top.fn();
       return true;
     }

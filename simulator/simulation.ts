@@ -31,6 +31,11 @@ export interface SimulationOptions {
   readonly print?: (line: string) => void;
   /** Trace lines kept in memory for failure reports (default 200). */
   readonly traceKeep?: number;
+  /**
+   * Measure the CPU time (process.cpuUsage) of every event and the promise continuations it set
+   * in motion, per domain (a node's name): cpuMicros. For the scale benchmark; off by default.
+   */
+  readonly meterCpu?: boolean;
 }
 
 /** Builds a node's application from its ports; called again on every restart. */
@@ -91,6 +96,8 @@ export class Simulation {
   private readonly invariants: Array<{ readonly name: string; readonly check: () => string | undefined }> = [];
   /** App callbacks that threw (the port reported and went on), the first 1 000; a test may require none. */
   readonly handlerErrors: Array<{ readonly node: string; readonly where: string; readonly error: unknown }> = [];
+  /** With meterCpu: CPU µs spent per domain name (a node's daemon is its name, its machine `name/machine`). */
+  readonly cpuMicros = new Map<string, number>();
 
   constructor(private readonly options: SimulationOptions) {
     assert(Number.isSafeInteger(options.seed), `simulation: seed must be an integer, got ${options.seed}`);
@@ -372,8 +379,14 @@ export class Simulation {
   /** Run the next event due by `until`, then what it set in motion; false when there is none. */
   private async runNext(until: number): Promise<boolean> {
     const mark = promiseMark();
+    const cpu = this.options.meterCpu ? process.cpuUsage() : undefined;
     if (!this.scheduler.step(until)) return false;
     if (promisesTouchedSince(mark)) await drain();
+    if (cpu) {
+      const d = process.cpuUsage(cpu);
+      const name = this.scheduler.lastDomain?.name ?? 'system';
+      this.cpuMicros.set(name, (this.cpuMicros.get(name) ?? 0) + d.user + d.system);
+    }
     for (const inv of this.invariants) {
       const violation = inv.check();
       if (violation !== undefined) {
