@@ -2,7 +2,7 @@
  * Fast lookups over an immutable AmfModel, built once per model object (WeakMap cache): the
  * engine runs on every event and must not scan the whole model each time.
  */
-import type { AmfModel, CompConfig, CsiAttribute, SgConfig, SiConfig, SuConfig } from '../model/types.js';
+import type { AmfModel, CompConfig, CsiAttribute, ServerGroupConfig, SgConfig, SiConfig, SuConfig } from '../model/types.js';
 
 export interface SuEntry {
   readonly cfg: SuConfig;
@@ -38,10 +38,19 @@ export interface ModelIndex {
   readonly rankedSis: ReadonlyMap<string, readonly string[]>;
   /** Per SG: the other SGs with SIs that depend on its SIs (reconciled after it changes). */
   readonly dependantSgs: ReadonlyMap<string, readonly string[]>;
+  /** Per SU: the server groups its components are members of, with the other member SUs (placement policy). */
+  readonly placementGroups: ReadonlyMap<string, readonly PlacementGroup[]>;
   /** Nodes an SU may use when it names none: the model's nodes (empty: any node that is up). */
   readonly nodeNames: readonly string[];
   /** Which component of `su` holds each CSI of `si`; null if the SU cannot take the SI. */
   holders(su: string, si: string): readonly CsiHolder[] | null;
+}
+
+/** A server group as placement sees it: its policy and the SUs of its other members. */
+export interface PlacementGroup {
+  readonly name: string;
+  readonly policy: ServerGroupConfig['policy'];
+  readonly peers: readonly string[];
 }
 
 const cache = new WeakMap<AmfModel, ModelIndex>();
@@ -116,7 +125,16 @@ function build(model: AmfModel): ModelIndex {
     }
     return h;
   };
-  return { model, sus, sis, sgs, rankedSus, rankedSis, dependantSgs, nodeNames: model.nodes.map((n) => n.name), holders };
+  return { model, sus, sis, sgs, rankedSus, rankedSis, dependantSgs, placementGroups: placementGroups(model), nodeNames: model.nodes.map((n) => n.name), holders };
+}
+
+function placementGroups(model: AmfModel): Map<string, PlacementGroup[]> {
+  const out = new Map<string, PlacementGroup[]>();
+  for (const g of model.serverGroups) {
+    const sus = [...new Set(g.members.map((m) => m.unit))];
+    for (const su of sus) out.set(su, [...(out.get(su) ?? []), { name: g.name, policy: g.policy, peers: sus.filter((x) => x !== su) }]);
+  }
+  return out;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { planSg } from './assign.js';
 import { type Ctx, allowedNodes, markSuDirty, nodeUsable, si as siMut, su, suReadiness, suShouldRun, peek } from './context.js';
 import { instantiateComp, removeAssignment, setAssignment, stopComp } from './lifecycle.js';
+import type { PlacementGroup } from './model-index.js';
 import { enableSu, newSuEscalation } from './state.js';
 import type { Assignment } from './state.js';
 import type { ReadinessState } from '../model/vocabulary.js';
@@ -80,20 +81,33 @@ function place(ctx: Ctx, suName: string): void {
   if (!allDown || !suShouldRun(ctx, suName)) return;
   const e = must(ctx.idx.sus.get(suName), 'an SU not in the model');
   const allowed = allowedNodes(ctx, suName);
+  const groups = ctx.idx.placementGroups.get(suName) ?? [];
   let best: string | null = null;
-  let bestLoad = Infinity;
+  let bestScore: readonly number[] = [];
   for (const node of allowed) {
     if (!nodeUsable(ctx, node) || must(ctx.s.nodes[node], 'a node in use has no state').admin === 'locked-instantiation') continue;
-    // Spread an SG's SUs over nodes: a node failure should not take out active and standby.
-    const peers = e.sg.units.filter((u) => peek(ctx, u.name).node === node).length;
-    if (peers < bestLoad) {
+    // Server groups first (anti-affinity: fewest members there; affinity: most), then spread an
+    // SG's SUs over nodes: a node failure should not take out active and standby.
+    const score = [...groups.map((g) => serverGroupCost(ctx, g, node)), e.sg.units.filter((u) => peek(ctx, u.name).node === node).length];
+    if (best === null || lexLess(score, bestScore)) {
       best = node;
-      bestLoad = peers;
+      bestScore = score;
     }
   }
   if (best === null) return;
   su(ctx, suName).node = best;
   markSuDirty(ctx, suName);
+}
+
+/** A node's cost for a member of server group `g`: lower is better. */
+function serverGroupCost(ctx: Ctx, g: PlacementGroup, node: string): number {
+  const there = g.peers.filter((p) => peek(ctx, p).node === node).length;
+  return g.policy === 'anti-affinity' ? there : -there;
+}
+
+function lexLess(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+  return false;
 }
 
 /** An SU failed over (saAmfSGAutoRepair): once its components are down it is enabled again. */

@@ -15,7 +15,10 @@ import type { ConfigChangePlan } from './plan.js';
 import type { NodePhase } from '../cluster/node-runtime.js';
 import type { AdminState, CompCategory, CompKind, HealthcheckInvocation, ModelChange, Recovery, RedundancyModel } from '../model/index.js';
 import type { AdminOp, DisabledCause, GuestHeartbeatState, HaState, OperState, PresenceState, ReadinessState, SiAssignmentState } from '../model/vocabulary.js';
+import type { LineChannelState } from '../runtime/line-channel.js';
 import type { Registry } from '../runtime/ports/observability.js';
+import type { ServerGroupPolicy } from '../servergroup/config.js';
+import type { MemberState as ServerGroupMemberState } from '../servergroup/status.js';
 import type { MemberState } from '../swim/index.js';
 import type { Result } from '../util/result.js';
 
@@ -150,6 +153,33 @@ export interface ConfigView {
   readonly lastChange: { readonly epoch: number; readonly seq: number; readonly time: string; readonly changes: readonly ApiEvent[] } | null;
 }
 
+export interface ServerGroupMemberView {
+  /** Its name to its peers (`source_instance`, `instance_id`). */
+  readonly instance: string;
+  readonly displayName: string;
+  readonly unit: string;
+  readonly component: string;
+  /** From the committed state, in nova's words (docs/server-groups.md). */
+  readonly state: ServerGroupMemberState;
+  readonly stateDescription: string;
+  /** The node hosting it, null when placed nowhere. */
+  readonly host: string | null;
+  readonly ha: HaState | null;
+  readonly launchedAt: string | null;
+  /** The host end of its messaging channel; null when it could not be found (its domain XML has none). */
+  readonly channelPath: string | null;
+  /** The channel as the answering node holds it; null when that node does not (the member runs elsewhere, or not at all). */
+  readonly channel: { readonly state: LineChannelState; readonly connects: number } | null;
+}
+
+export interface ServerGroupView {
+  readonly name: string;
+  readonly policy: ServerGroupPolicy;
+  readonly broadcastRate: number;
+  readonly broadcastBurst: number;
+  readonly members: readonly ServerGroupMemberView[];
+}
+
 /** A located config error, as `file:line:col: message` splits it. */
 export interface ConfigErrorView {
   readonly file: string;
@@ -192,6 +222,8 @@ export interface ApiBackend {
   nodes(opts: ReadOptions): Promise<Result<readonly NodeView[], BackendError>>;
   groups(opts: ReadOptions): Promise<Result<readonly GroupView[], BackendError>>;
   config(opts: ReadOptions): Promise<Result<ConfigView, BackendError>>;
+  /** The server groups, their members' status and the channels this node holds (`unavailable` until the service runs). */
+  serverGroups(opts: ReadOptions): Promise<Result<readonly ServerGroupView[], BackendError>>;
   /** Validate, compare the epoch with `ifMatch`, then commit through Raft (or only plan: dryRun). */
   putConfig(text: string, ifMatch: number, dryRun: boolean): Promise<Result<PutConfigResult, BackendError>>;
   /** Commit an admin operation (`comp`: name is `su/comp`); `to`: the destination node of a `migrate` (no other operation takes one). */

@@ -10,10 +10,11 @@
  * replica. The config compare-and-set makes local reads safe for read-modify-write: a stale epoch
  * is refused at the leader.
  */
-import type { ApiBackend, BackendError, ConfigView, EventSubscription, GroupView, NodeView, PutConfigResult, ReadOptions, StatusView, SubscribeResult } from './backend.js';
+import type { ApiBackend, BackendError, ConfigView, EventSubscription, GroupView, NodeView, PutConfigResult, ReadOptions, ServerGroupView, StatusView, SubscribeResult } from './backend.js';
 import { ChangeFeed, lastConfigChange, type ApiEvent } from './events.js';
 import { type ConfigChangePlan, planAdminOp, planConfigChange } from './plan.js';
 import type { Seat } from './schemas.js';
+import { serverGroupViews } from './server-groups.js';
 import { groupViews, nodeViews } from './views.js';
 import type { AdminTarget } from '../amf/commands.js';
 import type { AdminOp } from '../model/vocabulary.js';
@@ -23,6 +24,7 @@ import type { ClientResult } from '../cluster/forward.js';
 import type { ClusterNode } from '../cluster/node.js';
 import { diffModels, loadConfig, type Recovery } from '../model/index.js';
 import type { Registry } from '../runtime/ports/observability.js';
+import type { ServerGroupsView } from '../servergroup/service.js';
 import { type Result, err, ok } from '../util/result.js';
 
 export interface ProcessInfo {
@@ -36,6 +38,8 @@ export interface ClusterBackendOptions {
   readonly node: ClusterNode;
   readonly metrics: Registry;
   readonly processInfo: () => ProcessInfo;
+  /** The server-group service of this node (undefined: it has not started). */
+  readonly serverGroups?: () => ServerGroupsView | undefined;
   /** How long a consistent read waits for the leader's confirmation and the local apply. Default 2000. */
   readonly readTimeoutMs?: number;
 }
@@ -125,6 +129,13 @@ export class ClusterApiBackend implements ApiBackend {
   async groups(o: ReadOptions): Promise<Result<readonly GroupView[], BackendError>> {
     const e = await this.readable(o);
     return e ? err(e) : ok(groupViews(this.node.fsm.model, this.node.fsm.state.amf, this.node.fsm.state));
+  }
+
+  async serverGroups(o: ReadOptions): Promise<Result<readonly ServerGroupView[], BackendError>> {
+    const e = await this.readable(o);
+    if (e) return err(e);
+    const v = this.opts.serverGroups?.();
+    return v ? ok(serverGroupViews(v)) : err({ code: 'unavailable', message: 'the server-group service does not run on this node (not started yet, or failed: see its log)' });
   }
 
   async config(o: ReadOptions): Promise<Result<ConfigView, BackendError>> {

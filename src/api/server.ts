@@ -305,6 +305,21 @@ export class ApiServer {
           },
         ),
       ),
+      r('GET', '/v1/server-groups', 'server-groups', reads((o) => b.serverGroups(o), (serverGroups) => ok200({ serverGroups }))),
+      r(
+        'GET',
+        '/v1/server-groups/:name',
+        'server-group',
+        reads(
+          (o) => b.serverGroups(o),
+          (groups, { params }) => {
+            const n = this.name(params[0]!, 'server group');
+            if (!n.ok) return n.error;
+            const g = groups.find((x) => x.name === n.value);
+            return g ? ok200(g) : apiError(404, 'not-found', `no server group ${n.value}; GET /v1/server-groups lists them`);
+          },
+        ),
+      ),
       r('GET', '/v1/config', 'config', reads((o) => b.config(o), (c) => ok200(c, { etag: `"${c.epoch}"` }))),
       r('PUT', '/v1/config', 'put-config', (req) => this.putConfig(req)),
       r('POST', '/v1/admin/:kind/:name/:op', 'admin', (req) => this.admin(req, validate(AdminParams, { kind: req.params[0], name: req.params[1], op: req.params[2] }, 'admin operation'))),

@@ -16,6 +16,7 @@ import { loadConfig, type ConfigError } from '../model/index.js';
 import { NodeChannelNetwork } from '../runtime/node/channel.js';
 import { NodeFileSystem } from '../runtime/node/files.js';
 import type { NodePorts } from '../runtime/node-ports.js';
+import { ServerGroupService } from '../servergroup/service.js';
 import { PROFILES } from '../swim/index.js';
 import { assert } from '../util/assert.js';
 import { ok, type Result } from '../util/result.js';
@@ -73,6 +74,9 @@ export function composeDaemon(cfg: DaemonConfig, ports: NodePorts): Result<Daemo
     watchdog.reapStale();
     return killed;
   };
+  // The guest channels (virtio-serial sockets) and domain XML reads of the node services.
+  const guestIo = { channels: new NodeChannelNetwork(logger), files: new NodeFileSystem() };
+  const serverGroups = new ServerGroupService(guestIo);
   const executor = new ReapingExecutor(new AgentExecutor(agent, cfg.nodeName, empty.value, logger), reap, watchdog, logger);
   // The nodes of the first-bootstrap groups.conf bootstrap Raft, and hold its seats until a configuration commits.
   const first = cfg.groupsConf === '' ? undefined : readGroupsConf(cfg.groupsConf);
@@ -87,7 +91,7 @@ export function composeDaemon(cfg: DaemonConfig, ports: NodePorts): Result<Daemo
     ...(cfg.swim.keys.length > 0 ? { swimKeys: cfg.swim.keys } : {}),
     executor,
     agent,
-    services: [new GuestHeartbeatService({ channels: new NodeChannelNetwork(logger), files: new NodeFileSystem() })],
+    services: [new GuestHeartbeatService(guestIo), serverGroups],
     ...(cfg.fencingCommand === '' ? {} : { fencer: new CommandFencer(cfg.fencingCommand, ports.processes, env, logger) }),
     settings: { bootstrapExpect: cfg.bootstrapExpect, maxVoters: cfg.maxVoters, leaseMs: cfg.leaseMs, leasePolicy: cfg.leasePolicy },
     swim: PROFILES[cfg.swim.profile],
@@ -104,6 +108,7 @@ export function composeDaemon(cfg: DaemonConfig, ports: NodePorts): Result<Daemo
   const backend = new ClusterApiBackend({
     node: node.value,
     metrics,
+    serverGroups: () => serverGroups.view(),
     processInfo: () => {
       const m = process.memoryUsage();
       return { pid: process.pid, uptimeSeconds: Math.round((Date.now() - started) / 1000), rssBytes: m.rss, heapUsedBytes: m.heapUsed };

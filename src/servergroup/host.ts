@@ -34,6 +34,8 @@ export interface ServerGroupHostOptions {
   readonly maxBackoffMs?: number;
   /** Lines queued behind a guest that does not read, per member. Default 256 KiB. */
   readonly maxQueuedBytes?: number;
+  /** The largest packet the gossip channel carries (a broadcast to more members of one node goes in several). */
+  readonly maxPeerPayload?: number;
 }
 
 export interface MemberChannelView {
@@ -74,7 +76,7 @@ export class ServerGroupHost {
   private readonly lastDropLog = new Map<string, number>();
 
   constructor(private readonly o: ServerGroupHostOptions) {
-    this.relay = new ServerGroupRelay(o.node);
+    this.relay = new ServerGroupRelay(o.node, o.maxPeerPayload);
     this.log = o.logger.child({ module: 'servergroup' });
     this.messages = new Counter({ name: 'amf_servergroup_messages_total', help: 'Server-group messages handled by kind', labelNames: ['kind'], registers: [o.metrics] });
     this.dropped = new Counter({ name: 'amf_servergroup_dropped_total', help: 'Server-group messages dropped or refused, by reason', labelNames: ['reason'], registers: [o.metrics] });

@@ -10,7 +10,10 @@ import { ChangeFeed, lastConfigChange } from '../../src/api/events.js';
 import { planAdminOp, planConfigChange } from '../../src/api/plan.js';
 import { adminTarget, type AdminEntityKind } from '../../src/api/admin-target.js';
 import { adminProgress } from '../../src/amf/progress.js';
+import { serverGroupViews } from '../../src/api/server-groups.js';
 import { groupViews, nodeViews } from '../../src/api/views.js';
+import { resolveServerGroups } from '../../src/servergroup/group.js';
+import { groupStatuses } from '../../src/servergroup/status.js';
 import { Harness } from '../../src/amf/harness.js';
 import { appendChanges, changesSince, modelChange, noticeChange, type ChangeDraft, type ChangeLogState } from '../../src/cluster/changelog.js';
 import { diffModels, loadConfig, type AmfModel } from '../../src/model/index.js';
@@ -162,6 +165,13 @@ export class MemoryBackend implements ApiBackend {
   async groups(o: { consistent: boolean }) {
     this.consistentReads.push(o.consistent);
     return ok(groupViews(this.h.model, this.h.state));
+  }
+
+  /** No channels here: the statuses the committed state gives, channels held by nobody. */
+  async serverGroups(o: { consistent: boolean }) {
+    this.consistentReads.push(o.consistent);
+    const { groups, problems } = resolveServerGroups(this.h.model, () => err('no domain XML in memory'));
+    return ok(serverGroupViews({ node: 'n1', groups, statuses: groupStatuses(groups, this.h.state, new Map()), channels: [], problems }));
   }
 
   async config(o: { consistent: boolean }) {

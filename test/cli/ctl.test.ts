@@ -49,8 +49,8 @@ async function client(io: CtlIo): Promise<ApiClient> {
   return c.value;
 }
 
-async function withApi(fn: (api: Running, b: MemoryBackend) => Promise<void>): Promise<void> {
-  const b = new MemoryBackend();
+async function withApi(fn: (api: Running, b: MemoryBackend) => Promise<void>, text?: string): Promise<void> {
+  const b = new MemoryBackend(text);
   const api = await startApi(b);
   try {
     await fn(api, b);
@@ -202,6 +202,18 @@ test('status --json matches /v1/groups; the screen shows nodes, SUs, components,
     assert.match(screen, /SI_web +fully-assigned +unlocked +SU_1@n1 active, SU_2@n2 standby/);
     assert.match(screen, /Recent failures and escalations:\n {2}\[2026-11-22T10:00:00\.\d{3}Z\] SU_1\/httpd escalation: recovery added :: null -> "component-restart L0: healthcheck: healthcheck missed/);
   });
+});
+
+test('status: a server group with its members, where each runs and its channel as the answering node holds it', async () => {
+  const sg = 'server_group {\n\tname = pair\n\tpolicy = anti-affinity\n\tmember {\n\t\tunit = SU_1\n\t\tcomponent = httpd\n\t\tchannel = /run/sg1.sock\n\t\tinstance = instance-1\n\t}\n\tmember {\n\t\tunit = SU_2\n\t\tcomponent = httpd\n\t\tchannel = /run/sg2.sock\n\t}\n}\n';
+  await withApi(async (api) => {
+    const io = testIo(api);
+    const s = await loadStatus(await client(io));
+    assert.ok(s.ok);
+    assert.deepEqual(s.value.serverGroups.map((g) => [g.name, g.members.map((m) => m.instance)]), [['pair', ['instance-1', 'SU_2']]]);
+    const screen = renderStatus(s.value);
+    assert.match(screen, /Server group pair \(anti-affinity\)\n {2}instance-1 +SU_1\/httpd +on n1 +active +active +channel -\n {2}SU_2 +SU_2\/httpd +on n2 +active +standby +channel on n2\n/);
+  }, SAMPLE + sg);
 });
 
 test('status --watch repaints when something changes', async () => {

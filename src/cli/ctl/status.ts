@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { type ApiClient, type ClientError, type ConnectionOptions, fail, withClient, withConnection } from './client.js';
 import { EXIT } from './exit.js';
 import { asCtlIo, type CtlIo } from './io.js';
-import type { GroupView, NodeView, StatusView } from '../../api/backend.js';
+import type { GroupView, NodeView, ServerGroupView, StatusView } from '../../api/backend.js';
 import { type ApiEvent, formatEvent } from '../../api/events.js';
 import { FAILED_PRESENCE_STATES } from '../../model/vocabulary.js';
 import type { CliIo } from '../config/io.js';
@@ -17,6 +17,8 @@ export interface StatusSnapshot {
   readonly status: StatusView;
   readonly nodes: readonly NodeView[];
   readonly groups: readonly GroupView[];
+  /** Server groups, their members and the channels the answering node holds (empty when its service does not run). */
+  readonly serverGroups: readonly ServerGroupView[];
   /** The latest failures, recoveries and escalations still kept by the node (oldest first). */
   readonly recent: readonly ApiEvent[];
 }
@@ -32,10 +34,17 @@ function isFailure(e: ApiEvent): boolean {
 }
 
 export async function loadStatus(client: ApiClient): Promise<Result<StatusSnapshot, ClientError>> {
-  const [status, nodes, groups] = await Promise.all([client.get<StatusView>('/status'), client.get<{ nodes: NodeView[] }>('/v1/nodes'), client.get<{ groups: GroupView[] }>('/v1/groups')]);
+  const [status, nodes, groups, sgs] = await Promise.all([
+    client.get<StatusView>('/status'),
+    client.get<{ nodes: NodeView[] }>('/v1/nodes'),
+    client.get<{ groups: GroupView[] }>('/v1/groups'),
+    client.get<{ serverGroups: ServerGroupView[] }>('/v1/server-groups'),
+  ]);
   if (!status.ok) return status;
   if (!nodes.ok) return nodes;
   if (!groups.ok) return groups;
+  // A node whose server-group service does not run still shows the rest.
+  const serverGroups = sgs.ok ? sgs.value.body.serverGroups : [];
   const recent: ApiEvent[] = [];
   const collect = (line: Record<string, unknown>): void => {
     if (typeof line['seq'] === 'number' && isFailure(line as unknown as ApiEvent)) recent.push(line as unknown as ApiEvent);
@@ -47,7 +56,7 @@ export async function loadStatus(client: ApiClient): Promise<Result<StatusSnapsh
     r = await client.stream(`/v1/events?since=${Math.max(0, oldest - 1)}&follow=0`, collect);
   }
   if (!r.ok) return err(r.error);
-  return ok({ status: status.value.body, nodes: nodes.value.body.nodes, groups: groups.value.body.groups, recent: recent.slice(-RECENT) });
+  return ok({ status: status.value.body, nodes: nodes.value.body.nodes, groups: groups.value.body.groups, serverGroups, recent: recent.slice(-RECENT) });
 }
 
 /** Left-aligned columns. */
@@ -81,6 +90,15 @@ export function renderStatus(s: StatusSnapshot): string {
     }
     for (const u of g.units) if (u.oper === 'disabled' && u.disabledCause) out.push(`  ${u.name} disabled (${u.disabledCause}): ${u.disabledReason ?? 'no reason recorded'}${REPAIR_CAUSES.has(u.disabledCause) ? ` (amfctl admin repair su/${u.name})` : ''}`);
     out.push(...table(g.sis.map((si) => [si.name, si.assignment, si.admin, si.assignments.map((a) => `${a.su}@${a.node ?? '-'} ${a.ha}`).join(', ') || '-']), '  '));
+  }
+  for (const g of s.serverGroups) {
+    out.push('', `Server group ${g.name} (${g.policy})`);
+    const channel = (m: ServerGroupView['members'][number]): string => {
+      if (m.channelPath === null) return 'no channel (see the log)';
+      if (m.channel) return `channel ${m.channel.state}, ${m.channel.connects} connect${m.channel.connects === 1 ? '' : 's'}`;
+      return m.host === null || m.host === st.node ? 'channel -' : `channel on ${m.host}`;
+    };
+    out.push(...table(g.members.map((m) => [m.instance, `${m.unit}/${m.component}`, `on ${m.host ?? '-'}`, m.state, m.ha ?? '-', channel(m)]), '  '));
   }
   out.push('', s.recent.length === 0 ? 'No recent failures.' : 'Recent failures and escalations:');
   for (const e of s.recent) out.push(`  ${formatEvent(e)}`);
