@@ -6,15 +6,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { ApiBackend, BackendError, ReadOptions } from './backend.js';
+import type { ApiBackend, BackendError, GroupView, ReadOptions } from './backend.js';
 import { type ApiError, apiError, readJson, sendError, sendJson, validate } from './http.js';
 import { AdminParams, EntityName, EpochTag, MigrateBody, NoBody, PutConfigBody, ReportErrorBody, SeatBody, Seq, flag } from './schemas.js';
 import type { AdminEntityKind } from './admin-target.js';
 import { AdminOp } from '../model/vocabulary.js';
 import { EventStream } from './stream.js';
+import { compList, nodeCondition, nodeList, siList, suList, type ViewFilter } from './entity-views.js';
 import type { Clock } from '../runtime/ports/clock.js';
 import type { Logger } from '../runtime/ports/observability.js';
-import type { Result } from '../util/result.js';
+import { ok, type Result } from '../util/result.js';
 
 export interface ApiServerOptions {
   readonly backend: ApiBackend;
@@ -273,9 +274,29 @@ export class ApiServer {
     };
     return [
       r('GET', '/ping', 'ping', async () => ok200({ ping: 'pong' }), false),
-      r('GET', '/status', 'status', async () => ok200(await b.status())),
+      r('GET', '/status', 'status', async () => {
+        const s = await b.status();
+        return ok200({ state: nodeCondition(s), ...s });
+      }),
       r('GET', '/metrics', 'metrics', async () => ({ status: 200, text: await b.metrics.metrics(), contentType: b.metrics.contentType })),
-      r('GET', '/v1/nodes', 'nodes', reads((o) => b.nodes(o), (nodes) => ok200({ nodes }))),
+      r('GET', '/v1/nodes', 'nodes', (req) => this.list(req, async (o, f) => {
+        const [nodes, groups] = await Promise.all([b.nodes(o), f.group === undefined ? Promise.resolve(ok([])) : b.groups(o)]);
+        if (!nodes.ok) return nodes;
+        return groups.ok ? ok({ nodes: nodeList(nodes.value, groups.value, f) }) : groups;
+      })),
+      r('GET', '/v1/nodes/:node', 'node', (req) => this.one(req, 'node', '/v1/nodes', async (o, name) => {
+        const nodes = await b.nodes(o);
+        return nodes.ok ? ok(nodes.value.find((n) => n.name === name)) : nodes;
+      })),
+      r('GET', '/v1/sus', 'sus', (req) => this.list(req, async (o, f) => mapGroups(await b.groups(o), (g) => ({ sus: suList(g, f) })))),
+      r('GET', '/v1/sus/:su', 'su', (req) => this.one(req, 'SU', '/v1/sus', async (o, name) => mapGroups(await b.groups(o), (g) => suList(g, {}).find((u) => u.name === name)))),
+      r('GET', '/v1/components', 'components', (req) => this.list(req, async (o, f) => mapGroups(await b.groups(o), (g) => ({ components: compList(g, f) })))),
+      r('GET', '/v1/components/:su/:comp', 'component', (req) => {
+        const comp = this.name(req.params[1]!, 'component');
+        if (!comp.ok) return Promise.resolve(comp.error);
+        return this.one(req, 'component', '/v1/components', async (o, su) => mapGroups(await b.groups(o), (g) => compList(g, {}).find((c) => c.su === su && c.name === comp.value)));
+      }),
+      r('GET', '/v1/sis', 'sis', (req) => this.list(req, async (o, f) => mapGroups(await b.groups(o), (g) => ({ sis: siList(g, f) })))),
       r('GET', '/v1/groups', 'groups', reads((o) => b.groups(o), (groups) => ok200({ groups }))),
       r(
         'GET',
@@ -348,6 +369,30 @@ export class ApiServer {
       }),
       r('GET', '/v1/events', 'events', async ({ res, query }) => this.events(res, query)),
     ];
+  }
+
+  /** A list view: read options and `?group=` / `?node=` checked, then the backend read. */
+  private async list<T>(req: Request, load: (o: ReadOptions, f: ViewFilter) => Promise<Result<T, BackendError>>): Promise<Outcome> {
+    const o = this.readOpts(req.query);
+    if (!o.ok) return o.error;
+    const f: { group?: string; node?: string } = {};
+    for (const key of ['group', 'node'] as const) {
+      const v = req.query.get(key);
+      if (v === null) continue;
+      const n = this.name(v, key);
+      if (!n.ok) return n.error;
+      f[key] = n.value;
+    }
+    return unwrap(await load(o.value, f), (v) => ok200(v));
+  }
+
+  /** A single view by the first path parameter; 404 naming the list to look in when absent. */
+  private async one<T>(req: Request, what: string, list: string, load: (o: ReadOptions, name: string) => Promise<Result<T | undefined, BackendError>>): Promise<Outcome> {
+    const o = this.readOpts(req.query);
+    if (!o.ok) return o.error;
+    const n = this.name(req.params[0]!, what);
+    if (!n.ok) return n.error;
+    return unwrap(await load(o.value, n.value), (v) => (v === undefined ? apiError(404, 'not-found', `no ${what} ${req.params.slice(0, 2).join('/')}; GET ${list} lists them`) : ok200(v)));
   }
 
   /** `/v1/admin/comp/SU/COMP/OP`: a component's admin operation, named `SU/COMP` to the backend. */
@@ -448,4 +493,8 @@ export class ApiServer {
     }
     return 'streaming';
   }
+}
+
+function mapGroups<T>(r: Result<readonly GroupView[], BackendError>, f: (g: readonly GroupView[]) => T): Result<T, BackendError> {
+  return r.ok ? ok(f(r.value)) : r;
 }

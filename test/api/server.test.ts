@@ -26,6 +26,13 @@ test('auth: /ping is open; every other endpoint needs the bearer token', async (
       ['GET', '/v1/groups'],
       ['GET', '/v1/groups/web'],
       ['GET', '/v1/sis/SI_web'],
+      ['GET', '/v1/sis'],
+      ['GET', '/v1/nodes/n1'],
+      ['GET', '/v1/sus'],
+      ['GET', '/v1/sus/SU_1'],
+      ['GET', '/v1/components'],
+      ['GET', '/v1/components/SU_1/httpd'],
+      ['GET', '/v1/admin/su/SU_1/lock'],
       ['GET', '/v1/config'],
       ['PUT', '/v1/config'],
       ['POST', '/v1/admin/su/SU_1/lock'],
@@ -317,6 +324,45 @@ test('events: a reader that does not read is dropped with a final error line; th
     assert.equal(errorOf(last).code, 'slow-reader');
     assert.match(errorOf(last).message, /reconnect with \?since=\d+ to resume/);
     assert.ok(lines.length < 1000, `only what fit in the buffers was sent (${lines.length} lines)`);
+  } finally {
+    await api.close();
+  }
+});
+
+test('vminfod-style views: lists and single entities of nodes, SUs, components and SIs, ?group= and ?node= filters, /status state', async () => {
+  const api = await startApi(new MemoryBackend());
+  const get = async (path: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await fetch(`${api.base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    return { status: res.status, body: await json(res) };
+  };
+  const names = (body: Record<string, unknown>, key: string): string[] => (body[key] as Array<{ name: string }>).map((x) => x.name);
+  try {
+    const status = await get('/status');
+    assert.equal(status.body['state'], 'running');
+    assert.deepEqual(names((await get('/v1/sus')).body, 'sus'), ['SU_1', 'SU_2']);
+    assert.deepEqual(names((await get('/v1/sus?node=n2')).body, 'sus'), ['SU_2']);
+    assert.deepEqual(names((await get('/v1/sus?group=web&node=n1')).body, 'sus'), ['SU_1']);
+    assert.deepEqual(names((await get('/v1/sus?group=nothing')).body, 'sus'), []);
+    const su = await get('/v1/sus/SU_1');
+    assert.deepEqual([su.status, su.body['name'], su.body['group'], su.body['node']], [200, 'SU_1', 'web', 'n1']);
+    const missing = await get('/v1/sus/SU_9');
+    assert.equal(missing.status, 404);
+    assert.match(errorOf(missing.body).message, /no SU SU_9; GET \/v1\/sus lists them/);
+    const comps = (await get('/v1/components?node=n2')).body['components'] as Array<{ name: string; su: string; node: string; group: string }>;
+    assert.deepEqual(comps.map((c) => [c.su, c.name, c.node, c.group]), [['SU_2', 'httpd', 'n2', 'web']]);
+    const comp = await get('/v1/components/SU_1/httpd');
+    assert.deepEqual([comp.status, comp.body['su'], comp.body['presence']], [200, 'SU_1', 'instantiated']);
+    assert.equal((await get('/v1/components/SU_1/nope')).status, 404);
+    assert.deepEqual(names((await get('/v1/sis')).body, 'sis'), ['SI_web']);
+    assert.deepEqual(names((await get('/v1/sis?node=n3')).body, 'sis'), []);
+    assert.deepEqual(names((await get('/v1/nodes?group=web')).body, 'nodes'), ['n1', 'n2']);
+    assert.deepEqual(names((await get('/v1/nodes')).body, 'nodes'), ['n1', 'n2', 'n3']);
+    const node = await get('/v1/nodes/n3');
+    assert.deepEqual([node.status, node.body['name']], [200, 'n3']);
+    assert.equal((await get('/v1/nodes/n9')).status, 404);
+    const bad = await get('/v1/sus?node=a%20b');
+    assert.equal(bad.status, 400);
+    assert.match(errorOf(bad.body).message, /node/);
   } finally {
     await api.close();
   }
