@@ -417,3 +417,15 @@ test('config apply --json: one object with applied, epoch, changes and plan; wit
     assert.deepEqual(JSON.parse(io.out.trim()), { component: 'SU_1/httpd', recovery: 'component-restart', reported: true });
   });
 });
+
+test('config edit without a terminal and without $VISUAL/$EDITOR refuses instead of opening vi', async () => {
+  await withApi(async (api) => {
+    const io = testIo(api);
+    const env = { ...io.env };
+    delete (env as Record<string, unknown>)['VISUAL'];
+    delete (env as Record<string, unknown>)['EDITOR'];
+    const bare = { ...io, env };
+    assert.equal(await editConfig(await client(bare), false, bare), EXIT.usage);
+    assert.match(io.err + bare.err, /config edit needs a terminal for vi/);
+  });
+});

@@ -35,6 +35,11 @@ export function withErrorHeader(body: string, errors: readonly ConfigErrorView[]
 }
 
 export async function editConfig(client: ApiClient, yes: boolean, io: CtlIo): Promise<number> {
+  // The default editor (vi) without a terminal would hang or garble a pipe: refuse, say what works.
+  if (!io.interactive && !io.env['VISUAL'] && !io.env['EDITOR']) {
+    io.stderr('amfctl: config edit needs a terminal for vi (stdin is not one), or an editor in $VISUAL/$EDITOR; without either, use amfctl config show > FILE and amfctl config apply FILE\n');
+    return EXIT.usage;
+  }
   const cur = await client.get<ConfigView>('/v1/config');
   if (!cur.ok) return fail(cur.error, io);
   const current = cur.value.body;
