@@ -168,6 +168,7 @@ describe('cluster FSM entries', () => {
       status: { node: 'n1', raft: { role: 'leader', term: 1, leader: 'n1' }, configEpoch: 1, pending: { proposals: 0, commands: 0, timers: 0 } },
       nodes: [],
       groups: groupViews(fsm.model, fsm.state.amf, fsm.state),
+      serverGroups: [],
       recent: [],
     } as unknown as Parameters<typeof renderStatus>[0]);
     assert.ok(screen.includes(`    last error ${new Date(at).toISOString()}: ${reason}`), screen);
