@@ -10,7 +10,7 @@ import { startApi, TOKEN } from '../api/helpers.js';
 import { MemoryBackend } from '../api/memory-backend.js';
 import { testGroupsConf, waitFor } from '../e2e/harness.js';
 import { ApiClient, TOKEN_REFUSED, type Fetch } from '../../src/web/app/client.js';
-import type { Platform } from '../../src/web/app/platform.js';
+import type { Platform } from '../../src/runtime/browser/platform.js';
 import { Session, loadSnapshot } from '../../src/web/app/session.js';
 
 const platform: Platform = {

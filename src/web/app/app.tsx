@@ -1,7 +1,7 @@
 /** The page: the login, then the console of one session with its views, header and action dialog. */
 import { useEffect, useMemo, useReducer, useState } from 'preact/hooks';
 import { ApiClient } from './client.js';
-import { browserPlatform } from './platform.js';
+import { browserPlatform } from '../../runtime/browser/platform.js';
 import { type Connection, Session } from './session.js';
 import type { ConsoleState } from './state.js';
 import { ActionDialog, type Target } from './views/actions.js';

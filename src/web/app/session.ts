@@ -8,7 +8,7 @@
 import type { ApiEvent } from '../../api/events.js';
 import type { ConfigView, GroupView, NodeView, StatusView } from '../../api/backend.js';
 import type { ApiClient, Problem, StreamLine } from './client.js';
-import type { Platform } from './platform.js';
+import type { Platform } from '../../runtime/browser/platform.js';
 import { type ConsoleState, type Reread, type Snapshot, applyEvent, applyToViews, initialState, withGroup, withSnapshot, withStatus } from './state.js';
 import { type Result, err, ok } from '../../util/result.js';
 
