@@ -19,27 +19,19 @@ import { showStatus } from '../../src/cli/ctl/status.js';
 import { applyFile } from '../../src/cli/config/apply.js';
 import { runAdmin } from '../../src/cli/ctl/admin.js';
 import { freePort } from '../../scripts/local-cluster.js';
+import { oneNode2nConf } from './helpers.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const TOKEN = 'daemon-test-token';
 
-function groupsConf(dir: string): string {
-  const unit = (name: string, rank: number): string => `\tunit {
-\t\tname = ${name}
-\t\tnode = n1
-\t\trank = ${rank}
-\t\tcomponent {
-\t\t\tname = server
-\t\t\tcommand = /bin/sh -c "echo $$ > ${dir}/${name}.pid; exec sleep 600"
-\t\t\trecovery_on_error = component-restart
-\t\t\tcsi_type_name {
-\t\t\t\tname = web
-\t\t\t}
-\t\t}
-\t}
-`;
-  return `node {\n\tname = n1\n}\ngroup {\n\tname = web\n\tmodel = 2n\n${unit('SU_1', 1)}${unit('SU_2', 2)}\tserviceinstance {\n\t\tname = web_si\n\t\tcsi_descriptor {\n\t\t\tcsi_name = vip\n\t\t\ttype_name = web\n\t\t}\n\t}\n}\n`;
-}
+const groupsConf = (dir: string): string =>
+  oneNode2nConf({
+    group: 'web',
+    si: 'web_si',
+    csi: 'vip',
+    type: 'web',
+    body: (name) => `\t\t\tname = server\n\t\t\tcommand = /bin/sh -c "echo $$ > ${dir}/${name}.pid; exec sleep 600"\n\t\t\trecovery_on_error = component-restart\n`,
+  });
 
 const alive = (pid: number): boolean => {
   try {

@@ -53,3 +53,14 @@ export async function readLines(res: Response, stop: (line: Record<string, unkno
   }
   return out;
 }
+
+/**
+ * A one-node groups.conf for tests that run a real amfd: node n1 and a 2N group of SU_1 (rank 1)
+ * and SU_2 (rank 2), each with one component, serving one SI of one CSI. `body(unit)` gives the
+ * component's own lines (name, command, …) at the component block's indentation.
+ */
+export function oneNode2nConf(o: { group: string; si: string; csi: string; type: string; body: (unit: string) => string }): string {
+  const unit = (name: string, rank: number): string =>
+    `\tunit {\n\t\tname = ${name}\n\t\tnode = n1\n\t\trank = ${rank}\n\t\tcomponent {\n${o.body(name)}\t\t\tcsi_type_name {\n\t\t\t\tname = ${o.type}\n\t\t\t}\n\t\t}\n\t}\n`;
+  return `node {\n\tname = n1\n}\ngroup {\n\tname = ${o.group}\n\tmodel = 2n\n${unit('SU_1', 1)}${unit('SU_2', 2)}\tserviceinstance {\n\t\tname = ${o.si}\n\t\tcsi_descriptor {\n\t\t\tcsi_name = ${o.csi}\n\t\t\ttype_name = ${o.type}\n\t\t}\n\t}\n}\n`;
+}

@@ -20,7 +20,7 @@ import { processCtlIo } from '../../src/cli/ctl/io.js';
 import { showStatus } from '../../src/cli/ctl/status.js';
 import { runAdmin } from '../../src/cli/ctl/admin.js';
 import { freePort } from '../../scripts/local-cluster.js';
-import { readLines } from '../api/helpers.js';
+import { oneNode2nConf, readLines } from '../api/helpers.js';
 import { ChannelRelay } from './relay.js';
 import { ROOT } from './real-guest.js';
 import { until } from './wait.js';
@@ -28,26 +28,15 @@ import { until } from './wait.js';
 const TOKEN = 'heartbeat-daemon-token';
 const SUS = ['SU_1', 'SU_2'] as const;
 
-function groupsConf(dir: string): string {
-  const unit = (name: string, rank: number): string => `\tunit {
-\t\tname = ${name}
-\t\tnode = n1
-\t\trank = ${rank}
-\t\tcomponent {
-\t\t\tname = guest
-\t\t\tcommand = /bin/sh -c "echo $$ > ${dir}/${name}.pid; exec ${process.execPath} ${ROOT}/bin/amf-guest.js --config ${dir}/${name}.conf --device ${dir}/${name}.guest.sock --api-socket ${dir}/${name}.api.sock --name ${name}"
-\t\t\trecovery_on_error = component-restart
-\t\t\tguest_heartbeat {
-\t\t\t\tchannel = ${dir}/${name}.host.sock
-\t\t\t}
-\t\t\tcsi_type_name {
-\t\t\t\tname = app
-\t\t\t}
-\t\t}
-\t}
-`;
-  return `node {\n\tname = n1\n}\ngroup {\n\tname = app\n\tmodel = 2n\n${unit('SU_1', 1)}${unit('SU_2', 2)}\tserviceinstance {\n\t\tname = app_si\n\t\tcsi_descriptor {\n\t\t\tcsi_name = c\n\t\t\ttype_name = app\n\t\t}\n\t}\n}\n`;
-}
+const groupsConf = (dir: string): string =>
+  oneNode2nConf({
+    group: 'app',
+    si: 'app_si',
+    csi: 'c',
+    type: 'app',
+    body: (name) =>
+      `\t\t\tname = guest\n\t\t\tcommand = /bin/sh -c "echo $$ > ${dir}/${name}.pid; exec ${process.execPath} ${ROOT}/bin/amf-guest.js --config ${dir}/${name}.conf --device ${dir}/${name}.guest.sock --api-socket ${dir}/${name}.api.sock --name ${name}"\n\t\t\trecovery_on_error = component-restart\n\t\t\tguest_heartbeat {\n\t\t\t\tchannel = ${dir}/${name}.host.sock\n\t\t\t}\n`,
+  });
 
 test('real amfd: replicated guest heartbeat state, a lock vetoed by the guest with its reason, then accepted and notified; a frozen guest lost and restarted', { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'amfd-hb-daemon-'));
